@@ -1,0 +1,198 @@
+/*
+ * wire.c - framing of stage messages over ZeroMQ (see wire.h for the layout).
+ *
+ * Must never trust a frame: every field from a peer is checked for presence,
+ * size and type, and a bad message is dropped with a warning, not asserted.
+ */
+#include "wire.h"
+#include "buf.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+int
+wire_send(void *sock, const unsigned char *route, size_t route_len, const char *type,
+	  struct json_object *hdr, const void *body, size_t body_len)
+{
+	const char *hdr_text = hdr ? json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN)
+				   : "{}";
+	int more = body ? ZMQ_SNDMORE : 0;
+
+	if (route && zmq_send(sock, route, route_len, ZMQ_SNDMORE) < 0)
+		return -1;
+	if (zmq_send(sock, WIRE_VERSION, strlen(WIRE_VERSION), ZMQ_SNDMORE) < 0)
+		return -1;
+	if (zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0)
+		return -1;
+	if (zmq_send(sock, hdr_text, strlen(hdr_text), more) < 0)
+		return -1;
+	if (body && zmq_send(sock, body, body_len, 0) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Receive every frame of one message, keeping the first max of them.
+ * Returns the total number of frames (which may exceed max), or -1.
+ */
+static int
+wire_recv_frames(void *sock, zmq_msg_t *frames, int max, int flags)
+{
+	int total = 0, more = 1;
+
+	while (more) {
+		zmq_msg_t f;
+		zmq_msg_init(&f);
+		/* only the first frame may be absent: the rest of a message arrives with it */
+		if (zmq_msg_recv(&f, sock, total == 0 ? flags : 0) < 0) {
+			int e = errno;
+			zmq_msg_close(&f);
+			for (int i = 0; i < total && i < max; i++)
+				zmq_msg_close(&frames[i]);
+			errno = e;
+			return -1;
+		}
+		more = zmq_msg_more(&f);
+		if (total < max)
+			frames[total] = f;
+		else
+			zmq_msg_close(&f);
+		total++;
+	}
+	return total;
+}
+
+static int
+wire_recv_flags(void *sock, int is_router, struct wire_msg *m, int flags)
+{
+	enum { MAXF = 6 };
+	zmq_msg_t f[MAXF];
+	int nframes, at = 0, rc = 1;
+
+	memset(m, 0, sizeof(*m));
+	nframes = wire_recv_frames(sock, f, MAXF, flags);
+	if (nframes < 0)
+		return -1;
+	if (nframes > MAXF)
+		goto malformed;
+	if (is_router) {
+		if (nframes < 1 || zmq_msg_size(&f[0]) > WIRE_ROUTE_MAX)
+			goto malformed;
+		m->route_len = zmq_msg_size(&f[0]);
+		memcpy(m->route, zmq_msg_data(&f[0]), m->route_len);
+		at = 1;
+	}
+	if (nframes - at < 3 || nframes - at > 4)
+		goto malformed;
+	if (zmq_msg_size(&f[at]) != strlen(WIRE_VERSION) ||
+	    memcmp(zmq_msg_data(&f[at]), WIRE_VERSION, strlen(WIRE_VERSION)) != 0) {
+		size_t n = zmq_msg_size(&f[at]);
+		log_warnx("refused a message of unknown format version '%.*s' (this build speaks %s)",
+			  (int)(n > 32 ? 32 : n), (const char *)zmq_msg_data(&f[at]), WIRE_VERSION);
+		goto done;
+	}
+	size_t tlen = zmq_msg_size(&f[at + 1]);
+	if (tlen == 0 || tlen >= sizeof(m->type))
+		goto malformed;
+	memcpy(m->type, zmq_msg_data(&f[at + 1]), tlen);
+	m->type[tlen] = '\0';
+
+	struct json_tokener *tok = json_tokener_new();
+	m->hdr = json_tokener_parse_ex(tok, zmq_msg_data(&f[at + 2]), (int)zmq_msg_size(&f[at + 2]));
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success || !json_object_is_type(m->hdr, json_type_object)) {
+		json_object_put(m->hdr);
+		m->hdr = NULL;
+		goto malformed;
+	}
+	if (nframes - at == 4) {
+		m->body_len = zmq_msg_size(&f[at + 3]);
+		m->body = xmalloc(m->body_len + 1);
+		memcpy(m->body, zmq_msg_data(&f[at + 3]), m->body_len);
+		m->body[m->body_len] = '\0';
+	}
+	rc = 0;
+	goto done;
+
+malformed:
+	log_warnx("dropped a malformed message (%d frames)", nframes);
+done:
+	for (int i = 0; i < nframes && i < MAXF; i++)
+		zmq_msg_close(&f[i]);
+	if (rc != 0)
+		wire_msg_release(m);
+	return rc;
+}
+
+int
+wire_recv(void *sock, int is_router, struct wire_msg *m)
+{
+	return wire_recv_flags(sock, is_router, m, 0);
+}
+
+int
+wire_recv_nowait(void *sock, int is_router, struct wire_msg *m)
+{
+	int rc;
+	/* a malformed message (1) is dropped: keep reading the next one */
+	while ((rc = wire_recv_flags(sock, is_router, m, ZMQ_DONTWAIT)) == 1)
+		;
+	return rc;
+}
+
+void
+wire_msg_release(struct wire_msg *m)
+{
+	json_object_put(m->hdr);
+	free(m->body);
+	m->hdr = NULL;
+	m->body = NULL;
+	m->body_len = 0;
+}
+
+const char *
+wire_str(const struct wire_msg *m, const char *key, const char *dflt)
+{
+	struct json_object *v;
+	if (m->hdr && json_object_object_get_ex(m->hdr, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return dflt;
+}
+
+long long
+wire_int(const struct wire_msg *m, const char *key, long long dflt)
+{
+	struct json_object *v;
+	if (m->hdr && json_object_object_get_ex(m->hdr, key, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return (long long)json_object_get_int64(v);
+	return dflt;
+}
+
+void
+wire_socket_defaults(void *sock)
+{
+	/* long enough to deliver a last acknowledgement or summary, short enough never to hang */
+	int linger = 2000;
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+}
+
+int
+wire_endpoints_ipc(struct wire_endpoints *e, const char *dir)
+{
+	/* an ipc path must fit sun_path (108 bytes) */
+	if (strlen(dir) > 80)
+		return -1;
+	snprintf(e->jobs, sizeof(e->jobs), "ipc://%s/jobs", dir);
+	snprintf(e->results, sizeof(e->results), "ipc://%s/results", dir);
+	snprintf(e->acks, sizeof(e->acks), "ipc://%s/acks", dir);
+	snprintf(e->ctl, sizeof(e->ctl), "ipc://%s/ctl", dir);
+	snprintf(e->supervisor, sizeof(e->supervisor), "ipc://%s/supervisor", dir);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * wire.h - the message format between stages.
+ *
+ * A message is a multipart ZeroMQ message:
+ *   [identity]  only on ROUTER sockets
+ *   "reportpipe/1"  the format version; anything else is refused, never trusted
+ *   type        a short word: READY, JOB, RESULT, FAILED, ACK, FINISH, SUMMARY ...
+ *   header      a JSON object
+ *   [body]      raw bytes (a report body), optional
+ * Knows no stage: it only frames and unframes.
+ */
+#ifndef RP_WIRE_H
+#define RP_WIRE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#define WIRE_VERSION "reportpipe/1"
+#define WIRE_ROUTE_MAX 256
+
+struct wire_msg {
+	char type[16];
+	struct json_object *hdr; /* owned; never NULL after a successful receive */
+	unsigned char *body;     /* owned; NULL when the message has none */
+	size_t body_len;
+	unsigned char route[WIRE_ROUTE_MAX];
+	size_t route_len; /* 0 unless received on a ROUTER socket */
+};
+
+/*
+ * Send one message. route/route_len address a peer on a ROUTER socket (NULL
+ * otherwise). hdr is borrowed (may be NULL for "{}"); body may be NULL.
+ * Returns 0, or -1 with errno set by zmq.
+ */
+int wire_send(void *sock, const unsigned char *route, size_t route_len, const char *type,
+	      struct json_object *hdr, const void *body, size_t body_len);
+
+/*
+ * Receive one message into m (which the caller later releases).
+ * Returns 0 on success, -1 on a socket error (errno from zmq: EINTR, EAGAIN,
+ * ETERM), 1 when a malformed or foreign-version message was received, logged
+ * and dropped.
+ */
+int wire_recv(void *sock, int is_router, struct wire_msg *m);
+
+/* Like wire_recv, but returns -1 with errno EAGAIN at once when nothing is waiting. */
+int wire_recv_nowait(void *sock, int is_router, struct wire_msg *m);
+
+void wire_msg_release(struct wire_msg *m);
+
+/* Borrowed string / integer fields of the header, with a default when absent. */
+const char *wire_str(const struct wire_msg *m, const char *key, const char *dflt);
+long long wire_int(const struct wire_msg *m, const char *key, long long dflt);
+
+/* The endpoints of one pipeline: who binds and who connects is fixed. */
+struct wire_endpoints {
+	char jobs[256];	      /* fetcher binds ROUTER; parsers connect DEALER */
+	char results[256];    /* sink binds PULL; parsers connect PUSH */
+	char acks[256];	      /* fetcher binds PULL; sink connects PUSH */
+	char ctl[256];	      /* sink binds ROUTER; fetcher connects DEALER */
+	char supervisor[256]; /* `run` binds PULL; the sink connects PUSH */
+};
+
+/* Fill e with ipc:// endpoints inside dir. Returns 0, or -1 when dir is too long. */
+int wire_endpoints_ipc(struct wire_endpoints *e, const char *dir);
+
+/* Set a bounded LINGER: queued messages get out, zmq_ctx_term never hangs. */
+void wire_socket_defaults(void *sock);
+
+#endif

@@ -1,0 +1,462 @@
+/*
+ * config.c - the INI loader (libinih), its defaults and its validation.
+ *
+ * Never lets an unknown key pass silently: a typo in a cron job's config must
+ * stop the run with the file and line, not change what gets ingested.
+ */
+#include "config.h"
+#include "buf.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef RP_DATADIR
+#define RP_DATADIR "/usr/local/share/reportpipe"
+#endif
+
+/*
+ * The built-in default ingests the bundled sample report into the
+ * project-local database. @EXAMPLES@ becomes config_examples_dir().
+ */
+static const char builtin_config[] =
+	"[database]\n"
+	"conninfo =\n"
+	"[pipeline]\n"
+	"workers = 1\n"
+	"[source \"shaoguan-2020-fazhi\"]\n"
+	"url = file://@EXAMPLES@/reports/shaoguan-2020-fazhi.txt\n";
+
+struct load_ctx {
+	struct config *cfg;
+	char err[512];
+	int err_line;
+	int line; /* the line inih is handling now, counted by config_reader */
+	FILE *fp; /* the file being read, or NULL when reading text */
+	const char *text;
+};
+
+const char *
+config_choose_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path)
+		return explicit_path;
+	env = getenv("REPORTPIPE_CONFIG");
+	if (env && *env)
+		return env;
+	return NULL;
+}
+
+const char *
+config_examples_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			/* build/reportpipe (or build/san/reportpipe) in a checkout */
+			for (int up = 1; up <= 2; up++) {
+				char *s = strrchr(exe, '/');
+				if (s == NULL)
+					break;
+				*s = '\0';
+				int len = snprintf(dir, sizeof(dir), "%s/examples", exe);
+				if (len > 0 && (size_t)len < sizeof(dir) && stat(dir, &st) == 0 &&
+				    S_ISDIR(st.st_mode))
+					return dir;
+			}
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/examples", RP_DATADIR);
+	return dir;
+}
+
+int
+config_parse_size(const char *text, size_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (end == text || errno || v < 0)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	double mult = 1;
+	if (*end) {
+		static const struct {
+			const char *suffix;
+			double mult;
+		} units[] = {
+			{"b", 1},	   {"k", 1024},	       {"kb", 1e3},	 {"kib", 1024},
+			{"m", 1048576},	   {"mb", 1e6},	       {"mib", 1048576}, {"g", 1073741824.0},
+			{"gb", 1e9},	   {"gib", 1073741824.0},
+		};
+		size_t i;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcasecmp(end, units[i].suffix) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		mult = units[i].mult;
+	}
+	v *= mult;
+	if (v < 1 || v > (double)SIZE_MAX / 2)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+config_parse_int(const char *text, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (end == text || *end || errno || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* Only these schemes are ever fetched; anything else is refused at load time. */
+static int
+config_check_url(const char *url, char *why, size_t whylen)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL;
+	int rc = -1;
+
+	if (h == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	CURLUcode uc = curl_url_set(h, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		snprintf(why, whylen, "malformed url '%s': %s", url, curl_url_strerror(uc));
+		goto out;
+	}
+	curl_url_get(h, CURLUPART_SCHEME, &scheme, 0);
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
+			       strcmp(scheme, "file") != 0)) {
+		snprintf(why, whylen, "url '%s' has scheme '%s'; only http, https and file are fetched",
+			 url, scheme ? scheme : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_url_cleanup(h);
+	return rc;
+}
+
+static int
+config_fail(struct load_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+config_fail(struct load_ctx *ctx, const char *fmt, ...)
+{
+	if (ctx->err[0] == '\0') {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+		va_end(ap);
+		ctx->err_line = ctx->line;
+	}
+	return 0;
+}
+
+static void
+config_set_str(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = xstrdup(value);
+}
+
+/* "source \"name\"" -> name, or NULL when the section is not a source. */
+static int
+config_source_name(const char *section, char *name, size_t cap)
+{
+	const char *p;
+	size_t n;
+
+	if (strncmp(section, "source", 6) != 0)
+		return -1;
+	p = section + 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '"')
+		return -1;
+	p++;
+	n = strcspn(p, "\"");
+	if (p[n] != '"' || p[n + 1] != '\0' || n == 0 || n >= cap)
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return 0;
+}
+
+static int
+config_source_key(struct load_ctx *ctx, const char *section, const char *key, const char *value)
+{
+	struct config *cfg = ctx->cfg;
+	char name[128];
+
+	if (config_source_name(section, name, sizeof(name)) < 0)
+		return config_fail(ctx, "bad section [%s]: a source is written [source \"name\"]",
+				   section);
+	struct source *src = NULL;
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			src = &cfg->sources[i];
+	if (src == NULL) {
+		cfg->sources = xreallocarray(cfg->sources, cfg->nsources + 1, sizeof(*src));
+		src = &cfg->sources[cfg->nsources++];
+		memset(src, 0, sizeof(*src));
+		src->name = xstrdup(name);
+		src->line = ctx->line;
+	}
+	if (strcmp(key, "url") == 0) {
+		char why[600];
+		if (src->url)
+			return config_fail(ctx, "source \"%s\": key 'url' given twice", name);
+		if (config_check_url(value, why, sizeof(why)) < 0)
+			return config_fail(ctx, "source \"%s\": key 'url': %s", name, why);
+		src->url = xstrdup(value);
+		return 1;
+	}
+	return config_fail(ctx, "unknown key '%s' in [source \"%s\"]", key, name);
+}
+
+static int
+config_handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct load_ctx *ctx = user;
+	struct config *cfg = ctx->cfg;
+
+	if (key == NULL)
+		return 1; /* a section header alone (inih >= 50 reports these) */
+
+#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
+	if (IS("database", "conninfo")) {
+		config_set_str(&cfg->conninfo, value);
+	} else if (IS("pipeline", "workers")) {
+		if (strcmp(value, "auto") == 0) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+			cfg->workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+		} else if (config_parse_int(value, 1, 256, &cfg->workers) < 0) {
+			return config_fail(ctx, "key 'workers': '%s' is not 'auto' or 1..256", value);
+		}
+	} else if (IS("pipeline", "state_dir")) {
+		if (*value == '\0')
+			return config_fail(ctx, "key 'state_dir' is empty");
+		config_set_str(&cfg->state_dir, value);
+	} else if (IS("pipeline", "spool_dir")) {
+		if (*value == '\0')
+			return config_fail(ctx, "key 'spool_dir' is empty");
+		config_set_str(&cfg->spool_dir, value);
+	} else if (IS("pipeline", "lease_ms")) {
+		if (config_parse_int(value, 100, 86400000, &cfg->lease_ms) < 0)
+			return config_fail(ctx, "key 'lease_ms': '%s' is not 100..86400000", value);
+	} else if (IS("pipeline", "max_attempts")) {
+		if (config_parse_int(value, 1, 100, &cfg->max_attempts) < 0)
+			return config_fail(ctx, "key 'max_attempts': '%s' is not 1..100", value);
+	} else if (IS("fetch", "user_agent")) {
+		if (*value == '\0')
+			return config_fail(ctx, "key 'user_agent' is empty");
+		config_set_str(&cfg->user_agent, value);
+	} else if (IS("fetch", "per_host_concurrency")) {
+		if (config_parse_int(value, 1, 64, &cfg->per_host_concurrency) < 0)
+			return config_fail(ctx, "key 'per_host_concurrency': '%s' is not 1..64",
+					   value);
+	} else if (IS("fetch", "per_host_delay_ms")) {
+		if (config_parse_int(value, 0, 3600000, &cfg->per_host_delay_ms) < 0)
+			return config_fail(ctx, "key 'per_host_delay_ms': '%s' is not 0..3600000",
+					   value);
+	} else if (IS("fetch", "max_bytes")) {
+		if (config_parse_size(value, &cfg->max_bytes) < 0)
+			return config_fail(ctx, "key 'max_bytes': '%s' is not a size such as 64MiB",
+					   value);
+	} else if (IS("fetch", "connect_timeout_ms")) {
+		if (config_parse_int(value, 100, 600000, &cfg->connect_timeout_ms) < 0)
+			return config_fail(ctx, "key 'connect_timeout_ms': '%s' is not 100..600000",
+					   value);
+	} else if (IS("fetch", "timeout_ms")) {
+		if (config_parse_int(value, 100, 86400000, &cfg->timeout_ms) < 0)
+			return config_fail(ctx, "key 'timeout_ms': '%s' is not 100..86400000",
+					   value);
+	} else if (IS("fetch", "ca_file")) {
+		config_set_str(&cfg->ca_file, value);
+	} else if (strncmp(section, "source", 6) == 0) {
+		return config_source_key(ctx, section, key, value);
+	} else if (strcmp(section, "database") == 0 || strcmp(section, "pipeline") == 0 ||
+		   strcmp(section, "fetch") == 0) {
+		return config_fail(ctx, "unknown key '%s' in [%s]", key, section);
+	} else {
+		return config_fail(ctx, "unknown section [%s] (key '%s')", section, key);
+	}
+#undef IS
+	return 1;
+}
+
+static struct config *
+config_defaults(void)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	cfg->conninfo = xstrdup("");
+	cfg->workers = 1;
+	cfg->state_dir = xstrdup("var");
+	cfg->lease_ms = 300000;
+	cfg->max_attempts = 3;
+	cfg->user_agent = xstrdup("reportpipe/" RP_VERSION " (+https://example.invalid/reportpipe)");
+	cfg->per_host_concurrency = 2;
+	cfg->per_host_delay_ms = 1000;
+	cfg->max_bytes = 64u * 1024 * 1024;
+	cfg->connect_timeout_ms = 10000;
+	cfg->timeout_ms = 300000;
+	return cfg;
+}
+
+/* Checks that need the whole file: every source complete. */
+static int
+config_validate(struct config *cfg, const char *path)
+{
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		if (cfg->sources[i].url == NULL) {
+			fprintf(stderr, "%s:%d: source \"%s\" has no 'url'\n", path,
+				cfg->sources[i].line, cfg->sources[i].name);
+			return -1;
+		}
+	}
+	if (cfg->spool_dir == NULL) {
+		struct buf b = {0};
+		buf_printf(&b, "%s/spool", cfg->state_dir);
+		cfg->spool_dir = buf_take(&b);
+	}
+	return 0;
+}
+
+static char *
+config_builtin_text(void)
+{
+	struct buf b = {0};
+	const char *mark = strstr(builtin_config, "@EXAMPLES@");
+	buf_append(&b, builtin_config, (size_t)(mark - builtin_config));
+	buf_puts(&b, config_examples_dir());
+	buf_puts(&b, mark + strlen("@EXAMPLES@"));
+	return buf_take(&b);
+}
+
+/*
+ * inih's reader callback, counting lines so that config_handler knows the
+ * exact line of each key (inih's own handler is not told it).
+ */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct load_ctx *ctx = stream;
+	char *got;
+
+	if (ctx->fp) {
+		got = fgets(str, num, ctx->fp);
+	} else {
+		if (*ctx->text == '\0')
+			return NULL;
+		size_t n = strcspn(ctx->text, "\n");
+		if (ctx->text[n] == '\n')
+			n++;
+		if (n > (size_t)num - 1)
+			n = (size_t)num - 1;
+		memcpy(str, ctx->text, n);
+		str[n] = '\0';
+		ctx->text += n;
+		got = str;
+	}
+	/* a chunk without a newline is the middle of an overlong line, or the last line */
+	if (got && (strchr(got, '\n') || (ctx->fp ? feof(ctx->fp) != 0 : *ctx->text == '\0')))
+		ctx->line++;
+	return got;
+}
+
+struct config *
+config_load(const char *path)
+{
+	struct load_ctx ctx = {0};
+	char *text = NULL;
+	int rc;
+
+	ctx.cfg = config_defaults();
+	ctx.line = 0;
+	if (path == NULL) {
+		text = config_builtin_text();
+		ctx.cfg->path = xstrdup(CONFIG_BUILTIN);
+		ctx.text = text;
+	} else {
+		ctx.cfg->path = xstrdup(path);
+		ctx.fp = fopen(path, "r");
+		if (ctx.fp == NULL) {
+			fprintf(stderr, "%s: cannot open config: %s\n", path, strerror(errno));
+			config_free(&ctx.cfg);
+			return NULL;
+		}
+	}
+	/* the reader counts the line before inih handles it */
+	ctx.line = 0;
+	rc = ini_parse_stream(config_reader, &ctx, config_handler, &ctx);
+	if (ctx.fp)
+		fclose(ctx.fp);
+	free(text);
+	if (rc != 0) {
+		int line = ctx.err[0] ? ctx.err_line : rc;
+		fprintf(stderr, "%s:%d: %s\n", ctx.cfg->path, line,
+			ctx.err[0] ? ctx.err : "syntax error (expected [section] or key = value)");
+		config_free(&ctx.cfg);
+		return NULL;
+	}
+	if (config_validate(ctx.cfg, ctx.cfg->path) < 0) {
+		config_free(&ctx.cfg);
+		return NULL;
+	}
+	return ctx.cfg;
+}
+
+void
+config_free(struct config **cfgp)
+{
+	struct config *cfg = *cfgp;
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		free(cfg->sources[i].name);
+		free(cfg->sources[i].url);
+	}
+	free(cfg->sources);
+	free(cfg->path);
+	free(cfg->conninfo);
+	free(cfg->state_dir);
+	free(cfg->spool_dir);
+	free(cfg->user_agent);
+	free(cfg->ca_file);
+	free(cfg);
+	*cfgp = NULL;
+}

@@ -1,0 +1,315 @@
+/*
+ * meta.c - document metadata from the text itself.
+ *
+ * The title is the first short line (or, in a text flattened onto one line,
+ * the first space-separated chunk) that ends in a document-type word; a
+ * title wrapped over two lines is joined. The date is the signature date at
+ * the end, else a labelled publication date near the top. Must never guess
+ * from a single known document: only shapes of titles and dates.
+ */
+#include "meta.h"
+#include "sections.h"
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TITLE_MAX 80
+#define HEAD_SCAN 600 /* code points at the top searched for a title */
+#define TAIL_SCAN 300 /* code points at the end searched for a signature date */
+
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+static int
+is_digit(uint32_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Document-type words a title ends with (UTF-32, longest first within a family). */
+static const uint32_t *const title_ends[] = {
+	U"报告", U"公报", U"年报", U"总结", U"规划", U"纲要", U"白皮书", U"决算", U"预算",
+};
+
+static int
+ends_with(const uint32_t *cp, size_t n, const uint32_t *suffix)
+{
+	size_t k = 0;
+	while (suffix[k])
+		k++;
+	return n >= k && memcmp(cp + n - k, suffix, k * sizeof(uint32_t)) == 0;
+}
+
+static int
+title_like(const uint32_t *cp, size_t n)
+{
+	if (n < 4 || n > TITLE_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (cp[i] == 0x3002 || cp[i] == 0xFF0C || cp[i] == 0xFF1A || cp[i] == 0xFF1B)
+			return 0; /* 。，：； */
+	for (size_t i = 0; i < sizeof(title_ends) / sizeof(title_ends[0]); i++)
+		if (ends_with(cp, n, title_ends[i]))
+			return 1;
+	return 0;
+}
+
+/* Trim spaces from [*s, *e). */
+static void
+trim(const struct text *t, size_t *s, size_t *e)
+{
+	while (*s < *e && is_space(t->cp[*s]))
+		(*s)++;
+	while (*e > *s && is_space(t->cp[*e - 1]))
+		(*e)--;
+}
+
+/* Chunks at the top: runs of text between line ends and spaces. */
+struct chunk {
+	size_t s, e;
+};
+
+static size_t
+top_chunks(const struct text *t, struct chunk *out, size_t max)
+{
+	size_t n = 0, i = 0, limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
+	while (i < limit && n < max) {
+		size_t s = i;
+		while (i < t->len && t->cp[i] != '\n' && !is_space(t->cp[i]))
+			i++;
+		if (i > s)
+			out[n++] = (struct chunk){s, i};
+		i++;
+	}
+	return n;
+}
+
+static void
+meta_title(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	struct chunk c[24];
+	size_t n = top_chunks(t, c, 24);
+
+	for (size_t i = 0; i < n; i++) {
+		if (title_like(t->cp + c[i].s, c[i].e - c[i].s)) {
+			doc->title = text_utf8(t, c[i].s, c[i].e);
+			return;
+		}
+		/* a title wrapped over two lines: neither half ends a title, both do together */
+		if (i + 1 < n && c[i].e - c[i].s < TITLE_MAX) {
+			size_t len = (c[i].e - c[i].s) + (c[i + 1].e - c[i + 1].s);
+			uint32_t *joined = xreallocarray(NULL, len + 1, sizeof(uint32_t));
+			memcpy(joined, t->cp + c[i].s, (c[i].e - c[i].s) * sizeof(uint32_t));
+			memcpy(joined + (c[i].e - c[i].s), t->cp + c[i + 1].s,
+			       (c[i + 1].e - c[i + 1].s) * sizeof(uint32_t));
+			int ok = title_like(joined, len);
+			if (ok) {
+				struct text jt = {joined, len};
+				doc->title = text_utf8(&jt, 0, len);
+			}
+			free(joined);
+			if (ok)
+				return;
+		}
+	}
+}
+
+static int
+cn_year_digit(uint32_t c)
+{
+	static const uint32_t d[] = {0x3007, 0x4E00, 0x4E8C, 0x4E09, 0x56DB,
+				     0x4E94, 0x516D, 0x4E03, 0x516B, 0x4E5D};
+	for (int i = 0; i < 10; i++)
+		if (c == d[i] || (i == 0 && (c == 0x96F6 || c == 'O' || c == 0x25CB)))
+			return i;
+	return -1;
+}
+
+static int
+num2(const uint32_t *cp, size_t n, size_t *used)
+{
+	size_t i = 0;
+	int v = 0;
+	while (i < n && i < 2 && is_digit(cp[i]))
+		v = v * 10 + (int)(cp[i++] - '0');
+	if (i == 0 || (i < n && is_digit(cp[i])))
+		return -1;
+	*used = i;
+	return v;
+}
+
+size_t
+meta_date_at(const uint32_t *cp, size_t n, char out[11])
+{
+	int y = 0, mo, d;
+	size_t i = 0, k;
+	int cn = 0;
+
+	if (n >= 4 && is_digit(cp[0]) && is_digit(cp[1]) && is_digit(cp[2]) && is_digit(cp[3])) {
+		y = (int)((cp[0] - '0') * 1000 + (cp[1] - '0') * 100 + (cp[2] - '0') * 10 +
+			  (cp[3] - '0'));
+		i = 4;
+		if (i < n && is_digit(cp[i]))
+			return 0;
+	} else if (n >= 4) {
+		for (i = 0; i < 4; i++) {
+			int v = cn_year_digit(cp[i]);
+			if (v < 0)
+				return 0;
+			y = y * 10 + v;
+		}
+		cn = 1;
+	} else {
+		return 0;
+	}
+	if (y < 1900 || y > 2199 || i >= n)
+		return 0;
+	uint32_t sep = cp[i];
+	if (sep == 0x5E74) { /* 年 */
+		i++;
+		mo = cn ? cn_small_numeral(cp + i, n - i, &k) : num2(cp + i, n - i, &k);
+		if (mo < 1 || mo > 12 || i + k >= n || cp[i + k] != 0x6708) /* 月 */
+			return 0;
+		i += k + 1;
+		d = cn ? cn_small_numeral(cp + i, n - i, &k) : num2(cp + i, n - i, &k);
+		if (d < 1 || d > 31 || i + k >= n || (cp[i + k] != 0x65E5 && cp[i + k] != 0x53F7))
+			return 0; /* 日 or 号 */
+		i += k + 1;
+	} else if (!cn && (sep == '-' || sep == '/' || sep == '.')) {
+		i++;
+		mo = num2(cp + i, n - i, &k);
+		if (mo < 1 || mo > 12 || i + k >= n || cp[i + k] != sep)
+			return 0;
+		i += k + 1;
+		d = num2(cp + i, n - i, &k);
+		if (d < 1 || d > 31)
+			return 0;
+		i += k;
+	} else {
+		return 0;
+	}
+	snprintf(out, 11, "%04d-%02d-%02d", y, mo, d);
+	return i;
+}
+
+static int
+is_label_before(const struct text *t, size_t pos)
+{
+	/* 时间： 日期： 发布时间： 发布日期： (optionally a space between) */
+	size_t i = pos;
+	while (i > 0 && is_space(t->cp[i - 1]))
+		i--;
+	if (i == 0 || (t->cp[i - 1] != 0xFF1A && t->cp[i - 1] != ':'))
+		return 0;
+	i--;
+	if (i >= 2 && ((t->cp[i - 2] == 0x65F6 && t->cp[i - 1] == 0x95F4) || /* 时间 */
+		       (t->cp[i - 2] == 0x65E5 && t->cp[i - 1] == 0x671F)))  /* 日期 */
+		return 1;
+	return 0;
+}
+
+static void
+meta_date(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	char d[11];
+
+	/* the signature date: the last date in the closing lines */
+	size_t from = t->len > TAIL_SCAN ? t->len - TAIL_SCAN : 0;
+	for (size_t i = from; i < t->len; i++) {
+		size_t used = meta_date_at(t->cp + i, t->len - i, d);
+		if (used) {
+			/* it must close the text: nothing but spaces or punctuation after it */
+			size_t j = i + used;
+			while (j < t->len && (is_space(t->cp[j]) || t->cp[j] == '\n'))
+				j++;
+			if (j == t->len)
+				memcpy(doc->published_on, d, 11);
+			i += used - 1;
+		}
+	}
+	if (doc->published_on[0])
+		return;
+	/* a labelled date near the top: 时间：2022-10-31 */
+	size_t limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
+	for (size_t i = 0; i < limit; i++) {
+		if (is_label_before(t, i) && meta_date_at(t->cp + i, t->len - i, d)) {
+			memcpy(doc->published_on, d, 11);
+			return;
+		}
+	}
+}
+
+static void
+meta_issuer(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+
+	/* the text before 关于 in the title */
+	if (doc->title) {
+		const char *about = strstr(doc->title, "关于");
+		if (about && about > doc->title) {
+			doc->issuer = xstrndup(doc->title, (size_t)(about - doc->title));
+			return;
+		}
+	}
+	/* the signature block: the short line just above the closing date */
+	if (doc->published_on[0]) {
+		size_t end = t->len;
+		while (end > 0 && (t->cp[end - 1] == '\n' || is_space(t->cp[end - 1])))
+			end--;
+		size_t ls = end;
+		while (ls > 0 && t->cp[ls - 1] != '\n')
+			ls--; /* the date line */
+		if (ls == 0)
+			return;
+		size_t pe = ls - 1;
+		while (pe > 0 && (t->cp[pe - 1] == '\n' || is_space(t->cp[pe - 1])))
+			pe--;
+		size_t ps = pe;
+		while (ps > 0 && t->cp[ps - 1] != '\n')
+			ps--;
+		trim(t, &ps, &pe);
+		if (pe > ps && pe - ps <= 30) {
+			for (size_t i = ps; i < pe; i++)
+				if (t->cp[i] == 0x3002 || t->cp[i] == 0xFF0C || t->cp[i] == 0xFF1A)
+					return;
+			doc->issuer = text_utf8(t, ps, pe);
+		}
+	}
+}
+
+static void
+meta_year(struct doc *doc)
+{
+	if (doc->title) {
+		/* the first 19xx/20xx followed by 年 in the title */
+		const char *p = doc->title;
+		for (; *p; p++) {
+			if ((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0')) {
+				if (p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
+				    strncmp(p + 4, "年", strlen("年")) == 0 &&
+				    (p == doc->title || p[-1] < '0' || p[-1] > '9')) {
+					doc->report_year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 +
+							   (p[2] - '0') * 10 + (p[3] - '0');
+					return;
+				}
+			}
+		}
+	}
+}
+
+void
+meta_find(struct doc *doc)
+{
+	meta_title(doc);
+	meta_date(doc);
+	meta_issuer(doc);
+	meta_year(doc);
+}

@@ -1,0 +1,325 @@
+/*
+ * sections.c - numbered markers to a section tree.
+ *
+ * A marker counts only where a paragraph starts and where its numbering
+ * continues the list it belongs to, so "1.5万" or a stray "2." inside a
+ * sentence never opens a section. Must never special-case a document: every
+ * rule here is about marker shapes and numbering.
+ */
+#include "sections.h"
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum style {
+	ST_CN_DUN,	/* 一、 */
+	ST_CN_FWPAREN,	/* （一） */
+	ST_CN_PAREN,	/* (一) */
+	ST_AR_DOT,	/* 1. */
+	ST_AR_FWDOT,	/* 1． */
+	ST_AR_DUN,	/* 1、 */
+	ST_AR_FWPAREN,	/* （1） */
+	ST_AR_PAREN,	/* (1) */
+	ST_CIRCLED,	/* ① */
+	ST_COUNT
+};
+
+/* Lines longer than this on average mean the text was flattened onto few lines. */
+#define FLAT_LINE_LEN 400
+#define MAX_DEPTH 16
+
+struct marker {
+	enum style style;
+	int number;
+	size_t len; /* code points of the marker itself */
+};
+
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+static int
+is_digit(uint32_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+cn_digit(uint32_t c)
+{
+	switch (c) {
+	case 0x3007: /* 〇 */
+	case 0x96F6: /* 零 */
+		return 0;
+	case 0x4E00:
+		return 1;
+	case 0x4E8C: /* 二 */
+	case 0x4E24: /* 两 */
+		return 2;
+	case 0x4E09:
+		return 3;
+	case 0x56DB:
+		return 4;
+	case 0x4E94:
+		return 5;
+	case 0x516D:
+		return 6;
+	case 0x4E03:
+		return 7;
+	case 0x516B:
+		return 8;
+	case 0x4E5D:
+		return 9;
+	}
+	return -1;
+}
+
+int
+cn_small_numeral(const uint32_t *cp, size_t n, size_t *used)
+{
+	size_t i = 0;
+	int tens = -1, units = -1, d;
+
+	if (i < n && (d = cn_digit(cp[i])) > 0) {
+		units = d;
+		i++;
+	}
+	if (i < n && cp[i] == 0x5341) { /* 十 */
+		tens = units < 0 ? 1 : units;
+		units = -1;
+		i++;
+		if (i < n && (d = cn_digit(cp[i])) > 0) {
+			units = d;
+			i++;
+		}
+	}
+	if (tens < 0 && units < 0)
+		return -1;
+	*used = i;
+	return (tens < 0 ? 0 : tens * 10) + (units < 0 ? 0 : units);
+}
+
+static int
+arabic(const uint32_t *cp, size_t n, size_t *used)
+{
+	int v = 0;
+	size_t i = 0;
+	while (i < n && i < 3 && is_digit(cp[i]))
+		v = v * 10 + (int)(cp[i++] - '0');
+	if (i == 0 || (i < n && is_digit(cp[i])))
+		return -1;
+	*used = i;
+	return v;
+}
+
+/* Recognise a marker at cp[0..n); returns 0 and fills m, or -1. */
+static int
+marker_match(const uint32_t *cp, size_t n, struct marker *m)
+{
+	size_t k;
+	int v;
+
+	if (n == 0)
+		return -1;
+	if (cp[0] >= 0x2460 && cp[0] <= 0x2473) { /* ①..⑳ */
+		m->style = ST_CIRCLED;
+		m->number = (int)(cp[0] - 0x2460) + 1;
+		m->len = 1;
+		return 0;
+	}
+	if (cp[0] == 0xFF08 || cp[0] == '(') { /* （ or ( */
+		int fw = cp[0] == 0xFF08;
+		uint32_t close = fw ? 0xFF09 : ')';
+		if ((v = cn_small_numeral(cp + 1, n - 1, &k)) > 0 && 1 + k < n &&
+		    cp[1 + k] == close) {
+			m->style = fw ? ST_CN_FWPAREN : ST_CN_PAREN;
+		} else if ((v = arabic(cp + 1, n - 1, &k)) > 0 && 1 + k < n && cp[1 + k] == close) {
+			m->style = fw ? ST_AR_FWPAREN : ST_AR_PAREN;
+		} else {
+			return -1;
+		}
+		m->number = v;
+		m->len = k + 2;
+		return 0;
+	}
+	if ((v = cn_small_numeral(cp, n, &k)) > 0) {
+		if (k < n && cp[k] == 0x3001) { /* 、 */
+			m->style = ST_CN_DUN;
+			m->number = v;
+			m->len = k + 1;
+			return 0;
+		}
+		return -1;
+	}
+	if ((v = arabic(cp, n, &k)) > 0 && k < n) {
+		if (cp[k] == '.' && !(k + 1 < n && is_digit(cp[k + 1])))
+			m->style = ST_AR_DOT;
+		else if (cp[k] == 0xFF0E && !(k + 1 < n && is_digit(cp[k + 1])))
+			m->style = ST_AR_FWDOT;
+		else if (cp[k] == 0x3001)
+			m->style = ST_AR_DUN;
+		else
+			return -1;
+		m->number = v;
+		m->len = k + 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+is_sentence_end(uint32_t c)
+{
+	return c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == ';' || c == '!' ||
+	       c == '?';
+}
+
+struct builder {
+	struct doc *doc;
+	int style_level[ST_COUNT]; /* 0: not used yet */
+	int nstyles;
+	int stack[MAX_DEPTH]; /* open sections, innermost last */
+	int number[MAX_DEPTH];
+	int depth;
+	int root_children;
+	int *children; /* per section */
+	size_t cap;
+};
+
+/* Heading: after the marker to the first 。 or the end of the line. */
+static char *
+heading_at(const struct text *t, size_t from)
+{
+	size_t i = from;
+	while (i < t->len && is_space(t->cp[i]))
+		i++;
+	size_t start = i;
+	while (i < t->len && t->cp[i] != '\n' && t->cp[i] != 0x3002)
+		i++;
+	size_t end = i;
+	while (end > start && is_space(t->cp[end - 1]))
+		end--;
+	return text_utf8(t, start, end);
+}
+
+/* Try to open a section at pos; returns 1 when a marker there was taken. */
+static int
+builder_try(struct builder *b, size_t pos)
+{
+	const struct text *t = &b->doc->text;
+	struct marker m;
+
+	if (marker_match(t->cp + pos, t->len - pos, &m) < 0)
+		return 0;
+	/* a marker followed by nothing on its line heads nothing */
+	if (pos + m.len >= t->len || t->cp[pos + m.len] == '\n')
+		return 0;
+
+	int level = b->style_level[m.style];
+	int at = -1;
+	if (level) {
+		for (int i = 0; i < b->depth; i++)
+			if (b->doc->sections[b->stack[i]].level == level)
+				at = i;
+		if (at >= 0 ? m.number != b->number[at] + 1 : m.number != 1)
+			return 0;
+	} else {
+		if (m.number != 1 || b->depth >= MAX_DEPTH)
+			return 0;
+		level = b->style_level[m.style] = ++b->nstyles;
+	}
+
+	/* close every open section at this level or deeper */
+	while (b->depth > 0 && b->doc->sections[b->stack[b->depth - 1]].level >= level) {
+		b->doc->sections[b->stack[b->depth - 1]].end = pos;
+		b->depth--;
+	}
+	if (b->depth >= MAX_DEPTH)
+		return 0;
+
+	struct doc *doc = b->doc;
+	if (doc->nsections == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		doc->sections = xreallocarray(doc->sections, b->cap, sizeof(*doc->sections));
+		b->children = xreallocarray(b->children, b->cap, sizeof(int));
+	}
+	int idx = (int)doc->nsections++;
+	struct section *s = &doc->sections[idx];
+	memset(s, 0, sizeof(*s));
+	b->children[idx] = 0;
+	s->level = level;
+	s->start = pos;
+	s->end = t->len;
+	s->parent = b->depth ? b->stack[b->depth - 1] : -1;
+	int nth = s->parent >= 0 ? ++b->children[s->parent] : ++b->root_children;
+	int w = s->parent >= 0 ? snprintf(s->path, sizeof(s->path), "%s.%d",
+					  doc->sections[s->parent].path, nth)
+			       : snprintf(s->path, sizeof(s->path), "%d", nth);
+	if (w < 0 || (size_t)w >= sizeof(s->path)) /* MAX_DEPTH bounds this; stay safe anyway */
+		s->path[sizeof(s->path) - 1] = '\0';
+	char *mk = text_utf8(t, pos, pos + m.len);
+	snprintf(s->marker, sizeof(s->marker), "%s", mk);
+	free(mk);
+	s->heading = heading_at(t, pos + m.len);
+
+	b->stack[b->depth] = idx;
+	b->number[b->depth] = m.number;
+	b->depth++;
+	return 1;
+}
+
+size_t
+sections_find(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	struct builder b = {.doc = doc};
+	size_t lines = 1;
+
+	for (size_t i = 0; i < t->len; i++)
+		lines += t->cp[i] == '\n';
+	int flat = t->len / lines > FLAT_LINE_LEN;
+
+	int para_start = 1;
+	for (size_t i = 0; i < t->len; i++) {
+		uint32_t c = t->cp[i];
+		if (c == '\n') {
+			para_start = 1;
+			continue;
+		}
+		if (is_space(c)) {
+			if (flat)
+				para_start = 1;
+			continue;
+		}
+		if (para_start && builder_try(&b, i)) {
+			para_start = 0;
+			continue;
+		}
+		para_start = flat && is_sentence_end(c);
+	}
+	free(b.children);
+	return doc->nsections;
+}
+
+int
+sections_at(const struct doc *doc, size_t pos)
+{
+	size_t lo = 0, hi = doc->nsections;
+
+	/* the last section starting at or before pos, then up to the one containing pos */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (doc->sections[mid].start <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int i = (int)lo - 1;
+	while (i >= 0 && pos >= doc->sections[i].end)
+		i = doc->sections[i].parent;
+	return i;
+}
