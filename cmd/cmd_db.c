@@ -1,0 +1,127 @@
+/*
+ * cmd_db.c - `reportpipe db migrate|status|url|stop`.
+ */
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "sink_db.h"
+#include "sink_localdb.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+static void
+db_usage(FILE *fp)
+{
+	fputs("usage: reportpipe db [-c FILE] COMMAND\n"
+	      "\n"
+	      "commands:\n"
+	      "  migrate   apply the schema migrations (idempotent, advisory-locked)\n"
+	      "  status    show the schema version and the recent runs\n"
+	      "  url       print the conninfo in use: psql \"$(reportpipe db url)\"\n"
+	      "            (starts the project-local cluster when that is the database)\n"
+	      "  stop      stop the project-local PostgreSQL cluster\n",
+	      fp);
+}
+
+static int
+db_status(PGconn *conn)
+{
+	PGresult *r = PQexec(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		printf("schema: not migrated (run: reportpipe db migrate)\n");
+		PQclear(r);
+		return 0;
+	}
+	printf("schema version: %s\n", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = PQexec(conn, "SELECT id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), status, fetched,"
+			 " unchanged, parsed, stored, duplicates, failed"
+			 " FROM ingest_runs ORDER BY id DESC LIMIT 10");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("cannot read ingest_runs: %s", PQerrorMessage(conn));
+		PQclear(r);
+		return EX_SOFTWARE;
+	}
+	printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s\n", "run", "started", "status",
+	       "fetched", "unchanged", "parsed", "stored", "duplicates", "failed");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
+		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
+	int failed = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 2), "failed") == 0;
+	PQclear(r);
+	return failed ? 1 : 0;
+}
+
+int
+cmd_db(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			db_usage(stdout);
+			return 0;
+		default:
+			db_usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		db_usage(stderr);
+		return EX_USAGE;
+	}
+	const char *sub = argv[optind];
+	if (strcmp(sub, "migrate") != 0 && strcmp(sub, "status") != 0 && strcmp(sub, "url") != 0 &&
+	    strcmp(sub, "stop") != 0) {
+		fprintf(stderr, "reportpipe db: unknown command '%s'\n\n", sub);
+		db_usage(stderr);
+		return EX_USAGE;
+	}
+	log_init("db", 0);
+	struct config *cfg = config_load(config_choose_path(config_path));
+	if (cfg == NULL)
+		return EX_CONFIG;
+
+	int rc = 0;
+	if (strcmp(sub, "stop") == 0) {
+		rc = sink_localdb_stop(cfg) == 0 ? 0 : EX_SOFTWARE;
+		config_free(&cfg);
+		return rc;
+	}
+	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	if (conninfo == NULL) {
+		config_free(&cfg);
+		return EX_TEMPFAIL;
+	}
+	if (strcmp(sub, "url") == 0) {
+		puts(conninfo);
+	} else {
+		PGconn *conn = sink_db_connect(conninfo);
+		if (conn == NULL)
+			rc = EX_TEMPFAIL;
+		else if (strcmp(sub, "migrate") == 0)
+			rc = sink_db_migrate(conn) == 0 ? 0 : EX_SOFTWARE;
+		else
+			rc = db_status(conn);
+		PQfinish(conn);
+	}
+	free(conninfo);
+	config_free(&cfg);
+	return rc;
+}

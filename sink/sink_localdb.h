@@ -1,0 +1,26 @@
+/*
+ * sink_localdb.h - the project-local PostgreSQL cluster used when no
+ * database is configured.
+ */
+#ifndef RP_SINK_LOCALDB_H
+#define RP_SINK_LOCALDB_H
+
+#include "config.h"
+
+/* True when cfg names no database: empty conninfo and no PGHOST/PGDATABASE. */
+int sink_localdb_wanted(const struct config *cfg);
+
+/*
+ * The conninfo to use for cfg: the configured one, "" for the libpq
+ * environment, or the local cluster's (created and started when start is
+ * set). Returns an owned string, or NULL after logging why.
+ */
+char *sink_localdb_conninfo(const struct config *cfg, int start);
+
+/* Stop the local cluster if it runs. Returns 0, or -1 (logged). */
+int sink_localdb_stop(const struct config *cfg);
+
+/* Where the local cluster's data directory is (owned string), for messages. */
+char *sink_localdb_datadir(const struct config *cfg);
+
+#endif
