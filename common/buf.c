@@ -67,6 +67,7 @@ buf_reserve(struct buf *b, size_t extra)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = xreallocarray(b->data, cap, 1);
+	b->data[b->len] = '\0'; /* a reserved buffer is a valid (maybe empty) string */
 	b->cap = cap;
 }
 
