@@ -11,7 +11,9 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/select.h>
+#include <time.h>
 
 #define GLOBAL_MAX_TRANSFERS 8
 
@@ -22,6 +24,12 @@ struct transfer {
 	int too_large;
 	char host[256];
 	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* When each host last had a transfer started: the per-host delay counts from there. */
+struct host_clock {
+	char host[256];
+	long long last_start_ms;
 };
 
 struct queued {
@@ -38,7 +46,30 @@ struct fetcher_http {
 	int nrunning;
 	struct fetch_result **done;
 	size_t ndone, dcap;
+	struct host_clock *clocks;
+	size_t nclocks;
 };
+
+static long long
+http_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct host_clock *
+http_clock(struct fetcher_http *h, const char *host)
+{
+	for (size_t i = 0; i < h->nclocks; i++)
+		if (strcmp(h->clocks[i].host, host) == 0)
+			return &h->clocks[i];
+	h->clocks = xreallocarray(h->clocks, h->nclocks + 1, sizeof(*h->clocks));
+	struct host_clock *c = &h->clocks[h->nclocks++];
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->last_start_ms = -1;
+	return c;
+}
 
 struct fetcher_http *
 fetcher_http_new(const struct config *cfg)
@@ -90,6 +121,7 @@ fetcher_http_free(struct fetcher_http **hp)
 	free(h->queue);
 	free(h->running);
 	free(h->done);
+	free(h->clocks);
 	curl_multi_cleanup(h->multi);
 	free(h);
 	*hp = NULL;
@@ -176,23 +208,42 @@ http_start(struct fetcher_http *h, struct queued *q)
 	h->running[h->nrunning++] = t;
 }
 
-/* Start queued transfers while the global and per-host limits allow. */
-static void
+/*
+ * Start queued transfers while the global and per-host limits allow. Local
+ * files (no host) need no politeness. Returns the ms until a host's delay
+ * lets the next transfer start, or -1 when nothing waits on a delay.
+ */
+static long
 http_fill(struct fetcher_http *h)
 {
+	long long now = http_now_ms();
+	long wait = -1;
 	for (size_t i = h->qhead; i < h->nqueue && h->nrunning < GLOBAL_MAX_TRANSFERS; i++) {
 		char host[256];
 		if (h->queue[i].url == NULL)
 			continue;
 		http_host_of(h->queue[i].url, host, sizeof(host));
-		if (http_host_active(h, host) >= h->cfg->per_host_concurrency)
-			continue;
+		if (host[0]) {
+			if (http_host_active(h, host) >= h->cfg->per_host_concurrency)
+				continue;
+			struct host_clock *c = http_clock(h, host);
+			long long ready = c->last_start_ms < 0
+						  ? now
+						  : c->last_start_ms + h->cfg->per_host_delay_ms;
+			if (ready > now) {
+				if (wait < 0 || ready - now < wait)
+					wait = (long)(ready - now);
+				continue;
+			}
+			c->last_start_ms = now;
+		}
 		http_start(h, &h->queue[i]);
 		h->queue[i].url = NULL; /* now owned by the transfer */
 		h->queue[i].source = NULL;
 	}
 	while (h->qhead < h->nqueue && h->queue[h->qhead].url == NULL)
 		h->qhead++;
+	return wait;
 }
 
 static char *
@@ -303,6 +354,9 @@ fetcher_http_poll_items(struct fetcher_http *h, zmq_pollitem_t *items, int *n, i
 		items[*n] = (zmq_pollitem_t){NULL, fd, ev, 0};
 		(*n)++;
 	}
+	long delay = http_fill(h);
+	if (delay >= 0 && delay < *timeout_ms)
+		*timeout_ms = delay;
 	curl_multi_timeout(h->multi, &t);
 	if (h->nrunning > 0 && maxfd < 0 && (t < 0 || t > 50))
 		t = 50; /* curl is busy without a socket (file://, resolving): come back soon */
