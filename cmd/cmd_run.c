@@ -53,6 +53,7 @@ struct run {
 	struct child children[MAX_WORKERS + 2];
 	int nchildren;
 	int restarts;
+	int stopping; /* the children were told to stop: do not replace them */
 };
 
 static void
@@ -88,11 +89,12 @@ run_lock(const struct config *cfg)
 		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';
 		holder[strcspn(holder, "\n")] = '\0';
-		fprintf(stderr,
-			"reportpipe: another run holds the lock %s%s%s; try again later\n", path,
-			holder[0] ? " (pid " : "", holder[0] ? holder : "");
 		if (holder[0])
-			fputs(")\n", stderr);
+			fprintf(stderr, "reportpipe: another run (pid %s) holds the lock %s; "
+					"try again later\n", holder, path);
+		else
+			fprintf(stderr, "reportpipe: another run holds the lock %s; try again later\n",
+				path);
 		close(fd);
 		return -2;
 	}
@@ -140,6 +142,7 @@ run_spawn(struct run *r, enum stage stage)
 static void
 run_signal_all(struct run *r, int signo)
 {
+	r->stopping = 1;
 	for (int i = 0; i < r->nchildren; i++)
 		if (!r->children[i].done)
 			kill(r->children[i].pid, signo);
@@ -182,10 +185,10 @@ run_reap(struct run *r, int summary_seen)
 				continue;
 			c->done = 1;
 			c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			if (c->status != 0 && !sig_stop)
+			if (c->status != 0 && !r->stopping)
 				log_warnx("the %s (pid %ld) exited with status %d", stage_names[c->stage],
 					  (long)pid, c->status);
-			if (c->stage == STAGE_PARSER && !summary_seen && !sig_stop) {
+			if (c->stage == STAGE_PARSER && !summary_seen && !r->stopping) {
 				if (r->restarts++ < MAX_RESTARTS) {
 					log_warnx("starting a new parser worker");
 					run_spawn(r, STAGE_PARSER);
