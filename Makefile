@@ -37,7 +37,8 @@ LDLIBS   = $(PKG_LIBS) -lm
 
 LIB_SRC  := $(wildcard common/*.c config/*.c parser/*.c sink/*.c fetcher/*.c) \
 	    $(filter-out cmd/main.c,$(wildcard cmd/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o \
+	    $(BUILD)/obj/gen/units.o
 MAIN_OBJ := $(BUILD)/obj/cmd/main.o
 MIGRATIONS := $(sort $(wildcard sink/migrations/*.sql))
 
@@ -63,6 +64,15 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 	sh tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/units.c: parser/units.txt tools/embed-lexicon.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-lexicon.sh parser/units.txt > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/units.o: $(BUILD)/gen/units.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<

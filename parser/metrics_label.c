@@ -1,0 +1,304 @@
+/*
+ * metrics_label.c - the phrase in a quantity's clause that says what was
+ * counted: the noun after a classifier (359名律师), else the phrase before
+ * the number (审结知识产权案件145件), else a hint to reuse the previous label
+ * (…增长18.1%，比上年增长13.1%).
+ *
+ * Looks at most a couple of dozen code points either side, so it stays
+ * linear however long a clause is. Must never special-case a document: the
+ * word lists here are grammar (fillers, predicates, particles), not topics.
+ */
+#include "metrics_label.h"
+#include "metrics_unit.h"
+#include "buf.h"
+
+#include <stdlib.h>
+
+#define BEFORE_MAX 24 /* code points of the phrase before the number */
+#define AFTER_MAX 16  /* code points of the noun after the unit */
+
+/* What opens a clause before the quantity without saying what it counts. */
+static const struct word lead_fillers[] = {
+    W(U"其中"),	      W(U"分别"),   W(U"同比"),		W(U"环比"),	  W(U"比上年末"),
+    W(U"比上年同期"), W(U"比上年"), W(U"较上年末"),	W(U"较上年同期"), W(U"较上年"),
+    W(U"比去年同期"), W(U"比去年"), W(U"较去年同期"),	W(U"较去年"),	  W(U"比上期"),
+    W(U"较上期"),     W(U"比"),	    W(U"较"),		W(U"本年"),	  W(U"全年"),
+    W(U"年末"),	      W(U"已"),	    W(U"并"),		W(U"又"),	  W(U"再"),
+    W(U"共"),	      W(U"累计"),   W(U"扣除价格因素"), W(U"实际"),	  W(U"同期"),
+    W(U"均"),	      W(U"总计"),   W(U"合计"),		W(U"共计"),	  W(U"和"),
+    W(U"及"),	      W(U"与"),	    W(U"以及"),		W(U"而"),	  W(U"但"),
+    W(U"则"),	      W(U"至"),	    W(U"到"),		{NULL, 0}};
+
+/* A clause made only of these reports a change of the thing named before it. */
+static const struct word predicates[] = {
+    W(U"增长"), W(U"下降"), W(U"增加"), W(U"减少"), W(U"上升"), W(U"上涨"), W(U"上浮"), W(U"回落"),
+    W(U"回升"), W(U"提高"), W(U"提升"), W(U"降低"), W(U"下跌"), W(U"减产"), W(U"增产"), W(U"比增"),
+    W(U"比降"), W(U"增至"), W(U"降至"), W(U"减至"), W(U"新增"), W(U"净增"), W(U"占"),	W(U"占比"),
+    W(U"持平"), W(U"扩大"), W(U"缩小"), W(U"增"),   W(U"降"),	W(U"减"),   W(U"为"),	W(U"达"),
+    W(U"达到"), W(U"是"),   W(U"完成"), W(U"实现"), W(U"安排"), W(U"共有"), {NULL, 0}};
+
+/* Trailing words of a predicate that do not change it (增加了, 提升到). */
+static const struct word predicate_tails[] = {W(U"了"), W(U"为"), W(U"达"), W(U"达到"),
+					      W(U"到"), W(U"至"), {NULL, 0}};
+
+/* Trailing words of the phrase before a number that only introduce it. */
+static const struct word label_tails[] = {
+    W(U"分别为"), W(U"分别是"), W(U"分别"), W(U"为"),	W(U"达到"), W(U"达"), W(U"是"), W(U"共计"),
+    W(U"合计"),	  W(U"总计"),	W(U"累计"), W(U"共有"), W(U"共"),   W(U"了"), {NULL, 0}};
+
+/* Where the noun after a unit ends: conjunctions and the verbs that take it. */
+static const struct word after_stops[] = {
+    W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
+    W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
+    W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
+    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), {NULL, 0}};
+
+/* Words that end in a one-character stop word but stop nothing (行为, 存在). */
+static const struct word stop_compounds[] = {
+    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"),
+    W(U"视为"), W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"),
+    W(U"潜在"), W(U"平等"), W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"),
+    W(U"参与"), W(U"给与"), W(U"发达"), W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"),
+    W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"), {NULL, 0}};
+
+/* What after a unit cannot begin a noun: the phrase after is no label then. */
+static const struct word after_nonstart[] = {
+    W(U"的"),	W(U"和"),   W(U"与"),	W(U"及"),   W(U"或"),	W(U"等"),   W(U"比"),	W(U"同比"),
+    W(U"较"),	W(U"增长"), W(U"下降"), W(U"占"),   W(U"为"),	W(U"是"),   W(U"以"),	W(U"左右"),
+    W(U"至"),	W(U"到"),   W(U"提升"), W(U"提高"), W(U"增加"), W(U"减少"), W(U"上升"), W(U"实现"),
+    W(U"完成"), W(U"得到"), W(U"进行"), W(U"开展"), W(U"参加"), {NULL, 0}};
+
+static int
+is_clause_break(uint32_t c)
+{
+	switch (c) {
+	case U'，':
+	case U'。':
+	case U'；':
+	case U'：':
+	case U'、':
+	case U'！':
+	case U'？':
+	case ',':
+	case ';':
+	case ':':
+	case '!':
+	case '?':
+	case '\n':
+	case '\t':
+		return 1;
+	}
+	return 0;
+}
+
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+static int
+is_opener(uint32_t c)
+{
+	switch (c) {
+	case U'（':
+	case '(':
+	case U'“':
+	case U'‘':
+	case U'《':
+	case U'〈':
+	case U'「':
+	case U'『':
+	case '[':
+	case U'【':
+		return 1;
+	}
+	return 0;
+}
+
+/* Punctuation a label may not start with (closers) or end with (openers, commas…). */
+static int
+is_punct(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) ||
+		       (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
+	return (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) ||
+	       (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) ||
+	       (c >= 0xFF5B && c <= 0xFF65) || (c >= 0x2010 && c <= 0x2027);
+}
+
+static int
+is_closer(uint32_t c)
+{
+	switch (c) {
+	case U'）':
+	case ')':
+	case U'”':
+	case U'’':
+	case U'》':
+	case U'〉':
+	case U'」':
+	case U'』':
+	case ']':
+	case U'】':
+		return 1;
+	}
+	return 0;
+}
+
+/* Trim [*a, *b): spaces and stray punctuation, the words that only introduce a number. */
+static void
+trim_before(const struct text *t, size_t *a, size_t *b)
+{
+	size_t n, k;
+
+	for (;;) {
+		/* a leading bracket group is a list marker or an aside: （一）建筑业事故 */
+		if (*a < *b && (t->cp[*a] == U'（' || t->cp[*a] == '(')) {
+			for (k = *a + 1; k < *b && t->cp[k] != U'）' && t->cp[k] != ')'; k++)
+				;
+			*a = k + 1 < *b ? k + 1 : *a + 1;
+			continue;
+		}
+		/* the tail of a quotation cut by the clause break inside it: …进船舶”等宣传活动 */
+		for (k = *a; k < *b && !is_opener(t->cp[k]) && !is_closer(t->cp[k]); k++)
+			;
+		if (k < *b && is_closer(t->cp[k]) && k + 1 < *b) {
+			*a = k + 1;
+			continue;
+		}
+		while (*a < *b &&
+		       (is_space(t->cp[*a]) || (is_punct(t->cp[*a]) && !is_opener(t->cp[*a]))))
+			(*a)++;
+		if (*a < *b && (t->cp[*a] == U'（' || t->cp[*a] == '('))
+			continue;
+		if (*a < *b && (n = unit_word_at(t, *a, U"其中")) && *a + n <= *b) {
+			*a += n;
+			continue;
+		}
+		break;
+	}
+	for (;;) {
+		while (*b > *a && (is_space(t->cp[*b - 1]) ||
+				   (is_punct(t->cp[*b - 1]) && !is_closer(t->cp[*b - 1]))))
+			(*b)--;
+		if (*b > *a && (n = unit_words_before(t, *b, label_tails, NULL)) && *b - n >= *a) {
+			*b -= n;
+			continue;
+		}
+		break;
+	}
+}
+
+/* Whether [a, b) says nothing but "changed by" / "came to" (or nothing at all). */
+static int
+only_predicate(const struct text *t, size_t a, size_t b)
+{
+	size_t n;
+
+	while (b > a && (n = unit_words_before(t, b, predicate_tails, NULL)) && b - n >= a)
+		b -= n;
+	/* words must fit in [a, b): 增 in 已增至 is not 增至 */
+	const struct text in = {t->cp, b};
+	for (;;) {
+		if (a == b || unit_words_at(&in, a, predicates, NULL) == b - a)
+			return 1; /* 共有 is a predicate before 共 is a filler */
+		if ((n = unit_words_at(&in, a, lead_fillers, NULL)) == 0)
+			return 0;
+		a += n;
+	}
+}
+
+/* The phrase before the quantity: back to a clause break, an unclosed bracket or lo. */
+static void
+phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t *b)
+{
+	size_t i = qstart;
+	int depth = 0;
+
+	while (i > lo && qstart - i < BEFORE_MAX) {
+		uint32_t c = t->cp[i - 1];
+		/* 县（市、区）: a break inside brackets does not end the phrase */
+		if (is_clause_break(c) && depth == 0)
+			break;
+		if (c == U'）' || c == ')') {
+			depth++;
+		} else if (c == U'（' || c == '(') {
+			if (depth == 0)
+				break;
+			depth--;
+		}
+		i--;
+	}
+	*a = i;
+	*b = qstart;
+	trim_before(t, a, b);
+}
+
+/* The noun after the quantity, up to a break, a digit, a quote or a stop word. */
+static void
+noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
+{
+	size_t i = qend;
+
+	while (i < t->len && is_space(t->cp[i]))
+		i++;
+	*a = *b = i;
+	if (i >= t->len || is_clause_break(t->cp[i]) || is_opener(t->cp[i]) || is_punct(t->cp[i]) ||
+	    (t->cp[i] >= '0' && t->cp[i] <= '9') || unit_words_at(t, i, after_nonstart, NULL) ||
+	    unit_words_at(t, i, predicates, NULL))
+		return;
+	int depth = 0;
+	for (; i < t->len && i - *a < AFTER_MAX; i++) {
+		uint32_t c = t->cp[i];
+		if (c == U'（' || c == '(') {
+			depth++;
+		} else if ((c == U'）' || c == ')') && depth > 0) {
+			depth--;
+		} else if (depth > 0 && c != '\n' && !(c >= '0' && c <= '9')) {
+			continue; /* 45个县（市、区）整县 */
+		}
+		if (i == *a)
+			continue;
+		if (is_clause_break(c) || (c >= '0' && c <= '9') || c == U'“' || c == U'《')
+			break;
+		if (unit_words_at(t, i, after_stops, NULL) &&
+		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2)
+			break;
+	}
+	while (i > *a && (is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
+			  (is_punct(t->cp[i - 1]) && !is_closer(t->cp[i - 1]))))
+		i--;
+	*b = i;
+}
+
+/* text_utf8() of an empty span returns an unterminated buffer: never ask it for one. */
+static char *
+span_utf8(const struct text *t, size_t a, size_t b)
+{
+	return a < b ? text_utf8(t, a, b) : xstrdup("");
+}
+
+char *
+label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum label_kind kind,
+	   int *inherit, size_t *used_end)
+{
+	size_t ba, bb, aa, ab;
+
+	*inherit = 0;
+	*used_end = qend;
+	if (lo > qstart)
+		lo = qstart;
+	phrase_before(t, lo, qstart, &ba, &bb);
+	noun_after(t, qend, &aa, &ab);
+	int pred = only_predicate(t, ba, bb);
+
+	if (aa < ab && (kind != LABEL_MEASURE || pred)) {
+		*used_end = ab;
+		return span_utf8(t, aa, ab);
+	}
+	if (kind != LABEL_MEASURE || pred)
+		*inherit = pred;
+	return span_utf8(t, ba, bb);
+}

@@ -1,0 +1,27 @@
+/*
+ * metrics_label.h - the phrase that says what a quantity counts.
+ */
+#ifndef RP_METRICS_LABEL_H
+#define RP_METRICS_LABEL_H
+
+#include "doc.h"
+
+enum label_kind {
+	LABEL_CLASSIFIER, /* 359名律师: the noun after the unit comes first */
+	LABEL_MEASURE, /* 审结知识产权案件145件, 增长18.1%: the phrase before comes first */
+	LABEL_NOUNIT, /* 近13万国家工作人员: only a scale, the noun (if any) follows */
+};
+
+/*
+ * The label of the quantity written at [qstart, qend), looked for in its
+ * clause but not before lo (the previous metric or the sentence start).
+ * Returns an owned UTF-8 string, "" when none. *inherit is set when the
+ * phrase before is only a predicate (增长, 比上年减少, 占, or nothing), so the
+ * caller should rather reuse the label of the metric before it; *used_end is
+ * where the label ends when it was taken from after the quantity (else qend),
+ * so that the next quantity's phrase starts after it.
+ */
+char *label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum label_kind kind,
+		 int *inherit, size_t *used_end);
+
+#endif
