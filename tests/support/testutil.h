@@ -1,0 +1,25 @@
+/*
+ * testutil.h - small helpers shared by the unit and integration tests.
+ */
+#ifndef RP_TESTUTIL_H
+#define RP_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Read a whole file; NULL when it cannot be read. Caller frees. *len may be NULL. */
+char *testutil_read_file(const char *path, size_t *len);
+
+/* Write len bytes to path; 0 or -1. */
+int testutil_write_file(const char *path, const void *data, size_t len);
+
+/* The reportpipe binary under test: $REPORTPIPE_BIN, else build/reportpipe. */
+const char *testutil_bin(void);
+
+/*
+ * Run a shell command (printf-style) and capture its stdout and stderr
+ * together. Returns the output (caller frees) and sets *rc to the exit code
+ * (128 + signal when killed).
+ */
+char *testutil_run(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
