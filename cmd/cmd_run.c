@@ -5,7 +5,11 @@
  * as child processes wired over ipc:// sockets in a private run directory,
  * supervises them, prints the summary the sink reports and exits with the
  * code DESIGN.md gives. Must never hold the lock past its own exit (flock
- * dies with the process) and never leave its children running.
+ * dies with the process), never leave its children running, and never start
+ * a thread: it forks (to replace a worker) at any time, and a fork of a
+ * threaded process may inherit a lock held by a thread that no longer
+ * exists. So it uses no ZeroMQ itself; the sink hands it the summary through
+ * a pipe.
  */
 #include "cmd.h"
 #include "buf.h"
@@ -21,6 +25,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +37,6 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #define MAX_WORKERS 256
 #define MAX_RESTARTS 16
@@ -50,6 +55,7 @@ struct run {
 	const struct config *cfg;
 	const char *conninfo;
 	struct wire_endpoints ep;
+	int summary_fd; /* write end, for the sink */
 	struct child children[MAX_WORKERS + 2];
 	int nchildren;
 	int restarts;
@@ -121,7 +127,7 @@ run_spawn(struct run *r, enum stage stage)
 		log_init(stage_names[stage], 0);
 		switch (stage) {
 		case STAGE_SINK:
-			rc = sink_main(r->cfg, r->conninfo, &r->ep);
+			rc = sink_main(r->cfg, r->conninfo, &r->ep, r->summary_fd);
 			break;
 		case STAGE_PARSER:
 			rc = parser_main(&r->ep);
@@ -198,35 +204,56 @@ run_reap(struct run *r, int summary_seen)
 	}
 }
 
-static void
-run_print_summary(struct wire_msg *m, int quiet)
+static long long
+summary_int(struct json_object *o, const char *key)
 {
-	const char *status = wire_str(m, "status", "?");
-	if (quiet && strcmp(status, "ok") == 0)
-		return;
-	printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld, failed %lld"
-	       " (parsed %lld, duplicates %lld)\n",
-	       wire_int(m, "run_id", 0), status, wire_int(m, "fetched", 0),
-	       wire_int(m, "unchanged", 0), wire_int(m, "stored", 0), wire_int(m, "failed", 0),
-	       wire_int(m, "parsed", 0), wire_int(m, "duplicates", 0));
-	fflush(stdout);
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v) : 0;
+}
+
+/* Print the sink's summary line; returns the exit code it implies, or -1 if unreadable. */
+static int
+run_print_summary(const char *line, int quiet)
+{
+	struct json_object *o = json_tokener_parse(line), *st;
+	if (o == NULL || !json_object_object_get_ex(o, "status", &st)) {
+		log_warnx("unreadable summary from the sink");
+		json_object_put(o);
+		return -1;
+	}
+	const char *status = json_object_get_string(st);
+	if (!quiet || strcmp(status, "ok") != 0) {
+		printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld,"
+		       " failed %lld (parsed %lld, duplicates %lld)\n",
+		       summary_int(o, "run_id"), status, summary_int(o, "fetched"),
+		       summary_int(o, "unchanged"), summary_int(o, "stored"),
+		       summary_int(o, "failed"), summary_int(o, "parsed"),
+		       summary_int(o, "duplicates"));
+		fflush(stdout);
+	}
+	int code = summary_int(o, "failed") > 0 ? 1 : 0;
+	json_object_put(o);
+	return code;
 }
 
 static int
-run_supervise(struct run *r, void *summary_sock, int quiet)
+run_supervise(struct run *r, int summary_in, int quiet)
 {
 	int exit_code = -1, summary_seen = 0, forwarded = 0;
+	struct buf pending = {0};
 
 	for (;;) {
-		zmq_pollitem_t item = {summary_sock, 0, ZMQ_POLLIN, 0};
-		int n = zmq_poll(&item, 1, 200);
-		if (n > 0 && (item.revents & ZMQ_POLLIN)) {
-			struct wire_msg m;
-			if (wire_recv(summary_sock, 0, &m) == 0 && strcmp(m.type, "SUMMARY") == 0) {
-				run_print_summary(&m, quiet);
-				exit_code = wire_int(&m, "failed", 0) > 0 ? 1 : 0;
-				summary_seen = 1;
-				wire_msg_release(&m);
+		struct pollfd pfd = {summary_in, POLLIN, 0};
+		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
+			char chunk[4096];
+			ssize_t n = read(summary_in, chunk, sizeof(chunk));
+			if (n > 0)
+				buf_append(&pending, chunk, (size_t)n);
+			char *nl = pending.data ? strchr(pending.data, '\n') : NULL;
+			if (nl && !summary_seen) {
+				*nl = '\0';
+				exit_code = run_print_summary(pending.data, quiet);
+				summary_seen = exit_code >= 0;
 			}
 		}
 		if (sig_stop && !forwarded) {
@@ -260,13 +287,14 @@ run_supervise(struct run *r, void *summary_sock, int quiet)
 	}
 	/* the parsers wait for work forever: tell them the run is over */
 	run_stop_all(r);
+	buf_release(&pending);
 	return exit_code < 0 ? EX_SOFTWARE : exit_code;
 }
 
 static void
 run_remove_dir(const char *dir)
 {
-	static const char *const names[] = {"jobs", "results", "acks", "ctl", "supervisor"};
+	static const char *const names[] = {"jobs", "results", "acks", "ctl"};
 	char path[PATH_MAX];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -356,14 +384,13 @@ cmd_run(int argc, char **argv)
 	wire_endpoints_ipc(&r.ep, dir);
 	sig_install(0);
 
-	void *ctx = zmq_ctx_new();
-	void *summary = zmq_socket(ctx, ZMQ_PULL);
-	wire_socket_defaults(summary);
+	int summary[2] = {-1, -1};
 	int rc = EX_SOFTWARE;
-	if (zmq_bind(summary, r.ep.supervisor) < 0) {
-		log_warnx("cannot bind %s: %s", r.ep.supervisor, zmq_strerror(errno));
+	if (pipe2(summary, O_CLOEXEC) < 0) {
+		log_warn("cannot create the summary pipe");
 		goto out;
 	}
+	r.summary_fd = summary[1];
 	/* stable nodes first: the sink binds results and ctl, the fetcher jobs and acks */
 	if (run_spawn(&r, STAGE_SINK) < 0)
 		goto out;
@@ -375,10 +402,12 @@ cmd_run(int argc, char **argv)
 	}
 	log_debug("started %d parser worker%s in %s", cfg->workers, cfg->workers == 1 ? "" : "s",
 		  dir);
-	rc = run_supervise(&r, summary, quiet);
+	rc = run_supervise(&r, summary[0], quiet);
 out:
-	zmq_close(summary);
-	zmq_ctx_term(ctx);
+	if (summary[0] >= 0) {
+		close(summary[0]);
+		close(summary[1]);
+	}
 	run_remove_dir(dir);
 	free(conninfo);
 	close(lock);

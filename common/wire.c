@@ -193,6 +193,5 @@ wire_endpoints_ipc(struct wire_endpoints *e, const char *dir)
 	snprintf(e->results, sizeof(e->results), "ipc://%s/results", dir);
 	snprintf(e->acks, sizeof(e->acks), "ipc://%s/acks", dir);
 	snprintf(e->ctl, sizeof(e->ctl), "ipc://%s/ctl", dir);
-	snprintf(e->supervisor, sizeof(e->supervisor), "ipc://%s/supervisor", dir);
 	return 0;
 }

@@ -58,7 +58,6 @@ struct wire_endpoints {
 	char results[256];    /* sink binds PULL; parsers connect PUSH */
 	char acks[256];	      /* fetcher binds PULL; sink connects PUSH */
 	char ctl[256];	      /* sink binds ROUTER; fetcher connects DEALER */
-	char supervisor[256]; /* `run` binds PULL; the sink connects PUSH */
 };
 
 /* Fill e with ipc:// endpoints inside dir. Returns 0, or -1 when dir is too long. */

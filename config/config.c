@@ -42,7 +42,14 @@ struct load_ctx {
 	int line; /* the line inih is handling now, counted by config_reader */
 	FILE *fp; /* the file being read, or NULL when reading text */
 	const char *text;
+	/* values too long for libinih's fixed line buffer, handed over out of band */
+	char **long_values;
+	size_t nlong;
 };
+
+/* Marks a value that stands in for ctx->long_values[N]: "\x1bN". */
+#define LONG_VALUE_MARK '\x1b'
+
 
 const char *
 config_choose_path(const char *explicit_path)
@@ -96,7 +103,7 @@ config_parse_size(const char *text, size_t *out)
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
-	if (end == text || errno || v < 0)
+	if (end == text || errno || !(v >= 0)) /* !(v >= 0) also refuses NaN */
 		return -1;
 	while (isspace((unsigned char)*end))
 		end++;
@@ -119,7 +126,7 @@ config_parse_size(const char *text, size_t *out)
 		mult = units[i].mult;
 	}
 	v *= mult;
-	if (v < 1 || v > (double)SIZE_MAX / 2)
+	if (!(v >= 1) || v > (double)SIZE_MAX / 2)
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -216,6 +223,21 @@ config_source_name(const char *section, char *name, size_t cap)
 	return 0;
 }
 
+/* The source called name, created (as first seen at line) when new. */
+static struct source *
+config_source_get(struct config *cfg, const char *name, int line)
+{
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	cfg->sources = xreallocarray(cfg->sources, cfg->nsources + 1, sizeof(struct source));
+	struct source *src = &cfg->sources[cfg->nsources++];
+	memset(src, 0, sizeof(*src));
+	src->name = xstrdup(name);
+	src->line = line;
+	return src;
+}
+
 static int
 config_source_key(struct load_ctx *ctx, const char *section, const char *key, const char *value)
 {
@@ -225,17 +247,7 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	if (config_source_name(section, name, sizeof(name)) < 0)
 		return config_fail(ctx, "bad section [%s]: a source is written [source \"name\"]",
 				   section);
-	struct source *src = NULL;
-	for (size_t i = 0; i < cfg->nsources; i++)
-		if (strcmp(cfg->sources[i].name, name) == 0)
-			src = &cfg->sources[i];
-	if (src == NULL) {
-		cfg->sources = xreallocarray(cfg->sources, cfg->nsources + 1, sizeof(*src));
-		src = &cfg->sources[cfg->nsources++];
-		memset(src, 0, sizeof(*src));
-		src->name = xstrdup(name);
-		src->line = ctx->line;
-	}
+	struct source *src = config_source_get(cfg, name, ctx->line);
 	if (strcmp(key, "url") == 0) {
 		char why[600];
 		if (src->url)
@@ -256,6 +268,12 @@ config_handler(void *user, const char *section, const char *key, const char *val
 
 	if (key == NULL)
 		return 1; /* a section header alone (inih >= 50 reports these) */
+	if (value[0] == LONG_VALUE_MARK) {
+		size_t idx = (size_t)strtoul(value + 1, NULL, 10);
+		if (idx >= ctx->nlong)
+			return config_fail(ctx, "key '%s': malformed value", key);
+		value = ctx->long_values[idx];
+	}
 
 #define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
 	if (IS("database", "conninfo")) {
@@ -367,35 +385,96 @@ config_builtin_text(void)
 	return buf_take(&b);
 }
 
+/* Read one whole line (any length) into a new string; NULL at the end. */
+static char *
+config_next_line(struct load_ctx *ctx)
+{
+	if (ctx->fp) {
+		char *line = NULL;
+		size_t cap = 0;
+		if (getline(&line, &cap, ctx->fp) < 0) {
+			free(line);
+			return NULL;
+		}
+		return line;
+	}
+	if (*ctx->text == '\0')
+		return NULL;
+	size_t n = strcspn(ctx->text, "\n");
+	if (ctx->text[n] == '\n')
+		n++;
+	char *line = xstrndup(ctx->text, n);
+	ctx->text += n;
+	return line;
+}
+
 /*
- * inih's reader callback, counting lines so that config_handler knows the
- * exact line of each key (inih's own handler is not told it).
+ * A section header line: a source section is registered here, with its
+ * line, because inih tells the handler only about keys, and a source
+ * without any key must still be refused.
+ */
+static void
+config_note_section(struct load_ctx *ctx, const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[')
+		return;
+	const char *end = strchr(line, ']');
+	if (end == NULL)
+		return;
+	char section[160], name[128];
+	size_t n = (size_t)(end - line - 1);
+	if (n >= sizeof(section))
+		return;
+	memcpy(section, line + 1, n);
+	section[n] = '\0';
+	if (config_source_name(section, name, sizeof(name)) == 0)
+		config_source_get(ctx->cfg, name, ctx->line);
+}
+
+/*
+ * inih's reader callback. It counts lines, so config_handler knows the exact
+ * line of each key, and works around the system libinih's fixed line
+ * buffer: a longer "key = value" line reaches inih as "key = <mark>N" and
+ * the handler takes the real value from ctx->long_values[N].
  */
 static char *
 config_reader(char *str, int num, void *stream)
 {
 	struct load_ctx *ctx = stream;
-	char *got;
+	char *line = config_next_line(ctx);
 
-	if (ctx->fp) {
-		got = fgets(str, num, ctx->fp);
-	} else {
-		if (*ctx->text == '\0')
-			return NULL;
-		size_t n = strcspn(ctx->text, "\n");
-		if (ctx->text[n] == '\n')
-			n++;
-		if (n > (size_t)num - 1)
-			n = (size_t)num - 1;
-		memcpy(str, ctx->text, n);
-		str[n] = '\0';
-		ctx->text += n;
-		got = str;
+	if (line == NULL)
+		return NULL;
+	ctx->line++;
+	config_note_section(ctx, line);
+	size_t len = strlen(line);
+	if (len < (size_t)num - 1) {
+		memcpy(str, line, len + 1);
+		free(line);
+		return str;
 	}
-	/* a chunk without a newline is the middle of an overlong line, or the last line */
-	if (got && (strchr(got, '\n') || (ctx->fp ? feof(ctx->fp) != 0 : *ctx->text == '\0')))
-		ctx->line++;
-	return got;
+	char *eq = strchr(line, '=');
+	if (eq == NULL || (size_t)(eq - line) + 32 >= (size_t)num) {
+		snprintf(str, (size_t)num, "%c\n", LONG_VALUE_MARK); /* a syntax error, on this line */
+		free(line);
+		return str;
+	}
+	char *value = eq + 1;
+	value[strcspn(value, "\r\n")] = '\0';
+	while (*value == ' ' || *value == '\t')
+		value++;
+	size_t vlen = strlen(value);
+	while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+		value[--vlen] = '\0';
+	ctx->long_values = xreallocarray(ctx->long_values, ctx->nlong + 1, sizeof(char *));
+	ctx->long_values[ctx->nlong] = xstrdup(value);
+	snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)(eq - line), line, LONG_VALUE_MARK,
+		 ctx->nlong);
+	ctx->nlong++;
+	free(line);
+	return str;
 }
 
 struct config *
@@ -420,16 +499,18 @@ config_load(const char *path)
 			return NULL;
 		}
 	}
-	/* the reader counts the line before inih handles it */
-	ctx.line = 0;
 	rc = ini_parse_stream(config_reader, &ctx, config_handler, &ctx);
 	if (ctx.fp)
 		fclose(ctx.fp);
 	free(text);
+	for (size_t i = 0; i < ctx.nlong; i++)
+		free(ctx.long_values[i]);
+	free(ctx.long_values);
 	if (rc != 0) {
-		int line = ctx.err[0] ? ctx.err_line : rc;
-		fprintf(stderr, "%s:%d: %s\n", ctx.cfg->path, line,
-			ctx.err[0] ? ctx.err : "syntax error (expected [section] or key = value)");
+		/* the first error wins: inih's syntax error or the handler's */
+		int ours = ctx.err[0] && ctx.err_line <= rc;
+		fprintf(stderr, "%s:%d: %s\n", ctx.cfg->path, ours ? ctx.err_line : rc,
+			ours ? ctx.err : "syntax error (expected [section] or key = value)");
 		config_free(&ctx.cfg);
 		return NULL;
 	}

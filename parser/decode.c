@@ -107,6 +107,8 @@ static long
 decode_iconv(const char *charset, const unsigned char *data, size_t len, uint32_t *out,
 	     size_t *bad)
 {
+	/* after a bad sequence, step one code unit: two bytes in UTF-16, else one */
+	size_t unit = strncasecmp(charset, "UTF-16", 6) == 0 ? 2 : 1;
 	iconv_t cd = iconv_open("UTF-32LE", charset);
 	if (cd == (iconv_t)-1)
 		return -1;
@@ -130,11 +132,11 @@ decode_iconv(const char *charset, const unsigned char *data, size_t len, uint32_
 		if (err == EILSEQ || err == EINVAL) {
 			out[n++] = 0xFFFD;
 			(*bad)++;
-			in++;
-			inleft--;
-			if (err == EINVAL) { /* truncated at the end: the rest is one bad sequence */
+			size_t step = unit < inleft ? unit : inleft;
+			in += step;
+			inleft -= step;
+			if (err == EINVAL) /* truncated at the end: the rest is one bad sequence */
 				inleft = 0;
-			}
 			iconv(cd, NULL, NULL, NULL, NULL);
 		} else if (err) {
 			break;

@@ -89,35 +89,73 @@ top_chunks(const struct text *t, struct chunk *out, size_t max)
 	return n;
 }
 
+/* A title that names its year or its subject (关于) stands on its own. */
+static int
+title_complete(const uint32_t *cp, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (cp[i] == 0x5173 && cp[i + 1] == 0x4E8E) /* 关于 */
+			return 1;
+		if (i + 4 < n && is_digit(cp[i]) && is_digit(cp[i + 1]) && is_digit(cp[i + 2]) &&
+		    is_digit(cp[i + 3]) && cp[i + 4] == 0x5E74) /* 2020年 */
+			return 1;
+	}
+	return 0;
+}
+
+/* Does chunk i joined with chunk i + 1 make a title (one wrapped over two lines)? */
+static int
+title_joined(const struct text *t, const struct chunk *a, const struct chunk *b, char **out)
+{
+	size_t la = a->e - a->s, lb = b->e - b->s;
+	if (la >= TITLE_MAX || title_complete(t->cp + b->s, lb))
+		return 0;
+	uint32_t *joined = xreallocarray(NULL, la + lb + 1, sizeof(uint32_t));
+	memcpy(joined, t->cp + a->s, la * sizeof(uint32_t));
+	memcpy(joined + la, t->cp + b->s, lb * sizeof(uint32_t));
+	int ok = title_like(joined, la + lb);
+	if (ok) {
+		struct text jt = {joined, la + lb};
+		*out = text_utf8(&jt, 0, la + lb);
+	}
+	free(joined);
+	return ok;
+}
+
+/*
+ * The first title-like chunk that names its year or subject; failing that,
+ * the first title-like chunk at all (breadcrumbs such as 首页…统计公报 lose
+ * to the real title after them).
+ */
 static void
 meta_title(struct doc *doc)
 {
 	const struct text *t = &doc->text;
 	struct chunk c[24];
 	size_t n = top_chunks(t, c, 24);
+	char *fallback = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		if (title_like(t->cp + c[i].s, c[i].e - c[i].s)) {
-			doc->title = text_utf8(t, c[i].s, c[i].e);
-			return;
+		char *joined = NULL;
+		if (i + 1 < n && !title_like(t->cp + c[i].s, c[i].e - c[i].s) &&
+		    title_joined(t, &c[i], &c[i + 1], &joined)) {
+			doc->title = joined;
+			break;
 		}
-		/* a title wrapped over two lines: neither half ends a title, both do together */
-		if (i + 1 < n && c[i].e - c[i].s < TITLE_MAX) {
-			size_t len = (c[i].e - c[i].s) + (c[i + 1].e - c[i + 1].s);
-			uint32_t *joined = xreallocarray(NULL, len + 1, sizeof(uint32_t));
-			memcpy(joined, t->cp + c[i].s, (c[i].e - c[i].s) * sizeof(uint32_t));
-			memcpy(joined + (c[i].e - c[i].s), t->cp + c[i + 1].s,
-			       (c[i + 1].e - c[i + 1].s) * sizeof(uint32_t));
-			int ok = title_like(joined, len);
-			if (ok) {
-				struct text jt = {joined, len};
-				doc->title = text_utf8(&jt, 0, len);
+		if (title_like(t->cp + c[i].s, c[i].e - c[i].s)) {
+			if (title_complete(t->cp + c[i].s, c[i].e - c[i].s)) {
+				doc->title = text_utf8(t, c[i].s, c[i].e);
+				break;
 			}
-			free(joined);
-			if (ok)
-				return;
+			if (fallback == NULL)
+				fallback = text_utf8(t, c[i].s, c[i].e);
 		}
 	}
+	if (doc->title == NULL) {
+		doc->title = fallback;
+		fallback = NULL;
+	}
+	free(fallback);
 }
 
 static int

@@ -29,7 +29,8 @@ struct sink {
 	const char *conninfo;
 	PGconn *conn;
 	long long run_id;
-	void *results, *acks, *ctl, *supervisor;
+	void *results, *acks, *ctl;
+	int summary_fd;
 	long parsed, stored, duplicates, failed;
 	time_t down_since; /* 0 while the database is reachable */
 };
@@ -207,8 +208,14 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 	json_object_object_add(h, "duplicates", json_object_new_int64(s->duplicates));
 	json_object_object_add(h, "failed", json_object_new_int64(s->failed));
 	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
-	if (s->supervisor)
-		wire_send(s->supervisor, NULL, 0, "SUMMARY", h, NULL, 0);
+	if (s->summary_fd >= 0) {
+		/* a pipe, not a socket: the supervisor must stay single-threaded to fork safely */
+		struct buf line = {0};
+		buf_printf(&line, "%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN));
+		if (write(s->summary_fd, line.data, line.len) != (ssize_t)line.len)
+			log_warn("cannot hand the summary to the supervisor");
+		buf_release(&line);
+	}
 	json_object_put(h);
 }
 
@@ -248,9 +255,10 @@ sink_socket(void *ctx, int type, const char *endpoint, int bind)
 }
 
 int
-sink_main(const struct config *cfg, const char *conninfo, const struct wire_endpoints *ep)
+sink_main(const struct config *cfg, const char *conninfo, const struct wire_endpoints *ep,
+	  int summary_fd)
 {
-	struct sink s = {.conninfo = conninfo};
+	struct sink s = {.conninfo = conninfo, .summary_fd = summary_fd};
 	int rc = EX_SOFTWARE;
 	(void)cfg;
 
@@ -276,8 +284,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	s.results = sink_socket(ctx, ZMQ_PULL, ep->results, 1);
 	s.ctl = sink_socket(ctx, ZMQ_ROUTER, ep->ctl, 1);
 	s.acks = sink_socket(ctx, ZMQ_PUSH, ep->acks, 0);
-	s.supervisor = ep->supervisor[0] ? sink_socket(ctx, ZMQ_PUSH, ep->supervisor, 0) : NULL;
-	if (!s.results || !s.ctl || !s.acks || (ep->supervisor[0] && !s.supervisor))
+	if (!s.results || !s.ctl || !s.acks)
 		goto out;
 
 	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0}, {s.results, 0, ZMQ_POLLIN, 0}};
@@ -310,8 +317,6 @@ out:
 		zmq_close(s.ctl);
 	if (s.acks)
 		zmq_close(s.acks);
-	if (s.supervisor)
-		zmq_close(s.supervisor);
 	zmq_ctx_term(ctx);
 	PQfinish(s.conn);
 	return rc;
