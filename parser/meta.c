@@ -10,6 +10,7 @@
 #include "meta.h"
 #include "sections.h"
 #include "buf.h"
+#include "decode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,29 +253,38 @@ is_label_before(const struct text *t, size_t pos)
 	return 0;
 }
 
+/* A date standing alone: a paragraph (or, flattened, a space-separated chunk) of its own. */
+static int
+date_alone(const struct text *t, size_t pos, size_t used)
+{
+	size_t e = pos + used;
+	int before = pos == 0 || t->cp[pos - 1] == '\n' || is_space(t->cp[pos - 1]);
+	int after = e >= t->len || t->cp[e] == '\n' || is_space(t->cp[e]);
+	return before && after;
+}
+
+/*
+ * The signature date: the last date that stands alone. Failing that, a
+ * labelled date near the top (时间：2022-10-31), as CMS pages print.
+ */
 static void
 meta_date(struct doc *doc)
 {
 	const struct text *t = &doc->text;
 	char d[11];
 
-	/* the signature date: the last date in the closing lines */
-	size_t from = t->len > TAIL_SCAN ? t->len - TAIL_SCAN : 0;
-	for (size_t i = from; i < t->len; i++) {
+	for (size_t i = 0; i < t->len; i++) {
+		if (!(is_digit(t->cp[i]) || cn_year_digit(t->cp[i]) >= 0))
+			continue;
 		size_t used = meta_date_at(t->cp + i, t->len - i, d);
-		if (used) {
-			/* it must close the text: nothing but spaces or punctuation after it */
-			size_t j = i + used;
-			while (j < t->len && (is_space(t->cp[j]) || t->cp[j] == '\n'))
-				j++;
-			if (j == t->len)
-				memcpy(doc->published_on, d, 11);
-			i += used - 1;
-		}
+		if (used == 0)
+			continue;
+		if (date_alone(t, i, used))
+			memcpy(doc->published_on, d, 11);
+		i += used - 1;
 	}
 	if (doc->published_on[0])
 		return;
-	/* a labelled date near the top: 时间：2022-10-31 */
 	size_t limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
 	for (size_t i = 0; i < limit; i++) {
 		if (is_label_before(t, i) && meta_date_at(t->cp + i, t->len - i, d)) {
@@ -284,20 +294,103 @@ meta_date(struct doc *doc)
 	}
 }
 
+/* Words that end the name of a government body. */
+static const uint32_t *const org_suffixes[] = {
+	U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室", U"统计局",
+	U"局",	     U"厅",   U"委",	 U"院",	    U"署",
+};
+
+/*
+ * The length of the longest prefix of cp[0..n) that names a government body
+ * (a place of two or more characters, then a suffix such as 人民政府), or 0.
+ */
+static size_t
+org_prefix(const uint32_t *cp, size_t n)
+{
+	size_t best = 0;
+	for (size_t end = 2; end <= n; end++) {
+		for (size_t k = 0; k < sizeof(org_suffixes) / sizeof(org_suffixes[0]); k++) {
+			size_t klen = 0;
+			while (org_suffixes[k][klen])
+				klen++;
+			if (end >= klen + 2 && ends_with(cp, end, org_suffixes[k]) && end > best)
+				best = end;
+		}
+	}
+	return best;
+}
+
+/* Issuer from a title: before 关于; before the year; or the body named right after it. */
+static char *
+issuer_from_title(const char *title)
+{
+	const char *about = strstr(title, "关于");
+	if (about && about > title)
+		return xstrndup(title, (size_t)(about - title));
+
+	struct doc tmp = {0};
+	size_t n = strlen(title);
+	if (decode_text(&tmp, (const unsigned char *)title, n, "UTF-8") < 0)
+		return NULL;
+	const struct text *t = &tmp.text;
+	char *issuer = NULL;
+	for (size_t i = 0; i + 4 < t->len; i++) {
+		if (!(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
+		      is_digit(t->cp[i + 3]) && t->cp[i + 4] == 0x5E74))
+			continue;
+		if (i >= 2) {
+			if (org_prefix(t->cp, i) == i)
+				issuer = text_utf8(t, 0, i); /* 平潭县人民政府2011年… */
+		} else {
+			size_t at = i + 5;
+			if (at < t->len && t->cp[at] == 0x5EA6) /* 年度 */
+				at++;
+			size_t k = org_prefix(t->cp + at, t->len - at);
+			if (k)
+				issuer = text_utf8(t, at, at + k); /* 2026年四川省人民政府工作报告 */
+		}
+		break;
+	}
+	free(tmp.text.cp);
+	free(tmp.charset);
+	return issuer;
+}
+
+/* A labelled source (来源：平潭综合实验区统计局) that names a government body. */
+static char *
+issuer_from_source_label(const struct text *t)
+{
+	char *found = NULL;
+	for (size_t i = 0; i + 3 < t->len; i++) {
+		if (!(t->cp[i] == 0x6765 && t->cp[i + 1] == 0x6E90 &&
+		      (t->cp[i + 2] == 0xFF1A || t->cp[i + 2] == ':')))
+			continue;
+		size_t s = i + 3;
+		while (s < t->len && (is_space(t->cp[s]) || t->cp[s] == '\n'))
+			s++;
+		size_t e = s;
+		while (e < t->len && !is_space(t->cp[e]) && t->cp[e] != '\n' && e - s <= 30)
+			e++;
+		if (e > s && e - s <= 30 && org_prefix(t->cp + s, e - s) == e - s) {
+			free(found);
+			found = text_utf8(t, s, e);
+		}
+	}
+	return found;
+}
+
+/*
+ * The issuer: from the title (before 关于, before its year, or the body
+ * after it), else the signature line above the closing date, else a
+ * labelled source that names a government body.
+ */
 static void
 meta_issuer(struct doc *doc)
 {
 	const struct text *t = &doc->text;
 
-	/* the text before 关于 in the title */
-	if (doc->title) {
-		const char *about = strstr(doc->title, "关于");
-		if (about && about > doc->title) {
-			doc->issuer = xstrndup(doc->title, (size_t)(about - doc->title));
-			return;
-		}
-	}
-	/* the signature block: the short line just above the closing date */
+	if (doc->title && (doc->issuer = issuer_from_title(doc->title)) != NULL)
+		return;
 	if (doc->published_on[0]) {
 		size_t end = t->len;
 		while (end > 0 && (t->cp[end - 1] == '\n' || is_space(t->cp[end - 1])))
@@ -305,22 +398,39 @@ meta_issuer(struct doc *doc)
 		size_t ls = end;
 		while (ls > 0 && t->cp[ls - 1] != '\n')
 			ls--; /* the date line */
-		if (ls == 0)
-			return;
-		size_t pe = ls - 1;
-		while (pe > 0 && (t->cp[pe - 1] == '\n' || is_space(t->cp[pe - 1])))
-			pe--;
-		size_t ps = pe;
-		while (ps > 0 && t->cp[ps - 1] != '\n')
-			ps--;
-		trim(t, &ps, &pe);
-		if (pe > ps && pe - ps <= 30) {
-			for (size_t i = ps; i < pe; i++)
-				if (t->cp[i] == 0x3002 || t->cp[i] == 0xFF0C || t->cp[i] == 0xFF1A)
-					return;
-			doc->issuer = text_utf8(t, ps, pe);
+		if (ls > 0) {
+			size_t pe = ls - 1;
+			while (pe > 0 && (t->cp[pe - 1] == '\n' || is_space(t->cp[pe - 1])))
+				pe--;
+			size_t ps = pe;
+			while (ps > 0 && t->cp[ps - 1] != '\n')
+				ps--;
+			trim(t, &ps, &pe);
+			if (pe > ps && pe - ps <= 30 && org_prefix(t->cp + ps, pe - ps) == pe - ps) {
+				doc->issuer = text_utf8(t, ps, pe);
+				return;
+			}
 		}
 	}
+	doc->issuer = issuer_from_source_label(t);
+}
+
+/* The most frequent year (YYYY年) in the text, when the title gives none. */
+static int
+year_most_mentioned(const struct text *t)
+{
+	int counts[300] = {0}, best = 0;
+	for (size_t i = 0; i + 4 < t->len; i++) {
+		if (!(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
+		      is_digit(t->cp[i + 3]) && t->cp[i + 4] == 0x5E74) ||
+		    (i > 0 && is_digit(t->cp[i - 1])))
+			continue;
+		int y = (int)((t->cp[i] - '0') * 1000 + (t->cp[i + 1] - '0') * 100 +
+			      (t->cp[i + 2] - '0') * 10 + (t->cp[i + 3] - '0'));
+		if (y >= 1900 && y < 2200 && ++counts[y - 1900] > counts[best])
+			best = y - 1900;
+	}
+	return counts[best] ? best + 1900 : 0;
 }
 
 static void
@@ -340,7 +450,9 @@ meta_year(struct doc *doc)
 				}
 			}
 		}
+		return; /* a title without a year: no guess */
 	}
+	doc->report_year = year_most_mentioned(&doc->text);
 }
 
 void

@@ -159,9 +159,9 @@ test_labelled_date_near_top(void **state)
 		    "某区2012年统计公报", NULL, 2012, "2022-10-31");
 	expect_meta("某区2012年统计公报\n发布日期: 2022年10月31日\n正文。\n结尾。\n",
 		    "某区2012年统计公报", NULL, 2012, "2022-10-31");
-	/* an unlabelled date near the top is not a publication date */
+	/* a page date standing alone is taken when no signature date follows it */
 	expect_meta("某区2012年统计公报\n2022年10月31日 阅读次数\n正文。\n结尾。\n",
-		    "某区2012年统计公报", NULL, 2012, "");
+		    "某区2012年统计公报", NULL, 2012, "2022-10-31");
 }
 
 static void
