@@ -114,6 +114,16 @@ test_run_stores_seed_report(void **state)
 	assert_int_equal(query_long("SELECT count(*) FROM ingest_runs WHERE status = 'ok'"
 				    " AND stored = 1 AND finished_at IS NOT NULL"),
 			 1);
+	/* the seed's metrics are stored, each joined to the section it stands in */
+	long metrics = query_long("SELECT count(*) FROM metrics");
+	assert_true(metrics >= 56); /* the gold has 59; the parser issue asks for F1 >= 0.95 */
+	assert_int_equal(query_long("SELECT count(*) FROM metrics m JOIN sections s ON"
+				    " s.id = m.section_id AND s.path = m.section_path"
+				    " AND s.document_id = m.document_id"),
+			 metrics);
+	assert_int_equal(query_long("SELECT count(*) FROM report_metrics WHERE"
+				    " label LIKE '%出庭应诉率%' AND value = 86 AND unit = '%'"),
+			 1);
 	/* the body the sink kept is the file, byte for byte */
 	assert_int_equal(query_long("SELECT length(body) FROM documents_raw"), 20832);
 	/* offsets point into the stored text: the first section starts at its marker */
