@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +148,24 @@ config_parse_int(const char *text, int min, int max, int *out)
 	return 0;
 }
 
+static int
+config_parse_bool(const char *text, int *out)
+{
+	static const char *const yes[] = {"on", "yes", "true", "1"}, *const no[] = {"off", "no",
+										  "false", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Only these schemes are ever fetched; anything else is refused at load time. */
 static int
 config_check_url(const char *url, char *why, size_t whylen)
@@ -235,6 +255,7 @@ config_source_get(struct config *cfg, const char *name, int line)
 	memset(src, 0, sizeof(*src));
 	src->name = xstrdup(name);
 	src->line = line;
+	src->robots = 1;
 	return src;
 }
 
@@ -248,13 +269,54 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 		return config_fail(ctx, "bad section [%s]: a source is written [source \"name\"]",
 				   section);
 	struct source *src = config_source_get(cfg, name, ctx->line);
-	if (strcmp(key, "url") == 0) {
+	if (strcmp(key, "url") == 0 || strcmp(key, "index") == 0) {
 		char why[600];
-		if (src->url)
-			return config_fail(ctx, "source \"%s\": key 'url' given twice", name);
+		char **slot = key[0] == 'u' ? &src->url : &src->index;
+		if (*slot)
+			return config_fail(ctx, "source \"%s\": key '%s' given twice", name, key);
 		if (config_check_url(value, why, sizeof(why)) < 0)
-			return config_fail(ctx, "source \"%s\": key 'url': %s", name, why);
-		src->url = xstrdup(value);
+			return config_fail(ctx, "source \"%s\": key '%s': %s", name, key, why);
+		*slot = xstrdup(value);
+		return 1;
+	}
+	if (strcmp(key, "link_pattern") == 0 || strcmp(key, "next_pattern") == 0) {
+		regex_t re;
+		int rc = regcomp(&re, value, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char why[256];
+			regerror(rc, &re, why, sizeof(why));
+			return config_fail(ctx, "source \"%s\": key '%s': bad pattern '%s': %s", name,
+					   key, value, why);
+		}
+		regfree(&re);
+		config_set_str(key[0] == 'l' ? &src->link_pattern : &src->next_pattern, value);
+		return 1;
+	}
+	if (strcmp(key, "max_pages") == 0) {
+		if (config_parse_int(value, 1, 1000, &src->max_pages) < 0)
+			return config_fail(ctx, "source \"%s\": key 'max_pages': '%s' is not 1..1000",
+					   name, value);
+		return 1;
+	}
+	if (strcmp(key, "allow_hosts") == 0) {
+		/* a list separated by spaces or commas */
+		char *copy = xstrdup(value), *save = NULL;
+		for (char *h = strtok_r(copy, " ,\t", &save); h; h = strtok_r(NULL, " ,\t", &save)) {
+			src->allow_hosts = xreallocarray(src->allow_hosts, src->nallow_hosts + 1,
+							 sizeof(char *));
+			src->allow_hosts[src->nallow_hosts++] = xstrdup(h);
+		}
+		free(copy);
+		return 1;
+	}
+	if (strcmp(key, "robots") == 0) {
+		if (config_parse_bool(value, &src->robots) < 0)
+			return config_fail(ctx, "source \"%s\": key 'robots': '%s' is not on or off",
+					   name, value);
+		return 1;
+	}
+	if (strcmp(key, "content_xpath") == 0) {
+		config_set_str(&src->content_xpath, value);
 		return 1;
 	}
 	return config_fail(ctx, "unknown key '%s' in [source \"%s\"]", key, name);
@@ -323,6 +385,25 @@ config_handler(void *user, const char *section, const char *key, const char *val
 		if (config_parse_int(value, 100, 86400000, &cfg->timeout_ms) < 0)
 			return config_fail(ctx, "key 'timeout_ms': '%s' is not 100..86400000",
 					   value);
+	} else if (IS("fetch", "low_speed_bytes")) {
+		if (config_parse_int(value, 0, 1 << 30, &cfg->low_speed_bytes) < 0)
+			return config_fail(ctx, "key 'low_speed_bytes': '%s' is not 0..2^30", value);
+	} else if (IS("fetch", "low_speed_seconds")) {
+		if (config_parse_int(value, 1, 3600, &cfg->low_speed_seconds) < 0)
+			return config_fail(ctx, "key 'low_speed_seconds': '%s' is not 1..3600", value);
+	} else if (IS("fetch", "max_connections")) {
+		if (config_parse_int(value, 1, 1024, &cfg->max_connections) < 0)
+			return config_fail(ctx, "key 'max_connections': '%s' is not 1..1024", value);
+	} else if (IS("fetch", "max_retries")) {
+		if (config_parse_int(value, 0, 100, &cfg->max_retries) < 0)
+			return config_fail(ctx, "key 'max_retries': '%s' is not 0..100", value);
+	} else if (IS("fetch", "retry_budget")) {
+		if (config_parse_int(value, 0, 1000000, &cfg->retry_budget) < 0)
+			return config_fail(ctx, "key 'retry_budget': '%s' is not 0..1000000", value);
+	} else if (IS("fetch", "retry_max_delay_ms")) {
+		if (config_parse_int(value, 0, 3600000, &cfg->retry_max_delay_ms) < 0)
+			return config_fail(ctx, "key 'retry_max_delay_ms': '%s' is not 0..3600000",
+					   value);
 	} else if (IS("fetch", "ca_file")) {
 		config_set_str(&cfg->ca_file, value);
 	} else if (strncmp(section, "source", 6) == 0) {
@@ -352,6 +433,12 @@ config_defaults(void)
 	cfg->max_bytes = 64u * 1024 * 1024;
 	cfg->connect_timeout_ms = 10000;
 	cfg->timeout_ms = 300000;
+	cfg->low_speed_bytes = 100;
+	cfg->low_speed_seconds = 60;
+	cfg->max_connections = 16;
+	cfg->max_retries = 4;
+	cfg->retry_budget = 100;
+	cfg->retry_max_delay_ms = 60000;
 	return cfg;
 }
 
@@ -360,11 +447,22 @@ static int
 config_validate(struct config *cfg, const char *path)
 {
 	for (size_t i = 0; i < cfg->nsources; i++) {
-		if (cfg->sources[i].url == NULL) {
-			fprintf(stderr, "%s:%d: source \"%s\" has no 'url'\n", path,
-				cfg->sources[i].line, cfg->sources[i].name);
+		struct source *src = &cfg->sources[i];
+		const char *why = NULL;
+		if (src->url == NULL && src->index == NULL)
+			why = "has neither 'url' nor 'index'";
+		else if (src->url && src->index)
+			why = "has both 'url' and 'index'; it is one or the other";
+		else if (src->index && src->link_pattern == NULL)
+			why = "is an index without a 'link_pattern'";
+		else if (src->url && (src->link_pattern || src->next_pattern || src->nallow_hosts))
+			why = "has index keys (link_pattern, next_pattern, allow_hosts) but no 'index'";
+		if (why) {
+			fprintf(stderr, "%s:%d: source \"%s\" %s\n", path, src->line, src->name, why);
 			return -1;
 		}
+		if (src->max_pages == 0)
+			src->max_pages = 1;
 	}
 	if (cfg->spool_dir == NULL) {
 		struct buf b = {0};
@@ -528,8 +626,16 @@ config_free(struct config **cfgp)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < cfg->nsources; i++) {
-		free(cfg->sources[i].name);
-		free(cfg->sources[i].url);
+		struct source *src = &cfg->sources[i];
+		free(src->name);
+		free(src->url);
+		free(src->index);
+		free(src->link_pattern);
+		free(src->next_pattern);
+		for (size_t k = 0; k < src->nallow_hosts; k++)
+			free(src->allow_hosts[k]);
+		free(src->allow_hosts);
+		free(src->content_xpath);
 	}
 	free(cfg->sources);
 	free(cfg->path);

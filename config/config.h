@@ -11,8 +11,16 @@
 
 struct source {
 	char *name;
-	char *url;
-	int line; /* where the section starts, for later messages */
+	char *url;	    /* a report; exactly one of url and index is set */
+	char *index;	    /* an index page whose links lead to reports */
+	char *link_pattern; /* POSIX ERE on a link's text or URL (index sources) */
+	char *next_pattern; /* POSIX ERE finding the next index page's link */
+	int max_pages;	    /* index pages to follow, the first included */
+	char **allow_hosts; /* hosts besides the index's own that links may lead to */
+	size_t nallow_hosts;
+	int robots;	     /* obey robots.txt (default 1) */
+	char *content_xpath; /* override the HTML main-content extraction */
+	int line;	     /* where the section starts, for later messages */
 };
 
 struct config {
@@ -32,7 +40,13 @@ struct config {
 	size_t max_bytes;
 	int connect_timeout_ms;
 	int timeout_ms;
-	char *ca_file; /* NULL: the system bundle */
+	int low_speed_bytes;   /* abort a transfer slower than this ... */
+	int low_speed_seconds; /* ... for this long */
+	int max_connections;   /* concurrent transfers in all */
+	int max_retries;       /* retries of one URL after a transient failure */
+	int retry_budget;      /* retries in one run, all URLs together */
+	int retry_max_delay_ms; /* the backoff's cap (and Retry-After's) */
+	char *ca_file;	       /* NULL: the system bundle */
 	/* [source "name"] */
 	struct source *sources;
 	size_t nsources;

@@ -326,7 +326,8 @@ fetcher_load_validators(struct fetcher *f)
 	struct json_object *req = json_object_new_object(), *urls = json_object_new_array();
 	struct wire_msg m;
 	for (size_t i = 0; i < f->cfg->nsources; i++)
-		json_object_array_add(urls, json_object_new_string(f->cfg->sources[i].url));
+		if (f->cfg->sources[i].url)
+			json_object_array_add(urls, json_object_new_string(f->cfg->sources[i].url));
 	json_object_object_add(req, "urls", urls);
 	int rc = fetcher_ask(f, "VALIDATORS", req, &m, VALIDATORS_TIMEOUT_MS);
 	json_object_put(req);
@@ -424,8 +425,13 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep)
 	}
 	fetcher_recover(&f);
 	f.http = fetcher_http_new(cfg);
-	for (size_t i = 0; i < cfg->nsources; i++)
-		fetcher_http_add(f.http, cfg->sources[i].url, cfg->sources[i].name);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		if (cfg->sources[i].url)
+			fetcher_http_add(f.http, cfg->sources[i].url, cfg->sources[i].name);
+		else
+			log_warnx("source \"%s\": index sources are not followed yet",
+				  cfg->sources[i].name);
+	}
 
 	fetcher_loop(&f);
 	if (sig_stop) {

@@ -210,8 +210,15 @@ test_unknown_key_names_file_and_line(void **state)
 		       4, "unknown key 'wrokers' in [pipeline]");
 	expect_refused("[fetch]\nuser_agent = x\n[database]\nconninfo =\npassword = secret\n", 5,
 		       "unknown key 'password' in [database]");
+	expect_refused("[source \"s\"]\nurl = http://example.org/\nindx = http://example.org/\n",
+		       3, "unknown key 'indx' in [source \"s\"]");
+	/* a source is a report or an index, not both; an index needs its pattern */
 	expect_refused("[source \"s\"]\nurl = http://example.org/\nindex = http://example.org/\n",
-		       3, "unknown key 'index' in [source \"s\"]");
+		       1, "has both 'url' and 'index'");
+	expect_refused("[source \"s\"]\nindex = http://example.org/\n", 1,
+		       "is an index without a 'link_pattern'");
+	expect_refused("[source \"s\"]\nindex = http://example.org/\nlink_pattern = (报告\n", 3,
+		       "bad pattern");
 	expect_refused("[databse]\nconninfo = x\n", 2, "unknown section [databse]");
 	/* the first error is the one reported */
 	expect_refused("[pipeline]\nworkers = 1\nfoo = 1\nbar = 2\n", 3, "unknown key 'foo'");
@@ -305,7 +312,7 @@ test_source_without_url_refused(void **state)
 	expect_refused("[source \"forgotten\"]\n"
 		       "[pipeline]\n"
 		       "workers = 2\n",
-		       1, "source \"forgotten\" has no 'url'");
+		       1, "source \"forgotten\" has neither 'url' nor 'index'");
 }
 
 /*
