@@ -13,6 +13,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,11 +323,113 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	return config_fail(ctx, "unknown key '%s' in [source \"%s\"]", key, name);
 }
 
+/* How a key of [database], [pipeline] or [fetch] is read into struct config. */
+enum key_type {
+	KEY_STR,      /* any text, "" allowed */
+	KEY_NONEMPTY, /* text that may not be empty */
+	KEY_INT,      /* an integer in [min, max] */
+	KEY_SIZE,     /* a size such as 64MiB */
+	KEY_WORKERS,  /* "auto" or an integer in [min, max] */
+};
+
+struct key_spec {
+	const char *section;
+	const char *key;
+	enum key_type type;
+	size_t offset; /* of the field in struct config */
+	int min, max;
+};
+
+#define KEY(sec, name, type, min, max) {sec, #name, type, offsetof(struct config, name), min, max}
+
+static const struct key_spec global_keys[] = {
+	KEY("database", conninfo, KEY_STR, 0, 0),
+	KEY("pipeline", workers, KEY_WORKERS, 1, 256),
+	KEY("pipeline", state_dir, KEY_NONEMPTY, 0, 0),
+	KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
+	KEY("pipeline", lease_ms, KEY_INT, 100, 86400000),
+	KEY("pipeline", max_attempts, KEY_INT, 1, 100),
+	KEY("fetch", user_agent, KEY_NONEMPTY, 0, 0),
+	KEY("fetch", per_host_concurrency, KEY_INT, 1, 64),
+	KEY("fetch", per_host_delay_ms, KEY_INT, 0, 3600000),
+	KEY("fetch", max_bytes, KEY_SIZE, 0, 0),
+	KEY("fetch", max_connections, KEY_INT, 1, 1024),
+	KEY("fetch", connect_timeout_ms, KEY_INT, 100, 600000),
+	KEY("fetch", timeout_ms, KEY_INT, 100, 86400000),
+	KEY("fetch", low_speed_bytes, KEY_INT, 0, 1 << 30),
+	KEY("fetch", low_speed_seconds, KEY_INT, 1, 3600),
+	KEY("fetch", max_retries, KEY_INT, 0, 100),
+	KEY("fetch", retry_budget, KEY_INT, 0, 1000000),
+	KEY("fetch", retry_max_delay_ms, KEY_INT, 0, 3600000),
+	KEY("fetch", ca_file, KEY_STR, 0, 0),
+};
+
+/* The keys of a [source "name"] section (handled by config_source_key). */
+static const char *const source_keys[] = {
+	"url", "index", "link_pattern", "next_pattern", "max_pages", "allow_hosts",
+	"robots", "content_xpath",
+};
+
+const char *const *
+config_known_keys(void)
+{
+	enum { N = sizeof(global_keys) / sizeof(global_keys[0]),
+	       M = sizeof(source_keys) / sizeof(source_keys[0]) };
+	static char names[N + M][64];
+	static const char *list[N + M + 1];
+
+	if (list[0] == NULL) {
+		for (size_t i = 0; i < N; i++) {
+			snprintf(names[i], sizeof(names[i]), "%s.%s", global_keys[i].section,
+				 global_keys[i].key);
+			list[i] = names[i];
+		}
+		for (size_t i = 0; i < M; i++) {
+			snprintf(names[N + i], sizeof(names[N + i]), "source.%s", source_keys[i]);
+			list[N + i] = names[N + i];
+		}
+	}
+	return list;
+}
+
+static int
+config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *value)
+{
+	char *field = (char *)ctx->cfg + k->offset;
+
+	switch (k->type) {
+	case KEY_NONEMPTY:
+		if (*value == '\0')
+			return config_fail(ctx, "key '%s' is empty", k->key);
+		/* fall through */
+	case KEY_STR:
+		config_set_str((char **)(void *)field, value);
+		return 1;
+	case KEY_WORKERS:
+		if (strcmp(value, "auto") == 0) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+			*(int *)(void *)field = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+			return 1;
+		}
+		/* fall through */
+	case KEY_INT:
+		if (config_parse_int(value, k->min, k->max, (int *)(void *)field) < 0)
+			return config_fail(ctx, "key '%s': '%s' is not %s%d..%d", k->key, value,
+					   k->type == KEY_WORKERS ? "'auto' or " : "", k->min, k->max);
+		return 1;
+	case KEY_SIZE:
+		if (config_parse_size(value, (size_t *)(void *)field) < 0)
+			return config_fail(ctx, "key '%s': '%s' is not a size such as 64MiB", k->key,
+					   value);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 config_handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct load_ctx *ctx = user;
-	struct config *cfg = ctx->cfg;
 
 	if (key == NULL)
 		return 1; /* a section header alone (inih >= 50 reports these) */
@@ -336,86 +439,21 @@ config_handler(void *user, const char *section, const char *key, const char *val
 			return config_fail(ctx, "key '%s': malformed value", key);
 		value = ctx->long_values[idx];
 	}
-
-#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
-	if (IS("database", "conninfo")) {
-		config_set_str(&cfg->conninfo, value);
-	} else if (IS("pipeline", "workers")) {
-		if (strcmp(value, "auto") == 0) {
-			long n = sysconf(_SC_NPROCESSORS_ONLN);
-			cfg->workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
-		} else if (config_parse_int(value, 1, 256, &cfg->workers) < 0) {
-			return config_fail(ctx, "key 'workers': '%s' is not 'auto' or 1..256", value);
-		}
-	} else if (IS("pipeline", "state_dir")) {
-		if (*value == '\0')
-			return config_fail(ctx, "key 'state_dir' is empty");
-		config_set_str(&cfg->state_dir, value);
-	} else if (IS("pipeline", "spool_dir")) {
-		if (*value == '\0')
-			return config_fail(ctx, "key 'spool_dir' is empty");
-		config_set_str(&cfg->spool_dir, value);
-	} else if (IS("pipeline", "lease_ms")) {
-		if (config_parse_int(value, 100, 86400000, &cfg->lease_ms) < 0)
-			return config_fail(ctx, "key 'lease_ms': '%s' is not 100..86400000", value);
-	} else if (IS("pipeline", "max_attempts")) {
-		if (config_parse_int(value, 1, 100, &cfg->max_attempts) < 0)
-			return config_fail(ctx, "key 'max_attempts': '%s' is not 1..100", value);
-	} else if (IS("fetch", "user_agent")) {
-		if (*value == '\0')
-			return config_fail(ctx, "key 'user_agent' is empty");
-		config_set_str(&cfg->user_agent, value);
-	} else if (IS("fetch", "per_host_concurrency")) {
-		if (config_parse_int(value, 1, 64, &cfg->per_host_concurrency) < 0)
-			return config_fail(ctx, "key 'per_host_concurrency': '%s' is not 1..64",
-					   value);
-	} else if (IS("fetch", "per_host_delay_ms")) {
-		if (config_parse_int(value, 0, 3600000, &cfg->per_host_delay_ms) < 0)
-			return config_fail(ctx, "key 'per_host_delay_ms': '%s' is not 0..3600000",
-					   value);
-	} else if (IS("fetch", "max_bytes")) {
-		if (config_parse_size(value, &cfg->max_bytes) < 0)
-			return config_fail(ctx, "key 'max_bytes': '%s' is not a size such as 64MiB",
-					   value);
-	} else if (IS("fetch", "connect_timeout_ms")) {
-		if (config_parse_int(value, 100, 600000, &cfg->connect_timeout_ms) < 0)
-			return config_fail(ctx, "key 'connect_timeout_ms': '%s' is not 100..600000",
-					   value);
-	} else if (IS("fetch", "timeout_ms")) {
-		if (config_parse_int(value, 100, 86400000, &cfg->timeout_ms) < 0)
-			return config_fail(ctx, "key 'timeout_ms': '%s' is not 100..86400000",
-					   value);
-	} else if (IS("fetch", "low_speed_bytes")) {
-		if (config_parse_int(value, 0, 1 << 30, &cfg->low_speed_bytes) < 0)
-			return config_fail(ctx, "key 'low_speed_bytes': '%s' is not 0..2^30", value);
-	} else if (IS("fetch", "low_speed_seconds")) {
-		if (config_parse_int(value, 1, 3600, &cfg->low_speed_seconds) < 0)
-			return config_fail(ctx, "key 'low_speed_seconds': '%s' is not 1..3600", value);
-	} else if (IS("fetch", "max_connections")) {
-		if (config_parse_int(value, 1, 1024, &cfg->max_connections) < 0)
-			return config_fail(ctx, "key 'max_connections': '%s' is not 1..1024", value);
-	} else if (IS("fetch", "max_retries")) {
-		if (config_parse_int(value, 0, 100, &cfg->max_retries) < 0)
-			return config_fail(ctx, "key 'max_retries': '%s' is not 0..100", value);
-	} else if (IS("fetch", "retry_budget")) {
-		if (config_parse_int(value, 0, 1000000, &cfg->retry_budget) < 0)
-			return config_fail(ctx, "key 'retry_budget': '%s' is not 0..1000000", value);
-	} else if (IS("fetch", "retry_max_delay_ms")) {
-		if (config_parse_int(value, 0, 3600000, &cfg->retry_max_delay_ms) < 0)
-			return config_fail(ctx, "key 'retry_max_delay_ms': '%s' is not 0..3600000",
-					   value);
-	} else if (IS("fetch", "ca_file")) {
-		config_set_str(&cfg->ca_file, value);
-	} else if (strncmp(section, "source", 6) == 0) {
+	if (strncmp(section, "source", 6) == 0)
 		return config_source_key(ctx, section, key, value);
-	} else if (strcmp(section, "database") == 0 || strcmp(section, "pipeline") == 0 ||
-		   strcmp(section, "fetch") == 0) {
-		return config_fail(ctx, "unknown key '%s' in [%s]", key, section);
-	} else {
-		return config_fail(ctx, "unknown section [%s] (key '%s')", section, key);
+
+	int known_section = 0;
+	for (size_t i = 0; i < sizeof(global_keys) / sizeof(global_keys[0]); i++) {
+		const struct key_spec *k = &global_keys[i];
+		if (strcmp(section, k->section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(key, k->key) == 0)
+			return config_set_global(ctx, k, value);
 	}
-#undef IS
-	return 1;
+	if (known_section)
+		return config_fail(ctx, "unknown key '%s' in [%s]", key, section);
+	return config_fail(ctx, "unknown section [%s] (key '%s')", section, key);
 }
 
 static struct config *

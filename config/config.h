@@ -68,6 +68,9 @@ void config_free(struct config **cfg);
 /* Parse "64MiB", "10MB", "512k", "1048576" into bytes; -1 when malformed. */
 int config_parse_size(const char *text, size_t *out);
 
+/* Every key the loader accepts, "section.key" ("source.url" for sources); NULL-terminated. */
+const char *const *config_known_keys(void);
+
 /* The bundled examples directory (next to the binary, or the installed copy). */
 const char *config_examples_dir(void);
 
