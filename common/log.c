@@ -75,7 +75,7 @@ log_quote(char *out, size_t cap, size_t at, const char *msg)
 static void
 log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {
-	char msg[2048], line[4608];
+	char msg[2048], line[5632];
 	size_t at;
 	int n;
 
@@ -88,6 +88,17 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		size_t used = strlen(msg);
 		snprintf(msg + used, sizeof(msg) - used, ": %s", errstr);
 	}
+	/* "url=X rest" becomes the field url=X and the message "rest" */
+	char url[1024] = "";
+	const char *text = msg;
+	if (strncmp(msg, "url=", 4) == 0) {
+		size_t ulen = strcspn(msg + 4, " ");
+		if (ulen < sizeof(url) && msg[4 + ulen] == ' ') {
+			memcpy(url, msg + 4, ulen);
+			url[ulen] = '\0';
+			text = msg + 4 + ulen + 1;
+		}
+	}
 
 	if (log_flags & LOG_TO_SYSLOG) {
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
@@ -95,8 +106,12 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 				      log_stage);
 		if (log_run[0])
 			at += (size_t)snprintf(line + at, sizeof(line) - at, " run=%s", log_run);
+		if (url[0]) {
+			at += (size_t)snprintf(line + at, sizeof(line) - at, " url=");
+			at = log_quote(line, sizeof(line) - 1, at, url);
+		}
 		at += (size_t)snprintf(line + at, sizeof(line) - at, " msg=");
-		at = log_quote(line, sizeof(line) - 1, at, msg);
+		at = log_quote(line, sizeof(line) - 1, at, text);
 		line[at] = '\0';
 		syslog(prio[level], "%s", line);
 		return;
@@ -111,8 +126,12 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 			       ts.tv_nsec / 1000000, level_names[level], log_stage);
 	if (log_run[0])
 		at += (size_t)snprintf(line + at, sizeof(line) - at, " run=%s", log_run);
+	if (url[0]) {
+		at += (size_t)snprintf(line + at, sizeof(line) - at, " url=");
+		at = log_quote(line, sizeof(line) - 1, at, url);
+	}
 	at += (size_t)snprintf(line + at, sizeof(line) - at, " msg=");
-	at = log_quote(line, sizeof(line) - 1, at, msg);
+	at = log_quote(line, sizeof(line) - 1, at, text);
 	line[at++] = '\n';
 	(void)!write(STDERR_FILENO, line, at);
 }

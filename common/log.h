@@ -3,6 +3,8 @@
  *
  * Every line is logfmt on stderr (or syslog with log_init(..., LOG_TO_SYSLOG)):
  *   ts=... level=info stage=fetcher run=20261126T201641-1234 msg="..."
+ * A message that starts with "url=X " puts X in the line's own url field:
+ *   ts=... level=warn stage=fetcher run=... url=https://... msg="fetch failed: ..."
  * Callers must never pass secrets (passwords, full conninfo) in a message.
  */
 #ifndef RP_LOG_H
