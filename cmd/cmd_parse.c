@@ -109,9 +109,16 @@ cmd_parse(int argc, char **argv)
 
 	if (strcmp(format, "json") == 0) {
 		struct json_object *o = doc_to_json(doc);
-		fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE),
-		      stdout);
+		const char *json = json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (json == NULL) { /* json-c gives up past INT_MAX bytes */
+			fprintf(stderr, "reportpipe parse: %s: the parsed document is too large "
+					"to print as JSON\n", path);
+			json_object_put(o);
+			doc_free(&doc);
+			return EX_SOFTWARE;
+		}
+		fputs(json, stdout);
 		fputc('\n', stdout);
 		json_object_put(o);
 	} else {

@@ -20,6 +20,10 @@ wire_send(void *sock, const unsigned char *route, size_t route_len, const char *
 {
 	const char *hdr_text = hdr ? json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN)
 				   : "{}";
+	if (hdr_text == NULL) { /* json-c gives up past INT_MAX bytes */
+		errno = EMSGSIZE;
+		return -1;
+	}
 	int more = body ? ZMQ_SNDMORE : 0;
 
 	if (route && zmq_send(sock, route, route_len, ZMQ_SNDMORE) < 0)
