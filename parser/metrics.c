@@ -23,6 +23,8 @@
 #define QUOTE_MAX 100	  /* a quotation longer than this is no slogan */
 #define INHERIT_BACK 8	  /* metrics looked back at for a label to reuse */
 #define BARE_MAX_DIGITS 6 /* a longer number without a unit is a code or a phone */
+#define SENT_MAX 400	  /* a longer sentence (a line with no 。！？) is cut… */
+#define SENT_CTX 100	  /* …to this many code points either side of the quantity */
 
 static const struct word prefix_quals[] = {
     W(U"不超过"), W(U"不少于"), W(U"不低于"), W(U"不高于"), W(U"不到"), W(U"不足"),
@@ -85,6 +87,8 @@ struct scan {
 	size_t prev_end;     /* end of the last metric */
 	size_t stop_from;    /* sentence_end cache: no stop in [stop_from, stop_at) */
 	size_t stop_at;
+	size_t lead_for;     /* sentence_lead cache: the sentence start it was asked for… */
+	size_t lead_at;	     /* …and its first code point that is not a space */
 };
 
 static int
@@ -192,6 +196,23 @@ sentence_end(struct scan *sc, size_t pos)
 	if (sc->stop_at < t->len && t->cp[sc->stop_at] != '\n')
 		return sc->stop_at + 1;
 	return sc->stop_at;
+}
+
+/* First code point at or after from that is not a space, but at most pos. */
+static size_t
+sentence_lead(struct scan *sc, size_t from, size_t pos)
+{
+	const struct text *t = sc->t;
+
+	/* cached per sentence: many metrics after a long run of spaces stay linear */
+	if (sc->lead_for != from) {
+		size_t i = from;
+		while (i < t->len && is_space(t->cp[i]))
+			i++;
+		sc->lead_for = from;
+		sc->lead_at = i;
+	}
+	return sc->lead_at < pos ? sc->lead_at : pos;
 }
 
 /* Numbers that are ordinals, rates, document numbers, codes or range ends by what precedes them. */
@@ -440,9 +461,7 @@ scan_number(struct scan *sc, size_t pos)
 	m.qualifier = q;
 	m.start = qstart;
 	m.end = end;
-	m.sent_start = sc->sent_start;
-	while (m.sent_start < qstart && is_space(cp[m.sent_start]))
-		m.sent_start++;
+	m.sent_start = sentence_lead(sc, sc->sent_start, qstart);
 	m.sent_end = sentence_end(sc, end);
 	m.section = sections_at(sc->doc, qstart);
 	if (pct)
@@ -469,11 +488,36 @@ scan_number(struct scan *sc, size_t pos)
 	return end > resume ? end : resume;
 }
 
+/*
+ * Every metric carries its sentence in the JSON, so a line with no 。！？ and
+ * many numbers would make the output quadratic in the text: cut such long
+ * sentences to SENT_CTX code points either side of the quantity.
+ */
+static void
+sentences_cut(struct doc *doc)
+{
+	size_t cut = 0;
+
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		if (m->sent_end - m->sent_start <= SENT_MAX)
+			continue;
+		if (m->start - m->sent_start > SENT_CTX)
+			m->sent_start = m->start - SENT_CTX;
+		if (m->sent_end - m->end > SENT_CTX)
+			m->sent_end = m->end + SENT_CTX;
+		cut++;
+	}
+	if (cut)
+		doc_warn(doc, "%zu metric sentence%s longer than %d characters cut to %d either side",
+			 cut, cut == 1 ? "" : "s", SENT_MAX, SENT_CTX);
+}
+
 size_t
 metrics_find(struct doc *doc)
 {
 	const struct text *t = &doc->text;
-	struct scan sc = {.doc = doc, .t = t, .stop_from = 1, .stop_at = 0};
+	struct scan sc = {.doc = doc, .t = t, .stop_from = 1, .stop_at = 0, .lead_for = SIZE_MAX};
 	size_t i = 0;
 
 	while (i < t->len) {
@@ -500,5 +544,6 @@ metrics_find(struct doc *doc)
 		i++;
 	}
 	free(sc.depth);
+	sentences_cut(doc);
 	return doc->nmetrics;
 }
