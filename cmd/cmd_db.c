@@ -1,5 +1,8 @@
 /*
  * cmd_db.c - `reportpipe db migrate|status|url|stop`.
+ *
+ * status only reads; migrate only applies the migrations compiled in. Must
+ * never print the conninfo except for `db url`, which exists to print it.
  */
 #include "cmd.h"
 #include "config.h"
@@ -20,23 +23,72 @@ db_usage(FILE *fp)
 	      "\n"
 	      "commands:\n"
 	      "  migrate   apply the schema migrations (idempotent, advisory-locked)\n"
-	      "  status    show the schema version and the recent runs\n"
+	      "  status    show the schema version, the last runs with their counts and\n"
+	      "            how many dead letters are waiting (exit 1 when the last run failed)\n"
 	      "  url       print the conninfo in use: psql \"$(reportpipe db url)\"\n"
 	      "            (starts the project-local cluster when that is the database)\n"
 	      "  stop      stop the project-local PostgreSQL cluster\n",
 	      fp);
 }
 
+/* The schema version applied, and the newest one this binary ships. */
+static int
+db_status_schema(PGconn *conn)
+{
+	PGresult *r = PQexec(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	int have = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("cannot read the schema version: %s", PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	if (!have) {
+		printf("schema: not migrated (run: reportpipe db migrate)\n");
+		return 0;
+	}
+	r = PQexec(conn, "SELECT coalesce(max(version), 0), (SELECT name FROM schema_migrations"
+			 " ORDER BY version DESC LIMIT 1) FROM schema_migrations");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("cannot read schema_migrations: %s", PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	int behind = sink_db_schema_behind(conn);
+	printf("schema version: %s (%s)%s\n", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+	       behind > 0 ? "; behind this binary: run reportpipe db migrate" : "");
+	PQclear(r);
+	return 1;
+}
+
 static int
 db_status(PGconn *conn)
 {
-	PGresult *r = PQexec(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+	int migrated = db_status_schema(conn);
+	if (migrated <= 0)
+		return migrated < 0 ? EX_SOFTWARE : 0;
+	PGresult *r = PQexec(conn, "SELECT (SELECT count(*) FROM documents),"
+				   " (SELECT count(*) FROM documents WHERE is_current),"
+				   " (SELECT count(*) FROM sections), (SELECT count(*) FROM metrics)");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		printf("stored: %s documents (%s current), %s sections, %s metrics\n",
+		       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+		       PQgetvalue(r, 0, 3));
+	PQclear(r);
+	/* waiting: no document of that URL was stored after the letter (002's view) */
+	r = PQexec(conn, "SELECT to_regclass('dead_letters_waiting') IS NOT NULL");
+	int have_view = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	r = PQexec(conn, have_view ? "SELECT (SELECT count(*) FROM dead_letters_waiting),"
+				     " (SELECT count(*) FROM dead_letters)"
+				   : "SELECT count(*), count(*) FROM dead_letters");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		printf("schema: not migrated (run: reportpipe db migrate)\n");
+		log_warnx("cannot read dead_letters: %s", PQerrorMessage(conn));
 		PQclear(r);
-		return 0;
+		return EX_SOFTWARE;
 	}
-	printf("schema version: %s\n", PQgetvalue(r, 0, 0));
+	printf("dead letters waiting: %s (%s recorded in all; SELECT * FROM dead_letters_waiting)\n",
+	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 	PQclear(r);
 	r = PQexec(conn, "SELECT id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), status, fetched,"
 			 " unchanged, parsed, stored, duplicates, failed"
@@ -46,6 +98,7 @@ db_status(PGconn *conn)
 		PQclear(r);
 		return EX_SOFTWARE;
 	}
+	printf("last runs:\n");
 	printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s\n", "run", "started", "status",
 	       "fetched", "unchanged", "parsed", "stored", "duplicates", "failed");
 	for (int i = 0; i < PQntuples(r); i++)
@@ -69,7 +122,7 @@ cmd_db(int argc, char **argv)
 	const char *config_path = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;

@@ -177,59 +177,201 @@ normalise(uint32_t *cp, size_t n)
 	return w;
 }
 
-int
-decode_text(struct doc *doc, const unsigned char *data, size_t len, const char *charset_hint)
-{
-	uint32_t *out = xreallocarray(NULL, len + 1, sizeof(uint32_t));
-	const char *charset = NULL;
-	size_t n = 0, bad = 0;
+/* Where a charset came from, in the order they are tried. */
+enum decode_source { SRC_HTTP, SRC_BOM, SRC_META, SRC_DETECT };
 
-	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF) {
-		n = decode_utf8(data + 3, len - 3, out, &bad);
-		charset = "UTF-8";
-	} else if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) ||
-				(data[0] == 0xFE && data[1] == 0xFF))) {
-		charset = data[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
-		n = (size_t)decode_iconv(charset, data + 2, len - 2, out, &bad);
-	} else if (charset_hint && *charset_hint) {
-		long r;
-		if (strcasecmp(charset_hint, "utf-8") == 0 || strcasecmp(charset_hint, "utf8") == 0) {
-			n = decode_utf8(data, len, out, &bad);
-			charset = "UTF-8";
-		} else if ((r = decode_iconv(charset_hint, data, len, out, &bad)) >= 0) {
-			n = (size_t)r;
-			charset = charset_hint;
-		} else {
-			free(out);
-			doc_warn(doc, "unknown charset '%s'", charset_hint);
+static const char *const decode_source_name[] = {"Content-Type", "BOM", "<meta>", "detection"};
+
+struct decode_cand {
+	const char *label;	/* what doc->charset records */
+	const char *codec;	/* "UTF-8" (our decoder) or an iconv name */
+	size_t skip;		/* bytes of BOM to skip */
+	enum decode_source src;
+};
+
+static int
+is_label(const char *s, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcasecmp(s, *names) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The decoder for a declared label: UTF-8 ourselves, the GB family with
+ * GB18030 (a superset of GB2312 and GBK, which real pages mislabel), the rest
+ * with iconv. NULL when iconv does not know the label.
+ */
+static const char *
+decode_codec(const char *label)
+{
+	static const char *const utf8[] = {"utf-8", "utf8", "unicode-1-1-utf-8", NULL};
+	static const char *const gb[] = {"gb2312",   "gb_2312",	 "gb_2312-80", "gbk",
+					 "x-gbk",    "cp936",	 "ms936",      "windows-936",
+					 "euc-cn",   "csgb2312", "chinese",    "iso-ir-58",
+					 "gb18030",  NULL};
+
+	if (is_label(label, utf8))
+		return "UTF-8";
+	if (is_label(label, gb))
+		return "GB18030";
+	iconv_t cd = iconv_open("UTF-32LE", label);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	iconv_close(cd);
+	return label;
+}
+
+/* The name doc->charset records: UTF-8 in one spelling, any other label as declared. */
+static const char *
+decode_label(const char *declared, const char *codec)
+{
+	return strcmp(codec, "UTF-8") == 0 ? "UTF-8" : declared;
+}
+
+/*
+ * Detection, done only when it is needed: UTF-8 when valid, else the better
+ * of UTF-8 and GB18030. Decodes into out (room for len + 1) and sets *bad.
+ */
+static size_t
+decode_detect(struct decode_cand *c, const unsigned char *data, size_t len, uint32_t *out,
+	      size_t *bad)
+{
+	size_t utf8_bad = decode_utf8_invalid(data, len);
+	if (utf8_bad > 0) {
+		size_t gb_bad = 0;
+		long r = decode_iconv("GB18030", data, len, out, &gb_bad);
+		if (r >= 0 && gb_bad < utf8_bad) {
+			c->label = c->codec = "GB18030";
+			*bad = gb_bad;
+			return (size_t)r;
+		}
+	}
+	c->label = c->codec = "UTF-8";
+	return decode_utf8(data, len, out, bad);
+}
+
+/* Decode data with c into out (room for len + 1); returns the count, sets *bad. */
+static size_t
+decode_with(struct decode_cand *c, const unsigned char *data, size_t len, uint32_t *out,
+	    size_t *bad)
+{
+	data += c->skip;
+	len -= c->skip;
+	if (c->src == SRC_DETECT)
+		return decode_detect(c, data, len, out, bad);
+	if (strcmp(c->codec, "UTF-8") == 0)
+		return decode_utf8(data, len, out, bad);
+	long r = decode_iconv(c->codec, data, len, out, bad);
+	if (r < 0) { /* known a moment ago: only a failing iconv_open gets here */
+		*bad = 0;
+		return 0;
+	}
+	return (size_t)r;
+}
+
+/* Valid UTF-8 with several multi-byte sequences: no other charset makes that by chance. */
+static int
+decode_is_utf8_text(const unsigned char *data, size_t len)
+{
+	size_t multi = 0;
+	uint32_t cp;
+	for (size_t i = 0; i < len;) {
+		if (data[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = utf8_decode_one(data + i, len - i, &cp);
+		if (k == 0)
+			return 0;
+		multi++;
+		i += k;
+	}
+	return multi >= 4;
+}
+
+int
+decode_text_hints(struct doc *doc, const unsigned char *data, size_t len,
+		  const struct decode_hints *h)
+{
+	struct decode_cand cand[4];
+	size_t nc = 0;
+
+	if (h && h->http && *h->http) {
+		const char *codec = decode_codec(h->http);
+		if (codec == NULL) {
+			doc_warn(doc, "unknown charset '%s'", h->http);
 			return -1;
 		}
-	} else {
-		size_t utf8_bad = decode_utf8_invalid(data, len);
-		if (utf8_bad == 0) {
-			n = decode_utf8(data, len, out, &bad);
-			charset = "UTF-8";
-		} else {
-			size_t gb_bad = 0;
-			long r = decode_iconv("GB18030", data, len, out, &gb_bad);
-			if (r >= 0 && gb_bad < utf8_bad) {
-				n = (size_t)r;
-				bad = gb_bad;
-				charset = "GB18030";
-			} else {
-				n = decode_utf8(data, len, out, &bad);
-				charset = "UTF-8";
-			}
+		cand[nc++] = (struct decode_cand){decode_label(h->http, codec), codec, 0, SRC_HTTP};
+	}
+	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
+		cand[nc++] = (struct decode_cand){"UTF-8", "UTF-8", 3, SRC_BOM};
+	else if (len >= 2 && data[0] == 0xFF && data[1] == 0xFE)
+		cand[nc++] = (struct decode_cand){"UTF-16LE", "UTF-16LE", 2, SRC_BOM};
+	else if (len >= 2 && data[0] == 0xFE && data[1] == 0xFF)
+		cand[nc++] = (struct decode_cand){"UTF-16BE", "UTF-16BE", 2, SRC_BOM};
+	if (h && h->meta && *h->meta) {
+		const char *codec = decode_codec(h->meta);
+		/* a <meta> that could be read at all is not UTF-16 (WHATWG): UTF-8 */
+		if (codec && strncasecmp(codec, "UTF-16", 6) == 0)
+			codec = "UTF-8";
+		if (codec)
+			cand[nc++] =
+				(struct decode_cand){decode_label(h->meta, codec), codec, 0, SRC_META};
+		else
+			doc_warn(doc, "unknown charset '%.40s' in <meta>: ignored", h->meta);
+	}
+	cand[nc++] = (struct decode_cand){"UTF-8", "UTF-8", 0, SRC_DETECT};
+
+	uint32_t *out = xreallocarray(NULL, len + 1, sizeof(uint32_t));
+	struct decode_cand *use = &cand[0];
+	size_t bad, n = decode_with(use, data, len, out, &bad);
+
+	if (use->src != SRC_DETECT && use->skip == 0 && strcmp(use->codec, "UTF-8") != 0 &&
+	    decode_is_utf8_text(data, len)) {
+		/* a declaration that lies: the body is UTF-8 through and through */
+		doc_warn(doc, "charset '%.40s' from %s contradicts the body, which is UTF-8",
+			 use->label, decode_source_name[use->src]);
+		n = decode_utf8(data, len, out, &bad);
+		use = &cand[nc - 1]; /* detection, not run: UTF-8 it is */
+		*use = (struct decode_cand){"UTF-8", "UTF-8", 0, SRC_DETECT};
+	} else if (bad > 0) {
+		/* the first declaration does not fit: a later one that fits far better wins */
+		uint32_t *alt = xreallocarray(NULL, len + 1, sizeof(uint32_t));
+		for (size_t i = 1; i < nc; i++) {
+			size_t abad, an = decode_with(&cand[i], data, len, alt, &abad);
+			if (!(abad == 0 || abad * 10 < bad))
+				continue;
+			doc_warn(doc, "charset '%.40s' from %s does not fit the body: '%s' from %s does",
+				 use->label, decode_source_name[use->src], cand[i].label,
+				 decode_source_name[cand[i].src]);
+			uint32_t *t = out;
+			out = alt;
+			alt = t;
+			n = an;
+			bad = abad;
+			use = &cand[i];
+			break;
 		}
+		free(alt);
 	}
 	if (bad)
 		doc_warn(doc, "%zu invalid byte sequence%s in %s replaced with U+FFFD", bad,
-			 bad == 1 ? "" : "s", charset);
+			 bad == 1 ? "" : "s", use->label);
 	n = normalise(out, n);
 	free(doc->text.cp);
 	doc->text.cp = out;
 	doc->text.len = n;
 	free(doc->charset);
-	doc->charset = xstrdup(charset);
+	doc->charset = xstrdup(use->label);
 	return 0;
+}
+
+int
+decode_text(struct doc *doc, const unsigned char *data, size_t len, const char *charset_hint)
+{
+	struct decode_hints h = {charset_hint, NULL};
+	return decode_text_hints(doc, data, len, &h);
 }

@@ -3,18 +3,27 @@
  * metrics, in that order.
  *
  * Keeps no state between documents, so any number of workers can run it.
+ * Must never let a format's own metadata (HTML <meta> tags, document
+ * properties) override what the text itself says: it only fills gaps.
  */
 #include "parse.h"
 #include "buf.h"
 #include "decode.h"
+#include "docx.h"
+#include "format.h"
+#include "html.h"
 #include "meta.h"
 #include "metrics.h"
+#include "pdf.h"
 #include "sections.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define BODY_NAME_MAX 90 /* bytes: thirty Chinese characters */
 
 int
 parse_content_charset(const char *content_type, char *out, size_t outlen)
@@ -36,46 +45,109 @@ parse_content_charset(const char *content_type, char *out, size_t outlen)
 	return 0;
 }
 
-/* Refuse what is not text: reportpipe reads plain text here. */
+/* Does s name a government body (ends as their names do), as a CMS's ContentSource may? */
 static int
-parse_check_format(const unsigned char *data, size_t len, const char *content_type, char *err,
-		   size_t errlen)
+parse_is_body(const char *s)
 {
-	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0) {
-		snprintf(err, errlen, "PDF documents are not supported yet");
-		return -1;
-	}
-	if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0) {
-		snprintf(err, errlen, "ZIP/DOCX documents are not supported yet");
-		return -1;
-	}
-	if (content_type && *content_type && strncasecmp(content_type, "text/", 5) != 0 &&
-	    strncasecmp(content_type, "application/octet-stream", 24) != 0) {
-		snprintf(err, errlen, "unsupported content type '%.80s'", content_type);
-		return -1;
+	static const char *const ends[] = {"政府", "委员会", "管委会", "办公厅", "办公室", "局",
+					   "厅",   "委",     "院",     "署",	 "中心",   NULL};
+	size_t n = strlen(s);
+	if (n < 6 || n > BODY_NAME_MAX)
+		return 0;
+	for (const char *const *e = ends; *e; e++) {
+		size_t k = strlen(*e);
+		if (n > k && strcmp(s + n - k, *e) == 0)
+			return 1;
 	}
 	return 0;
 }
 
-struct doc *
-parse_document(const unsigned char *data, size_t len, const char *content_type, char *err,
-	       size_t errlen)
+/* The first 19xx/20xx followed by 年 in a title; 0 when none. */
+static int
+parse_title_year(const char *t)
 {
-	char charset[64];
-	struct doc *doc;
+	for (const char *p = t; *p; p++) {
+		if (!((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0')))
+			continue;
+		if (isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) &&
+		    strncmp(p + 4, "年", strlen("年")) == 0 &&
+		    (p == t || !isdigit((unsigned char)p[-1])))
+			return (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+			       (p[3] - '0');
+	}
+	return 0;
+}
 
-	if (parse_check_format(data, len, content_type, err, errlen) < 0)
+/* A date written as CMSes write PubDate ("2020-12-18 16:42"), into out; 0 or -1. */
+static int
+parse_meta_date(const char *s, char out[11])
+{
+	struct doc *tmp = doc_new();
+	int rc = -1;
+	if (decode_text(tmp, (const unsigned char *)s, strlen(s), "UTF-8") == 0 &&
+	    meta_date_at(tmp->text.cp, tmp->text.len, out) > 0)
+		rc = 0;
+	doc_free(&tmp);
+	return rc;
+}
+
+/* Fill what the text did not give from the format's metadata; never override it. */
+static void
+parse_fill_meta(struct doc *doc, const struct format_meta *fm)
+{
+	if (doc->title == NULL && fm->title) {
+		doc->title = xstrdup(fm->title);
+		if (doc->report_year == 0)
+			doc->report_year = parse_title_year(doc->title);
+	}
+	if (doc->published_on[0] == '\0' && fm->date)
+		parse_meta_date(fm->date, doc->published_on);
+	if (doc->issuer == NULL && fm->source && parse_is_body(fm->source))
+		doc->issuer = xstrdup(fm->source);
+}
+
+struct doc *
+parse_document_opts(const unsigned char *data, size_t len, const struct parse_options *opts,
+		    char *err, size_t errlen)
+{
+	const char *content_type = opts ? opts->content_type : NULL;
+	const char *xpath = opts ? opts->content_xpath : NULL;
+	struct format_meta fm = {0};
+	char charset[64];
+	enum format f;
+	int rc = -1;
+
+	if (format_detect(data, len, content_type, &f, err, errlen) < 0)
 		return NULL;
-	doc = doc_new();
+	const char *hint =
+	    parse_content_charset(content_type, charset, sizeof(charset)) == 0 ? charset : NULL;
+	struct doc *doc = doc_new();
 	if (content_type)
 		doc->content_type = xstrdup(content_type);
-	int have_hint = parse_content_charset(content_type, charset, sizeof(charset)) == 0;
-	if (decode_text(doc, data, len, have_hint ? charset : NULL) < 0) {
-		snprintf(err, errlen, "unknown charset '%s' in content type", charset);
+	switch (f) {
+	case FORMAT_TEXT:
+		rc = decode_text(doc, data, len, hint);
+		if (rc < 0)
+			snprintf(err, errlen, "unknown charset '%s' in content type", charset);
+		break;
+	case FORMAT_HTML:
+		rc = html_parse(doc, data, len, hint, xpath, &fm, err, errlen);
+		break;
+	case FORMAT_PDF:
+		rc = pdf_parse(doc, data, len, &fm, err, errlen);
+		break;
+	case FORMAT_DOCX:
+		rc = docx_parse(doc, data, len, &fm, err, errlen);
+		break;
+	}
+	if (rc < 0) {
+		format_meta_release(&fm);
 		doc_free(&doc);
 		return NULL;
 	}
 	meta_find(doc);
+	parse_fill_meta(doc, &fm);
+	format_meta_release(&fm);
 	if (sections_find(doc) == 0 && doc->text.len > 0) {
 		/* no markers: the whole text is one root section */
 		doc->sections = xcalloc(1, sizeof(struct section));
@@ -90,4 +162,12 @@ parse_document(const unsigned char *data, size_t len, const char *content_type, 
 	}
 	metrics_find(doc);
 	return doc;
+}
+
+struct doc *
+parse_document(const unsigned char *data, size_t len, const char *content_type, char *err,
+	       size_t errlen)
+{
+	struct parse_options opts = {content_type, NULL};
+	return parse_document_opts(data, len, &opts, err, errlen);
 }

@@ -6,10 +6,23 @@
 
 #include "doc.h"
 
+/* How a body was served, and what its source says about it. */
+struct parse_options {
+	const char *content_type;  /* the HTTP Content-Type; NULL: sniffed */
+	const char *content_xpath; /* HTML: the element holding the report; NULL: found */
+};
+
+/*
+ * Parse data (len bytes) as opts says (opts may be NULL). Plain text, HTML,
+ * PDF and DOCX are read. Returns an owned document, or NULL with a one-line
+ * reason in err when the body is of another format or cannot be read.
+ */
+struct doc *parse_document_opts(const unsigned char *data, size_t len,
+				const struct parse_options *opts, char *err, size_t errlen);
+
 /*
  * Parse data (len bytes) whose HTTP Content-Type is content_type (may be
- * NULL: sniffed). Returns an owned document, or NULL with a one-line reason
- * in err when the format is not one reportpipe reads.
+ * NULL: sniffed): parse_document_opts() with no content_xpath.
  */
 struct doc *parse_document(const unsigned char *data, size_t len, const char *content_type,
 			   char *err, size_t errlen);

@@ -42,8 +42,10 @@ parser_handle(void *results, const struct wire_msg *job)
 	const unsigned char *body = job->body ? job->body : (const unsigned char *)"";
 
 	parser_copy_fields(out, job);
-	struct doc *doc = parse_document(body, job->body_len, wire_str(job, "content_type", NULL),
-					 err, sizeof(err));
+	/* content_xpath: the source's override of the HTML content extraction, when set */
+	struct parse_options opts = {wire_str(job, "content_type", NULL),
+				     wire_str(job, "content_xpath", NULL)};
+	struct doc *doc = parse_document_opts(body, job->body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		log_warnx("url=%s cannot parse: %s", url, err);
 		json_object_object_add(out, "error", json_object_new_string(err));

@@ -150,8 +150,11 @@ test_utf16_with_bom(void **state)
 		buf_append(&in, forms[i].bom, 2);
 		buf_append(&in, body, len);
 		expect_decoded(in.data, in.len, NULL, src.data, forms[i].charset, 0);
-		/* the BOM wins over a Content-Type hint */
-		expect_decoded(in.data, in.len, "GB18030", src.data, forms[i].charset, 0);
+		/*
+		 * A Content-Type hint comes before the BOM (issue #4), but GB18030
+		 * does not fit these bytes: the BOM's charset wins, with a warning.
+		 */
+		expect_decoded(in.data, in.len, "GB18030", src.data, forms[i].charset, 1);
 		buf_release(&in);
 		free(body);
 	}
