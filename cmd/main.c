@@ -20,6 +20,8 @@ usage(FILE *fp)
 	      "  parse [--format json|text] FILE|-\n"
 	      "                                parse one local file and print the document\n"
 	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
+	      "  reparse [-c FILE] [--below-version N]\n"
+	      "                                run stored documents through the current parser\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help                    show this help (also after a command)\n"
@@ -57,6 +59,8 @@ main(int argc, char **argv)
 		rc = cmd_parse(argc - 1, argv + 1);
 	else if (strcmp(cmd, "db") == 0)
 		rc = cmd_db(argc - 1, argv + 1);
+	else if (strcmp(cmd, "reparse") == 0)
+		rc = cmd_reparse(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

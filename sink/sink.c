@@ -1,16 +1,22 @@
 /*
  * sink.c - the sink stage's loop.
  *
- * Stores each RESULT in one transaction and acknowledges it only after
- * COMMIT; answers the fetcher's VALIDATORS questions; records dead letters
- * and the run's counts. While the database is down it keeps the document in
- * hand and reconnects with capped backoff: nothing is lost, nothing storms.
+ * Gathers RESULTs into batches (up to BATCH_MAX_DOCS documents, or
+ * BATCH_WAIT_MS after the first, whichever comes first), stores each batch in
+ * one transaction and acknowledges its documents only after COMMIT. When the
+ * database refuses a batch, the batch is split until the document at fault is
+ * alone; that one becomes a dead letter and the rest are stored. Answers the
+ * fetcher's VALIDATORS questions; records dead letters and the run's counts.
+ * While the database is down it keeps the batch in hand, stops reading, and
+ * reconnects with capped backoff: nothing is lost, nothing storms. Must never
+ * acknowledge a document before the transaction holding it has committed.
  */
 #include "sink.h"
 #include "buf.h"
 #include "log.h"
 #include "sig.h"
 #include "sink_db.h"
+#include "sink_rows.h"
 #include "sink_write.h"
 
 #include <errno.h>
@@ -24,6 +30,16 @@
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
+#define BATCH_MAX_DOCS 64
+#define BATCH_MAX_BYTES (32u << 20) /* bodies and rows held for one transaction */
+#define BATCH_WAIT_MS 20
+#define TRANSIENT_TRIES 5 /* a batch refused for a passing reason: tries before splitting */
+
+/* A received RESULT waiting in the batch, with its checked rows. */
+struct sink_pending {
+	struct wire_msg m;
+	struct sink_doc *doc;
+};
 
 struct sink {
 	const char *conninfo;
@@ -31,30 +47,53 @@ struct sink {
 	long long run_id;
 	void *results, *acks, *ctl;
 	int summary_fd;
-	long parsed, stored, duplicates, failed;
+	long parsed, stored, duplicates, failed, transactions;
 	time_t down_since; /* 0 while the database is reachable */
+	struct sink_pending batch[BATCH_MAX_DOCS];
+	size_t nbatch, batch_bytes;
+	long long batch_deadline; /* monotonic ms: flush the batch by then */
 };
 
-/* Reconnect with capped exponential backoff until connected or told to stop. */
+static long long
+sink_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Reconnect with capped exponential backoff (and some jitter) until
+ * connected or told to stop. The outage is logged once, when it begins.
+ */
 static int
-sink_reconnect(struct sink *s)
+sink_reconnect(struct sink *s, const char *why)
 {
 	int delay = BACKOFF_MIN_MS;
 
 	if (s->down_since == 0) {
+		char since[32];
+		struct tm tm;
 		s->down_since = time(NULL);
-		log_warnx("database unreachable; holding the current document and retrying");
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
+			 localtime_r(&s->down_since, &tm));
+		log_warnx("database unreachable since %s (%s); holding %zu unacknowledged"
+			  " document%s and retrying, backing off up to %ds",
+			  since, why, s->nbatch, s->nbatch == 1 ? "" : "s", BACKOFF_MAX_MS / 1000);
 	}
+	PQfinish(s->conn);
+	s->conn = NULL;
 	while (!sig_stop) {
-		PQfinish(s->conn);
-		s->conn = PQconnectdb(s->conninfo);
-		if (PQstatus(s->conn) == CONNECTION_OK) {
+		char reason[512];
+		s->conn = sink_db_try_connect(s->conninfo, reason, sizeof(reason));
+		if (s->conn != NULL) {
 			log_info("database reachable again after %lds",
 				 (long)(time(NULL) - s->down_since));
 			s->down_since = 0;
 			return 0;
 		}
-		usleep((useconds_t)delay * 1000);
+		log_debug("still unreachable: %s; next try in %dms", reason, delay);
+		usleep((useconds_t)(delay + rand() % (delay / 4 + 1)) * 1000);
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 	return -1;
@@ -71,62 +110,160 @@ sink_ack(struct sink *s, const char *key, const char *status)
 	json_object_put(h);
 }
 
-/* Record a dead letter, reconnecting if the database went away meanwhile. */
-static void
+/*
+ * Record a dead letter, reconnecting if the database went away meanwhile.
+ * Returns 0 once recorded, -1 when it could not be (logged) or when stopping:
+ * then the job must not be acknowledged, so that the fetcher keeps it.
+ */
+static int
 sink_dead_letter(struct sink *s, const char *url, const char *stage, const char *error,
-		 int attempts, const unsigned char *body, size_t len)
+		 const char *sqlstate, int attempts, const unsigned char *body, size_t len)
 {
-	s->failed++;
-	while (sink_write_dead_letter(s->conn, s->run_id, url, stage, error, attempts, body, len) <
-	       0) {
-		if (PQstatus(s->conn) == CONNECTION_OK || sink_reconnect(s) < 0)
-			return;
+	struct sink_err e;
+	while (sink_write_dead_letter(s->conn, s->run_id, url, stage, error, sqlstate, attempts,
+				      body, len, &e) < 0) {
+		if (!sink_db_lost(s->conn, &e) || sink_reconnect(s, e.msg) < 0)
+			return -1;
 	}
+	s->failed++;
+	return 0;
 }
 
+/*
+ * Store batch[lo, hi) in one transaction and acknowledge it after COMMIT.
+ * When the database refuses it, split it until the document at fault is
+ * alone, and make that one a dead letter. Returns 0, or -1 when told to stop
+ * while the database is down (what is not acknowledged stays with the fetcher).
+ */
+static int
+sink_flush_range(struct sink *s, size_t lo, size_t hi)
+{
+	size_t n = hi - lo;
+	struct sink_write_item *items = xcalloc(n, sizeof(*items));
+	struct sink_err e;
+	enum store_result r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sink_pending *p = &s->batch[lo + i];
+		items[i] = (struct sink_write_item){p->doc, p->m.body, p->m.body_len, STORE_RETRY};
+	}
+	int tries = 0, delay = BACKOFF_MIN_MS;
+	for (;;) {
+		r = sink_write_batch(s->conn, items, n, &e);
+		if (r == STORE_RETRY) {
+			if (sink_reconnect(s, e.msg) < 0) {
+				free(items);
+				return -1;
+			}
+		} else if (r == STORE_REJECTED && sink_db_transient(&e) &&
+			   ++tries < TRANSIENT_TRIES && !sig_stop) {
+			log_warnx("the database refused %zu document%s for a passing reason (%s);"
+				  " trying again in %dms", n, n == 1 ? "" : "s", e.msg, delay);
+			usleep((useconds_t)delay * 1000);
+			delay *= 2;
+		} else {
+			break;
+		}
+	}
+	if (r == STORE_STORED) {
+		s->transactions++;
+		for (size_t i = 0; i < n; i++) {
+			struct sink_pending *p = &s->batch[lo + i];
+			int stored = items[i].outcome == STORE_STORED;
+			if (stored)
+				s->stored++;
+			else
+				s->duplicates++;
+			log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
+			sink_ack(s, wire_str(&p->m, "key", ""), stored ? "stored" : "duplicate");
+		}
+		free(items);
+		return 0;
+	}
+	free(items);
+	if (n == 1) {
+		struct sink_pending *p = &s->batch[lo];
+		log_warnx("url=%s not stored: %s", p->doc->url, e.msg);
+		if (sink_dead_letter(s, p->doc->url, "store", e.msg, e.sqlstate,
+				     (int)wire_int(&p->m, "attempts", 1), p->m.body,
+				     p->m.body_len) == 0)
+			sink_ack(s, wire_str(&p->m, "key", ""), "failed");
+		else if (sig_stop)
+			return -1;
+		return 0;
+	}
+	if (n == s->nbatch)
+		log_info("a batch of %zu documents was refused (%s); splitting it to find the"
+			 " document at fault", n, e.msg);
+	else
+		log_debug("a part of %zu documents was refused; splitting it again", n);
+	size_t mid = lo + n / 2;
+	if (sink_flush_range(s, lo, mid) < 0)
+		return -1;
+	return sink_flush_range(s, mid, hi);
+}
+
+/* Store and acknowledge the batch in hand, then let it go. */
+static void
+sink_flush(struct sink *s)
+{
+	if (s->nbatch > 0)
+		sink_flush_range(s, 0, s->nbatch);
+	for (size_t i = 0; i < s->nbatch; i++) {
+		wire_msg_release(&s->batch[i].m);
+		sink_rows_free(&s->batch[i].doc);
+	}
+	s->nbatch = 0;
+	s->batch_bytes = 0;
+}
+
+/* Take one message from the results socket: into the batch, or settled at once. */
 static void
 sink_on_result(struct sink *s, struct wire_msg *m)
 {
 	const char *key = wire_str(m, "key", NULL), *url = wire_str(m, "url", "(unknown)");
-	char err[1024];
+	char err[512];
 
 	if (key == NULL) {
 		log_warnx("dropped a result without a job key (url %s)", url);
-		return;
-	}
-	if (strcmp(m->type, "FAILED") == 0) {
+	} else if (strcmp(m->type, "FAILED") == 0) {
 		const char *why = wire_str(m, "error", "parse failed");
 		log_warnx("url=%s parse failed: %s", url, why);
-		sink_dead_letter(s, url, "parse", why, (int)wire_int(m, "attempts", 1), m->body,
-				 m->body_len);
-		sink_ack(s, key, "failed");
-		return;
-	}
-	s->parsed++;
-	for (;;) {
-		enum store_result r =
-			sink_write_document(s->conn, m->hdr, m->body, m->body_len, err, sizeof(err));
-		switch (r) {
-		case STORE_STORED:
-			s->stored++;
-			log_debug("url=%s stored", url);
-			sink_ack(s, key, "stored");
-			return;
-		case STORE_DUPLICATE:
-			s->duplicates++;
-			log_debug("url=%s already stored", url);
-			sink_ack(s, key, "duplicate");
-			return;
-		case STORE_REJECTED:
-			log_warnx("url=%s not stored: %s", url, err);
-			sink_dead_letter(s, url, "store", err, 1, m->body, m->body_len);
+		if (sink_dead_letter(s, url, "parse", why, NULL, (int)wire_int(m, "attempts", 1),
+				     m->body, m->body_len) == 0)
 			sink_ack(s, key, "failed");
-			return;
-		case STORE_RETRY:
-			if (sink_reconnect(s) < 0)
-				return; /* stopping: no ack, so the fetcher keeps the job */
+	} else if (strcmp(m->type, "RESULT") != 0) {
+		log_warnx("ignored a result of unknown type %s (url %s)", m->type, url);
+	} else {
+		s->parsed++;
+		struct sink_doc *doc = sink_rows_new(m->hdr, err, sizeof(err));
+		if (doc == NULL) {
+			log_warnx("url=%s not stored: %s", url, err);
+			if (sink_dead_letter(s, url, "store", err, NULL,
+					     (int)wire_int(m, "attempts", 1), m->body,
+					     m->body_len) == 0)
+				sink_ack(s, key, "failed");
+		} else {
+			if (s->nbatch == 0)
+				s->batch_deadline = sink_now_ms() + BATCH_WAIT_MS;
+			s->batch[s->nbatch].m = *m;
+			s->batch[s->nbatch++].doc = doc;
+			s->batch_bytes +=
+				m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
+			return; /* the batch owns m now */
 		}
 	}
+	wire_msg_release(m);
+}
+
+/* Move what the results socket holds into the batch, as far as it has room. */
+static void
+sink_take_results(struct sink *s)
+{
+	struct wire_msg m;
+	while (s->nbatch < BATCH_MAX_DOCS && s->batch_bytes < BATCH_MAX_BYTES &&
+	       wire_recv_nowait(s->results, 0, &m) == 0)
+		sink_on_result(s, &m);
 }
 
 static void
@@ -186,7 +323,8 @@ sink_finish_run(struct sink *s, const char *status, long fetched, long unchanged
 				    " failed = $7, status = $8 WHERE id = $1",
 				    8, p) == 0)
 			return 0;
-		if (PQstatus(s->conn) == CONNECTION_OK || sink_reconnect(s) < 0)
+		if (PQstatus(s->conn) == CONNECTION_OK ||
+		    sink_reconnect(s, "recording the run") < 0)
 			return -1;
 	}
 }
@@ -207,6 +345,7 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 	json_object_object_add(h, "stored", json_object_new_int64(s->stored));
 	json_object_object_add(h, "duplicates", json_object_new_int64(s->duplicates));
 	json_object_object_add(h, "failed", json_object_new_int64(s->failed));
+	json_object_object_add(h, "transactions", json_object_new_int64(s->transactions));
 	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
 	if (s->summary_fd >= 0) {
 		/* a pipe, not a socket: the supervisor must stay single-threaded to fork safely */
@@ -227,9 +366,11 @@ sink_on_ctl(struct sink *s, struct wire_msg *m)
 	} else if (strcmp(m->type, "DEAD") == 0) {
 		const char *url = wire_str(m, "url", "(unknown)");
 		sink_dead_letter(s, url, wire_str(m, "stage", "fetch"),
-				 wire_str(m, "error", "failed"), (int)wire_int(m, "attempts", 1),
+				 wire_str(m, "error", "failed"), NULL, (int)wire_int(m, "attempts", 1),
 				 m->body, m->body_len);
 	} else if (strcmp(m->type, "FINISH") == 0) {
+		/* redelivered copies may still wait in the batch: count them first */
+		sink_flush(s);
 		sink_on_finish(s, m);
 		return 1;
 	} else {
@@ -290,7 +431,15 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0}, {s.results, 0, ZMQ_POLLIN, 0}};
 	int finished = 0;
 	while (!finished && !sig_stop) {
-		if (zmq_poll(items, 2, 1000) < 0) {
+		long timeout = 1000;
+		if (s.nbatch > 0) {
+			long long left = s.batch_deadline - sink_now_ms();
+			timeout = left > 0 ? (long)left : 0;
+		}
+		/* a full batch is not read from: the results wait in the socket */
+		int nitems = s.nbatch < BATCH_MAX_DOCS && s.batch_bytes < BATCH_MAX_BYTES ? 2 : 1;
+		items[1].revents = 0;
+		if (zmq_poll(items, nitems, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warnx("poll failed: %s", zmq_strerror(errno));
@@ -302,11 +451,14 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 			finished = sink_on_ctl(&s, &m);
 			wire_msg_release(&m);
 		}
-		if ((items[1].revents & ZMQ_POLLIN) && wire_recv(s.results, 0, &m) == 0) {
-			sink_on_result(&s, &m);
-			wire_msg_release(&m);
-		}
+		if (!finished && (items[1].revents & ZMQ_POLLIN))
+			sink_take_results(&s);
+		if (s.nbatch > 0 && (s.nbatch == BATCH_MAX_DOCS || s.batch_bytes >= BATCH_MAX_BYTES ||
+				     sink_now_ms() >= s.batch_deadline))
+			sink_flush(&s);
 	}
+	/* stopping: store what is in hand if the database lets us, without waiting for it */
+	sink_flush(&s);
 	if (!finished)
 		sink_finish_run(&s, "aborted", 0, 0);
 	rc = 0;

@@ -16,19 +16,212 @@
 #define MIGRATE_LOCK_KEY "1919970663"
 
 PGconn *
-sink_db_connect(const char *conninfo)
+sink_db_try_connect(const char *conninfo, char *why, size_t whylen)
 {
 	PGconn *c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-		msg[strcspn(msg, "\n")] = '\0';
-		log_warnx("database unreachable: %s", msg);
+		snprintf(why, whylen, "%s", PQerrorMessage(c));
+		why[strcspn(why, "\n")] = '\0';
 		PQfinish(c);
 		return NULL;
 	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	return c;
+}
+
+PGconn *
+sink_db_connect(const char *conninfo)
+{
+	char why[512];
+	PGconn *c = sink_db_try_connect(conninfo, why, sizeof(why));
+	if (c == NULL)
+		log_warnx("database unreachable: %s", why);
+	return c;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when there is none. */
+static size_t
+db_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+	unsigned cp;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xE0) == 0xC0)
+		len = 2, min = 0x80, cp = s[0] & 0x1F;
+	else if ((s[0] & 0xF0) == 0xE0)
+		len = 3, min = 0x800, cp = s[0] & 0x0F;
+	else if ((s[0] & 0xF8) == 0xF0)
+		len = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void
+sink_db_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t len = db_utf8_seq(p + i, n - i);
+		if (len > 0) {
+			i += len;
+		} else if ((p[i] & 0xC0) == 0xC0 && n - i < 4) {
+			/* a sequence cut off by a length limit: drop it */
+			p[i] = '\0';
+			break;
+		} else {
+			p[i++] = '?';
+		}
+	}
+}
+
+/* Fill e from a failed result (r may be NULL: the connection's message). */
+static void
+db_error(struct sink_err *e, PGconn *conn, const PGresult *r, const char *what)
+{
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *context = r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", sink_db_sqlstate(r));
+	if (msg == NULL) {
+		msg = PQerrorMessage(conn);
+		detail = context = NULL;
+	}
+	/* the detail and context quote the row: enough of them to find it, not all */
+	if (e->sqlstate[0])
+		snprintf(e->msg, sizeof(e->msg), "%s failed (SQLSTATE %s): %s%s%.160s%s%.160s",
+			 what, e->sqlstate, msg, detail ? "; " : "", detail ? detail : "",
+			 context ? "; " : "", context ? context : "");
+	else
+		snprintf(e->msg, sizeof(e->msg), "%s failed: %s", what, msg);
+	/* one line for the log and dead_letters.error: whitespace runs become one space */
+	char *w = e->msg;
+	for (const char *p = e->msg; *p; p++) {
+		int space = *p == '\n' || *p == '\t' || *p == ' ';
+		if (!space)
+			*w++ = *p;
+		else if (w > e->msg && w[-1] != ' ')
+			*w++ = ' ';
+	}
+	while (w > e->msg && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	/* the limits above cut bytes, not characters */
+	sink_db_utf8_clean(e->msg);
+}
+
+void
+sink_db_fail(struct sink_err *e, const char *what, const char *msg)
+{
+	e->sqlstate[0] = '\0';
+	snprintf(e->msg, sizeof(e->msg), "%s failed: %s", what, msg);
+	sink_db_utf8_clean(e->msg);
+}
+
+int
+sink_db_exec(PGconn *conn, const char *what, const char *sql, int nparams,
+	     const char *const *params, PGresult **out, struct sink_err *e)
+{
+	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		db_error(e, conn, r, what);
+		PQclear(r);
+		return -1;
+	}
+	if (out)
+		*out = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+int
+sink_db_copy(PGconn *conn, const char *what, const char *sql, const struct buf *rows,
+	     struct sink_err *e)
+{
+	PGresult *r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		db_error(e, conn, r, what);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	/* in pieces: PQputCopyData takes an int length */
+	int sent = 1;
+	for (size_t at = 0; sent == 1 && at < rows->len;) {
+		size_t n = rows->len - at > (1u << 24) ? (1u << 24) : rows->len - at;
+		sent = PQputCopyData(conn, rows->data + at, (int)n);
+		at += n;
+	}
+	int failed = 0;
+	if (sent != 1 || PQputCopyEnd(conn, NULL) != 1) {
+		db_error(e, conn, NULL, what);
+		failed = 1;
+	}
+	/* drain every result until NULL, as libpq requires after COPY */
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed) {
+			db_error(e, conn, r, what);
+			failed = 1;
+		}
+		PQclear(r);
+	}
+	return failed ? -1 : 0;
+}
+
+long long *
+sink_db_reserve_ids(PGconn *conn, const char *table, size_t n, struct sink_err *e)
+{
+	char count[32];
+	PGresult *r;
+	snprintf(count, sizeof(count), "%zu", n);
+	const char *params[] = {table, count};
+	if (sink_db_exec(conn, "reserving ids",
+			 /* the sequence is looked up once (an InitPlan), not once a row */
+			 "SELECT nextval((SELECT pg_get_serial_sequence($1, 'id')::regclass))"
+			 " FROM generate_series(1, $2::int)",
+			 2, params, &r, e) < 0)
+		return NULL;
+	if ((size_t)PQntuples(r) != n) {
+		sink_db_fail(e, "reserving ids", "the server returned too few");
+		PQclear(r);
+		return NULL;
+	}
+	long long *ids = xcalloc(n + 1, sizeof(long long));
+	for (size_t i = 0; i < n; i++)
+		ids[i] = atoll(PQgetvalue(r, (int)i, 0));
+	PQclear(r);
+	return ids;
+}
+
+int
+sink_db_transient(const struct sink_err *e)
+{
+	const char *s = e->sqlstate;
+	return strncmp(s, "40", 2) == 0 || strncmp(s, "53", 2) == 0 || strncmp(s, "58", 2) == 0 ||
+	       strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0;
+}
+
+int
+sink_db_lost(PGconn *conn, const struct sink_err *e)
+{
+	if (PQstatus(conn) != CONNECTION_OK)
+		return 1;
+	/* 08: connection exception; 57P01..03: admin or crash shutdown, cannot connect now */
+	return strncmp(e->sqlstate, "08", 2) == 0 || strncmp(e->sqlstate, "57P", 3) == 0;
 }
 
 const char *

@@ -1,443 +1,320 @@
 /*
- * sink_write.c - the write path: document row, raw bytes, then sections and
- * metrics through COPY, all in one transaction.
+ * sink_write.c - the write path: a batch of documents in one transaction.
  *
- * Idempotent on (url, sha256): a document already stored is a duplicate and
- * nothing is written. Must never build SQL from data: every value is a
- * parameter or a COPY field.
+ * One query tells the new documents from the ones already stored (by url
+ * and sha256); then the new ones, their raw bodies, sections and metrics go
+ * in by COPY, one COPY per table for the whole batch, with ids reserved from
+ * the sequences up front, and is_current moves to the newest version of each
+ * URL. Idempotent: a stored document is a duplicate and nothing of it is
+ * written; the unique key on (url, sha256) stays the last word. Must never
+ * build SQL from data (every value is a parameter or a COPY field), and
+ * never build multi-row INSERTs, which run into the 65 535-parameter limit.
  */
 #include "sink_write.h"
 #include "buf.h"
 #include "log.h"
-#include "sink_db.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
-/* An integer field as decimal text into out, or NULL when absent. */
-static const char *
-jint(struct json_object *o, const char *key, char *out, size_t cap)
-{
-	struct json_object *v;
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)) {
-		snprintf(out, cap, "%lld", (long long)json_object_get_int64(v));
-		return out;
-	}
-	return NULL;
-}
-
-/* A COPY text-format field: escape backslash, tab, newline and CR; NULL is \N. */
+/* Append body as a bytea COPY field in hex ("\\x..." once escaped for COPY). */
 static void
-copy_field(struct buf *b, const char *s)
+write_hex_field(struct buf *b, const unsigned char *body, size_t len)
 {
-	if (s == NULL) {
-		buf_puts(b, "\\N");
-		return;
+	static const char hex[] = "0123456789abcdef";
+	buf_reserve(b, 3 + 2 * len);
+	char *p = b->data + b->len;
+	*p++ = '\\';
+	*p++ = '\\';
+	*p++ = 'x';
+	for (size_t i = 0; i < len; i++) {
+		*p++ = hex[body[i] >> 4];
+		*p++ = hex[body[i] & 15];
 	}
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\':
-			buf_puts(b, "\\\\");
-			break;
-		case '\t':
-			buf_puts(b, "\\t");
-			break;
-		case '\n':
-			buf_puts(b, "\\n");
-			break;
-		case '\r':
-			buf_puts(b, "\\r");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
+	b->len = (size_t)(p - b->data);
+	b->data[b->len] = '\0';
 }
 
-static void
-copy_sep(struct buf *b, int last)
+static int
+write_same_key(const struct sink_write_item *a, const struct sink_write_item *b)
 {
-	buf_putc(b, last ? '\n' : '\t');
+	return strcmp(a->doc->url, b->doc->url) == 0 && strcmp(a->doc->sha256, b->doc->sha256) == 0;
 }
 
 /*
- * Byte offset of every code point of text (plus one past the end), so that
- * sections' code-point offsets can cut bodies out of the UTF-8 text.
+ * Mark in isnew[] the items whose (url, sha256) is neither stored nor sent
+ * earlier in the batch. Returns how many are new, or -1 with e filled.
  */
-static size_t *
-utf8_offsets(const char *text, size_t *ncp)
+static long
+write_find_new(PGconn *conn, struct sink_write_item *items, size_t n, char *isnew,
+	       struct sink_err *e)
 {
-	size_t len = strlen(text), n = 0;
-	size_t *off = xreallocarray(NULL, len + 1, sizeof(size_t));
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)text[i] & 0xC0) != 0x80)
-			off[n++] = i;
-	off[n] = len;
-	*ncp = n;
-	return off;
-}
-
-static int
-copy_rows(PGconn *conn, const char *sql, const struct buf *rows, char *err, size_t errlen)
-{
-	PGresult *r = PQexec(conn, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		snprintf(err, errlen, "COPY refused (SQLSTATE %s): %s", sink_db_sqlstate(r),
-			 PQerrorMessage(conn));
-		PQclear(r);
+	struct json_object *keys = json_object_new_array();
+	PGresult *r;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *k = json_object_new_array();
+		json_object_array_add(k, json_object_new_string(items[i].doc->url));
+		json_object_array_add(k, json_object_new_string(items[i].doc->sha256));
+		json_object_array_add(keys, k);
+	}
+	const char *p[] = {json_object_to_json_string_ext(keys, JSON_C_TO_STRING_PLAIN)};
+	int rc = sink_db_exec(conn, "looking up stored documents",
+			      "SELECT k.ord - 1 FROM json_array_elements($1::json) WITH ORDINALITY"
+			      " AS k(v, ord) JOIN documents d ON d.url = k.v->>0"
+			      " AND d.sha256 = k.v->>1",
+			      1, p, &r, e);
+	json_object_put(keys);
+	if (rc < 0)
 		return -1;
+	memset(isnew, 1, n);
+	for (int k = 0; k < PQntuples(r); k++) {
+		long i = atol(PQgetvalue(r, k, 0));
+		if (i >= 0 && (size_t)i < n)
+			isnew[i] = 0;
 	}
 	PQclear(r);
-	int ok = PQputCopyData(conn, rows->data ? rows->data : "", (int)rows->len) == 1 &&
-		 PQputCopyEnd(conn, NULL) == 1;
-	int failed = !ok;
-	/* drain every result until NULL, as libpq requires after COPY */
-	while ((r = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed) {
-			snprintf(err, errlen, "COPY failed (SQLSTATE %s): %s", sink_db_sqlstate(r),
-				 PQerrorMessage(conn));
-			failed = 1;
-		}
-		PQclear(r);
+	long nnew = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* a key sent twice in one batch is stored once: the first item gets it */
+		for (size_t j = 0; isnew[i] && j < i; j++)
+			if (isnew[j] && write_same_key(&items[i], &items[j]))
+				isnew[i] = 0;
+		nnew += isnew[i];
 	}
-	if (!ok && err[0] == '\0')
-		snprintf(err, errlen, "COPY failed: %s", PQerrorMessage(conn));
-	return failed ? -1 : 0;
+	return nnew;
 }
 
-/* COPY the sections with ids reserved up front, so parent_id can be filled in one pass. */
+/* Record the sources of the new documents; sid[i] gets item i's source id (0: none). */
 static int
-write_sections(PGconn *conn, const char *doc_id, struct json_object *doc, long long **ids_out,
-	       char *err, size_t errlen)
+write_sources(PGconn *conn, struct sink_write_item *items, size_t n, const char *isnew,
+	      long long *sid, struct sink_err *e)
 {
-	struct json_object *secs = NULL, *textv = NULL;
-	json_object_object_get_ex(doc, "sections", &secs);
-	json_object_object_get_ex(doc, "text", &textv);
-	size_t n = secs && json_object_is_type(secs, json_type_array)
-			   ? json_object_array_length(secs)
-			   : 0;
-	*ids_out = NULL;
-	if (n == 0)
-		return 0;
-
-	char count[32];
-	snprintf(count, sizeof(count), "%zu", n);
-	const char *params[] = {count};
-	PGresult *r = PQexecParams(conn,
-				   "SELECT nextval(pg_get_serial_sequence('sections', 'id')) "
-				   "FROM generate_series(1, $1::int)",
-				   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || (size_t)PQntuples(r) != n) {
-		snprintf(err, errlen, "reserving section ids failed (SQLSTATE %s): %s",
-			 sink_db_sqlstate(r), PQerrorMessage(conn));
-		PQclear(r);
-		return -1;
+	struct json_object *srcs = json_object_new_array();
+	PGresult *r;
+	for (size_t i = 0; i < n; i++) {
+		if (!isnew[i] || items[i].doc->source == NULL)
+			continue;
+		struct json_object *s = json_object_new_array();
+		json_object_array_add(s, json_object_new_string(items[i].doc->source));
+		json_object_array_add(s, json_object_new_string(items[i].doc->source_url));
+		json_object_array_add(srcs, s);
 	}
-	long long *ids = xcalloc(n, sizeof(long long));
+	if (json_object_array_length(srcs) == 0) {
+		json_object_put(srcs);
+		return 0;
+	}
+	const char *p[] = {json_object_to_json_string_ext(srcs, JSON_C_TO_STRING_PLAIN)};
+	int rc =
+	    sink_db_exec(conn, "recording the sources",
+			 "INSERT INTO sources (name, url) SELECT DISTINCT ON (s->>0) s->>0, s->>1"
+			 " FROM json_array_elements($1::json) s ORDER BY s->>0"
+			 " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url RETURNING id, name",
+			 1, p, &r, e);
+	json_object_put(srcs);
+	if (rc < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
-		ids[i] = atoll(PQgetvalue(r, (int)i, 0));
+		for (int k = 0; isnew[i] && items[i].doc->source && k < PQntuples(r); k++)
+			if (strcmp(PQgetvalue(r, k, 1), items[i].doc->source) == 0)
+				sid[i] = atoll(PQgetvalue(r, k, 0));
 	PQclear(r);
-
-	const char *text = textv ? json_object_get_string(textv) : "";
-	size_t ncp;
-	size_t *off = utf8_offsets(text, &ncp);
-	struct buf rows = {0};
-	/* parent: the nearest earlier section whose path is a prefix of ours */
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(secs, i);
-		const char *path = jstr(s, "path");
-		char lvl[16], st[32], en[32], id[32], parent[32];
-		const char *parent_id = NULL;
-		if (path == NULL || jint(s, "level", lvl, sizeof(lvl)) == NULL ||
-		    jint(s, "start", st, sizeof(st)) == NULL || jint(s, "end", en, sizeof(en)) == NULL) {
-			snprintf(err, errlen, "section %zu is missing path, level, start or end", i);
-			goto fail;
-		}
-		const char *dot = strrchr(path, '.');
-		if (dot) {
-			size_t plen = (size_t)(dot - path);
-			for (size_t j = i; j-- > 0;) {
-				const char *pp = jstr(json_object_array_get_idx(secs, j), "path");
-				if (pp && strlen(pp) == plen && strncmp(pp, path, plen) == 0) {
-					snprintf(parent, sizeof(parent), "%lld", ids[j]);
-					parent_id = parent;
-					break;
-				}
-			}
-		}
-		long long a = atoll(st), e = atoll(en);
-		if (a < 0 || e < a || (size_t)e > ncp) {
-			snprintf(err, errlen, "section %s has offsets %lld..%lld outside the text",
-				 path, a, e);
-			goto fail;
-		}
-		char *body = xstrndup(text + off[a], off[e] - off[a]);
-		snprintf(id, sizeof(id), "%lld", ids[i]);
-		const char *marker = jstr(s, "marker"), *heading = jstr(s, "heading");
-		const char *fields[] = {id,	 doc_id, parent_id, path,
-					lvl,	 marker ? marker : "",
-					heading ? heading : "",
-					body,	 st,	    en};
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-			copy_field(&rows, fields[f]);
-			copy_sep(&rows, f + 1 == sizeof(fields) / sizeof(fields[0]));
-		}
-		free(body);
-	}
-	free(off);
-	off = NULL;
-	if (copy_rows(conn,
-		      "COPY sections (id, document_id, parent_id, path, level, marker, heading, body,"
-		      " start_pos, end_pos) FROM STDIN",
-		      &rows, err, errlen) < 0)
-		goto fail;
-	buf_release(&rows);
-	*ids_out = ids;
 	return 0;
-fail:
-	free(off);
-	buf_release(&rows);
-	free(ids);
-	return -1;
 }
 
+/*
+ * Insert the documents that are not stored yet, by COPY with ids reserved
+ * up front; set ids[i] for each of them (0: a duplicate). A concurrent writer
+ * storing the same key in between makes the COPY fail on the unique key: the
+ * batch is then split and tried again, and finds it stored.
+ */
 static int
-write_metrics(PGconn *conn, const char *doc_id, struct json_object *doc, const long long *ids,
-	      char *err, size_t errlen)
+write_documents(PGconn *conn, struct sink_write_item *items, size_t n, long long *ids,
+		struct sink_err *e)
 {
-	struct json_object *mets = NULL, *secs = NULL;
-	json_object_object_get_ex(doc, "metrics", &mets);
-	json_object_object_get_ex(doc, "sections", &secs);
-	size_t n = mets && json_object_is_type(mets, json_type_array)
-			   ? json_object_array_length(mets)
-			   : 0;
-	size_t nsec = secs && json_object_is_type(secs, json_type_array)
-			      ? json_object_array_length(secs)
-			      : 0;
-	if (n == 0)
-		return 0;
+	char *isnew = xcalloc(n + 1, 1);
+	long long *sid = xcalloc(n + 1, sizeof(long long)), *doc_ids = NULL;
 	struct buf rows = {0};
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(mets, i), *v;
-		const char *spath = jstr(m, "section_path");
-		char sid[32], st[32], en[32], value[64];
-		const char *section_id = NULL;
-		for (size_t j = 0; spath && ids && j < nsec; j++) {
-			const char *p = jstr(json_object_array_get_idx(secs, j), "path");
-			if (p && strcmp(p, spath) == 0) {
-				snprintf(sid, sizeof(sid), "%lld", ids[j]);
-				section_id = sid;
-				break;
-			}
-		}
-		if (!json_object_object_get_ex(m, "value", &v) ||
-		    !(json_object_is_type(v, json_type_int) ||
-		      json_object_is_type(v, json_type_double)) ||
-		    jint(m, "start", st, sizeof(st)) == NULL || jint(m, "end", en, sizeof(en)) == NULL) {
-			snprintf(err, errlen, "metric %zu is missing value, start or end", i);
-			buf_release(&rows);
-			return -1;
-		}
-		snprintf(value, sizeof(value), "%s", json_object_to_json_string(v));
-		const char *fields[] = {doc_id,
-					section_id,
-					spath,
-					jstr(m, "label") ? jstr(m, "label") : "",
-					value,
-					jstr(m, "unit") ? jstr(m, "unit") : "",
-					jstr(m, "qualifier"),
-					jstr(m, "text") ? jstr(m, "text") : "",
-					jstr(m, "sentence") ? jstr(m, "sentence") : "",
-					st,
-					en};
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-			copy_field(&rows, fields[f]);
-			copy_sep(&rows, f + 1 == sizeof(fields) / sizeof(fields[0]));
-		}
+	int rc = -1;
+
+	memset(ids, 0, n * sizeof(*ids));
+	long nnew = write_find_new(conn, items, n, isnew, e);
+	if (nnew <= 0) {
+		rc = nnew < 0 ? -1 : 0;
+		goto out;
 	}
-	int rc = copy_rows(conn,
-			   "COPY metrics (document_id, section_id, section_path, label, value, unit,"
-			   " qualifier, text, sentence, start_pos, end_pos) FROM STDIN",
-			   &rows, err, errlen);
+	if (write_sources(conn, items, n, isnew, sid, e) < 0)
+		goto out;
+	doc_ids = sink_db_reserve_ids(conn, "documents", (size_t)nnew, e);
+	if (doc_ids == NULL)
+		goto out;
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (!isnew[i])
+			continue;
+		ids[i] = doc_ids[k++];
+		sink_rows_document(items[i].doc, ids[i], sid[i], &rows);
+	}
+	rc = sink_db_copy(conn, "storing the documents",
+			  "COPY documents (" SINK_ROWS_DOCUMENT_COLUMNS ") FROM STDIN", &rows, e);
+out:
 	buf_release(&rows);
+	free(doc_ids);
+	free(sid);
+	free(isnew);
 	return rc;
 }
 
-/* Run sql; 0 on success, else -1 with the failure in err. */
+/* Raw bodies, sections and metrics of the new documents, one COPY per table. */
 static int
-exec_step(PGconn *conn, const char *what, const char *sql, int n, const char *const *params,
-	  PGresult **out, char *err, size_t errlen)
+write_rows(PGconn *conn, struct sink_write_item *items, size_t n, const long long *ids,
+	   struct sink_err *e)
 {
-	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s failed (SQLSTATE %s): %s", what, sink_db_sqlstate(r),
-			 PQerrorMessage(conn));
-		err[strcspn(err, "\n")] = '\0';
-		PQclear(r);
-		return -1;
+	struct buf rows = {0};
+	size_t nsec = 0;
+	long long *sec_ids = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == 0)
+			continue;
+		buf_printf(&rows, "%lld\t", ids[i]);
+		write_hex_field(&rows, items[i].body, items[i].body ? items[i].body_len : 0);
+		buf_putc(&rows, '\n');
+		nsec += items[i].doc->nsec;
 	}
-	if (out)
-		*out = r;
-	else
-		PQclear(r);
-	return 0;
+	if (rows.len == 0)
+		return 0;
+	if (sink_db_copy(conn, "storing the raw bodies",
+			 "COPY documents_raw (document_id, body) FROM STDIN", &rows, e) < 0)
+		goto out;
+	buf_reset(&rows);
+
+	if (nsec > 0) {
+		sec_ids = sink_db_reserve_ids(conn, "sections", nsec, e);
+		if (sec_ids == NULL)
+			goto out;
+		for (size_t i = 0, at = 0; i < n; i++) {
+			if (ids[i] == 0)
+				continue;
+			sink_rows_sections(items[i].doc, ids[i], sec_ids + at, &rows);
+			at += items[i].doc->nsec;
+		}
+		if (sink_db_copy(conn, "storing the sections",
+				 "COPY sections (" SINK_ROWS_SECTION_COLUMNS ") FROM STDIN", &rows,
+				 e) < 0)
+			goto out;
+		buf_reset(&rows);
+	}
+	for (size_t i = 0, at = 0; i < n; i++) {
+		if (ids[i] == 0)
+			continue;
+		sink_rows_metrics(items[i].doc, ids[i], sec_ids ? sec_ids + at : NULL, &rows);
+		at += items[i].doc->nsec;
+	}
+	if (rows.len > 0 &&
+	    sink_db_copy(conn, "storing the metrics",
+			 "COPY metrics (" SINK_ROWS_METRIC_COLUMNS ") FROM STDIN", &rows, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&rows);
+	free(sec_ids);
+	return rc;
+}
+
+/* Make the newest new version of each URL in the batch its current one. */
+static int
+write_current(PGconn *conn, struct sink_write_item *items, size_t n, const long long *ids,
+	      struct sink_err *e)
+{
+	struct buf newest = {0};
+	buf_putc(&newest, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == 0)
+			continue;
+		int later = 0;
+		for (size_t j = i + 1; j < n && !later; j++)
+			later = ids[j] != 0 && strcmp(items[j].doc->url, items[i].doc->url) == 0;
+		if (!later)
+			buf_printf(&newest, "%s%lld", newest.len > 1 ? "," : "", ids[i]);
+	}
+	buf_putc(&newest, '}');
+	const char *p[] = {newest.data};
+	int rc = 0;
+	if (newest.len > 2 &&
+	    (sink_db_exec(conn, "retiring the previous versions",
+			  "UPDATE documents d SET is_current = false FROM documents n"
+			  " WHERE n.id = ANY($1::bigint[]) AND d.url = n.url AND d.is_current",
+			  1, p, NULL, e) < 0 ||
+	     sink_db_exec(conn, "marking the current versions",
+			  "UPDATE documents SET is_current = true WHERE id = ANY($1::bigint[])", 1,
+			  p, NULL, e) < 0))
+		rc = -1;
+	buf_release(&newest);
+	return rc;
 }
 
 enum store_result
-sink_write_document(PGconn *conn, struct json_object *job, const unsigned char *body,
-		    size_t body_len, char *err, size_t errlen)
+sink_write_batch(PGconn *conn, struct sink_write_item *items, size_t n, struct sink_err *e)
 {
-	struct json_object *doc = NULL;
-	PGresult *r = NULL;
-	long long *section_ids = NULL;
-	char year[16];
+	long long *ids = xcalloc(n + 1, sizeof(long long));
 
-	err[0] = '\0';
-	json_object_object_get_ex(job, "doc", &doc);
-	const char *url = jstr(job, "url"), *sha = jstr(job, "sha256");
-	struct json_object *textv = NULL;
-	if (doc == NULL || url == NULL || sha == NULL ||
-	    !json_object_object_get_ex(doc, "text", &textv)) {
-		snprintf(err, errlen, "result is missing url, sha256 or the parsed document");
-		return STORE_REJECTED;
-	}
-
-	if (exec_step(conn, "BEGIN", "BEGIN", 0, NULL, NULL, err, errlen) < 0)
+	e->msg[0] = e->sqlstate[0] = '\0';
+	if (sink_db_exec(conn, "BEGIN", "BEGIN", 0, NULL, NULL, e) < 0 ||
+	    write_documents(conn, items, n, ids, e) < 0 || write_rows(conn, items, n, ids, e) < 0 ||
+	    write_current(conn, items, n, ids, e) < 0 ||
+	    sink_db_exec(conn, "COMMIT", "COMMIT", 0, NULL, NULL, e) < 0)
 		goto fail;
-
-	const char *source_id = NULL;
-	char source_id_buf[32];
-	const char *source = jstr(job, "source");
-	if (source) {
-		const char *sp[] = {source, jstr(job, "source_url") ? jstr(job, "source_url") : url};
-		if (exec_step(conn, "recording the source",
-			      "INSERT INTO sources (name, url) VALUES ($1, $2) ON CONFLICT (name) "
-			      "DO UPDATE SET url = EXCLUDED.url RETURNING id",
-			      2, sp, &r, err, errlen) < 0)
-			goto fail;
-		snprintf(source_id_buf, sizeof(source_id_buf), "%s", PQgetvalue(r, 0, 0));
-		source_id = source_id_buf;
-		PQclear(r);
-		r = NULL;
-	}
-
-	char pv[16];
-	const char *dp[] = {
-		source_id,
-		url,
-		jstr(job, "final_url"),
-		sha,
-		jstr(job, "etag"),
-		jstr(job, "last_modified"),
-		jstr(doc, "content_type") ? jstr(doc, "content_type") : jstr(job, "content_type"),
-		jstr(doc, "charset"),
-		jstr(job, "fetched_at"),
-		jstr(doc, "title"),
-		jstr(doc, "issuer"),
-		jint(doc, "report_year", year, sizeof(year)),
-		jstr(doc, "published_on"),
-		jint(doc, "parser_version", pv, sizeof(pv)) ? pv : "0",
-		json_object_get_string(textv),
-	};
-	if (exec_step(conn, "inserting the document",
-		      "INSERT INTO documents (source_id, url, final_url, sha256, etag, last_modified,"
-		      " content_type, charset, fetched_at, title, issuer, report_year, published_on,"
-		      " parser_version, text, is_current)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()),"
-		      " $10, $11, $12, $13, $14, $15, false)"
-		      " ON CONFLICT (url, sha256) DO NOTHING RETURNING id",
-		      15, dp, &r, err, errlen) < 0)
-		goto fail;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		PQclear(PQexec(conn, "ROLLBACK"));
-		return STORE_DUPLICATE;
-	}
-	char doc_id[32];
-	snprintf(doc_id, sizeof(doc_id), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	r = NULL;
-
-	{
-		const char *vals[] = {doc_id, (const char *)body};
-		int lens[] = {0, (int)body_len};
-		int fmts[] = {0, 1};
-		if (body_len > INT32_MAX) {
-			snprintf(err, errlen, "body of %zu bytes is too large to store", body_len);
-			goto fail;
-		}
-		r = PQexecParams(conn, "INSERT INTO documents_raw (document_id, body) VALUES ($1, $2)",
-				 2, NULL, vals, lens, fmts, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			snprintf(err, errlen, "storing the raw body failed (SQLSTATE %s): %s",
-				 sink_db_sqlstate(r), PQerrorMessage(conn));
-			goto fail;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-
-	if (write_sections(conn, doc_id, doc, &section_ids, err, errlen) < 0 ||
-	    write_metrics(conn, doc_id, doc, section_ids, err, errlen) < 0)
-		goto fail;
-
-	const char *cp[] = {url, doc_id};
-	if (exec_step(conn, "retiring the previous version",
-		      "UPDATE documents SET is_current = false WHERE url = $1 AND is_current", 1, cp,
-		      NULL, err, errlen) < 0 ||
-	    exec_step(conn, "marking the current version",
-		      "UPDATE documents SET is_current = true WHERE id = $1", 1, cp + 1, NULL, err,
-		      errlen) < 0 ||
-	    exec_step(conn, "COMMIT", "COMMIT", 0, NULL, NULL, err, errlen) < 0)
-		goto fail;
-	free(section_ids);
+	for (size_t i = 0; i < n; i++)
+		items[i].outcome = ids[i] ? STORE_STORED : STORE_DUPLICATE;
+	free(ids);
 	return STORE_STORED;
-
 fail:
-	PQclear(r);
-	free(section_ids);
-	err[strcspn(err, "\n")] = '\0';
-	if (PQstatus(conn) != CONNECTION_OK)
+	free(ids);
+	if (sink_db_lost(conn, e))
 		return STORE_RETRY;
-	PQclear(PQexec(conn, "ROLLBACK"));
-	if (PQstatus(conn) != CONNECTION_OK)
+	struct sink_err ignored;
+	if (sink_db_exec(conn, "ROLLBACK", "ROLLBACK", 0, NULL, NULL, &ignored) < 0 &&
+	    sink_db_lost(conn, &ignored))
 		return STORE_RETRY;
 	return STORE_REJECTED;
 }
 
 int
 sink_write_dead_letter(PGconn *conn, long long run_id, const char *url, const char *stage,
-		       const char *error, int attempts, const unsigned char *body, size_t body_len)
+		       const char *error, const char *sqlstate, int attempts,
+		       const unsigned char *body, size_t body_len, struct sink_err *e)
 {
 	char run[32], att[16];
 	snprintf(run, sizeof(run), "%lld", run_id);
 	snprintf(att, sizeof(att), "%d", attempts);
 	if (body_len > INT32_MAX)
 		body = NULL; /* keep the letter, drop a body PostgreSQL cannot take in one value */
-	const char *vals[] = {run_id > 0 ? run : NULL, url, stage, error, att,
-			      (const char *)body};
-	int lens[] = {0, 0, 0, 0, 0, (int)body_len};
-	int fmts[] = {0, 0, 0, 0, 0, 1};
+	/* a letter must always go in: what it says is made valid text first */
+	char *u = xstrdup(url), *why = xstrdup(error);
+	sink_db_utf8_clean(u);
+	sink_db_utf8_clean(why);
+	const char *vals[] = {
+	    run_id > 0 ? run : NULL, u, stage, why, sqlstate && *sqlstate ? sqlstate : NULL, att,
+	    (const char *)body};
+	int lens[] = {0, 0, 0, 0, 0, 0, body ? (int)body_len : 0};
+	int fmts[] = {0, 0, 0, 0, 0, 0, 1};
 	PGresult *r = PQexecParams(conn,
-				   "INSERT INTO dead_letters (run_id, url, stage, error, attempts, body)"
-				   " VALUES ($1, $2, $3, $4, $5, $6)",
-				   6, NULL, vals, lens, fmts, 0);
+				   "INSERT INTO dead_letters (run_id, url, stage, error, sqlstate,"
+				   " attempts, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+				   7, NULL, vals, lens, fmts, 0);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		log_warnx("recording a dead letter for %s failed (SQLSTATE %s): %s", url,
-			  sink_db_sqlstate(r), PQerrorMessage(conn));
+	if (!ok) {
+		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", sink_db_sqlstate(r));
+		snprintf(e->msg, sizeof(e->msg), "%s", PQerrorMessage(conn));
+		e->msg[strcspn(e->msg, "\n")] = '\0';
+		if (!sink_db_lost(conn, e))
+			log_warnx("url=%s recording a dead letter failed (SQLSTATE %s): %s", u,
+				  e->sqlstate, e->msg);
+	}
 	PQclear(r);
+	free(u);
+	free(why);
 	return ok ? 0 : -1;
 }

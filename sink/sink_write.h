@@ -1,32 +1,46 @@
 /*
- * sink_write.h - one parsed document into PostgreSQL, in one transaction.
+ * sink_write.h - parsed documents into PostgreSQL, several to a transaction.
  */
 #ifndef RP_SINK_WRITE_H
 #define RP_SINK_WRITE_H
 
-#include <json-c/json.h>
+#include "sink_db.h"
+#include "sink_rows.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
 enum store_result {
 	STORE_STORED,	 /* committed */
 	STORE_DUPLICATE, /* (url, sha256) was already stored; nothing written */
-	STORE_REJECTED,	 /* the database refused this document: a dead letter */
-	STORE_RETRY,	 /* the connection failed: keep the job, reconnect, try again */
+	STORE_REJECTED,	 /* the database refused the transaction: it was rolled back */
+	STORE_RETRY,	 /* the connection failed: keep the work, reconnect, try again */
+};
+
+/* One document of a batch: its rows, its raw body, and what became of it. */
+struct sink_write_item {
+	const struct sink_doc *doc;
+	const unsigned char *body; /* may be NULL: stored as empty */
+	size_t body_len;
+	enum store_result outcome; /* STORED or DUPLICATE once the batch committed */
 };
 
 /*
- * Store job (the RESULT header: url, sha256, source, validators, and "doc",
- * the parsed document) with its raw body. On STORE_REJECTED err holds the
- * reason with its SQLSTATE.
+ * Store items[0..n) in one transaction: their document rows (idempotent on
+ * url and sha256), raw bodies, sections and metrics by COPY, and is_current.
+ * Returns STORE_STORED once COMMIT succeeded (each item's outcome is then set),
+ * STORE_REJECTED when the database refused the batch (rolled back; e says
+ * why), or STORE_RETRY when the connection is gone.
  */
-enum store_result sink_write_document(PGconn *conn, struct json_object *job,
-				      const unsigned char *body, size_t body_len, char *err,
-				      size_t errlen);
+enum store_result sink_write_batch(PGconn *conn, struct sink_write_item *items, size_t n,
+				   struct sink_err *e);
 
-/* Record a dead letter; body may be NULL. Returns 0 or -1 (logged). */
+/*
+ * Record a dead letter (sqlstate and body may be NULL). Returns 0, or -1
+ * (logged) with e filled so the caller can tell a lost connection.
+ */
 int sink_write_dead_letter(PGconn *conn, long long run_id, const char *url, const char *stage,
-			   const char *error, int attempts, const unsigned char *body,
-			   size_t body_len);
+			   const char *error, const char *sqlstate, int attempts,
+			   const unsigned char *body, size_t body_len, struct sink_err *e);
 
 #endif

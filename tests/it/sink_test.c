@@ -1,0 +1,514 @@
+/*
+ * sink_test.c - the sink against a real PostgreSQL (tests/it/pgtmp.sh), fed
+ * over real ZeroMQ by tests/support/sinkdrv: exactly-once storage, is_current,
+ * batches with a bad document in them, and the schema's migrations.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sinkdrv.h"
+#include "testutil.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/rp-sink-it.XXXXXX";
+static char base_conninfo[512];
+static char *seed;
+static size_t seed_len;
+static long seed_sections, seed_metrics;
+
+static int group_teardown(void **state);
+
+/* The cluster is up but the setup failed: cmocka skips the teardown, so stop it here. */
+static int
+setup_failed(void **state)
+{
+	group_teardown(state);
+	return -1;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	chmod(tmpdir, 0755);
+	int rc;
+	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", tmpdir);
+	if (rc != 0) {
+		fprintf(stderr, "cannot start a test cluster: %s\n", out);
+		free(out);
+		return setup_failed(state);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(base_conninfo, sizeof(base_conninfo), "%s", out);
+	free(out);
+	seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len);
+	if (seed == NULL)
+		return setup_failed(state);
+	struct json_object *h = sinkdrv_result("k", "file:///seed", seed, seed_len), *v;
+	if (h == NULL)
+		return setup_failed(state);
+	json_object_object_get_ex(sinkdrv_doc(h), "sections", &v);
+	seed_sections = (long)json_object_array_length(v);
+	json_object_object_get_ex(sinkdrv_doc(h), "metrics", &v);
+	seed_metrics = (long)json_object_array_length(v);
+	json_object_put(h);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	int rc;
+	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", tmpdir));
+	free(testutil_run(&rc, "rm -rf %s", tmpdir));
+	free(seed);
+	return 0;
+}
+
+/* A fresh database and a sink writing to it. */
+static void
+start(struct sinkdrv *d, const char *name, char *conninfo, size_t len)
+{
+	char dir[PATH_MAX];
+	assert_int_equal(sinkdrv_createdb(base_conninfo, name, conninfo, len), 0);
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	assert_int_equal(sinkdrv_start(d, dir, conninfo), 0);
+}
+
+/* The seed with a line appended, so that each n gives a new body (a new sha256). */
+static char *
+seed_variant(int n, size_t *len)
+{
+	char *b = malloc(seed_len + 64);
+	assert_non_null(b);
+	memcpy(b, seed, seed_len);
+	*len = seed_len + (size_t)snprintf(b + seed_len, 64, "\n（版本%d）\n", n);
+	return b;
+}
+
+static struct json_object *
+result(const char *key, const char *url, const char *body, size_t len)
+{
+	struct json_object *h = sinkdrv_result(key, url, body, len);
+	assert_non_null(h);
+	return h;
+}
+
+/* Finish the run and check the sink's summary and exit. */
+static struct json_object *
+finish(struct sinkdrv *d)
+{
+	int status;
+	struct json_object *summary = sinkdrv_finish(d, &status);
+	if (summary == NULL || status != 0) {
+		char *log = testutil_read_file(d->log, NULL);
+		fail_msg("the sink ended with %d and %s a summary; its log:\n%s", status,
+			 summary ? "" : "without", log ? log : "(none)");
+	}
+	return summary;
+}
+
+static long
+summary_long(struct json_object *s, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(s, key, &v) ? (long)json_object_get_int64(v) : -1;
+}
+
+static void
+test_same_document_twice_leaves_one_copy(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	start(&d, "twice", conn, sizeof(conn));
+
+	/* twice in one batch, then once more in a later one: a fetcher redelivering */
+	struct json_object *a = result("a", "file:///r/seed.txt", seed, seed_len);
+	struct json_object *b = result("b", "file:///r/seed.txt", seed, seed_len);
+	struct json_object *c = result("c", "file:///r/seed.txt", seed, seed_len);
+	assert_int_equal(sinkdrv_send(&d, a, seed, seed_len), 0);
+	assert_int_equal(sinkdrv_send(&d, b, seed, seed_len), 0);
+	const char *ab[] = {"a", "b"}, *k3[] = {"c"};
+	assert_int_equal(sinkdrv_wait_acks(&d, ab, 2, 30000), 0);
+	assert_int_equal(sinkdrv_send(&d, c, seed, seed_len), 0);
+	assert_int_equal(sinkdrv_wait_acks(&d, k3, 1, 30000), 0);
+
+	int stored = strcmp(sinkdrv_status(&d, "a"), "stored") == 0;
+	stored += strcmp(sinkdrv_status(&d, "b"), "stored") == 0;
+	assert_int_equal(stored, 1);
+	assert_string_equal(sinkdrv_status(&d, "c"), "duplicate");
+	struct json_object *s = finish(&d);
+	assert_int_equal(summary_long(s, "stored"), 1);
+	assert_int_equal(summary_long(s, "duplicates"), 2);
+	json_object_put(s);
+	sinkdrv_close(&d);
+
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents_raw"), 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM sections"), seed_sections);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM metrics"), seed_metrics);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT length(body) FROM documents_raw"),
+			 (long)seed_len);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters"), 0);
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
+}
+
+static void
+test_new_version_flips_is_current(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	size_t l2, l3, l4;
+	char *v2 = seed_variant(2, &l2), *v3 = seed_variant(3, &l3), *v4 = seed_variant(4, &l4);
+	start(&d, "versions", conn, sizeof(conn));
+
+	struct json_object *h1 = result("v1", "file:///r/a.txt", seed, seed_len);
+	assert_int_equal(sinkdrv_send(&d, h1, seed, seed_len), 0);
+	const char *k1[] = {"v1"}, *k2[] = {"v2"}, *k34[] = {"v3", "v4"};
+	assert_int_equal(sinkdrv_wait_acks(&d, k1, 1, 30000), 0);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM latest_documents"), 1);
+
+	struct json_object *h2 = result("v2", "file:///r/a.txt", v2, l2);
+	assert_int_equal(sinkdrv_send(&d, h2, v2, l2), 0);
+	assert_int_equal(sinkdrv_wait_acks(&d, k2, 1, 30000), 0);
+	assert_string_equal(sinkdrv_status(&d, "v2"), "stored");
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 2);
+	assert_int_equal(
+	    sinkdrv_query_long(conn, "SELECT count(*) FROM documents WHERE is_current"), 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM latest_documents WHERE"
+						  " text LIKE '%（版本2）%'"),
+			 1);
+
+	/* two newer versions in one batch: the later one is current */
+	struct json_object *h3 = result("v3", "file:///r/a.txt", v3, l3);
+	struct json_object *h4 = result("v4", "file:///r/a.txt", v4, l4);
+	assert_int_equal(sinkdrv_send(&d, h3, v3, l3), 0);
+	assert_int_equal(sinkdrv_send(&d, h4, v4, l4), 0);
+	assert_int_equal(sinkdrv_wait_acks(&d, k34, 2, 30000), 0);
+	json_object_put(finish(&d));
+	sinkdrv_close(&d);
+
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 4);
+	assert_int_equal(
+	    sinkdrv_query_long(conn, "SELECT count(*) FROM documents WHERE is_current"), 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM latest_documents WHERE"
+						  " text LIKE '%（版本4）%'"),
+			 1);
+	/* the reporting view shows the current version's metrics only */
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM report_metrics"),
+			 seed_metrics);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(DISTINCT document_id)"
+						  " FROM report_metrics"),
+			 1);
+	json_object_put(h1);
+	json_object_put(h2);
+	json_object_put(h3);
+	json_object_put(h4);
+	free(v2);
+	free(v3);
+	free(v4);
+}
+
+/* Set the first metric's field key to a string the schema refuses. */
+static void
+spoil_metric(struct json_object *hdr, const char *key, const char *value)
+{
+	struct json_object *mets;
+	assert_true(json_object_object_get_ex(sinkdrv_doc(hdr), "metrics", &mets));
+	json_object_object_add(json_object_array_get_idx(mets, 0), key,
+			       json_object_new_string(value));
+}
+
+/* Send n variants of the seed at once (key "bN", url file:///batch/N); spoil() picks bad ones. */
+static void
+send_batch(struct sinkdrv *d, int n, void (*spoil)(int, struct json_object *))
+{
+	for (int i = 0; i < n; i++) {
+		char key[16], url[64];
+		size_t len;
+		char *body = seed_variant(i, &len);
+		snprintf(key, sizeof(key), "b%d", i);
+		snprintf(url, sizeof(url), "file:///batch/%d", i);
+		struct json_object *h = result(key, url, body, len);
+		if (spoil)
+			spoil(i, h);
+		assert_int_equal(sinkdrv_send(d, h, body, len), 0);
+		json_object_put(h);
+		free(body);
+	}
+}
+
+static void
+wait_batch(struct sinkdrv *d, int n)
+{
+	const char *keys[64];
+	char names[64][16];
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "b%d", i);
+		keys[i] = names[i];
+	}
+	if (sinkdrv_wait_acks(d, keys, (size_t)n, 60000) < 0) {
+		char *log = testutil_read_file(d->log, NULL);
+		fail_msg("not every document was acknowledged; the sink's log:\n%s", log);
+	}
+}
+
+static void
+spoil_fifth(int i, struct json_object *h)
+{
+	if (i == 4)
+		spoil_metric(h, "qualifier", "roughly"); /* CHECK (qualifier IN (...)) */
+}
+
+static void
+test_batch_with_one_bad_document(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	start(&d, "badbatch", conn, sizeof(conn));
+	send_batch(&d, 9, spoil_fifth);
+	wait_batch(&d, 9);
+	for (int i = 0; i < 9; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "b%d", i);
+		assert_string_equal(sinkdrv_status(&d, key), i == 4 ? "failed" : "stored");
+	}
+	struct json_object *s = finish(&d);
+	assert_int_equal(summary_long(s, "stored"), 8);
+	assert_int_equal(summary_long(s, "failed"), 1);
+	json_object_put(s);
+	sinkdrv_close(&d);
+
+	/* it went in as a batch, which the sink split to find the bad one */
+	assert_int_equal(sinkdrv_count_lines(d.log, "splitting it to find the document at fault"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 8);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents WHERE"
+						  " url = 'file:///batch/4'"),
+			 0);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM sections"),
+			 8 * seed_sections);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM metrics"),
+			 8 * seed_metrics);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents_raw"), 8);
+	/* the dead letter names the document, the error and its SQLSTATE, and keeps the body */
+	assert_int_equal(sinkdrv_query_long(conn,
+					    "SELECT count(*) FROM dead_letters WHERE"
+					    " url = 'file:///batch/4' AND stage = 'store'"
+					    " AND sqlstate = '23514' AND error LIKE '%23514%'"
+					    " AND error LIKE '%qualifier%' AND body IS NOT NULL"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters"), 1);
+}
+
+static void
+spoil_two(int i, struct json_object *h)
+{
+	struct json_object *secs;
+	if (i == 1) {
+		/* refused by the documents' CHECK on report_year */
+		json_object_object_add(sinkdrv_doc(h), "report_year", json_object_new_int(3000));
+	} else if (i == 9) {
+		/* refused by the sections' CHECK on level */
+		assert_true(json_object_object_get_ex(sinkdrv_doc(h), "sections", &secs));
+		json_object_object_add(json_object_array_get_idx(secs, 2), "level",
+				       json_object_new_int(0));
+	} else if (i == 6) {
+		/* refused before the database: offsets outside the text */
+		assert_true(json_object_object_get_ex(sinkdrv_doc(h), "sections", &secs));
+		json_object_object_add(json_object_array_get_idx(secs, 0), "end",
+				       json_object_new_int(10000000));
+	}
+}
+
+static void
+test_batch_with_several_bad_documents(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	start(&d, "badbatch2", conn, sizeof(conn));
+	send_batch(&d, 12, spoil_two);
+	wait_batch(&d, 12);
+	struct json_object *s = finish(&d);
+	assert_int_equal(summary_long(s, "stored"), 9);
+	assert_int_equal(summary_long(s, "failed"), 3);
+	json_object_put(s);
+	sinkdrv_close(&d);
+
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 9);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM metrics"),
+			 9 * seed_metrics);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters WHERE"
+						  " url = 'file:///batch/1' AND sqlstate = '23514'"
+						  " AND error LIKE '%report_year%'"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters WHERE"
+						  " url = 'file:///batch/9' AND sqlstate = '23514'"
+						  " AND error LIKE '%level%'"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters WHERE"
+						  " url = 'file:///batch/6' AND sqlstate IS NULL"
+						  " AND error LIKE '%outside the text%'"),
+			 1);
+}
+
+static void
+test_documents_are_batched(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	start(&d, "batched", conn, sizeof(conn));
+	send_batch(&d, 20, NULL);
+	wait_batch(&d, 20);
+	struct json_object *s = finish(&d);
+	sinkdrv_close(&d);
+	assert_int_equal(summary_long(s, "stored"), 20);
+	/* fewer transactions than documents, and they show as such in the rows' xmin */
+	long tx = summary_long(s, "transactions");
+	json_object_put(s);
+	assert_true(tx >= 1 && tx < 20);
+	assert_int_equal(
+	    sinkdrv_query_long(conn, "SELECT count(DISTINCT xmin::text) FROM documents"), tx);
+	/* every metric sits in a section of its own document */
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM metrics m JOIN sections s"
+						  " ON s.id = m.section_id AND s.document_id ="
+						  " m.document_id AND s.path = m.section_path"),
+			 20 * seed_metrics);
+}
+
+static void
+test_copy_fields_round_trip(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	static const char odd[] = "tab\there back\\slash cr\r nl\n \\N quote' 双\"引\"号 ①";
+	start(&d, "escapes", conn, sizeof(conn));
+	struct json_object *h = result("e", "file:///r/odd\tname.txt", seed, seed_len), *secs;
+	json_object_object_add(sinkdrv_doc(h), "title", json_object_new_string(odd));
+	assert_true(json_object_object_get_ex(sinkdrv_doc(h), "sections", &secs));
+	json_object_object_add(json_object_array_get_idx(secs, 1), "heading",
+			       json_object_new_string(odd));
+	spoil_metric(h, "label", odd);
+	json_object_object_add(h, "source", json_object_new_string(odd));
+	assert_int_equal(sinkdrv_send(&d, h, seed, seed_len), 0);
+	const char *k[] = {"e"};
+	assert_int_equal(sinkdrv_wait_acks(&d, k, 1, 30000), 0);
+	assert_string_equal(sinkdrv_status(&d, "e"), "stored");
+	json_object_put(finish(&d));
+	sinkdrv_close(&d);
+	json_object_put(h);
+
+	/* each odd string comes back byte for byte, wherever it went through COPY */
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT count(*) FROM documents WHERE title = $q$%s$q$"
+		 " AND url = E'file:///r/odd\\tname.txt')"
+		 " + (SELECT count(*) FROM sections WHERE heading = $q$%s$q$ AND path = '1.1')"
+		 " + (SELECT count(*) FROM metrics WHERE label = $q$%s$q$)"
+		 " + (SELECT count(*) FROM sources WHERE name = $q$%s$q$)",
+		 odd, odd, odd, odd);
+	assert_int_equal(sinkdrv_query_long(conn, sql), 4);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents d JOIN sources s"
+						  " ON s.id = d.source_id"),
+			 1);
+}
+
+static int
+count_in(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void
+test_migrate_from_version_1_keeps_data(void **state)
+{
+	(void)state;
+	char conn[600], conf[PATH_MAX], text[1024];
+	int rc;
+	assert_int_equal(sinkdrv_createdb(base_conninfo, "fromv1", conn, sizeof(conn)), 0);
+	/* a database as the first release left it: 001 applied and recorded, with data */
+	char *out = testutil_run(
+	    &rc,
+	    "psql -X -q -v ON_ERROR_STOP=1 -d '%s' -1 -f sink/migrations/001_init.sql -c \""
+	    "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now());"
+	    " INSERT INTO schema_migrations VALUES (1, '001_init');"
+	    " INSERT INTO documents (url, sha256, parser_version, text) VALUES ('file:///old',"
+	    " repeat('a', 64), 1, '一、旧');"
+	    " INSERT INTO sections (document_id, path, level, marker, heading, body, start_pos,"
+	    " end_pos) VALUES (1, '1', 1, '一、', '旧', '一、旧', 0, 3);"
+	    " INSERT INTO dead_letters (url, stage, error) VALUES ('file:///gone', 'fetch', 'x')\"",
+	    conn);
+	if (rc != 0)
+		fail_msg("setting up version 1 failed: %s", out);
+	free(out);
+
+	snprintf(conf, sizeof(conf), "%s/fromv1.conf", tmpdir);
+	snprintf(text, sizeof(text), "[database]\nconninfo = %s\n[pipeline]\nstate_dir = %s/st\n",
+		 conn, tmpdir);
+	assert_int_equal(testutil_write_file(conf, text, strlen(text)), 0);
+	/* two at once: the advisory lock lets one apply 002 while the other waits */
+	out = testutil_run(&rc,
+			   "(%s db -c %s migrate & %s db -c %s migrate; a=$?; wait $!; b=$?;"
+			   " exit $((a + b)))",
+			   testutil_bin(), conf, testutil_bin(), conf);
+	if (rc != 0)
+		fail_msg("concurrent migrates failed: %s", out);
+	assert_int_equal(count_in(out, "applied migration 002"), 1);
+	free(out);
+	out = testutil_run(&rc, "%s db -c %s migrate", testutil_bin(), conf);
+	assert_int_equal(rc, 0);
+	assert_null(strstr(out, "applied migration"));
+	free(out);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 2);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM sections s JOIN documents d"
+						  " ON d.id = s.document_id"),
+			 1);
+
+	/* db status: the version, the runs, the dead letters waiting */
+	out = testutil_run(&rc, "%s db -c %s status", testutil_bin(), conf);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "schema version: 2 (002_integrity_reporting)"));
+	assert_non_null(strstr(out, "dead letters waiting: 1 "));
+	assert_non_null(strstr(out, "last runs:"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_same_document_twice_leaves_one_copy),
+	    cmocka_unit_test(test_new_version_flips_is_current),
+	    cmocka_unit_test(test_batch_with_one_bad_document),
+	    cmocka_unit_test(test_batch_with_several_bad_documents),
+	    cmocka_unit_test(test_documents_are_batched),
+	    cmocka_unit_test(test_copy_fields_round_trip),
+	    cmocka_unit_test(test_migrate_from_version_1_keeps_data),
+	};
+	return cmocka_run_group_tests_name("sink", tests, group_setup, group_teardown);
+}
