@@ -61,8 +61,44 @@ db_status_schema(PGconn *conn)
 	return 1;
 }
 
+/*
+ * Exit 1 when the last run failed or finished longer than stale_after
+ * seconds ago (0: no age check), so that monitoring can alert on it.
+ */
 static int
-db_status(PGconn *conn)
+db_status_health(PGconn *conn, int stale_after)
+{
+	char secs[32];
+	snprintf(secs, sizeof(secs), "%d", stale_after);
+	const char *params[] = {secs};
+	PGresult *r = PQexecParams(conn,
+				   "SELECT status, coalesce(extract(epoch FROM now() -"
+				   " coalesce(finished_at, started_at))::bigint, 0) > $1::int"
+				   " AND $1::int > 0"
+				   " FROM ingest_runs ORDER BY id DESC LIMIT 1",
+				   1, NULL, params, NULL, NULL, 0);
+	int rc = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("cannot read ingest_runs: %s", PQerrorMessage(conn));
+		rc = EX_SOFTWARE;
+	} else if (PQntuples(r) == 0) {
+		printf("health: no run recorded yet\n");
+		rc = stale_after > 0 ? 1 : 0;
+	} else if (strcmp(PQgetvalue(r, 0, 0), "failed") == 0) {
+		printf("health: the last run failed\n");
+		rc = 1;
+	} else if (strcmp(PQgetvalue(r, 0, 1), "t") == 0) {
+		printf("health: the last run is older than stale_after (%ds)\n", stale_after);
+		rc = 1;
+	} else {
+		printf("health: ok\n");
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+db_status(PGconn *conn, int stale_after)
 {
 	int migrated = db_status_schema(conn);
 	if (migrated <= 0)
@@ -106,9 +142,8 @@ db_status(PGconn *conn)
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
 		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
 		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
-	int failed = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 2), "failed") == 0;
 	PQclear(r);
-	return failed ? 1 : 0;
+	return db_status_health(conn, stale_after);
 }
 
 int
@@ -171,7 +206,7 @@ cmd_db(int argc, char **argv)
 		else if (strcmp(sub, "migrate") == 0)
 			rc = sink_db_migrate(conn) == 0 ? 0 : EX_SOFTWARE;
 		else
-			rc = db_status(conn);
+			rc = db_status(conn, cfg->stale_after);
 		PQfinish(conn);
 	}
 	free(conninfo);

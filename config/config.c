@@ -349,6 +349,7 @@ static const struct key_spec global_keys[] = {
 	KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
 	KEY("pipeline", lease_ms, KEY_INT, 100, 86400000),
 	KEY("pipeline", max_attempts, KEY_INT, 1, 100),
+	KEY("pipeline", stale_after, KEY_INT, 0, 31536000),
 	KEY("fetch", user_agent, KEY_NONEMPTY, 0, 0),
 	KEY("fetch", per_host_concurrency, KEY_INT, 1, 64),
 	KEY("fetch", per_host_delay_ms, KEY_INT, 0, 3600000),
@@ -465,6 +466,7 @@ config_defaults(void)
 	cfg->state_dir = xstrdup("var");
 	cfg->lease_ms = 300000;
 	cfg->max_attempts = 3;
+	cfg->stale_after = 172800;
 	cfg->user_agent = xstrdup("reportpipe/" RP_VERSION " (+https://example.invalid/reportpipe)");
 	cfg->per_host_concurrency = 2;
 	cfg->per_host_delay_ms = 1000;

@@ -33,6 +33,7 @@ struct config {
 	char *spool_dir;
 	int lease_ms;
 	int max_attempts;
+	int stale_after; /* seconds; `db status` fails when the last run is older (0: off) */
 	/* [fetch] */
 	char *user_agent;
 	int per_host_concurrency;

@@ -214,6 +214,46 @@ test_failures_are_dead_letters_and_exit_1(void **state)
 }
 
 static void
+exec_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void
+test_db_status_tells_monitoring(void **state)
+{
+	(void)state;
+	int rc;
+	/* the run before this one had failures */
+	char *out = testutil_run(&rc, "%s db status -c %s/faults.conf", testutil_bin(), tmpdir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "the last run failed"));
+	free(out);
+
+	out = run_reportpipe(&rc, "seed");
+	assert_int_equal(rc, 0);
+	free(out);
+	out = testutil_run(&rc, "%s db status -c %s/seed.conf", testutil_bin(), tmpdir);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "health: ok"));
+	free(out);
+
+	/* three days without a run: older than the default stale_after of two days */
+	exec_sql("UPDATE ingest_runs SET started_at = started_at - interval '3 days',"
+		 " finished_at = finished_at - interval '3 days'");
+	out = testutil_run(&rc, "%s db status -c %s/seed.conf", testutil_bin(), tmpdir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "older than stale_after"));
+	free(out);
+}
+
+static void
 test_bad_config_exits_78_with_file_and_line(void **state)
 {
 	(void)state;
@@ -262,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_second_run_adds_no_rows),
 		cmocka_unit_test(test_second_concurrent_run_exits_75),
 		cmocka_unit_test(test_failures_are_dead_letters_and_exit_1),
+		cmocka_unit_test(test_db_status_tells_monitoring),
 		cmocka_unit_test(test_bad_config_exits_78_with_file_and_line),
 		cmocka_unit_test(test_unreachable_database_exits_75),
 	};
