@@ -1,21 +1,22 @@
 /*
- * fetcher.c - the fetcher stage's loop: fetch, spool, lease, collect acks.
+ * fetcher.c - the fetcher stage's loop: fetch, discover, spool, hand over.
  *
- * A body is on disk (spool, fsynced) before any worker hears of it, and its
- * spool file goes only when the sink has acknowledged it after COMMIT. A job
- * not acknowledged within its lease goes to another worker; after
- * max_attempts it becomes a dead letter, so one poison document never blocks
- * a run. Must never dispatch a job a worker did not ask for.
+ * A body is on disk (spool, fsynced) before any worker hears of it
+ * (fetcher_jobs.c leases it and clears it on the sink's ACK). Every fetch
+ * failure goes to the sink as a dead letter with its class, status and
+ * attempts, and the run goes on. Index pages are read here too: their matching links become
+ * reports, whose stored validators are asked of the sink before they are fetched. Must never
+ * dispatch a job a worker did not ask for, nor fetch a URL twice in one run.
  */
 #include "fetcher.h"
 #include "buf.h"
 #include "digest.h"
-#include "fetcher_http.h"
+#include "fetcher_index.h"
+#include "fetcher_stage.h"
 #include "log.h"
 #include "sig.h"
 #include "spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,71 +27,19 @@
 
 #define VALIDATORS_TIMEOUT_MS 120000
 #define SUMMARY_TIMEOUT_MS 60000
-#define MAX_POLL_ITEMS 256
+#define MAX_POLL_ITEMS 1100
 
-enum job_state { JOB_PENDING, JOB_LEASED, JOB_DONE };
-
-struct job {
-	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
-	char *url;
-	enum job_state state;
-	int attempts;
-	long long deadline_ms;
-};
-
-struct worker {
-	unsigned char id[WIRE_ROUTE_MAX];
-	size_t id_len;
-};
-
-struct fetcher {
-	const struct config *cfg;
-	void *ctl, *jobs_sock, *acks;
-	struct fetcher_http *http;
-	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
-	struct job *jobs;
-	size_t njobs, cap;
-	struct worker *ready; /* credits: workers that asked for a job */
-	size_t nready, ready_cap;
-	long fetched, unchanged, fetch_failed;
-};
-
-static long long
-now_ms(void)
+long long
+fetcher_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct job *
-fetcher_find(struct fetcher *f, const char *key)
-{
-	for (size_t i = 0; i < f->njobs; i++)
-		if (strcmp(f->jobs[i].key, key) == 0)
-			return &f->jobs[i];
-	return NULL;
-}
-
-static void
-fetcher_enqueue(struct fetcher *f, const char *key, const char *url)
-{
-	if (fetcher_find(f, key))
-		return; /* already queued, e.g. recovered from the spool and fetched again */
-	if (f->njobs == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->jobs = xreallocarray(f->jobs, f->cap, sizeof(*f->jobs));
-	}
-	struct job *j = &f->jobs[f->njobs++];
-	memset(j, 0, sizeof(*j));
-	snprintf(j->key, sizeof(j->key), "%s", key);
-	j->url = xstrdup(url);
-	j->state = JOB_PENDING;
-}
-
-static void
-fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
-	     int attempts, const void *body, size_t len)
+void
+fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error, int attempts,
+	     const void *body, size_t len)
 {
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, "url", json_object_new_string(url));
@@ -119,17 +68,50 @@ add_opt(struct json_object *o, const char *key, const char *v)
 		json_object_object_add(o, key, json_object_new_string(v));
 }
 
-/* A finished download: unchanged, or spooled and queued, or a dead letter. */
+/* Queue url for download, once per run, with its stored validators. */
 static void
-fetcher_on_fetched(struct fetcher *f, struct fetch_result *r)
+fetcher_fetch(struct fetcher *f, const char *url, const struct source *src, enum fetch_kind kind,
+	      int page, int from_config)
+{
+	struct json_object *known, *v;
+	struct fetch_request req = {
+	    .url = url, .src = src, .kind = kind, .page = page, .from_config = from_config};
+
+	if (kind == FETCH_KIND_REPORT && json_object_object_get_ex(f->validators, url, &known)) {
+		if (json_object_object_get_ex(known, "etag", &v))
+			req.etag = json_object_get_string(v);
+		if (json_object_object_get_ex(known, "last_modified", &v))
+			req.last_modified = json_object_get_string(v);
+	}
+	fetcher_http_add(f->http, &req);
+}
+
+/* 1 the first time url is seen in this run. */
+static int
+fetcher_first_sight(struct fetcher *f, const char *url)
+{
+	if (json_object_object_get_ex(f->seen, url, NULL))
+		return 0;
+	json_object_object_add(f->seen, url, NULL);
+	return 1;
+}
+
+/* A finished report: unchanged, or spooled and queued, or a dead letter. */
+static void
+fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 {
 	if (!r->ok) {
 		f->fetch_failed++;
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
-		fetcher_dead(f, r->url, "fetch", r->error, 1, NULL, 0);
+		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, 0);
 		return;
 	}
 	f->fetched++;
+	if (r->not_modified) {
+		f->unchanged++;
+		log_debug("url=%s not modified (304)", r->url);
+		return;
+	}
 	char sha[DIGEST_HEX_LEN + 1];
 	digest_sha256_hex(r->body.data ? r->body.data : "", r->body.len, sha);
 
@@ -158,159 +140,172 @@ fetcher_on_fetched(struct fetcher *f, struct fetch_result *r)
 	add_opt(h, "last_modified", r->last_modified);
 	add_opt(h, "content_type", r->content_type);
 	add_opt(h, "fetched_at", fetched_at);
-	add_opt(h, "source", r->source[0] ? r->source : NULL);
-	add_opt(h, "source_url", r->url);
-	int rc = spool_commit(f->cfg->spool_dir, key,
-			      json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
-			      r->body.data ? r->body.data : "", r->body.len);
+	add_opt(h, "source", r->src ? r->src->name : NULL);
+	add_opt(h, "source_url", r->src && r->src->index ? r->src->index : r->url);
+	int rc = fetcher_spool_stage(f->spool, key, r->url, r->attempts,
+				     json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
+				     r->body.data ? r->body.data : "", r->body.len);
 	json_object_put(h);
 	if (rc < 0) {
 		f->fetch_failed++;
-		fetcher_dead(f, r->url, "fetch", "could not write the spool file", 1, r->body.data,
-			     r->body.len);
+		fetcher_dead(f, r->url, "fetch", "could not write the spool file", r->attempts,
+			     r->body.data, r->body.len);
+	}
+	/* the job is queued once the group commit made it durable: fetcher_on_spooled */
+}
+
+/* Bodies the spool committed: now, and only now, they become jobs. */
+static void
+fetcher_on_spooled(struct fetcher *f)
+{
+	struct fetcher_spooled *b;
+	while ((b = fetcher_spool_next(f->spool)) != NULL) {
+		if (b->failed) {
+			f->fetch_failed++;
+			fetcher_dead(f, b->url, "fetch", "could not write the spool file",
+				     b->attempts, NULL, 0);
+		} else {
+			f->last_spooled_ms = fetcher_now_ms();
+			f->spooled_bytes += (long long)b->len;
+			log_debug("url=%s spooled as %s (%zu bytes)", b->url, b->key, b->len);
+			fetcher_jobs_enqueue(f, b->key, b->url);
+		}
+		fetcher_spool_spooled_free(&b);
+	}
+}
+
+/* Ask the sink for the validators of newly discovered URLs; they are fetched on its answer. */
+static void
+fetcher_ask_validators(struct fetcher *f, const struct source *src, char **urls, size_t n)
+{
+	struct json_object *req = json_object_new_object(), *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(urls[i]));
+	json_object_object_add(req, "urls", arr);
+	if (wire_send(f->ctl, NULL, 0, "VALIDATORS", req, NULL, 0) < 0) {
+		/* without validators a report is fetched whole; the sha256 still finds it unchanged
+		 */
+		log_warnx("index of source \"%s\": cannot ask the sink for validators: %s",
+			  src->name, zmq_strerror(errno));
+		for (size_t i = 0; i < n; i++) {
+			fetcher_fetch(f, urls[i], src, FETCH_KIND_REPORT, 0, 0);
+			free(urls[i]);
+		}
+		free(urls);
+	} else {
+		f->batches = xreallocarray(f->batches, f->nbatches + 1, sizeof(*f->batches));
+		f->batches[f->nbatches++] = (struct batch){src, urls, n};
+	}
+	json_object_put(req);
+}
+
+/* The sink's answer to the oldest VALIDATORS question: fetch that batch. */
+static void
+fetcher_on_validators(struct fetcher *f, struct wire_msg *m)
+{
+	struct json_object *v, *known;
+	if (f->bhead == f->nbatches) {
+		log_warnx("ignored a VALIDATORS answer nobody asked for");
 		return;
 	}
-	log_debug("url=%s spooled as %s (%zu bytes)", r->url, key, r->body.len);
-	fetcher_enqueue(f, key, r->url);
+	struct batch *b = &f->batches[f->bhead++];
+	if (json_object_object_get_ex(m->hdr, "validators", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, url, val)
+		{
+			if (!json_object_object_get_ex(f->validators, url, &known))
+				json_object_object_add(f->validators, url, json_object_get(val));
+		}
+	}
+	for (size_t i = 0; i < b->nurls; i++) {
+		fetcher_fetch(f, b->urls[i], b->src, FETCH_KIND_REPORT, 0, 0);
+		free(b->urls[i]);
+	}
+	free(b->urls);
+	b->urls = NULL;
+	if (f->bhead == f->nbatches)
+		f->bhead = f->nbatches = 0;
+}
+
+/* A finished index page: queue its new matching links and its next page. */
+static void
+fetcher_on_index(struct fetcher *f, struct fetch_result *r)
+{
+	const struct source *src = r->src;
+	struct fetcher_index_page page;
+
+	if (!r->ok || r->not_modified) {
+		f->fetch_failed++;
+		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
+			  r->error);
+		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, 0);
+		return;
+	}
+	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
+			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
+		f->fetch_failed++;
+		fetcher_dead(f, r->url, "fetch", "index page is not readable HTML", r->attempts,
+			     r->body.data, r->body.len);
+		return;
+	}
+	char **fresh = xcalloc(page.nlinks + 1, sizeof(*fresh));
+	size_t nfresh = 0;
+	for (size_t i = 0; i < page.nlinks; i++) {
+		if (fetcher_first_sight(f, page.links[i])) {
+			fresh[nfresh++] = page.links[i];
+			page.links[i] = NULL;
+		}
+	}
+	log_info("source \"%s\": index page %d (%s): %zu matching links, %zu new, %zu refused",
+		 src->name, r->page, r->url, page.nlinks, nfresh, page.refused);
+	if (nfresh > 0)
+		fetcher_ask_validators(f, src, fresh, nfresh);
+	else
+		free(fresh);
+	if (page.next && r->page < src->max_pages && fetcher_first_sight(f, page.next))
+		fetcher_fetch(f, page.next, src, FETCH_KIND_INDEX, r->page + 1, 0);
+	fetcher_index_page_release(&page);
+}
+
+static void
+fetcher_on_fetched(struct fetcher *f, struct fetch_result *r)
+{
+	if (r->kind == FETCH_KIND_INDEX)
+		fetcher_on_index(f, r);
+	else
+		fetcher_on_report(f, r);
+}
+
+/* Once, when the last transfer is over: the fetch phase's own throughput. */
+static void
+fetcher_log_idle(struct fetcher *f)
+{
+	const struct fetch_stats *st = fetcher_http_stats(f->http);
+	if (f->idle_logged || st->first_start_ms < 0)
+		return;
+	f->idle_logged = 1;
+	long long end =
+	    f->last_spooled_ms > st->last_done_ms ? f->last_spooled_ms : st->last_done_ms;
+	double secs = (double)(end - st->first_start_ms) / 1000, commit_ms;
+	long commits;
+	fetcher_spool_stats(f->spool, &commits, &commit_ms);
+	log_info("fetching done: %ld reports fetched (%ld unchanged, %ld not modified), %ld failed;"
+		 " %ld requests, %ld retries; %.2f MB received, %.2f MB spooled in %.3f s"
+		 " (first request to last body spooled); %ld spool group commits took %.0f ms",
+		 f->fetched, f->unchanged, st->not_modified, f->fetch_failed, st->requests,
+		 st->retries, (double)st->body_bytes / 1e6, (double)f->spooled_bytes / 1e6,
+		 secs > 0 ? secs : 0, commits, commit_ms);
 }
 
 /* Jobs an earlier run left in the spool go out again first. */
-static void
-fetcher_recover(struct fetcher *f)
-{
-	DIR *d = opendir(f->cfg->spool_dir);
-	struct dirent *e;
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strlen(e->d_name) != DIGEST_HEX_LEN)
-			continue; /* ".", "..", ".tmp-*" leftovers */
-		char *hdr = NULL;
-		unsigned char *body = NULL;
-		size_t len;
-		if (spool_load(f->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
-			struct json_object *o = json_tokener_parse(hdr), *u;
-			if (o && json_object_object_get_ex(o, "url", &u)) {
-				log_info("url=%s re-dispatching a job an earlier run left in the spool",
-					 json_object_get_string(u));
-				fetcher_enqueue(f, e->d_name, json_object_get_string(u));
-			}
-			json_object_put(o);
-		}
-		free(hdr);
-		free(body);
-	}
-	closedir(d);
-}
-
-/* Returns 0 when leased; -1 when the job failed (credit unused); -2 when the worker is gone. */
-static int
-fetcher_lease(struct fetcher *f, struct job *j, const struct worker *w)
-{
-	char *hdr = NULL;
-	unsigned char *body = NULL;
-	size_t len = 0;
-
-	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
-		j->state = JOB_DONE;
-		f->fetch_failed++;
-		fetcher_dead(f, j->url, "fetch", "spool file missing or damaged", j->attempts, NULL,
-			     0);
-		return -1;
-	}
-	struct json_object *h = json_tokener_parse(hdr);
-	if (h == NULL)
-		h = json_object_new_object();
-	j->attempts++;
-	json_object_object_add(h, "attempts", json_object_new_int(j->attempts));
-	int rc = wire_send(f->jobs_sock, w->id, w->id_len, "JOB", h, body, len);
-	json_object_put(h);
-	free(hdr);
-	free(body);
-	if (rc < 0) {
-		j->attempts--;
-		return -2;
-	}
-	j->state = JOB_LEASED;
-	j->deadline_ms = now_ms() + f->cfg->lease_ms;
-	return 0;
-}
-
-static void
-fetcher_dispatch(struct fetcher *f)
-{
-	for (size_t i = 0; i < f->njobs && f->nready > 0; i++) {
-		if (f->jobs[i].state != JOB_PENDING)
-			continue;
-		/* most recent credit first: that worker is surely still there */
-		struct worker w = f->ready[--f->nready];
-		int rc = fetcher_lease(f, &f->jobs[i], &w);
-		if (rc == -1)
-			f->ready[f->nready++] = w;
-		else if (rc == -2)
-			i--; /* the worker went away: offer this job to the next one */
-	}
-}
-
-static void
-fetcher_expire(struct fetcher *f)
-{
-	long long now = now_ms();
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
-		if (j->state != JOB_LEASED || now < j->deadline_ms)
-			continue;
-		if (j->attempts < f->cfg->max_attempts) {
-			log_warnx("url=%s not acknowledged within its lease; dispatching it again",
-				  j->url);
-			j->state = JOB_PENDING;
-			continue;
-		}
-		char *hdr = NULL;
-		unsigned char *body = NULL;
-		size_t len = 0;
-		char why[128];
-		snprintf(why, sizeof(why), "not acknowledged after %d attempts", j->attempts);
-		log_warnx("url=%s %s; recording a dead letter", j->url, why);
-		spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
-		fetcher_dead(f, j->url, "parse", why, j->attempts, body, len);
-		free(hdr);
-		free(body);
-		spool_remove(f->cfg->spool_dir, j->key);
-		j->state = JOB_DONE;
-	}
-}
-
-static void
-fetcher_on_ack(struct fetcher *f, struct wire_msg *m)
-{
-	const char *key = wire_str(m, "key", NULL);
-	struct job *j = key ? fetcher_find(f, key) : NULL;
-	if (j == NULL || j->state == JOB_DONE)
-		return; /* a late duplicate acknowledgement: already settled */
-	j->state = JOB_DONE;
-	spool_remove(f->cfg->spool_dir, j->key);
-	log_debug("url=%s %s", j->url, wire_str(m, "status", "acknowledged"));
-}
-
-static int
-fetcher_outstanding(const struct fetcher *f)
-{
-	for (size_t i = 0; i < f->njobs; i++)
-		if (f->jobs[i].state != JOB_DONE)
-			return 1;
-	return 0;
-}
-
-/* Send a control request and wait for the reply of the given type. */
 static int
 fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, struct wire_msg *reply,
 	    int timeout_ms)
 {
 	if (wire_send(f->ctl, NULL, 0, type, req, NULL, 0) < 0)
 		return -1;
-	long long until = now_ms() + timeout_ms;
-	while (!sig_stop && now_ms() < until) {
+	long long until = fetcher_now_ms() + timeout_ms;
+	while (!sig_stop && fetcher_now_ms() < until) {
 		zmq_pollitem_t item = {f->ctl, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&item, 1, 200) < 0 && errno != EINTR)
 			return -1;
@@ -349,11 +344,14 @@ fetcher_loop(struct fetcher *f)
 {
 	zmq_pollitem_t items[MAX_POLL_ITEMS];
 
-	while (!sig_stop && (fetcher_http_busy(f->http) || fetcher_outstanding(f))) {
-		int n = 2;
+	while (!sig_stop && (fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) ||
+			     f->bhead < f->nbatches || fetcher_spool_busy(f->spool))) {
+		int n = 4;
 		long timeout = 1000;
 		items[0] = (zmq_pollitem_t){f->jobs_sock, 0, ZMQ_POLLIN, 0};
 		items[1] = (zmq_pollitem_t){f->acks, 0, ZMQ_POLLIN, 0};
+		items[2] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
+		items[3] = (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
 		fetcher_http_poll_items(f->http, items, &n, MAX_POLL_ITEMS, &timeout);
 		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
 			log_warnx("poll failed: %s", zmq_strerror(errno));
@@ -365,6 +363,7 @@ fetcher_loop(struct fetcher *f)
 			fetcher_on_fetched(f, r);
 			fetcher_http_result_free(&r);
 		}
+		fetcher_on_spooled(f);
 		struct wire_msg m;
 		while (wire_recv_nowait(f->jobs_sock, 1, &m) == 0) {
 			if (strcmp(m.type, "READY") == 0) {
@@ -380,11 +379,19 @@ fetcher_loop(struct fetcher *f)
 		}
 		while (wire_recv_nowait(f->acks, 0, &m) == 0) {
 			if (strcmp(m.type, "ACK") == 0)
-				fetcher_on_ack(f, &m);
+				fetcher_jobs_on_ack(f, &m);
 			wire_msg_release(&m);
 		}
-		fetcher_expire(f);
-		fetcher_dispatch(f);
+		while (wire_recv_nowait(f->ctl, 0, &m) == 0) {
+			if (strcmp(m.type, "VALIDATORS") == 0)
+				fetcher_on_validators(f, &m);
+			wire_msg_release(&m);
+		}
+		if (!fetcher_http_busy(f->http) && f->bhead == f->nbatches &&
+		    !fetcher_spool_busy(f->spool))
+			fetcher_log_idle(f);
+		fetcher_jobs_expire(f);
+		fetcher_jobs_dispatch(f);
 	}
 }
 
@@ -417,26 +424,29 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep)
 		zmq_setsockopt(f.jobs_sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
 	}
 	f.acks = fetcher_socket(ctx, ZMQ_PULL, ep->acks, 1);
-	if (!f.ctl || !f.jobs_sock || !f.acks || spool_ensure_dir(cfg->spool_dir) < 0)
+	if (!f.ctl || !f.jobs_sock || !f.acks || spool_ensure_dir(cfg->spool_dir) < 0 ||
+	    (f.spool = fetcher_spool_new(cfg->spool_dir)) == NULL)
 		goto out;
 	if (fetcher_load_validators(&f) < 0) {
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	fetcher_recover(&f);
+	fetcher_jobs_recover(&f);
 	f.http = fetcher_http_new(cfg);
+	f.seen = json_object_new_object();
 	for (size_t i = 0; i < cfg->nsources; i++) {
-		if (cfg->sources[i].url)
-			fetcher_http_add(f.http, cfg->sources[i].url, cfg->sources[i].name);
-		else
-			log_warnx("source \"%s\": index sources are not followed yet",
-				  cfg->sources[i].name);
+		const struct source *src = &cfg->sources[i];
+		const char *url = src->url ? src->url : src->index;
+		if (fetcher_first_sight(&f, url))
+			fetcher_fetch(&f, url, src, src->url ? FETCH_KIND_REPORT : FETCH_KIND_INDEX,
+				      1, 1);
 	}
 
 	fetcher_loop(&f);
 	if (sig_stop) {
-		log_info("stopping; %s", fetcher_outstanding(&f) ? "unfinished jobs stay in the spool"
-								 : "nothing left in flight");
+		log_info("stopping; %s", fetcher_jobs_outstanding(&f)
+					     ? "unfinished jobs stay in the spool"
+					     : "nothing left in flight");
 		rc = 0;
 		goto out;
 	}
@@ -455,7 +465,15 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep)
 	json_object_put(fin);
 out:
 	fetcher_http_free(&f.http);
+	fetcher_spool_free(&f.spool);
 	json_object_put(f.validators);
+	json_object_put(f.seen);
+	for (size_t i = f.bhead; i < f.nbatches; i++) {
+		for (size_t k = 0; k < f.batches[i].nurls; k++)
+			free(f.batches[i].urls[k]);
+		free(f.batches[i].urls);
+	}
+	free(f.batches);
 	for (size_t i = 0; i < f.njobs; i++)
 		free(f.jobs[i].url);
 	free(f.jobs);

@@ -1,53 +1,50 @@
 /*
- * fetcher_http.c - the libcurl multi loop: queue, limits, bodies.
+ * fetcher_http.c - the libcurl multi loop: queue, limits, bodies, retries.
  *
- * Only http, https and file are ever fetched (redirects: http and https
- * only); TLS verification stays on; a body is cut off at max_bytes while it
- * streams, never buffered whole first.
+ * Transfers start only while the global limit (max_connections), the
+ * host's limit (per_host_concurrency), the host's delay and its robots.txt
+ * allow; a transient failure waits out its backoff (or Retry-After) in the
+ * queue, never in a connection slot. Only http, https and (for URLs written
+ * in the config) file are fetched; redirects go to http and https only, at
+ * most 5. TLS verification stays on. A body is cut off at max_bytes while
+ * it streams, never buffered whole first. Must never block: the fetcher's
+ * zmq loop drives it.
  */
 #include "fetcher_http.h"
+#include "fetcher_host.h"
 #include "log.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 
-#define GLOBAL_MAX_TRANSFERS 8
+#define ROBOTS_MAX_BYTES (512 * 1024) /* RFC 9309 asks crawlers to read at least 500 KiB */
 
 struct transfer {
 	CURL *easy;
+	struct fetch_item *item;
 	struct fetch_result *res;
+	struct curl_slist *headers;
 	size_t max_bytes;
 	int too_large;
-	char host[256];
 	char errbuf[CURL_ERROR_SIZE];
-};
-
-/* When each host last had a transfer started: the per-host delay counts from there. */
-struct host_clock {
-	char host[256];
-	long long last_start_ms;
-};
-
-struct queued {
-	char *url;
-	char *source;
 };
 
 struct fetcher_http {
 	const struct config *cfg;
 	CURLM *multi;
-	struct queued *queue;
-	size_t nqueue, qhead, qcap;
+	struct fetcher_hosts *hosts;
 	struct transfer **running;
 	int nrunning;
 	struct fetch_result **done;
-	size_t ndone, dcap;
-	struct host_clock *clocks;
-	size_t nclocks;
+	size_t ndone, dhead, dcap;
+	int retry_budget; /* retries left in this run */
+	struct fetch_stats stats;
 };
 
 static long long
@@ -58,19 +55,6 @@ http_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct host_clock *
-http_clock(struct fetcher_http *h, const char *host)
-{
-	for (size_t i = 0; i < h->nclocks; i++)
-		if (strcmp(h->clocks[i].host, host) == 0)
-			return &h->clocks[i];
-	h->clocks = xreallocarray(h->clocks, h->nclocks + 1, sizeof(*h->clocks));
-	struct host_clock *c = &h->clocks[h->nclocks++];
-	snprintf(c->host, sizeof(c->host), "%s", host);
-	c->last_start_ms = -1;
-	return c;
-}
-
 struct fetcher_http *
 fetcher_http_new(const struct config *cfg)
 {
@@ -79,7 +63,11 @@ fetcher_http_new(const struct config *cfg)
 	h->multi = curl_multi_init();
 	if (h->multi == NULL)
 		fatalx(70, "curl_multi_init failed");
-	h->running = xcalloc(GLOBAL_MAX_TRANSFERS, sizeof(*h->running));
+	h->hosts = fetcher_host_table_new(cfg);
+	h->running = xcalloc((size_t)cfg->max_connections, sizeof(*h->running));
+	h->retry_budget = cfg->retry_budget;
+	h->stats.first_start_ms = h->stats.last_done_ms = -1;
+	srandom((unsigned)(getpid() ^ (unsigned)time(NULL)));
 	return h;
 }
 
@@ -90,7 +78,6 @@ fetcher_http_result_free(struct fetch_result **rp)
 	if (r == NULL)
 		return;
 	free(r->url);
-	free(r->source);
 	free(r->final_url);
 	free(r->content_type);
 	free(r->etag);
@@ -100,43 +87,79 @@ fetcher_http_result_free(struct fetch_result **rp)
 	*rp = NULL;
 }
 
+static void
+http_transfer_free(struct fetcher_http *h, struct transfer *t)
+{
+	curl_multi_remove_handle(h->multi, t->easy);
+	curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	fetcher_http_result_free(&t->res);
+	fetcher_host_item_free(&t->item);
+	free(t);
+}
+
 void
 fetcher_http_free(struct fetcher_http **hp)
 {
 	struct fetcher_http *h = *hp;
 	if (h == NULL)
 		return;
-	for (int i = 0; i < h->nrunning; i++) {
-		curl_multi_remove_handle(h->multi, h->running[i]->easy);
-		curl_easy_cleanup(h->running[i]->easy);
-		fetcher_http_result_free(&h->running[i]->res);
-		free(h->running[i]);
-	}
-	for (size_t i = h->qhead; i < h->nqueue; i++) {
-		free(h->queue[i].url);
-		free(h->queue[i].source);
-	}
-	for (size_t i = 0; i < h->ndone; i++)
+	for (int i = 0; i < h->nrunning; i++)
+		http_transfer_free(h, h->running[i]);
+	for (size_t i = h->dhead; i < h->ndone; i++)
 		fetcher_http_result_free(&h->done[i]);
-	free(h->queue);
+	fetcher_host_table_free(&h->hosts);
 	free(h->running);
 	free(h->done);
-	free(h->clocks);
 	curl_multi_cleanup(h->multi);
 	free(h);
 	*hp = NULL;
 }
 
-void
-fetcher_http_add(struct fetcher_http *h, const char *url, const char *source)
+static void
+http_push_done(struct fetcher_http *h, struct fetch_result *r)
 {
-	if (h->nqueue == h->qcap) {
-		h->qcap = h->qcap ? h->qcap * 2 : 16;
-		h->queue = xreallocarray(h->queue, h->qcap, sizeof(*h->queue));
+	if (h->dhead > 0 && h->dhead == h->ndone)
+		h->dhead = h->ndone = 0;
+	if (h->ndone == h->dcap) {
+		h->dcap = h->dcap ? h->dcap * 2 : 16;
+		h->done = xreallocarray(h->done, h->dcap, sizeof(*h->done));
 	}
-	h->queue[h->nqueue].url = xstrdup(url);
-	h->queue[h->nqueue].source = xstrdup(source ? source : "");
-	h->nqueue++;
+	h->done[h->ndone++] = r;
+}
+
+/* A result for an item that failed without (another) transfer; consumes the item. */
+static void
+http_fail_item(struct fetcher_http *h, struct fetch_item *it, enum fetch_class cls, long status,
+	       const char *detail)
+{
+	struct fetch_result *r = xcalloc(1, sizeof(*r));
+	r->url = it->url;
+	it->url = NULL;
+	r->src = it->src;
+	r->kind = it->kind;
+	r->page = it->page;
+	r->status = status;
+	r->cls = cls;
+	r->attempts = it->attempts;
+	fetcher_retry_describe(r->error, sizeof(r->error), cls, status, it->attempts, detail);
+	http_push_done(h, r);
+	fetcher_host_item_free(&it);
+}
+
+/* Items refused by robots.txt (or failed with it) come back here from the host table. */
+static void
+http_on_refused(void *user, struct fetch_item *it, enum fetch_class cls, long status,
+		const char *detail)
+{
+	http_fail_item(user, it, cls, status, detail);
+}
+
+void
+fetcher_http_add(struct fetcher_http *h, const struct fetch_request *req)
+{
+	struct fetch_item *it = fetcher_host_item_new(req);
+	fetcher_host_enqueue(h->hosts, it, http_on_refused, h);
 }
 
 static size_t
@@ -153,97 +176,78 @@ http_on_body(char *data, size_t size, size_t nmemb, void *user)
 }
 
 static void
-http_host_of(const char *url, char *host, size_t cap)
-{
-	CURLU *u = curl_url();
-	char *h = NULL;
-	host[0] = '\0';
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h)
-		snprintf(host, cap, "%s", h);
-	curl_free(h);
-	curl_url_cleanup(u);
-}
-
-static int
-http_host_active(const struct fetcher_http *h, const char *host)
-{
-	int n = 0;
-	for (int i = 0; i < h->nrunning; i++)
-		n += strcmp(h->running[i]->host, host) == 0;
-	return n;
-}
-
-static void
-http_start(struct fetcher_http *h, struct queued *q)
+http_start(struct fetcher_http *h, struct fetch_item *it)
 {
 	const struct config *cfg = h->cfg;
 	struct transfer *t = xcalloc(1, sizeof(*t));
+	t->item = it;
 	t->res = xcalloc(1, sizeof(*t->res));
-	t->res->url = q->url;
-	t->res->source = q->source;
-	t->max_bytes = cfg->max_bytes;
-	http_host_of(q->url, t->host, sizeof(t->host));
+	t->max_bytes = it->kind == FETCH_KIND_ROBOTS ? ROBOTS_MAX_BYTES : cfg->max_bytes;
+	it->attempts++;
 	t->easy = curl_easy_init();
 	if (t->easy == NULL)
 		fatalx(70, "curl_easy_init failed");
 	CURL *e = t->easy;
-	curl_easy_setopt(e, CURLOPT_URL, q->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(e, CURLOPT_URL, it->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+			 it->from_config ? "http,https,file" : "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (cfg->low_speed_bytes > 0) {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)cfg->low_speed_bytes);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)cfg->low_speed_seconds);
+	}
+	if (it->kind != FETCH_KIND_ROBOTS)
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding libcurl decodes */
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cfg->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	if (cfg->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
-	curl_multi_add_handle(h->multi, e);
+	if (it->kind == FETCH_KIND_REPORT && (it->etag || it->last_modified)) {
+		struct buf line = {0};
+		if (it->etag) {
+			buf_printf(&line, "If-None-Match: %s", it->etag);
+			t->headers = curl_slist_append(t->headers, line.data);
+			buf_reset(&line);
+		}
+		if (it->last_modified) {
+			buf_printf(&line, "If-Modified-Since: %s", it->last_modified);
+			t->headers = curl_slist_append(t->headers, line.data);
+		}
+		buf_release(&line);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	}
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
+		fatalx(70, "curl_multi_add_handle failed");
 	h->running[h->nrunning++] = t;
+	h->stats.requests++;
+	if (h->stats.first_start_ms < 0)
+		h->stats.first_start_ms = http_now_ms();
+	log_debug("url=%s requesting (attempt %d)", it->url, it->attempts);
 }
 
-/*
- * Start queued transfers while the global and per-host limits allow. Local
- * files (no host) need no politeness. Returns the ms until a host's delay
- * lets the next transfer start, or -1 when nothing waits on a delay.
- */
+static void
+http_start_cb(void *user, struct fetch_item *it)
+{
+	http_start(user, it);
+}
+
+/* Start what the limits allow; returns ms until a delayed start, or -1. */
 static long
 http_fill(struct fetcher_http *h)
 {
-	long long now = http_now_ms();
-	long wait = -1;
-	for (size_t i = h->qhead; i < h->nqueue && h->nrunning < GLOBAL_MAX_TRANSFERS; i++) {
-		char host[256];
-		if (h->queue[i].url == NULL)
-			continue;
-		http_host_of(h->queue[i].url, host, sizeof(host));
-		if (host[0]) {
-			if (http_host_active(h, host) >= h->cfg->per_host_concurrency)
-				continue;
-			struct host_clock *c = http_clock(h, host);
-			long long ready = c->last_start_ms < 0
-						  ? now
-						  : c->last_start_ms + h->cfg->per_host_delay_ms;
-			if (ready > now) {
-				if (wait < 0 || ready - now < wait)
-					wait = (long)(ready - now);
-				continue;
-			}
-			c->last_start_ms = now;
-		}
-		http_start(h, &h->queue[i]);
-		h->queue[i].url = NULL; /* now owned by the transfer */
-		h->queue[i].source = NULL;
-	}
-	while (h->qhead < h->nqueue && h->queue[h->qhead].url == NULL)
-		h->qhead++;
-	return wait;
+	return fetcher_host_fill(h->hosts, http_now_ms(), &h->nrunning, h->cfg->max_connections,
+				 http_start_cb, h);
 }
 
 static char *
@@ -255,52 +259,149 @@ http_header(CURL *e, const char *name)
 	return NULL;
 }
 
+/* What went wrong, in words, for the dead letter. */
+static void
+http_detail(const struct transfer *t, CURLcode code, enum fetch_class cls, long status, char *out,
+	    size_t cap)
+{
+	long os_errno = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno);
+	if (cls == FETCH_TOO_LARGE) {
+		struct curl_header *cl = NULL;
+		if (code == CURLE_FILESIZE_EXCEEDED &&
+		    curl_easy_header(t->easy, "Content-Length", 0, CURLH_HEADER, -1, &cl) ==
+			CURLHE_OK)
+			snprintf(out, cap,
+				 "Content-Length %.32s is larger than max_bytes (%zu);"
+				 " not downloaded",
+				 cl->value, t->max_bytes);
+		else
+			snprintf(out, cap, "body cut off at max_bytes (%zu bytes) while streaming",
+				 t->max_bytes);
+	} else if (cls == FETCH_HTTP) {
+		snprintf(out, cap, "the server answered %ld", status);
+	} else {
+		const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+		if (os_errno && strstr(msg, strerror((int)os_errno)) == NULL)
+			snprintf(out, cap, "%s (%s)", msg, strerror((int)os_errno));
+		else
+			snprintf(out, cap, "%s", msg);
+	}
+}
+
+/*
+ * Put the item back in its host's queue after its backoff, if the failure
+ * is transient, it has retries left and the run has budget. Returns 1 when
+ * requeued; else appends to detail why not.
+ */
+static int
+http_retry(struct fetcher_http *h, struct transfer *t, enum fetch_class cls, long status,
+	   char *detail, size_t cap)
+{
+	struct fetch_item *it = t->item;
+	const struct config *cfg = h->cfg;
+	if (!fetcher_retry_transient(cls, status) || it->attempts > cfg->max_retries)
+		return 0;
+	char *ra_text = status ? http_header(t->easy, "Retry-After") : NULL;
+	long ra = fetcher_retry_after_ms(ra_text, time(NULL));
+	free(ra_text);
+	size_t used = strlen(detail);
+	if (ra > cfg->retry_max_delay_ms) {
+		snprintf(detail + used, cap - used,
+			 "; not retried: Retry-After asks for %ld s, more than retry_max_delay_ms",
+			 ra / 1000);
+		return 0;
+	}
+	if (h->retry_budget <= 0) {
+		snprintf(detail + used, cap - used,
+			 "; not retried: the run's retry budget is spent");
+		return 0;
+	}
+	h->retry_budget--;
+	h->stats.retries++;
+	double u = (double)random() / ((double)RAND_MAX + 1);
+	long delay = ra >= 0 ? ra + (long)(u * 100)
+			     : fetcher_retry_backoff_ms(it->attempts, cfg->retry_max_delay_ms, u);
+	long long now = http_now_ms();
+	char what[64];
+	fetcher_retry_describe(what, sizeof(what), cls, status, it->attempts, "");
+	log_info("url=%s %.*s; retrying in %.1f s%s", it->url, (int)strcspn(what, ":"), what,
+		 (double)delay / 1000, ra >= 0 ? " (Retry-After)" : "");
+	it->not_before_ms = now + delay;
+	/* the host asked for a pause: nothing else goes to it meanwhile */
+	fetcher_host_pause(it->host, ra >= 0 ? now + delay : -1);
+	t->item = NULL;
+	fetcher_host_requeue(h->hosts, it);
+	return 1;
+}
+
 static void
 http_finish(struct fetcher_http *h, CURL *e, CURLcode code)
 {
 	struct transfer *t = NULL;
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
 	struct fetch_result *r = t->res;
-	char *s = NULL;
+	struct fetch_item *it = t->item;
+	char *s = NULL, detail[768] = "";
 
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
-		r->final_url = xstrdup(s);
-	s = NULL;
-	if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
-		r->content_type = xstrdup(s);
-	int is_http = strncmp(r->final_url ? r->final_url : r->url, "http", 4) == 0;
-	if (is_http) {
-		r->etag = http_header(e, "ETag");
-		r->last_modified = http_header(e, "Last-Modified");
-	}
-	if (t->too_large) {
-		snprintf(r->error, sizeof(r->error), "body larger than max_bytes (%zu bytes)",
-			 t->max_bytes);
-	} else if (code != CURLE_OK) {
-		snprintf(r->error, sizeof(r->error), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
-	} else if (is_http && (r->status < 200 || r->status >= 300)) {
-		snprintf(r->error, sizeof(r->error), "HTTP status %ld", r->status);
-	} else {
-		r->ok = 1;
-	}
-	if (!r->ok)
-		buf_release(&r->body);
-
-	curl_multi_remove_handle(h->multi, e);
-	curl_easy_cleanup(e);
 	for (int i = 0; i < h->nrunning; i++) {
 		if (h->running[i] == t) {
 			h->running[i] = h->running[--h->nrunning];
 			break;
 		}
 	}
-	if (h->ndone == h->dcap) {
-		h->dcap = h->dcap ? h->dcap * 2 : 8;
-		h->done = xreallocarray(h->done, h->dcap, sizeof(*h->done));
+	fetcher_host_done(it->host);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
+	if (strncmp(it->url, "file:", 5) == 0)
+		r->status = 0;
+	enum fetch_class cls =
+	    t->too_large ? FETCH_TOO_LARGE : fetcher_retry_classify(code, r->status);
+	if (cls != FETCH_OK)
+		http_detail(t, code, cls, r->status, detail, sizeof(detail));
+
+	if (it->kind == FETCH_KIND_ROBOTS) {
+		if (cls != FETCH_OK && cls != FETCH_TOO_LARGE &&
+		    http_retry(h, t, cls, r->status, detail, sizeof(detail)))
+			goto out;
+		fetcher_host_robots_done(h->hosts, it->host, cls, r->status, it->attempts, detail,
+					 r->body.data, r->body.len, http_on_refused, h);
+		goto out;
 	}
-	h->done[h->ndone++] = r;
-	free(t);
+	if (cls != FETCH_OK && http_retry(h, t, cls, r->status, detail, sizeof(detail)))
+		goto out;
+
+	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+		r->final_url = xstrdup(s);
+	s = NULL;
+	if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
+		r->content_type = xstrdup(s);
+	if (r->status) {
+		r->etag = http_header(e, "ETag");
+		r->last_modified = http_header(e, "Last-Modified");
+	}
+	r->url = it->url;
+	it->url = NULL;
+	r->src = it->src;
+	r->kind = it->kind;
+	r->page = it->page;
+	r->cls = cls;
+	r->attempts = it->attempts;
+	r->ok = cls == FETCH_OK;
+	r->not_modified = r->ok && r->status == 304;
+	if (r->ok) {
+		h->stats.body_bytes += (long long)r->body.len;
+		h->stats.not_modified += r->not_modified;
+	} else {
+		fetcher_retry_describe(r->error, sizeof(r->error), cls, r->status, it->attempts,
+				       detail);
+		buf_release(&r->body);
+	}
+	if (it->kind == FETCH_KIND_REPORT)
+		h->stats.last_done_ms = http_now_ms();
+	http_push_done(h, r);
+	t->res = NULL;
+out:
+	http_transfer_free(h, t);
 }
 
 void
@@ -320,18 +421,21 @@ fetcher_http_perform(struct fetcher_http *h)
 struct fetch_result *
 fetcher_http_next(struct fetcher_http *h)
 {
-	if (h->ndone == 0)
+	if (h->dhead == h->ndone)
 		return NULL;
-	struct fetch_result *r = h->done[0];
-	memmove(h->done, h->done + 1, (h->ndone - 1) * sizeof(*h->done));
-	h->ndone--;
-	return r;
+	return h->done[h->dhead++];
 }
 
 int
 fetcher_http_busy(const struct fetcher_http *h)
 {
-	return h->nrunning > 0 || h->qhead < h->nqueue || h->ndone > 0;
+	return h->nrunning > 0 || fetcher_host_queued(h->hosts) > 0 || h->dhead < h->ndone;
+}
+
+const struct fetch_stats *
+fetcher_http_stats(const struct fetcher_http *h)
+{
+	return &h->stats;
 }
 
 void
