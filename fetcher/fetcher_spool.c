@@ -33,7 +33,7 @@
 
 static const char spool_magic[] = "RPSPOOL1\n"; /* spool.h's format */
 
-#define GATHER_MS 5    /* how long a commit waits for more bodies to join it */
+#define GATHER_MS 20   /* how long a commit waits for more bodies to join it */
 #define GATHER_MAX 256 /* ... unless this many are staged already */
 
 struct staged {
