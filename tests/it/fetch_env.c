@@ -52,16 +52,8 @@ fetch_env_setup(struct fetch_env *e)
 	/* a proxy from the environment must not swallow requests to 127.0.0.1 */
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-	int rc;
-	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", e->dir);
-	if (rc != 0) {
-		fprintf(stderr, "cannot start a test cluster: %s\n", out);
-		free(out);
+	if (testutil_pg_start(e->dir, e->conninfo, sizeof(e->conninfo)) < 0)
 		return -1;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	snprintf(e->conninfo, sizeof(e->conninfo), "%s", out);
-	free(out);
 	return 0;
 }
 

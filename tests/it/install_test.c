@@ -27,17 +27,8 @@ setup(void **state)
 	(void)state;
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	chmod(tmpdir, 0755);
-	int rc;
-	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", tmpdir);
-	if (rc != 0) {
-		fprintf(stderr, "cannot start a test cluster: %s\n", out);
-		free(out);
+	if (testutil_pg_start(tmpdir, conninfo, sizeof(conninfo)) < 0)
 		return -1;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	snprintf(conninfo, sizeof(conninfo), "%s", out);
-	free(out);
 	return 0;
 }
 
@@ -45,9 +36,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	int rc;
-	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", tmpdir));
-	free(testutil_run(&rc, "rm -rf %s", tmpdir));
+	testutil_pg_stop(tmpdir);
 	return 0;
 }
 

@@ -41,15 +41,7 @@ write_config(const char *name, const char *state, const char *conn, const char *
 static long
 query_long(const char *sql)
 {
-	PGconn *c = PQconnectdb(conninfo);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PGresult *r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	long v = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return testutil_query_long(conninfo, sql);
 }
 
 static char *
@@ -64,18 +56,8 @@ group_setup(void **state)
 	(void)state;
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	/* as root the test cluster runs as 'postgres', which must be able to enter */
-	chmod(tmpdir, 0755);
-	int rc;
-	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", tmpdir);
-	if (rc != 0) {
-		fprintf(stderr, "cannot start a test cluster: %s\n", out);
-		free(out);
+	if (testutil_pg_start(tmpdir, conninfo, sizeof(conninfo)) < 0)
 		return -1;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	snprintf(conninfo, sizeof(conninfo), "%s", out);
-	free(out);
 	if (realpath("examples/reports/shaoguan-2020-fazhi.txt", seed_path) == NULL)
 		return -1;
 
@@ -89,9 +71,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	int rc;
-	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", tmpdir));
-	free(testutil_run(&rc, "rm -rf %s", tmpdir));
+	testutil_pg_stop(tmpdir);
 	return 0;
 }
 

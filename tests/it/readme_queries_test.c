@@ -75,9 +75,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	int rc;
-	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", tmpdir));
-	free(testutil_run(&rc, "rm -rf %s", tmpdir));
+	testutil_pg_stop(tmpdir);
 	return 0;
 }
 

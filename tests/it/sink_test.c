@@ -41,17 +41,8 @@ group_setup(void **state)
 	(void)state;
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	chmod(tmpdir, 0755);
-	int rc;
-	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", tmpdir);
-	if (rc != 0) {
-		fprintf(stderr, "cannot start a test cluster: %s\n", out);
-		free(out);
+	if (testutil_pg_start(tmpdir, base_conninfo, sizeof(base_conninfo)) < 0)
 		return setup_failed(state);
-	}
-	out[strcspn(out, "\n")] = '\0';
-	snprintf(base_conninfo, sizeof(base_conninfo), "%s", out);
-	free(out);
 	seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len);
 	if (seed == NULL)
 		return setup_failed(state);
@@ -70,9 +61,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	int rc;
-	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", tmpdir));
-	free(testutil_run(&rc, "rm -rf %s", tmpdir));
+	testutil_pg_stop(tmpdir);
 	free(seed);
 	return 0;
 }

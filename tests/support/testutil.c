@@ -7,7 +7,16 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
 
 char *
 testutil_read_file(const char *path, size_t *len)
@@ -73,4 +82,54 @@ testutil_run(int *rc, const char *fmt, ...)
 	int status = pclose(p);
 	*rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return buf_take(&out);
+}
+
+int
+testutil_pg_start(const char *dir, char *conninfo, size_t cap)
+{
+	int rc;
+
+	chmod(dir, 0755); /* as root the cluster runs as 'postgres', which must enter */
+	char *out = testutil_run(&rc, "sh tests/it/pgtmp.sh start %s/pg", dir);
+	if (rc != 0) {
+		fprintf(stderr, "cannot start a test cluster: %s\n", out);
+		free(out);
+		return -1;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(conninfo, cap, "%s", out);
+	free(out);
+	return 0;
+}
+
+void
+testutil_pg_stop(const char *dir)
+{
+	int rc;
+	free(testutil_run(&rc, "sh tests/it/pgtmp.sh stop %s/pg", dir));
+	free(testutil_run(&rc, "rm -rf %s", dir));
+}
+
+long
+testutil_query_long(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", PQerrorMessage(c));
+		PQfinish(c);
+		fail_msg("cannot connect: %s", why);
+	}
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		fail_msg("%s: %s", sql, why);
+	}
+	long v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
 }

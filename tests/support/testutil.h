@@ -22,4 +22,17 @@ const char *testutil_bin(void);
  */
 char *testutil_run(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Start a throwaway PostgreSQL cluster in dir/pg (tests/it/pgtmp.sh: socket
+ * only, as 'postgres' when root, so dir is made enterable) and write its
+ * conninfo. Returns 0, or -1 after printing why.
+ */
+int testutil_pg_start(const char *dir, char *conninfo, size_t cap);
+
+/* Stop the cluster testutil_pg_start made in dir/pg and remove dir. */
+void testutil_pg_stop(const char *dir);
+
+/* The first column of the first row of sql as a long; fails the test on error. */
+long testutil_query_long(const char *conninfo, const char *sql);
+
 #endif
