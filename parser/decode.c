@@ -238,7 +238,9 @@ static size_t
 decode_detect(struct decode_cand *c, const unsigned char *data, size_t len, uint32_t *out,
 	      size_t *bad)
 {
-	size_t utf8_bad = decode_utf8_invalid(data, len);
+	/* one pass in the common case: valid UTF-8 is decoded while it is checked */
+	size_t utf8_bad = 0;
+	size_t n = decode_utf8(data, len, out, &utf8_bad);
 	if (utf8_bad > 0) {
 		size_t gb_bad = 0;
 		long r = decode_iconv("GB18030", data, len, out, &gb_bad);
@@ -247,9 +249,11 @@ decode_detect(struct decode_cand *c, const unsigned char *data, size_t len, uint
 			*bad = gb_bad;
 			return (size_t)r;
 		}
+		n = decode_utf8(data, len, out, &utf8_bad); /* out was overwritten */
 	}
 	c->label = c->codec = "UTF-8";
-	return decode_utf8(data, len, out, bad);
+	*bad = utf8_bad;
+	return n;
 }
 
 /* Decode data with c into out (room for len + 1); returns the count, sets *bad. */

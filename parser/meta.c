@@ -162,11 +162,32 @@ meta_title(struct doc *doc)
 static int
 cn_year_digit(uint32_t c)
 {
-	static const uint32_t d[] = {0x3007, 0x4E00, 0x4E8C, 0x4E09, 0x56DB,
-				     0x4E94, 0x516D, 0x4E03, 0x516B, 0x4E5D};
-	for (int i = 0; i < 10; i++)
-		if (c == d[i] || (i == 0 && (c == 0x96F6 || c == 'O' || c == 0x25CB)))
-			return i;
+	/* called for every code point of the text: a switch, not a table search */
+	switch (c) {
+	case 0x3007: /* 〇 */
+	case 0x96F6: /* 零 */
+	case 0x25CB: /* ○, as typed for 〇 */
+	case 'O':
+		return 0;
+	case 0x4E00:
+		return 1;
+	case 0x4E8C:
+		return 2;
+	case 0x4E09:
+		return 3;
+	case 0x56DB:
+		return 4;
+	case 0x4E94:
+		return 5;
+	case 0x516D:
+		return 6;
+	case 0x4E03:
+		return 7;
+	case 0x516B:
+		return 8;
+	case 0x4E5D:
+		return 9;
+	}
 	return -1;
 }
 
