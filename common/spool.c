@@ -74,19 +74,17 @@ spool_fsync_dir(const char *dir)
 }
 
 int
-spool_commit(const char *dir, const char *name, const char *header_json, const void *body,
-	     size_t body_len)
+spool_stage(const char *dir, const char *name, const char *header_json, const void *body,
+	    size_t body_len, int sync, char *tmp, char *final)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
 	int fd;
 
 	if (strchr(header_json, '\n')) {
 		log_warnx("spool: refusing a header with a newline for %s", name);
 		return -1;
 	}
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%ld", dir, name, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
+	snprintf(final, PATH_MAX, "%s/%s", dir, name);
+	if (snprintf(tmp, PATH_MAX, "%s/.tmp-%s-%ld", dir, name, (long)getpid()) >= PATH_MAX) {
 		log_warnx("spool: path too long in %s", dir);
 		return -1;
 	}
@@ -98,13 +96,29 @@ spool_commit(const char *dir, const char *name, const char *header_json, const v
 	if (spool_write_all(fd, spool_magic, sizeof(spool_magic) - 1) < 0 ||
 	    spool_write_all(fd, header_json, strlen(header_json)) < 0 ||
 	    spool_write_all(fd, "\n", 1) < 0 || spool_write_all(fd, body, body_len) < 0 ||
-	    fsync(fd) < 0) {
+	    (sync && fsync(fd) < 0)) {
 		log_warn("spool: cannot write %s", tmp);
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
-	if (close(fd) < 0 || rename(tmp, final) < 0) {
+	if (close(fd) < 0) {
+		log_warn("spool: cannot write %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_commit(const char *dir, const char *name, const char *header_json, const void *body,
+	     size_t body_len)
+{
+	char tmp[PATH_MAX], final[PATH_MAX];
+
+	if (spool_stage(dir, name, header_json, body, body_len, 1, tmp, final) < 0)
+		return -1;
+	if (rename(tmp, final) < 0) {
 		log_warn("spool: cannot commit %s", final);
 		unlink(tmp);
 		return -1;

@@ -16,6 +16,16 @@
 /* Create dir (and parents) with mode 0700 if missing. Returns 0 or -1 (logged). */
 int spool_ensure_dir(const char *dir);
 
+/*
+ * Write header_json and body in the spool format to a new temporary file in
+ * dir (mode 0600) meant to become dir/name, fsyncing it when sync is set;
+ * tmp and final (PATH_MAX each) get the two paths. Nothing is renamed: the
+ * caller commits (spool_commit one by one, the fetcher in groups). Returns 0,
+ * or -1 (logged) with nothing left behind.
+ */
+int spool_stage(const char *dir, const char *name, const char *header_json, const void *body,
+		size_t body_len, int sync, char *tmp, char *final);
+
 /* Durably write header_json and body as dir/name. Returns 0 or -1 (logged). */
 int spool_commit(const char *dir, const char *name, const char *header_json, const void *body,
 		 size_t body_len);

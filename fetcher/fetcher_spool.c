@@ -14,11 +14,12 @@
  * A body is handed back (fetcher_spool_next) only after all of that, so no
  * job is ever dispatched before its file is whole and durable under its
  * final name. Files are in spool.h's format ("RPSPOOL1\n", header line,
- * body), which spool_load reads; must never write any other.
+ * body), written by spool_stage, so the format lives in common/spool.c alone.
  */
 #include "fetcher_spool.h"
 #include "buf.h"
 #include "log.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +31,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char spool_magic[] = "RPSPOOL1\n"; /* spool.h's format */
 
 #define GATHER_MS 20   /* how long a commit waits for more bodies to join it */
 #define GATHER_MAX 256 /* ... unless this many are staged already */
@@ -72,23 +71,6 @@ list_push(struct staged_list *l, const struct staged *s)
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
 	l->v[l->n++] = *s;
-}
-
-static int
-spool_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -277,29 +259,9 @@ fetcher_spool_stage(struct fetcher_spool *s, const char *key, const char *url, i
 		    const char *header_json, const void *body, size_t len)
 {
 	struct staged st;
-	if (strchr(header_json, '\n')) {
-		log_warnx("url=%s spool: refusing a header with a newline", url);
+	/* written now, made durable and renamed by the committer thread with its group */
+	if (spool_stage(s->dir, key, header_json, body, len, 0, st.tmp, st.final) < 0)
 		return -1;
-	}
-	snprintf(st.final, sizeof(st.final), "%s/%s", s->dir, key);
-	if (snprintf(st.tmp, sizeof(st.tmp), "%s/.tmp-%s-%ld", s->dir, key, (long)getpid()) >=
-	    (int)sizeof(st.tmp)) {
-		log_warnx("url=%s spool: path too long in %s", url, s->dir);
-		return -1;
-	}
-	int fd = open(st.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("url=%s spool: cannot create %s", url, st.tmp);
-		return -1;
-	}
-	if (spool_write_all(fd, spool_magic, sizeof(spool_magic) - 1) < 0 ||
-	    spool_write_all(fd, header_json, strlen(header_json)) < 0 ||
-	    spool_write_all(fd, "\n", 1) < 0 || spool_write_all(fd, body, len) < 0 ||
-	    close(fd) < 0) {
-		log_warn("url=%s spool: cannot write %s", url, st.tmp);
-		unlink(st.tmp);
-		return -1;
-	}
 	st.body = xcalloc(1, sizeof(*st.body));
 	st.body->key = xstrdup(key);
 	st.body->url = xstrdup(url);
