@@ -46,6 +46,7 @@
 
 #define KEY_PH "KKKKKKKKKKKKKKKK"
 #define URL_PH "file:///bench/UUUUUUUU.txt"
+#define BENCH_RUN "sink-bench" /* the bench's identity as a fetcher */
 #define SHA_PH "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
 
 static const char *const tables[] = {"documents", "documents_raw", "sections", "metrics"};
@@ -139,6 +140,7 @@ bench_prepare(struct bench *b, const char *seed_path)
 		exit(1);
 	}
 	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "run", json_object_new_string(BENCH_RUN));
 	json_object_object_add(h, "key", json_object_new_string(KEY_PH));
 	json_object_object_add(h, "url", json_object_new_string(URL_PH));
 	json_object_object_add(h, "sha256", json_object_new_string(SHA_PH));
@@ -203,24 +205,28 @@ bench_sink(struct bench *b, long *transactions, double *cpu)
 		sig_reset();
 		sig_install(0);
 		log_init("sink", 0);
-		_exit(sink_main(&cfg, b->conninfo, &ep, -1));
+		_exit(sink_main(&cfg, b->conninfo, &ep, 1));
 	}
 	void *ctx = zmq_ctx_new();
-	void *results = zmq_socket(ctx, ZMQ_PUSH), *acks = zmq_socket(ctx, ZMQ_PULL);
-	void *ctl = zmq_socket(ctx, ZMQ_DEALER);
-	wire_socket_defaults(results);
-	wire_socket_defaults(acks);
-	wire_socket_defaults(ctl);
-	if (zmq_bind(acks, ep.acks) < 0 || zmq_connect(results, ep.results) < 0 ||
-	    zmq_connect(ctl, ep.ctl) < 0) {
-		fprintf(stderr, "sink_bench: sockets: %s\n", zmq_strerror(errno));
+	void *results = wire_open(ctx, ZMQ_PUSH, &ep.results, 0, NULL, NULL);
+	void *ctl = wire_open(ctx, ZMQ_DEALER, &ep.ctl, 0, NULL, BENCH_RUN);
+	if (results == NULL || ctl == NULL)
+		exit(1);
+	/* the run is opened before the clock starts: BEGIN waits for the sink's start-up */
+	struct wire_msg begun;
+	zmq_pollitem_t bit = {ctl, 0, ZMQ_POLLIN, 0};
+	if (wire_send(ctl, NULL, 0, "BEGIN", NULL, NULL, 0) < 0 || zmq_poll(&bit, 1, 60000) != 1 ||
+	    wire_recv(ctl, 0, &begun) != 0) {
+		fprintf(stderr, "sink_bench: the sink did not begin a run\n");
 		exit(1);
 	}
+	long long run_id = wire_int(&begun, "run_id", 0);
+	wire_msg_release(&begun);
 	int sent = 0, acked = 0, failed = 0;
 	double t0 = bench_now();
 	/* send while the sink takes them, read acknowledgements as they come */
 	while (acked < b->n) {
-		zmq_pollitem_t it[] = {{acks, 0, ZMQ_POLLIN, 0}, {results, 0, ZMQ_POLLOUT, 0}};
+		zmq_pollitem_t it[] = {{ctl, 0, ZMQ_POLLIN, 0}, {results, 0, ZMQ_POLLOUT, 0}};
 		if (zmq_poll(it, sent < b->n ? 2 : 1, 60000) <= 0) {
 			fprintf(stderr, "sink_bench: stalled at %d sent, %d acknowledged\n", sent,
 				acked);
@@ -234,7 +240,7 @@ bench_sink(struct bench *b, long *transactions, double *cpu)
 			sent++;
 		}
 		struct wire_msg m;
-		while (wire_recv_nowait(acks, 0, &m) == 0) {
+		while (wire_recv_nowait(ctl, 0, &m) == 0) {
 			acked++;
 			failed += strcmp(wire_str(&m, "status", ""), "stored") != 0;
 			wire_msg_release(&m);
@@ -246,7 +252,11 @@ bench_sink(struct bench *b, long *transactions, double *cpu)
 			failed, b->work);
 		exit(1);
 	}
-	wire_send(ctl, NULL, 0, "FINISH", NULL, NULL, 0);
+	struct json_object *fin = json_object_new_object();
+	json_object_object_add(fin, "run", json_object_new_string(BENCH_RUN));
+	json_object_object_add(fin, "run_id", json_object_new_int64(run_id));
+	wire_send(ctl, NULL, 0, "FINISH", fin, NULL, 0);
+	json_object_put(fin);
 	zmq_pollitem_t it = {ctl, 0, ZMQ_POLLIN, 0};
 	*transactions = -1;
 	if (zmq_poll(&it, 1, 60000) == 1) {
@@ -262,7 +272,6 @@ bench_sink(struct bench *b, long *transactions, double *cpu)
 	*cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 	       ru.ru_stime.tv_usec / 1e6;
 	zmq_close(results);
-	zmq_close(acks);
 	zmq_close(ctl);
 	zmq_ctx_term(ctx);
 	return took;

@@ -8,6 +8,10 @@
 #define RP_CMD_H
 
 int cmd_run(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_parser(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_reparse(int argc, char **argv);

@@ -1,15 +1,17 @@
 /*
- * cmd_run.c - `reportpipe run`: one cron pass.
+ * cmd_run.c - `reportpipe run` (and `reportpipe fetch`): one cron pass.
  *
  * Takes the run lock, starts the sink, the parser workers and the fetcher
- * as child processes wired over ipc:// sockets in a private run directory,
- * supervises them, prints the summary the sink reports and exits with the
- * code DESIGN.md gives. Must never hold the lock past its own exit (flock
- * dies with the process), never leave its children running, and never start
- * a thread: it forks (to replace a worker) at any time, and a fork of a
- * threaded process may inherit a lock held by a thread that no longer
- * exists. So it uses no ZeroMQ itself; the sink hands it the summary through
- * a pipe.
+ * as child processes wired over ipc:// sockets in a private run directory
+ * (with --remote only the fetcher, on the [network] endpoints: the parsers
+ * and the sink are services elsewhere), supervises them, shows progress,
+ * prints the summary the fetcher reports and exits with the code DESIGN.md
+ * gives. Must never hold the lock past its own exit (flock dies with the
+ * process, and the children die with it: PR_SET_PDEATHSIG), never leave its
+ * children running, and never start a thread: it forks (to replace a
+ * worker) at any time, and a fork of a threaded process may inherit a lock
+ * held by a thread that no longer exists. So it uses no ZeroMQ itself; the
+ * fetcher talks to it through two pipes.
  */
 #include "cmd.h"
 #include "buf.h"
@@ -17,6 +19,7 @@
 #include "fetcher.h"
 #include "log.h"
 #include "parser.h"
+#include "run_report.h"
 #include "sig.h"
 #include "sink.h"
 #include "sink_localdb.h"
@@ -26,12 +29,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -39,7 +44,9 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
-#define MAX_RESTARTS 16
+#define QUICK_DEATH_MS 1000 /* a worker that dies sooner did not get going */
+#define MAX_QUICK_DEATHS 20 /* in a row: then replacing it is pointless */
+#define DRAIN_SLACK_MS 15000 /* past drain_timeout, before the children are killed */
 
 enum stage { STAGE_SINK, STAGE_PARSER, STAGE_FETCHER };
 static const char *const stage_names[] = {"sink", "parser", "fetcher"};
@@ -49,28 +56,47 @@ struct child {
 	enum stage stage;
 	int status; /* exit code once reaped */
 	int done;
+	long long started_ms;
 };
 
 struct run {
 	const struct config *cfg;
 	const char *conninfo;
+	char name[WIRE_ROUTE_MAX]; /* the run's identity toward the sink */
 	struct wire_endpoints ep;
-	int summary_fd; /* write end, for the sink */
-	struct child children[MAX_WORKERS + 2];
-	int nchildren;
-	int restarts;
+	int status_pipe[2]; /* fetcher -> supervisor: progress and summary lines */
+	int deaths_pipe[2]; /* supervisor -> fetcher: parser workers that died */
+	struct child *children;
+	int nchildren, cap;
+	int quick_deaths;
 	int stopping; /* the children were told to stop: do not replace them */
 };
+
+static long long
+run_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 run_usage(FILE *fp)
 {
-	fputs("usage: reportpipe run [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog]\n"
+	fputs("usage: reportpipe run [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog] [--remote]\n"
+	      "       reportpipe fetch [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog]\n"
 	      "\n"
 	      "One cron pass: fetch every source, parse and store what is new, print a\n"
-	      "summary. Exit 0 when everything was stored (or unchanged), 1 when some\n"
-	      "documents failed (see dead_letters), 75 when another run holds the lock or\n"
-	      "the database is unreachable, 78 when the config is bad.\n",
+	      "summary. On a terminal a progress line shows how far it got. --remote (or\n"
+	      "`fetch`) starts only the fetcher, on the [network] endpoints, for parsers\n"
+	      "and a sink running as services elsewhere. A first SIGINT or SIGTERM stops\n"
+	      "fetching and gives the jobs in flight drain_timeout to be stored; a second\n"
+	      "stops at once (the spool keeps the rest for the next run).\n"
+	      "\n"
+	      "Exit 0 when everything was stored (or unchanged), 1 when some documents\n"
+	      "failed (see dead_letters), 75 when another run holds the lock, the database\n"
+	      "or the sink is unreachable, or the run was interrupted, 78 when the config\n"
+	      "is bad.\n",
 	      fp);
 }
 
@@ -111,9 +137,24 @@ run_lock(const struct config *cfg)
 	return fd; /* kept open: the lock lives as long as this process */
 }
 
+/* In a child: die with the supervisor, leave SIGINT (the terminal's ^C) to it. */
+static void
+run_child_setup(pid_t supervisor, enum stage stage)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != supervisor)
+		_exit(EX_SOFTWARE); /* it died before the line above took effect */
+	sig_reset();
+	sig_install(0);
+	signal(SIGINT, SIG_IGN);
+	cmd_set_title(stage_names[stage]);
+	log_init(stage_names[stage], log_get_flags());
+}
+
 static pid_t
 run_spawn(struct run *r, enum stage stage)
 {
+	pid_t supervisor = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_warn("cannot start the %s", stage_names[stage]);
@@ -121,36 +162,45 @@ run_spawn(struct run *r, enum stage stage)
 	}
 	if (pid == 0) {
 		int rc;
-		sig_reset();
-		sig_install(0);
-		cmd_set_title(stage_names[stage]);
-		log_init(stage_names[stage], 0);
+		run_child_setup(supervisor, stage);
 		switch (stage) {
 		case STAGE_SINK:
-			rc = sink_main(r->cfg, r->conninfo, &r->ep, r->summary_fd);
+			close(r->status_pipe[0]);
+			close(r->deaths_pipe[1]);
+			rc = sink_main(r->cfg, r->conninfo, &r->ep, 1);
 			break;
 		case STAGE_PARSER:
-			rc = parser_main(&r->ep);
+			close(r->status_pipe[0]);
+			close(r->deaths_pipe[1]);
+			rc = parser_main(r->cfg, &r->ep);
 			break;
-		default:
-			rc = fetcher_main(r->cfg, &r->ep);
+		default: {
+			struct fetcher_io io = {r->name, r->status_pipe[1], r->deaths_pipe[0]};
+			close(r->status_pipe[0]);
+			close(r->deaths_pipe[1]);
+			rc = fetcher_main(r->cfg, &r->ep, &io);
 			break;
+		}
 		}
 		_exit(rc);
 	}
+	if (r->nchildren == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->children = xreallocarray(r->children, (size_t)r->cap, sizeof(*r->children));
+	}
 	struct child *c = &r->children[r->nchildren++];
+	memset(c, 0, sizeof(*c));
 	c->pid = pid;
 	c->stage = stage;
-	c->done = 0;
+	c->started_ms = run_now_ms();
 	return pid;
 }
 
 static void
-run_signal_all(struct run *r, int signo)
+run_signal(struct run *r, int signo, int only_fetcher)
 {
-	r->stopping = 1;
 	for (int i = 0; i < r->nchildren; i++)
-		if (!r->children[i].done)
+		if (!r->children[i].done && (!only_fetcher || r->children[i].stage == STAGE_FETCHER))
 			kill(r->children[i].pid, signo);
 }
 
@@ -158,7 +208,8 @@ run_signal_all(struct run *r, int signo)
 static void
 run_stop_all(struct run *r)
 {
-	run_signal_all(r, SIGTERM);
+	r->stopping = 1;
+	run_signal(r, SIGTERM, 0);
 	for (int i = 0; i < r->nchildren; i++) {
 		if (!r->children[i].done) {
 			int status;
@@ -178,9 +229,31 @@ run_alive(const struct run *r, enum stage stage)
 	return 0;
 }
 
+/* A parser worker died: tell the fetcher (its lease ends now) and start another. */
+static void
+run_parser_died(struct run *r, struct child *c, int status)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), "%ld %d\n", (long)c->pid, status);
+	if (write(r->deaths_pipe[1], line, (size_t)len) != len)
+		log_warn("cannot tell the fetcher that a worker died");
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		log_warnx("a parser worker (pid %ld) exceeded parse_timeout_ms (%d ms) and was"
+			  " stopped", (long)c->pid, r->cfg->parse_timeout_ms);
+	if (r->stopping)
+		return;
+	r->quick_deaths = run_now_ms() - c->started_ms < QUICK_DEATH_MS ? r->quick_deaths + 1 : 0;
+	if (r->quick_deaths > MAX_QUICK_DEATHS) {
+		log_warnx("parser workers die as soon as they start; not starting more");
+		return;
+	}
+	log_warnx("starting a new parser worker");
+	run_spawn(r, STAGE_PARSER);
+}
+
 /* Reap exited children; a parser that died is replaced. */
 static void
-run_reap(struct run *r, int summary_seen)
+run_reap(struct run *r)
 {
 	int status;
 	pid_t pid;
@@ -194,107 +267,99 @@ run_reap(struct run *r, int summary_seen)
 			if (c->status != 0 && !r->stopping)
 				log_warnx("the %s (pid %ld) exited with status %d", stage_names[c->stage],
 					  (long)pid, c->status);
-			if (c->stage == STAGE_PARSER && !summary_seen && !r->stopping) {
-				if (r->restarts++ < MAX_RESTARTS) {
-					log_warnx("starting a new parser worker");
-					run_spawn(r, STAGE_PARSER);
-				}
+			if (c->stage == STAGE_PARSER) {
+				struct child copy = *c;
+				run_parser_died(r, &copy, status); /* may grow r->children */
 			}
+			break;
 		}
 	}
 }
 
-static long long
-summary_int(struct json_object *o, const char *key)
+/* Read the fetcher's status lines and hand each to the report. */
+static void
+run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
 {
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v) : 0;
+	struct pollfd pfd = {r->status_pipe[0], POLLIN, 0};
+	if (poll(&pfd, 1, 200) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
+		return;
+	char chunk[4096];
+	ssize_t n = read(r->status_pipe[0], chunk, sizeof(chunk));
+	if (n > 0)
+		buf_append(pending, chunk, (size_t)n);
+	char *line = pending->data, *nl;
+	while (line && (nl = memchr(line, '\n', pending->len - (size_t)(line - pending->data)))) {
+		*nl = '\0';
+		run_report_line(rr, line);
+		line = nl + 1;
+	}
+	if (line && line != pending->data) {
+		size_t rest = pending->len - (size_t)(line - pending->data);
+		memmove(pending->data, line, rest);
+		pending->len = rest;
+	}
 }
 
-/* Print the sink's summary line; returns the exit code it implies, or -1 if unreadable. */
+/* The exit code when no summary came: why did the run end early? */
 static int
-run_print_summary(const char *line, int quiet)
+run_early_exit_code(const struct run *r)
 {
-	struct json_object *o = json_tokener_parse(line), *st;
-	if (o == NULL || !json_object_object_get_ex(o, "status", &st)) {
-		log_warnx("unreadable summary from the sink");
-		json_object_put(o);
-		return -1;
+	for (int i = 0; i < r->nchildren; i++) {
+		const struct child *k = &r->children[i];
+		if (k->done && k->stage != STAGE_PARSER && k->status == EX_TEMPFAIL)
+			return EX_TEMPFAIL;
 	}
-	const char *status = json_object_get_string(st);
-	if (!quiet || strcmp(status, "ok") != 0) {
-		printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld,"
-		       " failed %lld (parsed %lld, duplicates %lld)\n",
-		       summary_int(o, "run_id"), status, summary_int(o, "fetched"),
-		       summary_int(o, "unchanged"), summary_int(o, "stored"),
-		       summary_int(o, "failed"), summary_int(o, "parsed"),
-		       summary_int(o, "duplicates"));
-		fflush(stdout);
-	}
-	int code = summary_int(o, "failed") > 0 ? 1 : 0;
-	json_object_put(o);
-	return code;
+	return sig_stop ? EX_TEMPFAIL : EX_SOFTWARE;
 }
 
 static int
-run_supervise(struct run *r, int summary_in, int quiet)
+run_supervise(struct run *r, struct run_report *rr, int remote)
 {
-	int exit_code = -1, summary_seen = 0, forwarded = 0;
 	struct buf pending = {0};
+	int forwarded = 0, killed = 0;
+	long long kill_at = 0;
 
 	for (;;) {
-		struct pollfd pfd = {summary_in, POLLIN, 0};
-		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
-			char chunk[4096];
-			ssize_t n = read(summary_in, chunk, sizeof(chunk));
-			if (n > 0)
-				buf_append(&pending, chunk, (size_t)n);
-			char *nl = pending.data ? strchr(pending.data, '\n') : NULL;
-			if (nl && !summary_seen) {
-				*nl = '\0';
-				exit_code = run_print_summary(pending.data, quiet);
-				summary_seen = exit_code >= 0;
-			}
-		}
+		run_read_status(r, &pending, rr);
 		if (sig_stop && !forwarded) {
-			log_warnx("stopping on a signal; unfinished jobs stay in the spool");
-			run_signal_all(r, SIGTERM);
+			/* the fetcher drains: no new fetches, in-flight jobs get drain_timeout */
+			run_report_clear(rr);
+			log_warnx("stopping: in-flight jobs get up to %d s (drain_timeout); a second"
+				  " signal stops at once", r->cfg->drain_timeout);
+			run_signal(r, SIGTERM, 1);
+			forwarded = 1;
+			kill_at = run_now_ms() + (long long)r->cfg->drain_timeout * 1000 + DRAIN_SLACK_MS;
+		}
+		if (!killed && (sig_stop > 1 || (kill_at && run_now_ms() > kill_at))) {
+			log_warnx("stopping at once; what was not stored stays in the spool");
+			r->stopping = 1;
+			run_signal(r, SIGKILL, 0);
+			killed = 1;
+		}
+		run_reap(r);
+		int fetcher_alive = run_alive(r, STAGE_FETCHER);
+		int sink_alive = !remote && run_alive(r, STAGE_SINK);
+		if (!fetcher_alive && (!sink_alive || rr->last == NULL))
+			break;
+		if (!remote && !sink_alive && !forwarded) {
+			/* the run cannot end without its sink: stop the fetcher (the spool keeps all) */
+			run_signal(r, SIGKILL, 1);
 			forwarded = 1;
 		}
-		if (sig_stop > 1)
-			run_signal_all(r, SIGKILL);
-
-		run_reap(r, summary_seen);
-		int sink_alive = run_alive(r, STAGE_SINK), fetcher_alive = run_alive(r, STAGE_FETCHER);
-		if (summary_seen && !sink_alive && !fetcher_alive)
-			break;
-		if (!summary_seen && (!sink_alive || !fetcher_alive)) {
-			/* a stage ended before the run did: find out why and stop the rest */
-			for (int i = 0; i < r->nchildren; i++) {
-				struct child *k = &r->children[i];
-				if (k->done && k->stage != STAGE_PARSER && k->status == EX_TEMPFAIL)
-					exit_code = EX_TEMPFAIL;
-			}
-			if (exit_code < 0)
-				exit_code = sig_stop ? 1 : EX_SOFTWARE;
-			if (!forwarded) {
-				run_signal_all(r, SIGTERM);
-				forwarded = 1;
-			}
-			if (!sink_alive && !fetcher_alive)
-				break;
-		}
 	}
+	run_read_status(r, &pending, rr); /* a summary written just before the fetcher ended */
+	r->stopping = 1;
 	/* the parsers wait for work forever: tell them the run is over */
 	run_stop_all(r);
 	buf_release(&pending);
-	return exit_code < 0 ? EX_SOFTWARE : exit_code;
+	int code = run_report_finish(rr);
+	return code >= 0 ? code : run_early_exit_code(r);
 }
 
 static void
 run_remove_dir(const char *dir)
 {
-	static const char *const names[] = {"jobs", "results", "acks", "ctl"};
+	static const char *const names[] = {"jobs", "results", "ctl"};
 	char path[PATH_MAX];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -303,13 +368,86 @@ run_remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-int
-cmd_run(int argc, char **argv)
+static void
+run_name(struct run *r, char *run_id, size_t cap)
+{
+	char host[64] = "localhost";
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(run_id, cap, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(run_id + strlen(run_id), cap - strlen(run_id), "-%ld", (long)getpid());
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	/* unique among the fetchers one sink serves: host, time, pid */
+	snprintf(r->name, sizeof(r->name), "%s/%s", host, run_id);
+}
+
+/* Start the stages, supervise them, report. The lock is held. */
+static int
+run_stages(struct run *r, int remote, struct run_report *rr)
+{
+	char dir[] = "/tmp/reportpipe-run.XXXXXX";
+	int rc = EX_SOFTWARE, have_dir = 0;
+
+	r->status_pipe[0] = r->status_pipe[1] = r->deaths_pipe[0] = r->deaths_pipe[1] = -1;
+	if (remote) {
+		if (wire_endpoints_network(&r->ep, r->cfg, WIRE_ROLE_FETCHER) < 0)
+			return EX_CONFIG;
+	} else {
+		if (mkdtemp(dir) == NULL) {
+			log_warn("cannot create a run directory");
+			return EX_CANTCREAT;
+		}
+		have_dir = 1;
+		wire_endpoints_ipc(&r->ep, dir);
+	}
+	if (pipe2(r->status_pipe, O_CLOEXEC) < 0 || pipe2(r->deaths_pipe, O_CLOEXEC) < 0) {
+		log_warn("cannot create the status pipes");
+		goto out;
+	}
+	/* stable nodes first: the sink binds results and ctl, the fetcher jobs */
+	if (!remote) {
+		if (run_spawn(r, STAGE_SINK) < 0)
+			goto out;
+		for (int i = 0; i < r->cfg->workers; i++)
+			run_spawn(r, STAGE_PARSER);
+	}
+	if (run_spawn(r, STAGE_FETCHER) < 0) {
+		run_stop_all(r);
+		goto out;
+	}
+	close(r->status_pipe[1]);
+	r->status_pipe[1] = -1;
+	close(r->deaths_pipe[0]);
+	r->deaths_pipe[0] = -1;
+	if (remote)
+		log_debug("fetching for the services at %s and %s", r->ep.ctl.connect,
+			  r->ep.results.connect);
+	else
+		log_debug("started %d parser worker%s in %s", r->cfg->workers,
+			  r->cfg->workers == 1 ? "" : "s", dir);
+	rc = run_supervise(r, rr, remote);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (r->status_pipe[i] >= 0)
+			close(r->status_pipe[i]);
+		if (r->deaths_pipe[i] >= 0)
+			close(r->deaths_pipe[i]);
+	}
+	if (have_dir)
+		run_remove_dir(dir);
+	return rc;
+}
+
+static int
+run_main(int argc, char **argv, int remote)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},	  {"syslog", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"remote", no_argument, NULL, 'r'},	  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	int quiet = 0, verbose = 0, use_syslog = 0, ch;
@@ -327,6 +465,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			use_syslog = 1;
+			break;
+		case 'r':
+			remote = 1;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -355,62 +496,42 @@ cmd_run(int argc, char **argv)
 		return lock == -2 ? EX_TEMPFAIL : EX_CANTCREAT;
 	}
 
+	struct run r = {.cfg = cfg};
+	struct run_report rr = {.quiet = quiet, .started_ms = run_now_ms()};
+	/* a live line only for a person watching: never under cron, syslog or -q */
+	rr.live = !quiet && !use_syslog && isatty(STDERR_FILENO);
 	char run_id[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(run_id, sizeof(run_id), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%ld", (long)getpid());
+	run_name(&r, run_id, sizeof(run_id));
 	log_set_run(run_id);
 
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
-	if (conninfo == NULL) {
+	char *conninfo = NULL;
+	int rc;
+	if (!remote && (conninfo = sink_localdb_conninfo(cfg, 1)) == NULL) {
 		log_warnx("no database to write to; try again once it is reachable");
-		close(lock);
-		config_free(&cfg);
-		return EX_TEMPFAIL;
+		rc = EX_TEMPFAIL;
+	} else {
+		r.conninfo = conninfo;
+		sig_install(0);
+		rc = run_stages(&r, remote, &rr);
 	}
-
-	char dir[] = "/tmp/reportpipe-run.XXXXXX";
-	if (mkdtemp(dir) == NULL) {
-		log_warn("cannot create a run directory");
-		free(conninfo);
-		close(lock);
-		config_free(&cfg);
-		return EX_CANTCREAT;
-	}
-
-	struct run r = {.cfg = cfg, .conninfo = conninfo};
-	wire_endpoints_ipc(&r.ep, dir);
-	sig_install(0);
-
-	int summary[2] = {-1, -1};
-	int rc = EX_SOFTWARE;
-	if (pipe2(summary, O_CLOEXEC) < 0) {
-		log_warn("cannot create the summary pipe");
-		goto out;
-	}
-	r.summary_fd = summary[1];
-	/* stable nodes first: the sink binds results and ctl, the fetcher jobs and acks */
-	if (run_spawn(&r, STAGE_SINK) < 0)
-		goto out;
-	for (int i = 0; i < cfg->workers; i++)
-		run_spawn(&r, STAGE_PARSER);
-	if (run_spawn(&r, STAGE_FETCHER) < 0) {
-		run_stop_all(&r);
-		goto out;
-	}
-	log_debug("started %d parser worker%s in %s", cfg->workers, cfg->workers == 1 ? "" : "s",
-		  dir);
-	rc = run_supervise(&r, summary[0], quiet);
-out:
-	if (summary[0] >= 0) {
-		close(summary[0]);
-		close(summary[1]);
-	}
-	run_remove_dir(dir);
+	if (cfg->metrics_file[0])
+		run_report_metrics_file(&rr, cfg->metrics_file);
+	run_report_release(&rr);
+	free(r.children);
 	free(conninfo);
 	close(lock);
 	config_free(&cfg);
 	return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, 0);
+}
+
+int
+cmd_fetch(int argc, char **argv)
+{
+	return run_main(argc, argv, 1);
 }

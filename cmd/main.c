@@ -16,7 +16,11 @@ usage(FILE *fp)
 	      "Ingest published reports into PostgreSQL: fetch, parse, store.\n"
 	      "\n"
 	      "commands:\n"
-	      "  run [-c FILE]                 one cron pass: fetch, parse and store every source\n"
+	      "  run [-c FILE] [--remote]      one cron pass: fetch, parse and store every source\n"
+	      "  fetch [-c FILE]               a run whose parsers and sink are services elsewhere\n"
+	      "  parser [-c FILE] [-w N]       parser workers as a service on [network] endpoints\n"
+	      "  sink [-c FILE]                the sink as a service on [network] endpoints\n"
+	      "  keygen                        print a new CURVE key pair for [network]\n"
 	      "  parse [--format json|text] FILE|-\n"
 	      "                                parse one local file and print the document\n"
 	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
@@ -29,8 +33,8 @@ usage(FILE *fp)
 	      "\n"
 	      "Every command takes -c FILE; the default is $REPORTPIPE_CONFIG, then the\n"
 	      "built-in default (the bundled sample reports into a project-local PostgreSQL).\n"
-	      "Exit codes: 0 ok, 1 some documents failed, 64 usage, 75 locked or database\n"
-	      "unreachable (try again later), 78 bad config.\n",
+	      "Exit codes: 0 ok, 1 some documents failed, 64 usage, 75 locked, database or\n"
+	      "sink unreachable, or interrupted (try again later), 78 bad config.\n",
 	      fp);
 }
 
@@ -55,6 +59,14 @@ main(int argc, char **argv)
 	int rc;
 	if (strcmp(cmd, "run") == 0)
 		rc = cmd_run(argc - 1, argv + 1);
+	else if (strcmp(cmd, "fetch") == 0)
+		rc = cmd_fetch(argc - 1, argv + 1);
+	else if (strcmp(cmd, "parser") == 0)
+		rc = cmd_parser(argc - 1, argv + 1);
+	else if (strcmp(cmd, "sink") == 0)
+		rc = cmd_sink(argc - 1, argv + 1);
+	else if (strcmp(cmd, "keygen") == 0)
+		rc = cmd_keygen(argc - 1, argv + 1);
 	else if (strcmp(cmd, "parse") == 0)
 		rc = cmd_parse(argc - 1, argv + 1);
 	else if (strcmp(cmd, "db") == 0)

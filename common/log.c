@@ -30,6 +30,12 @@ log_init(const char *stage, int flags)
 	log_flags = flags;
 }
 
+int
+log_get_flags(void)
+{
+	return log_flags;
+}
+
 void
 log_set_run(const char *run_id)
 {

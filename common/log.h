@@ -18,6 +18,8 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 
 /* Set the stage name that every following line carries; flags: LOG_TO_SYSLOG. */
 void log_init(const char *stage, int flags);
+/* The flags given to log_init (a child stage logs where its parent does). */
+int log_get_flags(void);
 /* Set the run id that every following line carries (NULL: none). */
 void log_set_run(const char *run_id);
 /* Lines below this level are dropped. */

@@ -6,6 +6,7 @@
  */
 #include "wire.h"
 #include "buf.h"
+#include "curve.h"
 #include "log.h"
 
 #include <errno.h>
@@ -190,12 +191,80 @@ wire_socket_defaults(void *sock)
 int
 wire_endpoints_ipc(struct wire_endpoints *e, const char *dir)
 {
+	static const char *const names[] = {"jobs", "results", "ctl"};
+	struct wire_endpoint *slots[] = {&e->jobs, &e->results, &e->ctl};
 	/* an ipc path must fit sun_path (108 bytes) */
 	if (strlen(dir) > 80)
 		return -1;
-	snprintf(e->jobs, sizeof(e->jobs), "ipc://%s/jobs", dir);
-	snprintf(e->results, sizeof(e->results), "ipc://%s/results", dir);
-	snprintf(e->acks, sizeof(e->acks), "ipc://%s/acks", dir);
-	snprintf(e->ctl, sizeof(e->ctl), "ipc://%s/ctl", dir);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(slots[i]->bind, sizeof(slots[i]->bind), "ipc://%s/%s", dir, names[i]);
+		snprintf(slots[i]->connect, sizeof(slots[i]->connect), "%s", slots[i]->bind);
+	}
 	return 0;
+}
+
+/* Copy one [network] value into slot; -1 (said on stderr) when it is needed but empty. */
+static int
+wire_take(char *slot, size_t cap, const char *value, int needed, const char *key,
+	  const struct config *cfg)
+{
+	if (*value == '\0' && needed) {
+		fprintf(stderr, "%s: [network] %s is needed for this command\n", cfg->path, key);
+		return -1;
+	}
+	if (strlen(value) >= cap) {
+		fprintf(stderr, "%s: [network] %s is too long\n", cfg->path, key);
+		return -1;
+	}
+	snprintf(slot, cap, "%s", value);
+	return 0;
+}
+
+int
+wire_endpoints_network(struct wire_endpoints *e, const struct config *cfg, enum wire_role role)
+{
+	int fetcher = role == WIRE_ROLE_FETCHER, parser = role == WIRE_ROLE_PARSER,
+	    sink = role == WIRE_ROLE_SINK;
+	memset(e, 0, sizeof(*e));
+	if (wire_take(e->jobs.bind, sizeof(e->jobs.bind), cfg->jobs_bind, fetcher, "jobs_bind",
+		      cfg) < 0 ||
+	    wire_take(e->jobs.connect, sizeof(e->jobs.connect), cfg->jobs_connect, parser,
+		      "jobs_connect", cfg) < 0 ||
+	    wire_take(e->results.bind, sizeof(e->results.bind), cfg->results_bind, sink,
+		      "results_bind", cfg) < 0 ||
+	    wire_take(e->results.connect, sizeof(e->results.connect), cfg->results_connect, parser,
+		      "results_connect", cfg) < 0 ||
+	    wire_take(e->ctl.bind, sizeof(e->ctl.bind), cfg->control_bind, sink, "control_bind",
+		      cfg) < 0 ||
+	    wire_take(e->ctl.connect, sizeof(e->ctl.connect), cfg->control_connect, fetcher,
+		      "control_connect", cfg) < 0)
+		return -1;
+	return 0;
+}
+
+void *
+wire_open(void *ctx, int type, const struct wire_endpoint *endpoint, int bind,
+	  const struct config *cfg, const char *identity)
+{
+	const char *addr = bind ? endpoint->bind : endpoint->connect;
+	void *sock = zmq_socket(ctx, type);
+	if (sock == NULL) {
+		log_warnx("cannot create a socket for %s: %s", addr, zmq_strerror(errno));
+		return NULL;
+	}
+	wire_socket_defaults(sock);
+	if (identity)
+		zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity));
+	if (cfg && strncmp(addr, "tcp://", 6) == 0 &&
+	    (bind ? curve_server(sock, cfg) : curve_client(sock, cfg)) < 0) {
+		zmq_close(sock);
+		return NULL;
+	}
+	if ((bind ? zmq_bind(sock, addr) : zmq_connect(sock, addr)) < 0) {
+		log_warnx("cannot %s %s: %s", bind ? "bind" : "connect to", addr,
+			  zmq_strerror(errno));
+		zmq_close(sock);
+		return NULL;
+	}
+	return sock;
 }

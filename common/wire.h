@@ -12,11 +12,16 @@
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
 
+#include "config.h"
+
 #include <json-c/json.h>
 #include <stddef.h>
 
 #define WIRE_VERSION "reportpipe/1"
 #define WIRE_ROUTE_MAX 256
+/* Idle peers greet each other this often; silence past WIRE_LIVENESS_MS means gone. */
+#define WIRE_HEARTBEAT_MS 1000
+#define WIRE_LIVENESS_MS 5000
 
 struct wire_msg {
 	char type[16];
@@ -52,16 +57,43 @@ void wire_msg_release(struct wire_msg *m);
 const char *wire_str(const struct wire_msg *m, const char *key, const char *dflt);
 long long wire_int(const struct wire_msg *m, const char *key, long long dflt);
 
-/* The endpoints of one pipeline: who binds and who connects is fixed. */
+/*
+ * The endpoints of one pipeline: who binds and who connects is fixed. For a
+ * `run` both addresses are the same ipc:// path; for stages on several hosts
+ * they come from [network] (bind "tcp://0.0.0.0:7701", connect
+ * "tcp://fetch.example:7701").
+ */
+struct wire_endpoint {
+	char bind[256];
+	char connect[256];
+};
+
 struct wire_endpoints {
-	char jobs[256];	      /* fetcher binds ROUTER; parsers connect DEALER */
-	char results[256];    /* sink binds PULL; parsers connect PUSH */
-	char acks[256];	      /* fetcher binds PULL; sink connects PUSH */
-	char ctl[256];	      /* sink binds ROUTER; fetcher connects DEALER */
+	struct wire_endpoint jobs;    /* fetcher binds ROUTER; parsers connect DEALER */
+	struct wire_endpoint results; /* sink binds PULL; parsers connect PUSH */
+	struct wire_endpoint ctl;     /* sink binds ROUTER; fetchers connect DEALER; ACKs return on it */
 };
 
 /* Fill e with ipc:// endpoints inside dir. Returns 0, or -1 when dir is too long. */
 int wire_endpoints_ipc(struct wire_endpoints *e, const char *dir);
+
+/* The roles a process plays, to know which [network] endpoints it needs. */
+enum wire_role { WIRE_ROLE_FETCHER, WIRE_ROLE_PARSER, WIRE_ROLE_SINK };
+
+/*
+ * Fill e from the config's [network] section. Returns 0, or -1 after saying
+ * on stderr which key role needs and the config lacks.
+ */
+int wire_endpoints_network(struct wire_endpoints *e, const struct config *cfg, enum wire_role role);
+
+/*
+ * A socket of type on endpoint (bound when bind, else connected), with the
+ * defaults below and, when the config turns CURVE on and the endpoint is
+ * tcp://, CURVE as server (bind) or client (connect). identity (or NULL) is
+ * the socket's routing id on its peer's ROUTER. NULL after a logged error.
+ */
+void *wire_open(void *ctx, int type, const struct wire_endpoint *endpoint, int bind,
+		const struct config *cfg, const char *identity);
 
 /* Set a bounded LINGER: queued messages get out, zmq_ctx_term never hangs. */
 void wire_socket_defaults(void *sock);

@@ -15,12 +15,14 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #ifndef RP_DATADIR
 #define RP_DATADIR "/usr/local/share/reportpipe"
@@ -330,6 +332,9 @@ enum key_type {
 	KEY_INT,      /* an integer in [min, max] */
 	KEY_SIZE,     /* a size such as 64MiB */
 	KEY_WORKERS,  /* "auto" or an integer in [min, max] */
+	KEY_ENDPOINT, /* "" or a ZeroMQ tcp:// or ipc:// endpoint */
+	KEY_CURVE,    /* "" or a 40-character Z85 CURVE key */
+	KEY_CURVE_LIST, /* Z85 CURVE keys separated by spaces */
 };
 
 struct key_spec {
@@ -350,6 +355,9 @@ static const struct key_spec global_keys[] = {
 	KEY("pipeline", lease_ms, KEY_INT, 100, 86400000),
 	KEY("pipeline", max_attempts, KEY_INT, 1, 100),
 	KEY("pipeline", stale_after, KEY_INT, 0, 31536000),
+	KEY("pipeline", parse_timeout_ms, KEY_INT, 10, 86400000),
+	KEY("pipeline", drain_timeout, KEY_INT, 0, 86400),
+	KEY("pipeline", metrics_file, KEY_STR, 0, 0),
 	KEY("fetch", user_agent, KEY_NONEMPTY, 0, 0),
 	KEY("fetch", per_host_concurrency, KEY_INT, 1, 64),
 	KEY("fetch", per_host_delay_ms, KEY_INT, 0, 3600000),
@@ -363,6 +371,15 @@ static const struct key_spec global_keys[] = {
 	KEY("fetch", retry_budget, KEY_INT, 0, 1000000),
 	KEY("fetch", retry_max_delay_ms, KEY_INT, 0, 3600000),
 	KEY("fetch", ca_file, KEY_STR, 0, 0),
+	KEY("network", jobs_bind, KEY_ENDPOINT, 0, 0),
+	KEY("network", jobs_connect, KEY_ENDPOINT, 0, 0),
+	KEY("network", results_bind, KEY_ENDPOINT, 0, 0),
+	KEY("network", results_connect, KEY_ENDPOINT, 0, 0),
+	KEY("network", control_bind, KEY_ENDPOINT, 0, 0),
+	KEY("network", control_connect, KEY_ENDPOINT, 0, 0),
+	KEY("network", curve_secret_key, KEY_CURVE, 0, 0),
+	KEY("network", curve_server_key, KEY_CURVE, 0, 0),
+	KEY("network", curve_client_keys, KEY_CURVE_LIST, 0, 0),
 };
 
 /* The keys of a [source "name"] section (handled by config_source_key). */
@@ -391,6 +408,31 @@ config_known_keys(void)
 		}
 	}
 	return list;
+}
+
+/* 0 when text is "" or Z85 CURVE keys (one, or several separated by spaces when many). */
+static int
+config_check_curve_keys(const char *text, int many)
+{
+	int n = 0;
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, " \t");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		char key[41];
+		uint8_t raw[32];
+		if (len != 40 || (n > 0 && !many))
+			return -1;
+		memcpy(key, p, 40);
+		key[40] = '\0';
+		if (zmq_z85_decode(raw, key) == NULL)
+			return -1;
+		n++;
+		p += len;
+	}
+	return 0;
 }
 
 static int
@@ -422,6 +464,22 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 		if (config_parse_size(value, (size_t *)(void *)field) < 0)
 			return config_fail(ctx, "key '%s': '%s' is not a size such as 64MiB", k->key,
 					   value);
+		return 1;
+	case KEY_ENDPOINT:
+		if (*value && strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
+			return config_fail(ctx, "key '%s': '%s' is not a tcp:// or ipc:// endpoint",
+					   k->key, value);
+		config_set_str((char **)(void *)field, value);
+		return 1;
+	case KEY_CURVE:
+	case KEY_CURVE_LIST:
+		if (config_check_curve_keys(value, k->type == KEY_CURVE_LIST) < 0)
+			/* never echo the value: it may be a secret key */
+			return config_fail(ctx, "key '%s' is not %s (reportpipe keygen makes one)",
+					   k->key, k->type == KEY_CURVE_LIST
+							? "a list of 40-character Z85 CURVE keys"
+							: "a 40-character Z85 CURVE key");
+		config_set_str((char **)(void *)field, value);
 		return 1;
 	}
 	return 0;
@@ -467,6 +525,18 @@ config_defaults(void)
 	cfg->lease_ms = 300000;
 	cfg->max_attempts = 3;
 	cfg->stale_after = 172800;
+	cfg->parse_timeout_ms = 60000;
+	cfg->drain_timeout = 30;
+	cfg->metrics_file = xstrdup("");
+	cfg->jobs_bind = xstrdup("");
+	cfg->jobs_connect = xstrdup("");
+	cfg->results_bind = xstrdup("");
+	cfg->results_connect = xstrdup("");
+	cfg->control_bind = xstrdup("");
+	cfg->control_connect = xstrdup("");
+	cfg->curve_secret_key = xstrdup("");
+	cfg->curve_server_key = xstrdup("");
+	cfg->curve_client_keys = xstrdup("");
 	cfg->user_agent = xstrdup("reportpipe/" RP_VERSION " (+https://example.invalid/reportpipe)");
 	cfg->per_host_concurrency = 2;
 	cfg->per_host_delay_ms = 1000;
@@ -503,6 +573,11 @@ config_validate(struct config *cfg, const char *path)
 		}
 		if (src->max_pages == 0)
 			src->max_pages = 1;
+	}
+	if ((*cfg->curve_secret_key == '\0') != (*cfg->curve_server_key == '\0')) {
+		fprintf(stderr, "%s: [network] curve_secret_key and curve_server_key go together:"
+				" set both (CURVE on) or neither\n", path);
+		return -1;
 	}
 	if (cfg->spool_dir == NULL) {
 		struct buf b = {0};
@@ -684,6 +759,16 @@ config_free(struct config **cfgp)
 	free(cfg->spool_dir);
 	free(cfg->user_agent);
 	free(cfg->ca_file);
+	free(cfg->metrics_file);
+	free(cfg->jobs_bind);
+	free(cfg->jobs_connect);
+	free(cfg->results_bind);
+	free(cfg->results_connect);
+	free(cfg->control_bind);
+	free(cfg->control_connect);
+	free(cfg->curve_secret_key);
+	free(cfg->curve_server_key);
+	free(cfg->curve_client_keys);
 	free(cfg);
 	*cfgp = NULL;
 }

@@ -34,6 +34,9 @@ struct config {
 	int lease_ms;
 	int max_attempts;
 	int stale_after; /* seconds; `db status` fails when the last run is older (0: off) */
+	int parse_timeout_ms; /* a worker longer on one report is stopped and replaced */
+	int drain_timeout;    /* seconds the first signal leaves in-flight jobs to finish */
+	char *metrics_file;   /* Prometheus textfile written after each run; "" none */
 	/* [fetch] */
 	char *user_agent;
 	int per_host_concurrency;
@@ -48,6 +51,13 @@ struct config {
 	int retry_budget;      /* retries in one run, all URLs together */
 	int retry_max_delay_ms; /* the backoff's cap (and Retry-After's) */
 	char *ca_file;	       /* NULL: the system bundle */
+	/* [network]: tcp:// endpoints of the stages run apart (fetch, parser, sink) */
+	char *jobs_bind, *jobs_connect;	      /* the fetcher's job socket */
+	char *results_bind, *results_connect; /* the sink's result socket */
+	char *control_bind, *control_connect; /* the sink's control socket */
+	char *curve_secret_key;		      /* Z85; "" means no CURVE */
+	char *curve_server_key;		      /* Z85 public key of the binding side */
+	char *curve_client_keys;	      /* Z85 public keys accepted besides our own */
 	/* [source "name"] */
 	struct source *sources;
 	size_t nsources;

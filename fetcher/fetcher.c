@@ -7,9 +7,12 @@
  * attempts, and the run goes on. Index pages are read here too: their matching links become
  * reports, whose stored validators are asked of the sink before they are fetched. Must never
  * dispatch a job a worker did not ask for, nor fetch a URL twice in one run.
+ * On a stop signal it drains: no new fetches or leases, the jobs in flight
+ * get drain_timeout to be stored, and the run is recorded as interrupted.
  */
 #include "fetcher.h"
 #include "buf.h"
+#include "curve.h"
 #include "digest.h"
 #include "fetcher_index.h"
 #include "fetcher_stage.h"
@@ -18,15 +21,19 @@
 #include "spool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#define BEGIN_TIMEOUT_MS 60000
 #define VALIDATORS_TIMEOUT_MS 120000
 #define SUMMARY_TIMEOUT_MS 60000
+#define PROGRESS_EVERY_MS 500
 #define MAX_POLL_ITEMS 1100
 
 long long
@@ -35,6 +42,14 @@ fetcher_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every control message names its run: a sink that restarted within it still knows it. */
+static void
+fetcher_add_run(const struct fetcher *f, struct json_object *h)
+{
+	json_object_object_add(h, "run", json_object_new_string(f->run_name));
+	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
 }
 
 void
@@ -46,6 +61,7 @@ fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *
 	json_object_object_add(h, "stage", json_object_new_string(stage));
 	json_object_object_add(h, "error", json_object_new_string(error));
 	json_object_object_add(h, "attempts", json_object_new_int(attempts));
+	fetcher_add_run(f, h);
 	if (wire_send(f->ctl, NULL, 0, "DEAD", h, body, len) < 0)
 		log_warnx("url=%s cannot report the failure to the sink: %s", url,
 			  zmq_strerror(errno));
@@ -182,6 +198,7 @@ fetcher_ask_validators(struct fetcher *f, const struct source *src, char **urls,
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(urls[i]));
 	json_object_object_add(req, "urls", arr);
+	fetcher_add_run(f, req);
 	if (wire_send(f->ctl, NULL, 0, "VALIDATORS", req, NULL, 0) < 0) {
 		/* without validators a report is fetched whole; the sha256 still finds it unchanged
 		 */
@@ -297,22 +314,110 @@ fetcher_log_idle(struct fetcher *f)
 		 secs > 0 ? secs : 0, commits, commit_ms);
 }
 
-/* Jobs an earlier run left in the spool go out again first. */
+/*
+ * Send a control request and wait for the answer of type want (late ACKs
+ * that arrive meanwhile are taken as they come). 0, or -1 on timeout.
+ */
 static int
-fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, struct wire_msg *reply,
-	    int timeout_ms)
+fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const char *want,
+	    struct wire_msg *reply, int timeout_ms, int stoppable)
 {
 	if (wire_send(f->ctl, NULL, 0, type, req, NULL, 0) < 0)
 		return -1;
 	long long until = fetcher_now_ms() + timeout_ms;
-	while (!sig_stop && fetcher_now_ms() < until) {
+	while ((!stoppable || !sig_stop) && sig_stop < 2 && fetcher_now_ms() < until) {
 		zmq_pollitem_t item = {f->ctl, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&item, 1, 200) < 0 && errno != EINTR)
 			return -1;
-		if ((item.revents & ZMQ_POLLIN) && wire_recv(f->ctl, 0, reply) == 0)
+		if (!(item.revents & ZMQ_POLLIN) || wire_recv(f->ctl, 0, reply) != 0)
+			continue;
+		if (strcmp(reply->type, want) == 0)
 			return 0;
+		if (strcmp(reply->type, "ACK") == 0)
+			fetcher_jobs_on_ack(f, reply);
+		wire_msg_release(reply);
 	}
 	return -1;
+}
+
+/* Open the run with the sink, which records it and gives its id. */
+static int
+fetcher_begin(struct fetcher *f)
+{
+	struct wire_msg m;
+	if (fetcher_ask(f, "BEGIN", NULL, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1) < 0) {
+		log_warnx("the sink did not answer within %d s; is it running and is the database"
+			  " up?", BEGIN_TIMEOUT_MS / 1000);
+		return -1;
+	}
+	f->run_id = wire_int(&m, "run_id", 0);
+	wire_msg_release(&m);
+	log_debug("run %lld begins", f->run_id);
+	return 0;
+}
+
+/* One JSON line for the supervisor (progress, summary); dropped when it is not reading. */
+static void
+fetcher_status(struct fetcher *f, struct json_object *o)
+{
+	if (f->status_fd < 0)
+		return;
+	struct buf line = {0};
+	buf_printf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (write(f->status_fd, line.data, line.len) < 0 && errno != EAGAIN)
+		log_debug("cannot report progress: %s", strerror(errno));
+	buf_release(&line);
+}
+
+static void
+fetcher_progress(struct fetcher *f, int force)
+{
+	long long now = fetcher_now_ms();
+	if (f->status_fd < 0 || (!force && now < f->next_progress_ms))
+		return;
+	f->next_progress_ms = now + PROGRESS_EVERY_MS;
+	int fetching = fetcher_http_busy(f->http) || f->bhead < f->nbatches ||
+		       fetcher_spool_busy(f->spool);
+	size_t settled = 0;
+	for (size_t i = 0; i < f->njobs; i++)
+		settled += f->jobs[i].state == JOB_DONE;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("progress"));
+	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
+	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
+	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
+	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
+	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
+	json_object_object_add(o, "jobs", json_object_new_int64((int64_t)f->njobs));
+	json_object_object_add(o, "settled", json_object_new_int64((int64_t)settled));
+	json_object_object_add(o, "fetching", json_object_new_boolean(fetching));
+	json_object_object_add(o, "draining", json_object_new_boolean(f->draining));
+	fetcher_status(f, o);
+	json_object_put(o);
+}
+
+/* "pid status" lines from the supervisor: workers that died, maybe holding a lease. */
+static void
+fetcher_read_deaths(struct fetcher *f)
+{
+	char chunk[512];
+	ssize_t n;
+	while ((n = read(f->deaths_fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&f->deaths, chunk, (size_t)n);
+	char *line = f->deaths.data, *nl;
+	while (line && (nl = memchr(line, '\n', f->deaths.len - (size_t)(line - f->deaths.data)))) {
+		long pid;
+		int status;
+		*nl = '\0';
+		if (sscanf(line, "%ld %d", &pid, &status) == 2)
+			fetcher_workers_on_death(f, pid, status);
+		line = nl + 1;
+	}
+	if (line && line != f->deaths.data) {
+		size_t rest = f->deaths.len - (size_t)(line - f->deaths.data);
+		memmove(f->deaths.data, line, rest);
+		f->deaths.len = rest;
+	}
 }
 
 static int
@@ -324,7 +429,8 @@ fetcher_load_validators(struct fetcher *f)
 		if (f->cfg->sources[i].url)
 			json_object_array_add(urls, json_object_new_string(f->cfg->sources[i].url));
 	json_object_object_add(req, "urls", urls);
-	int rc = fetcher_ask(f, "VALIDATORS", req, &m, VALIDATORS_TIMEOUT_MS);
+	fetcher_add_run(f, req);
+	int rc = fetcher_ask(f, "VALIDATORS", req, "VALIDATORS", &m, VALIDATORS_TIMEOUT_MS, 1);
 	json_object_put(req);
 	if (rc < 0) {
 		log_warnx("the sink did not answer for stored validators");
@@ -339,51 +445,77 @@ fetcher_load_validators(struct fetcher *f)
 	return 0;
 }
 
+/* The first stop signal: stop fetching and leasing; what is in flight may finish. */
+static void
+fetcher_drain(struct fetcher *f, long long *until)
+{
+	f->draining = 1;
+	*until = fetcher_now_ms() + (long long)f->cfg->drain_timeout * 1000;
+	log_warnx("stopping: no new fetches; %zu job%s in flight get up to %d s to be stored;"
+		  " a second signal stops at once",
+		  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s",
+		  f->cfg->drain_timeout);
+}
+
+static int
+fetcher_has_work(struct fetcher *f)
+{
+	if (f->draining)
+		return fetcher_jobs_in_flight(f) > 0;
+	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) || f->bhead < f->nbatches ||
+	       fetcher_spool_busy(f->spool);
+}
+
 static void
 fetcher_loop(struct fetcher *f)
 {
 	zmq_pollitem_t items[MAX_POLL_ITEMS];
+	long long drain_until = 0;
 
-	while (!sig_stop && (fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) ||
-			     f->bhead < f->nbatches || fetcher_spool_busy(f->spool))) {
-		int n = 4;
-		long timeout = 1000;
+	for (;;) {
+		if (sig_stop && !f->draining)
+			fetcher_drain(f, &drain_until);
+		if (sig_stop > 1 || !fetcher_has_work(f))
+			break;
+		if (f->draining && fetcher_now_ms() >= drain_until) {
+			log_warnx("drain_timeout reached with %zu job%s in flight; they stay in the"
+				  " spool", fetcher_jobs_in_flight(f),
+				  fetcher_jobs_in_flight(f) == 1 ? "" : "s");
+			break;
+		}
+		int n = 3;
+		long timeout = WIRE_HEARTBEAT_MS / 2;
 		items[0] = (zmq_pollitem_t){f->jobs_sock, 0, ZMQ_POLLIN, 0};
-		items[1] = (zmq_pollitem_t){f->acks, 0, ZMQ_POLLIN, 0};
-		items[2] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
-		items[3] = (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
-		fetcher_http_poll_items(f->http, items, &n, MAX_POLL_ITEMS, &timeout);
+		items[1] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
+		items[2] = (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
+		if (f->deaths_fd >= 0)
+			items[n++] = (zmq_pollitem_t){NULL, f->deaths_fd, ZMQ_POLLIN, 0};
+		if (!f->draining)
+			fetcher_http_poll_items(f->http, items, &n, MAX_POLL_ITEMS, &timeout);
 		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
 			log_warnx("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
-		fetcher_http_perform(f->http);
-		struct fetch_result *r;
-		while ((r = fetcher_http_next(f->http)) != NULL) {
-			fetcher_on_fetched(f, r);
-			fetcher_http_result_free(&r);
+		if (!f->draining) {
+			fetcher_http_perform(f->http);
+			struct fetch_result *r;
+			while ((r = fetcher_http_next(f->http)) != NULL) {
+				fetcher_on_fetched(f, r);
+				fetcher_http_result_free(&r);
+			}
 		}
 		fetcher_on_spooled(f);
+		if (f->deaths_fd >= 0)
+			fetcher_read_deaths(f);
 		struct wire_msg m;
 		while (wire_recv_nowait(f->jobs_sock, 1, &m) == 0) {
-			if (strcmp(m.type, "READY") == 0) {
-				if (f->nready == f->ready_cap) {
-					f->ready_cap = f->ready_cap ? f->ready_cap * 2 : 8;
-					f->ready = xreallocarray(f->ready, f->ready_cap,
-								 sizeof(*f->ready));
-				}
-				memcpy(f->ready[f->nready].id, m.route, m.route_len);
-				f->ready[f->nready++].id_len = m.route_len;
-			}
-			wire_msg_release(&m);
-		}
-		while (wire_recv_nowait(f->acks, 0, &m) == 0) {
-			if (strcmp(m.type, "ACK") == 0)
-				fetcher_jobs_on_ack(f, &m);
+			fetcher_workers_on_message(f, &m);
 			wire_msg_release(&m);
 		}
 		while (wire_recv_nowait(f->ctl, 0, &m) == 0) {
-			if (strcmp(m.type, "VALIDATORS") == 0)
+			if (strcmp(m.type, "ACK") == 0)
+				fetcher_jobs_on_ack(f, &m);
+			else if (strcmp(m.type, "VALIDATORS") == 0)
 				fetcher_on_validators(f, &m);
 			wire_msg_release(&m);
 		}
@@ -392,43 +524,65 @@ fetcher_loop(struct fetcher *f)
 			fetcher_log_idle(f);
 		fetcher_jobs_expire(f);
 		fetcher_jobs_dispatch(f);
+		fetcher_workers_beat(f);
+		fetcher_progress(f, 0);
 	}
 }
 
-static void *
-fetcher_socket(void *ctx, int type, const char *endpoint, int bind)
+/* FINISH: the sink records the run's counts and answers with its summary. */
+static int
+fetcher_finish(struct fetcher *f)
 {
-	void *sock = zmq_socket(ctx, type);
-	wire_socket_defaults(sock);
-	if ((bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) < 0) {
-		log_warnx("cannot %s %s: %s", bind ? "bind" : "connect", endpoint,
-			  zmq_strerror(errno));
-		zmq_close(sock);
-		return NULL;
+	struct json_object *fin = json_object_new_object();
+	struct wire_msg m;
+	int rc = -1;
+
+	json_object_object_add(fin, "fetched", json_object_new_int64(f->fetched));
+	json_object_object_add(fin, "unchanged", json_object_new_int64(f->unchanged));
+	json_object_object_add(fin, "fetch_failed", json_object_new_int64(f->fetch_failed));
+	if (f->draining)
+		json_object_object_add(fin, "status", json_object_new_string("interrupted"));
+	fetcher_add_run(f, fin);
+	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, SUMMARY_TIMEOUT_MS, 0) == 0) {
+		json_object_object_add(m.hdr, "type", json_object_new_string("summary"));
+		fetcher_status(f, m.hdr);
+		wire_msg_release(&m);
+		rc = 0;
+	} else {
+		log_warnx("the sink did not confirm the end of the run");
 	}
-	return sock;
+	json_object_put(fin);
+	return rc;
 }
 
 int
-fetcher_main(const struct config *cfg, const struct wire_endpoints *ep)
+fetcher_main(const struct config *cfg, const struct wire_endpoints *ep,
+	     const struct fetcher_io *io)
 {
-	struct fetcher f = {.cfg = cfg};
+	struct fetcher f = {.cfg = cfg, .run_name = io->run_name, .status_fd = io->status_fd,
+			    .deaths_fd = io->deaths_fd};
+	struct curve_auth *auth = NULL;
 	int rc = EX_SOFTWARE;
 	void *ctx = zmq_ctx_new();
 
-	f.ctl = fetcher_socket(ctx, ZMQ_DEALER, ep->ctl, 0);
-	f.jobs_sock = fetcher_socket(ctx, ZMQ_ROUTER, ep->jobs, 1);
+	if (f.status_fd >= 0)
+		fcntl(f.status_fd, F_SETFL, fcntl(f.status_fd, F_GETFL) | O_NONBLOCK);
+	if (f.deaths_fd >= 0)
+		fcntl(f.deaths_fd, F_SETFL, fcntl(f.deaths_fd, F_GETFL) | O_NONBLOCK);
+	if (curve_auth_start(ctx, cfg, &auth) < 0)
+		goto out;
+	f.ctl = wire_open(ctx, ZMQ_DEALER, &ep->ctl, 0, cfg, io->run_name);
+	f.jobs_sock = wire_open(ctx, ZMQ_ROUTER, &ep->jobs, 1, cfg, NULL);
 	if (f.jobs_sock) {
 		/* a send to a worker that is gone fails at once instead of vanishing */
 		int mandatory = 1;
 		zmq_setsockopt(f.jobs_sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
 	}
-	f.acks = fetcher_socket(ctx, ZMQ_PULL, ep->acks, 1);
-	if (!f.ctl || !f.jobs_sock || !f.acks || spool_ensure_dir(cfg->spool_dir) < 0 ||
+	if (!f.ctl || !f.jobs_sock || spool_ensure_dir(cfg->spool_dir) < 0 ||
 	    (f.spool = fetcher_spool_new(cfg->spool_dir)) == NULL)
 		goto out;
-	if (fetcher_load_validators(&f) < 0) {
-		rc = EX_TEMPFAIL;
+	if (fetcher_begin(&f) < 0 || fetcher_load_validators(&f) < 0) {
+		rc = sig_stop ? 0 : EX_TEMPFAIL;
 		goto out;
 	}
 	fetcher_jobs_recover(&f);
@@ -443,26 +597,15 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep)
 	}
 
 	fetcher_loop(&f);
-	if (sig_stop) {
-		log_info("stopping; %s", fetcher_jobs_outstanding(&f)
-					     ? "unfinished jobs stay in the spool"
-					     : "nothing left in flight");
+	fetcher_progress(&f, 1);
+	if (sig_stop > 1) {
+		log_info("stopping at once; %s", fetcher_jobs_outstanding(&f)
+						     ? "unfinished jobs stay in the spool"
+						     : "nothing left in flight");
 		rc = 0;
 		goto out;
 	}
-
-	struct json_object *fin = json_object_new_object();
-	struct wire_msg m;
-	json_object_object_add(fin, "fetched", json_object_new_int64(f.fetched));
-	json_object_object_add(fin, "unchanged", json_object_new_int64(f.unchanged));
-	json_object_object_add(fin, "fetch_failed", json_object_new_int64(f.fetch_failed));
-	if (fetcher_ask(&f, "FINISH", fin, &m, SUMMARY_TIMEOUT_MS) == 0) {
-		wire_msg_release(&m);
-		rc = 0;
-	} else {
-		log_warnx("the sink did not confirm the end of the run");
-	}
-	json_object_put(fin);
+	rc = fetcher_finish(&f) == 0 ? 0 : EX_SOFTWARE;
 out:
 	fetcher_http_free(&f.http);
 	fetcher_spool_free(&f.spool);
@@ -477,13 +620,13 @@ out:
 	for (size_t i = 0; i < f.njobs; i++)
 		free(f.jobs[i].url);
 	free(f.jobs);
-	free(f.ready);
+	free(f.workers);
+	buf_release(&f.deaths);
 	if (f.ctl)
 		zmq_close(f.ctl);
 	if (f.jobs_sock)
 		zmq_close(f.jobs_sock);
-	if (f.acks)
-		zmq_close(f.acks);
+	curve_auth_stop(&auth, ctx);
 	zmq_ctx_term(ctx);
 	return rc;
 }

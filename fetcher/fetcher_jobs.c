@@ -3,17 +3,26 @@
  *
  * A job is leased only to a worker that asked (READY) and only once its
  * body is durable in the spool; its spool file goes only on the sink's ACK.
- * A lease that runs out goes to another worker, up to max_attempts, then
- * the job is a dead letter: one poison document never blocks a run.
+ * A lease has two clocks: the worker has parse_timeout_ms (plus a grace) to
+ * say it is done, then the sink has lease_ms to acknowledge. A lease that
+ * runs out, or whose worker died, goes to another worker, up to
+ * max_attempts, then the job is a dead letter: one poison document never
+ * blocks a run. Idle workers and the fetcher greet each other every
+ * WIRE_HEARTBEAT_MS, so a credit from a worker that vanished is dropped.
  */
 #include "fetcher_stage.h"
 #include "log.h"
 #include "spool.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+
+/* What a worker gets beyond parse_timeout_ms to send its result and say so. */
+#define PARSE_GRACE_MS 2000
 
 static struct job *
 jobs_find(struct fetcher *f, const char *key)
@@ -79,7 +88,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
 		j->state = JOB_DONE;
-		f->fetch_failed++;
+		f->job_failed++;
 		fetcher_dead(f, j->url, "fetch", "spool file missing or damaged", j->attempts, NULL,
 			     0);
 		return -1;
@@ -89,6 +98,9 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		h = json_object_new_object();
 	j->attempts++;
 	json_object_object_add(h, "attempts", json_object_new_int(j->attempts));
+	json_object_object_add(h, "run", json_object_new_string(f->run_name));
+	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
+	json_object_object_add(h, "parse_timeout_ms", json_object_new_int(f->cfg->parse_timeout_ms));
 	int rc = wire_send(f->jobs_sock, w->id, w->id_len, "JOB", h, body, len);
 	json_object_put(h);
 	free(hdr);
@@ -98,23 +110,79 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		return -2;
 	}
 	j->state = JOB_LEASED;
-	j->deadline_ms = fetcher_now_ms() + f->cfg->lease_ms;
+	j->worker_pid = w->pid;
+	j->deadline_ms = fetcher_now_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
 	return 0;
+}
+
+static struct worker *
+workers_find(struct fetcher *f, const unsigned char *id, size_t id_len)
+{
+	for (size_t i = 0; i < f->nworkers; i++)
+		if (f->workers[i].id_len == id_len && memcmp(f->workers[i].id, id, id_len) == 0)
+			return &f->workers[i];
+	return NULL;
+}
+
+static void
+workers_forget(struct fetcher *f, struct worker *w)
+{
+	*w = f->workers[--f->nworkers];
+}
+
+/*
+ * The attempt on j ended without a result (why). Lease it again, or after
+ * max_attempts record it as a dead letter, with the body, and let it go.
+ */
+static void
+jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
+{
+	if (j->attempts < f->cfg->max_attempts && !f->draining) {
+		log_warnx("url=%s %s (attempt %d of %d); dispatching it again", j->url, why,
+			  j->attempts, f->cfg->max_attempts);
+		j->state = JOB_PENDING;
+		return;
+	}
+	if (j->attempts < f->cfg->max_attempts) {
+		j->state = JOB_PENDING; /* stopping: it stays in the spool for the next run */
+		return;
+	}
+	char *hdr = NULL, error[256];
+	unsigned char *body = NULL;
+	size_t len = 0;
+	snprintf(error, sizeof(error), "%s, on each of %d attempts", why, j->attempts);
+	log_warnx("url=%s %s; recording a dead letter", j->url, error);
+	spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
+	fetcher_dead(f, j->url, "parse", error, j->attempts, body, len);
+	free(hdr);
+	free(body);
+	spool_remove(f->cfg->spool_dir, j->key);
+	j->state = JOB_DONE;
+	f->job_failed++;
 }
 
 void
 fetcher_jobs_dispatch(struct fetcher *f)
 {
-	for (size_t i = 0; i < f->njobs && f->nready > 0; i++) {
+	size_t w = 0;
+	if (f->draining)
+		return;
+	for (size_t i = 0; i < f->njobs; i++) {
 		if (f->jobs[i].state != JOB_PENDING)
 			continue;
-		/* most recent credit first: that worker is surely still there */
-		struct worker w = f->ready[--f->nready];
-		int rc = jobs_lease(f, &f->jobs[i], &w);
-		if (rc == -1)
-			f->ready[f->nready++] = w;
-		else if (rc == -2)
-			i--; /* the worker went away: offer this job to the next one */
+		while (w < f->nworkers && !f->workers[w].credit)
+			w++;
+		if (w == f->nworkers)
+			return;
+		struct worker *wk = &f->workers[w];
+		wk->credit = 0;
+		int rc = jobs_lease(f, &f->jobs[i], wk);
+		if (rc == -1) {
+			wk->credit = 1;
+		} else if (rc == -2) {
+			workers_forget(f, wk); /* gone: offer this job to the next one */
+			i--;
+		}
 	}
 }
 
@@ -122,29 +190,102 @@ void
 fetcher_jobs_expire(struct fetcher *f)
 {
 	long long now = fetcher_now_ms();
+	char why[160];
 	for (size_t i = 0; i < f->njobs; i++) {
 		struct job *j = &f->jobs[i];
-		if (j->state != JOB_LEASED || now < j->deadline_ms)
+		if ((j->state != JOB_LEASED && j->state != JOB_PARSED) || now < j->deadline_ms)
 			continue;
-		if (j->attempts < f->cfg->max_attempts) {
-			log_warnx("url=%s not acknowledged within its lease; dispatching it again",
-				  j->url);
-			j->state = JOB_PENDING;
+		if (j->state == JOB_LEASED)
+			snprintf(why, sizeof(why),
+				 "not parsed within parse_timeout_ms (%d ms): the worker hung or died",
+				 f->cfg->parse_timeout_ms);
+		else
+			snprintf(why, sizeof(why), "parsed but not stored within lease_ms (%d ms)",
+				 f->cfg->lease_ms);
+		jobs_attempt_failed(f, j, why);
+	}
+}
+
+void
+fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
+{
+	struct worker *w = workers_find(f, m->route, m->route_len);
+	if (w == NULL) {
+		f->workers = xreallocarray(f->workers, f->nworkers + 1, sizeof(*f->workers));
+		w = &f->workers[f->nworkers++];
+		memset(w, 0, sizeof(*w));
+		memcpy(w->id, m->route, m->route_len);
+		w->id_len = m->route_len;
+	}
+	w->seen_ms = fetcher_now_ms();
+	w->pid = (long)wire_int(m, "pid", 0);
+	if (strcmp(m->type, "READY") == 0)
+		w->credit = 1; /* one credit however often it asked: it takes one job at a time */
+	const char *done = wire_str(m, "done", NULL);
+	struct job *j = done ? jobs_find(f, done) : NULL;
+	if (j && j->state == JOB_LEASED) {
+		j->state = JOB_PARSED;
+		j->deadline_ms = fetcher_now_ms() + f->cfg->lease_ms;
+		f->parsed++;
+	}
+}
+
+void
+fetcher_workers_beat(struct fetcher *f)
+{
+	long long now = fetcher_now_ms();
+	if (now < f->next_beat_ms)
+		return;
+	f->next_beat_ms = now + WIRE_HEARTBEAT_MS;
+	for (size_t i = 0; i < f->nworkers;) {
+		struct worker *w = &f->workers[i];
+		/* a busy worker is silent: its lease's clock judges it, not this one */
+		if (now - w->seen_ms > WIRE_LIVENESS_MS) {
+			workers_forget(f, w);
 			continue;
 		}
-		char *hdr = NULL;
-		unsigned char *body = NULL;
-		size_t len = 0;
-		char why[128];
-		snprintf(why, sizeof(why), "not acknowledged after %d attempts", j->attempts);
-		log_warnx("url=%s %s; recording a dead letter", j->url, why);
-		spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
-		fetcher_dead(f, j->url, "parse", why, j->attempts, body, len);
-		free(hdr);
-		free(body);
-		spool_remove(f->cfg->spool_dir, j->key);
-		j->state = JOB_DONE;
+		if (wire_send(f->jobs_sock, w->id, w->id_len, "HEARTBEAT", NULL, NULL, 0) < 0) {
+			workers_forget(f, w); /* its connection is gone */
+			continue;
+		}
+		i++;
 	}
+}
+
+void
+fetcher_workers_on_death(struct fetcher *f, long pid, int status)
+{
+	char why[160];
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		snprintf(why, sizeof(why),
+			 "the parser exceeded parse_timeout_ms (%d ms) and was stopped",
+			 f->cfg->parse_timeout_ms);
+	else if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "the parser worker was killed by signal %d while on it",
+			 WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "the parser worker exited with status %d while on it",
+			 WEXITSTATUS(status));
+	for (size_t i = 0; i < f->nworkers; i++) {
+		if (f->workers[i].pid == pid) {
+			workers_forget(f, &f->workers[i]);
+			break;
+		}
+	}
+	for (size_t i = 0; i < f->njobs; i++) {
+		struct job *j = &f->jobs[i];
+		if (j->state == JOB_LEASED && j->worker_pid == pid)
+			jobs_attempt_failed(f, j, why);
+	}
+}
+
+size_t
+fetcher_jobs_in_flight(const struct fetcher *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->njobs; i++)
+		n += f->jobs[i].state == JOB_LEASED || f->jobs[i].state == JOB_PARSED;
+	return n;
 }
 
 void
@@ -154,7 +295,14 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 	struct job *j = key ? jobs_find(f, key) : NULL;
 	if (j == NULL || j->state == JOB_DONE)
 		return; /* a late duplicate acknowledgement: already settled */
+	if (j->state == JOB_LEASED)
+		f->parsed++; /* the sink's word came before the worker's */
 	j->state = JOB_DONE;
+	const char *status = wire_str(m, "status", "");
+	if (strcmp(status, "failed") == 0)
+		f->job_failed++;
+	else
+		f->stored++;
 	spool_remove(f->cfg->spool_dir, j->key);
 	log_debug("url=%s %s", j->url, wire_str(m, "status", "acknowledged"));
 }

@@ -6,6 +6,7 @@
 #ifndef RP_FETCHER_STAGE_H
 #define RP_FETCHER_STAGE_H
 
+#include "buf.h"
 #include "config.h"
 #include "digest.h"
 #include "fetcher_http.h"
@@ -14,7 +15,12 @@
 
 #include <json-c/json.h>
 
-enum job_state { JOB_PENDING, JOB_LEASED, JOB_DONE };
+/*
+ * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
+ * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
+ * the sink has lease_ms to store it), DONE (acknowledged, or a dead letter).
+ */
+enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_DONE };
 
 struct job {
 	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
@@ -22,11 +28,16 @@ struct job {
 	enum job_state state;
 	int attempts;
 	long long deadline_ms;
+	long worker_pid; /* of the worker holding the lease, when it said */
 };
 
+/* A parser worker the fetcher has heard from lately. */
 struct worker {
 	unsigned char id[WIRE_ROUTE_MAX];
 	size_t id_len;
+	long pid;
+	long long seen_ms;
+	int credit; /* it asked for a job and has none */
 };
 
 /* Discovered report URLs waiting for the sink's VALIDATORS answer (answers come in order). */
@@ -38,7 +49,9 @@ struct batch {
 
 struct fetcher {
 	const struct config *cfg;
-	void *ctl, *jobs_sock, *acks;
+	const char *run_name;	/* our identity on the sink's control socket */
+	long long run_id;	/* ingest_runs.id, from the sink's BEGUN */
+	void *ctl, *jobs_sock;
 	struct fetcher_http *http;
 	struct fetcher_spool *spool;	/* group commit of bodies into the spool */
 	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
@@ -50,9 +63,15 @@ struct fetcher {
 	int idle_logged;
 	struct job *jobs;
 	size_t njobs, cap;
-	struct worker *ready; /* credits: workers that asked for a job */
-	size_t nready, ready_cap;
+	struct worker *workers;
+	size_t nworkers;
+	long long next_beat_ms;
+	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */
+	int status_fd, deaths_fd; /* to and from the supervisor (see fetcher_io) */
+	struct buf deaths;	  /* a partial line read from deaths_fd */
+	long long next_progress_ms;
 	long fetched, unchanged, fetch_failed;
+	long parsed, stored, job_failed; /* as the workers and the sink report them */
 };
 
 /* CLOCK_MONOTONIC in ms. */
@@ -61,6 +80,15 @@ long long fetcher_now_ms(void);
 /* Tell the sink that url failed for good (a dead letter), with the body when there is one. */
 void fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
 		  int attempts, const void *body, size_t len);
+
+/* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
+void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);
+/* Greet the idle workers; forget the ones silent past WIRE_LIVENESS_MS. */
+void fetcher_workers_beat(struct fetcher *f);
+/* The worker process pid died (status as waitpid gives it): its lease ends now. */
+void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
+/* Jobs not yet settled (leased or parsed), and jobs in all. */
+size_t fetcher_jobs_in_flight(const struct fetcher *f);
 
 /* Queue the spooled job key (for url) for a parser worker, once. */
 void fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url);

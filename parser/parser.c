@@ -1,8 +1,10 @@
 /*
  * parser.c - the parser stage's loop.
  *
- * Asks for one job at a time (READY), so a slow worker is never handed more
- * than it can take. Keeps no state between jobs: any number of workers can
+ * Asks for one job at a time (READY, which also says which job it finished),
+ * so a slow worker is never handed more than it can take. Heartbeats go both
+ * ways while it is idle; when the fetcher falls silent (its run ended, or a
+ * new run started on a tcp:// endpoint) it asks again. A job gets a time limit. Keeps no state between jobs: any number of workers can
  * run, anywhere. Must never acknowledge anything itself: only the sink does,
  * after COMMIT.
  */
@@ -14,18 +16,30 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 #include <zmq.h>
+
+static long long
+parser_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Copy the job's identifying fields into the outgoing header. */
 static void
 parser_copy_fields(struct json_object *to, const struct wire_msg *job)
 {
-	static const char *const keys[] = {"key",	    "url",	    "final_url",
-					   "sha256",	    "etag",	    "last_modified",
-					   "content_type", "fetched_at", "source",
-					   "source_url",   "attempts"};
+	static const char *const keys[] = {"key",	  "url",	"final_url", "sha256",
+					   "etag",	  "last_modified", "content_type",
+					   "fetched_at", "source",	"source_url", "attempts",
+					   "run",	  "run_id"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		struct json_object *v;
 		if (json_object_object_get_ex(job->hdr, keys[i], &v))
@@ -67,35 +81,69 @@ parser_handle(void *results, const struct wire_msg *job)
 	json_object_put(out);
 }
 
+/*
+ * The job's time limit: past it the kernel ends this process with SIGALRM
+ * (whoever supervises it starts a new one, and the fetcher counts the
+ * attempt). A hung parse cannot be unwound safely from inside; ending the
+ * process can, since a worker holds nothing but the job.
+ */
+static void
+parser_arm(long long ms)
+{
+	struct itimerval it = {{0, 0}, {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static int
+parser_say(void *jobs, const char *type, const char *done_key)
+{
+	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "pid", json_object_new_int64((int64_t)getpid()));
+	if (done_key)
+		json_object_object_add(h, "done", json_object_new_string(done_key));
+	int rc = wire_send(jobs, NULL, 0, type, h, NULL, 0);
+	json_object_put(h);
+	return rc;
+}
+
 int
-parser_main(const struct wire_endpoints *ep)
+parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 {
 	void *ctx = zmq_ctx_new();
-	void *jobs = zmq_socket(ctx, ZMQ_DEALER);
-	void *results = zmq_socket(ctx, ZMQ_PUSH);
-	int rc = 0;
+	void *jobs = wire_open(ctx, ZMQ_DEALER, &ep->jobs, 0, cfg, NULL);
+	void *results = wire_open(ctx, ZMQ_PUSH, &ep->results, 0, cfg, NULL);
+	int rc = 0, want = 1;
+	char done[128] = "";
+	long long heard = parser_now_ms(), next_beat = heard + WIRE_HEARTBEAT_MS;
 
-	wire_socket_defaults(jobs);
-	wire_socket_defaults(results);
-	if (zmq_connect(jobs, ep->jobs) < 0 || zmq_connect(results, ep->results) < 0) {
-		log_warnx("cannot connect: %s", zmq_strerror(errno));
+	if (jobs == NULL || results == NULL) {
 		rc = EX_SOFTWARE;
 		goto out;
 	}
-	int want = 1;
+	signal(SIGALRM, SIG_DFL);
 	while (!sig_stop) {
-		if (want) {
-			if (wire_send(jobs, NULL, 0, "READY", NULL, NULL, 0) < 0) {
+		long long now = parser_now_ms();
+		if (now - heard > WIRE_LIVENESS_MS) {
+			/* the fetcher is gone or new (the next cron run): ask it again */
+			log_debug("no word from the fetcher for %d ms; asking for work again",
+				  WIRE_LIVENESS_MS);
+			want = 1;
+			heard = now;
+		}
+		if (want || now >= next_beat) {
+			if (parser_say(jobs, want ? "READY" : "HEARTBEAT", done[0] ? done : NULL) < 0) {
 				if (errno == EINTR)
 					continue;
-				log_warnx("cannot ask for work: %s", zmq_strerror(errno));
+				log_warnx("cannot reach the fetcher: %s", zmq_strerror(errno));
 				rc = EX_SOFTWARE;
 				break;
 			}
 			want = 0;
+			done[0] = '\0';
+			next_beat = now + WIRE_HEARTBEAT_MS;
 		}
 		zmq_pollitem_t item = {jobs, 0, ZMQ_POLLIN, 0};
-		if (zmq_poll(&item, 1, 1000) < 0) {
+		if (zmq_poll(&item, 1, WIRE_HEARTBEAT_MS / 4) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -105,17 +153,23 @@ parser_main(const struct wire_endpoints *ep)
 		struct wire_msg m;
 		if (wire_recv(jobs, 0, &m) != 0)
 			continue;
+		heard = parser_now_ms();
 		if (strcmp(m.type, "JOB") == 0) {
+			parser_arm(wire_int(&m, "parse_timeout_ms", cfg->parse_timeout_ms));
 			parser_handle(results, &m);
+			parser_arm(0);
+			snprintf(done, sizeof(done), "%s", wire_str(&m, "key", ""));
 			want = 1;
-		} else {
+		} else if (strcmp(m.type, "HEARTBEAT") != 0) {
 			log_warnx("ignored a message of unknown type %s", m.type);
 		}
 		wire_msg_release(&m);
 	}
 out:
-	zmq_close(jobs);
-	zmq_close(results);
+	if (jobs)
+		zmq_close(jobs);
+	if (results)
+		zmq_close(results);
 	zmq_ctx_term(ctx);
 	return rc;
 }

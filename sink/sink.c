@@ -10,9 +10,15 @@
  * While the database is down it keeps the batch in hand, stops reading, and
  * reconnects with capped backoff: nothing is lost, nothing storms. Must never
  * acknowledge a document before the transaction holding it has committed.
+ *
+ * Runs: a fetcher opens one with BEGIN on the control socket (the sink
+ * records it in ingest_runs) and ends it with FINISH. Every job carries its
+ * run, so one long-lived sink serves the fetchers of any number of runs, and
+ * acknowledges each job to the fetcher that sent it, over the control socket.
  */
 #include "sink.h"
 #include "buf.h"
+#include "curve.h"
 #include "log.h"
 #include "sig.h"
 #include "sink_db.h"
@@ -35,19 +41,31 @@
 #define BATCH_WAIT_MS 20
 #define TRANSIENT_TRIES 5 /* a batch refused for a passing reason: tries before splitting */
 
+#define MAX_RUNS 32
+
+/* One fetcher's run: where its acknowledgements go, and its counts. */
+struct sink_run {
+	unsigned char route[WIRE_ROUTE_MAX]; /* the fetcher's identity on the control socket */
+	size_t route_len;
+	long long run_id; /* ingest_runs.id; 0 for a free slot */
+	long parsed, stored, duplicates, failed;
+	long long last_used_ms;
+};
+
 /* A received RESULT waiting in the batch, with its checked rows. */
 struct sink_pending {
 	struct wire_msg m;
 	struct sink_doc *doc;
+	struct sink_run *run;
 };
 
 struct sink {
 	const char *conninfo;
 	PGconn *conn;
-	long long run_id;
-	void *results, *acks, *ctl;
-	int summary_fd;
-	long parsed, stored, duplicates, failed, transactions;
+	void *results, *ctl;
+	int oneshot; /* `run`: end after the first FINISH */
+	struct sink_run runs[MAX_RUNS];
+	long transactions;
 	time_t down_since; /* 0 while the database is reachable */
 	struct sink_pending batch[BATCH_MAX_DOCS];
 	size_t nbatch, batch_bytes;
@@ -99,13 +117,58 @@ sink_reconnect(struct sink *s, const char *why)
 	return -1;
 }
 
-static void
-sink_ack(struct sink *s, const char *key, const char *status)
+/*
+ * The run a message belongs to, by its "run" field (the fetcher's identity).
+ * A run the sink has not seen BEGIN (the sink restarted within it) is adopted
+ * under the ingest_runs id the message carries. NULL when it names no run.
+ */
+static struct sink_run *
+sink_run_of(struct sink *s, const struct wire_msg *m)
 {
+	const char *name = wire_str(m, "run", NULL);
+	long long run_id = wire_int(m, "run_id", 0);
+	struct sink_run *free_slot = NULL, *oldest = &s->runs[0];
+	size_t len;
+
+	if (name == NULL || (len = strlen(name)) == 0 || len > WIRE_ROUTE_MAX)
+		return NULL;
+	for (size_t i = 0; i < MAX_RUNS; i++) {
+		struct sink_run *r = &s->runs[i];
+		if (r->run_id == 0) {
+			if (free_slot == NULL)
+				free_slot = r;
+			continue;
+		}
+		if (r->route_len == len && memcmp(r->route, name, len) == 0) {
+			r->last_used_ms = sink_now_ms();
+			return r;
+		}
+		if (r->last_used_ms < oldest->last_used_ms)
+			oldest = r;
+	}
+	if (run_id <= 0)
+		return NULL;
+	/* a fetcher that vanished never sends FINISH: its slot is the one to reuse */
+	struct sink_run *r = free_slot ? free_slot : oldest;
+	memset(r, 0, sizeof(*r));
+	memcpy(r->route, name, len);
+	r->route_len = len;
+	r->run_id = run_id;
+	r->last_used_ms = sink_now_ms();
+	log_info("carrying on run %lld, begun before this sink started", run_id);
+	return r;
+}
+
+static void
+sink_ack(struct sink *s, const struct sink_run *run, const char *key, const char *status)
+{
+	if (run == NULL)
+		return; /* no run to tell: the fetcher leases the job again and finds it stored */
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, "key", json_object_new_string(key));
 	json_object_object_add(h, "status", json_object_new_string(status));
-	if (wire_send(s->acks, NULL, 0, "ACK", h, NULL, 0) < 0)
+	/* to a fetcher that is gone the ROUTER drops it: its next run finds the job stored */
+	if (wire_send(s->ctl, run->route, run->route_len, "ACK", h, NULL, 0) < 0)
 		log_warnx("cannot send an acknowledgement for %s: %s", key, zmq_strerror(errno));
 	json_object_put(h);
 }
@@ -116,16 +179,18 @@ sink_ack(struct sink *s, const char *key, const char *status)
  * then the job must not be acknowledged, so that the fetcher keeps it.
  */
 static int
-sink_dead_letter(struct sink *s, const char *url, const char *stage, const char *error,
-		 const char *sqlstate, int attempts, const unsigned char *body, size_t len)
+sink_dead_letter(struct sink *s, struct sink_run *run, const char *url, const char *stage,
+		 const char *error, const char *sqlstate, int attempts, const unsigned char *body,
+		 size_t len)
 {
 	struct sink_err e;
-	while (sink_write_dead_letter(s->conn, s->run_id, url, stage, error, sqlstate, attempts,
-				      body, len, &e) < 0) {
+	while (sink_write_dead_letter(s->conn, run ? run->run_id : 0, url, stage, error, sqlstate,
+				      attempts, body, len, &e) < 0) {
 		if (!sink_db_lost(s->conn, &e) || sink_reconnect(s, e.msg) < 0)
 			return -1;
 	}
-	s->failed++;
+	if (run)
+		run->failed++;
 	return 0;
 }
 
@@ -170,12 +235,12 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 		for (size_t i = 0; i < n; i++) {
 			struct sink_pending *p = &s->batch[lo + i];
 			int stored = items[i].outcome == STORE_STORED;
-			if (stored)
-				s->stored++;
-			else
-				s->duplicates++;
+			if (p->run && stored)
+				p->run->stored++;
+			else if (p->run)
+				p->run->duplicates++;
 			log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
-			sink_ack(s, wire_str(&p->m, "key", ""), stored ? "stored" : "duplicate");
+			sink_ack(s, p->run, wire_str(&p->m, "key", ""), stored ? "stored" : "duplicate");
 		}
 		free(items);
 		return 0;
@@ -184,10 +249,10 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 	if (n == 1) {
 		struct sink_pending *p = &s->batch[lo];
 		log_warnx("url=%s not stored: %s", p->doc->url, e.msg);
-		if (sink_dead_letter(s, p->doc->url, "store", e.msg, e.sqlstate,
+		if (sink_dead_letter(s, p->run, p->doc->url, "store", e.msg, e.sqlstate,
 				     (int)wire_int(&p->m, "attempts", 1), p->m.body,
 				     p->m.body_len) == 0)
-			sink_ack(s, wire_str(&p->m, "key", ""), "failed");
+			sink_ack(s, p->run, wire_str(&p->m, "key", ""), "failed");
 		else if (sig_stop)
 			return -1;
 		return 0;
@@ -222,6 +287,7 @@ static void
 sink_on_result(struct sink *s, struct wire_msg *m)
 {
 	const char *key = wire_str(m, "key", NULL), *url = wire_str(m, "url", "(unknown)");
+	struct sink_run *run = sink_run_of(s, m);
 	char err[512];
 
 	if (key == NULL) {
@@ -229,24 +295,26 @@ sink_on_result(struct sink *s, struct wire_msg *m)
 	} else if (strcmp(m->type, "FAILED") == 0) {
 		const char *why = wire_str(m, "error", "parse failed");
 		log_warnx("url=%s parse failed: %s", url, why);
-		if (sink_dead_letter(s, url, "parse", why, NULL, (int)wire_int(m, "attempts", 1),
-				     m->body, m->body_len) == 0)
-			sink_ack(s, key, "failed");
+		if (sink_dead_letter(s, run, url, "parse", why, NULL,
+				     (int)wire_int(m, "attempts", 1), m->body, m->body_len) == 0)
+			sink_ack(s, run, key, "failed");
 	} else if (strcmp(m->type, "RESULT") != 0) {
 		log_warnx("ignored a result of unknown type %s (url %s)", m->type, url);
 	} else {
-		s->parsed++;
+		if (run)
+			run->parsed++;
 		struct sink_doc *doc = sink_rows_new(m->hdr, err, sizeof(err));
 		if (doc == NULL) {
 			log_warnx("url=%s not stored: %s", url, err);
-			if (sink_dead_letter(s, url, "store", err, NULL,
+			if (sink_dead_letter(s, run, url, "store", err, NULL,
 					     (int)wire_int(m, "attempts", 1), m->body,
 					     m->body_len) == 0)
-				sink_ack(s, key, "failed");
+				sink_ack(s, run, key, "failed");
 		} else {
 			if (s->nbatch == 0)
 				s->batch_deadline = sink_now_ms() + BATCH_WAIT_MS;
 			s->batch[s->nbatch].m = *m;
+			s->batch[s->nbatch].run = run;
 			s->batch[s->nbatch++].doc = doc;
 			s->batch_bytes +=
 				m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
@@ -305,16 +373,17 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 }
 
 static int
-sink_finish_run(struct sink *s, const char *status, long fetched, long unchanged)
+sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, long fetched,
+		long unchanged)
 {
 	char v[7][32];
-	snprintf(v[0], 32, "%lld", s->run_id);
+	snprintf(v[0], 32, "%lld", run->run_id);
 	snprintf(v[1], 32, "%ld", fetched);
 	snprintf(v[2], 32, "%ld", unchanged);
-	snprintf(v[3], 32, "%ld", s->parsed);
-	snprintf(v[4], 32, "%ld", s->stored);
-	snprintf(v[5], 32, "%ld", s->duplicates);
-	snprintf(v[6], 32, "%ld", s->failed);
+	snprintf(v[3], 32, "%ld", run->parsed);
+	snprintf(v[4], 32, "%ld", run->stored);
+	snprintf(v[5], 32, "%ld", run->duplicates);
+	snprintf(v[6], 32, "%ld", run->failed);
 	const char *p[] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], status};
 	for (;;) {
 		if (sink_db_command(s->conn, "recording the run",
@@ -329,79 +398,110 @@ sink_finish_run(struct sink *s, const char *status, long fetched, long unchanged
 	}
 }
 
+/* BEGIN: a fetcher starts a run; it is recorded and its id given back. */
 static void
-sink_on_finish(struct sink *s, struct wire_msg *m)
+sink_on_begin(struct sink *s, struct wire_msg *m)
 {
-	long fetched = (long)wire_int(m, "fetched", 0), unchanged = (long)wire_int(m, "unchanged", 0);
-	const char *status = s->failed ? "failed" : "ok";
-
-	sink_finish_run(s, status, fetched, unchanged);
-	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "run_id", json_object_new_int64(s->run_id));
-	json_object_object_add(h, "status", json_object_new_string(status));
-	json_object_object_add(h, "fetched", json_object_new_int64(fetched));
-	json_object_object_add(h, "unchanged", json_object_new_int64(unchanged));
-	json_object_object_add(h, "parsed", json_object_new_int64(s->parsed));
-	json_object_object_add(h, "stored", json_object_new_int64(s->stored));
-	json_object_object_add(h, "duplicates", json_object_new_int64(s->duplicates));
-	json_object_object_add(h, "failed", json_object_new_int64(s->failed));
-	json_object_object_add(h, "transactions", json_object_new_int64(s->transactions));
-	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
-	if (s->summary_fd >= 0) {
-		/* a pipe, not a socket: the supervisor must stay single-threaded to fork safely */
-		struct buf line = {0};
-		buf_printf(&line, "%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN));
-		if (write(s->summary_fd, line.data, line.len) != (ssize_t)line.len)
-			log_warn("cannot hand the summary to the supervisor");
-		buf_release(&line);
+	struct sink_run *r = NULL, *oldest = &s->runs[0];
+	for (size_t i = 0; i < MAX_RUNS && r == NULL; i++) {
+		if (s->runs[i].run_id == 0)
+			r = &s->runs[i];
+		else if (s->runs[i].last_used_ms < oldest->last_used_ms)
+			oldest = &s->runs[i];
 	}
+	if (r == NULL)
+		r = oldest;
+	PGresult *res;
+	for (;;) {
+		res = PQexec(s->conn, "INSERT INTO ingest_runs DEFAULT VALUES RETURNING id");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			break;
+		char why[256];
+		snprintf(why, sizeof(why), "recording a new run: %s", PQerrorMessage(s->conn));
+		PQclear(res);
+		if (PQstatus(s->conn) == CONNECTION_OK || sink_reconnect(s, why) < 0) {
+			log_warnx("cannot record a new run: %s", why);
+			return; /* no answer: the fetcher gives up and says why */
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	memcpy(r->route, m->route, m->route_len);
+	r->route_len = m->route_len;
+	r->run_id = atoll(PQgetvalue(res, 0, 0));
+	r->last_used_ms = sink_now_ms();
+	PQclear(res);
+	log_info("run %lld begins (fetcher %.*s)", r->run_id, (int)r->route_len,
+		 (const char *)r->route);
+	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "run_id", json_object_new_int64(r->run_id));
+	wire_send(s->ctl, m->route, m->route_len, "BEGUN", h, NULL, 0);
 	json_object_put(h);
 }
 
+static void
+sink_on_finish(struct sink *s, struct wire_msg *m)
+{
+	struct sink_run *run = sink_run_of(s, m);
+	long fetched = (long)wire_int(m, "fetched", 0), unchanged = (long)wire_int(m, "unchanged", 0);
+	const char *asked = wire_str(m, "status", NULL);
+
+	if (run == NULL) {
+		log_warnx("ignored the end of a run this sink knows nothing of");
+		return;
+	}
+	/* the fetcher's own failures came as dead letters, counted here with the rest */
+	const char *status = asked && strcmp(asked, "interrupted") == 0 ? "interrupted"
+			     : run->failed				 ? "failed"
+									 : "ok";
+	sink_finish_run(s, run, status, fetched, unchanged);
+	log_info("run %lld ends %s: stored %ld, duplicates %ld, failed %ld", run->run_id, status,
+		 run->stored, run->duplicates, run->failed);
+	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "run_id", json_object_new_int64(run->run_id));
+	json_object_object_add(h, "status", json_object_new_string(status));
+	json_object_object_add(h, "fetched", json_object_new_int64(fetched));
+	json_object_object_add(h, "unchanged", json_object_new_int64(unchanged));
+	json_object_object_add(h, "parsed", json_object_new_int64(run->parsed));
+	json_object_object_add(h, "stored", json_object_new_int64(run->stored));
+	json_object_object_add(h, "duplicates", json_object_new_int64(run->duplicates));
+	json_object_object_add(h, "failed", json_object_new_int64(run->failed));
+	json_object_object_add(h, "transactions", json_object_new_int64(s->transactions));
+	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
+	json_object_put(h);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Returns 1 when the sink's work is over (a FINISH, for a one-run sink). */
 static int
 sink_on_ctl(struct sink *s, struct wire_msg *m)
 {
-	if (strcmp(m->type, "VALIDATORS") == 0) {
+	if (strcmp(m->type, "BEGIN") == 0) {
+		sink_on_begin(s, m);
+	} else if (strcmp(m->type, "VALIDATORS") == 0) {
 		sink_on_validators(s, m);
 	} else if (strcmp(m->type, "DEAD") == 0) {
 		const char *url = wire_str(m, "url", "(unknown)");
-		sink_dead_letter(s, url, wire_str(m, "stage", "fetch"),
+		sink_dead_letter(s, sink_run_of(s, m), url, wire_str(m, "stage", "fetch"),
 				 wire_str(m, "error", "failed"), NULL, (int)wire_int(m, "attempts", 1),
 				 m->body, m->body_len);
 	} else if (strcmp(m->type, "FINISH") == 0) {
 		/* redelivered copies may still wait in the batch: count them first */
 		sink_flush(s);
 		sink_on_finish(s, m);
-		return 1;
+		return s->oneshot;
 	} else {
 		log_warnx("ignored a control message of unknown type %s", m->type);
 	}
 	return 0;
 }
 
-static void *
-sink_socket(void *ctx, int type, const char *endpoint, int bind)
-{
-	void *sock = zmq_socket(ctx, type);
-	if (sock == NULL)
-		return NULL;
-	wire_socket_defaults(sock);
-	if ((bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) < 0) {
-		log_warnx("cannot %s %s: %s", bind ? "bind" : "connect", endpoint,
-			  zmq_strerror(errno));
-		zmq_close(sock);
-		return NULL;
-	}
-	return sock;
-}
-
 int
 sink_main(const struct config *cfg, const char *conninfo, const struct wire_endpoints *ep,
-	  int summary_fd)
+	  int oneshot)
 {
-	struct sink s = {.conninfo = conninfo, .summary_fd = summary_fd};
+	struct sink s = {.conninfo = conninfo, .oneshot = oneshot};
+	struct curve_auth *auth = NULL;
 	int rc = EX_SOFTWARE;
-	(void)cfg;
 
 	s.conn = sink_db_connect(conninfo);
 	if (s.conn == NULL)
@@ -411,22 +511,17 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		PQfinish(s.conn);
 		return EX_SOFTWARE;
 	}
-	PGresult *r = PQexec(s.conn, "INSERT INTO ingest_runs DEFAULT VALUES RETURNING id");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_warnx("cannot record the run: %s", PQerrorMessage(s.conn));
-		PQclear(r);
-		PQfinish(s.conn);
-		return EX_TEMPFAIL;
-	}
-	s.run_id = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
 
 	void *ctx = zmq_ctx_new();
-	s.results = sink_socket(ctx, ZMQ_PULL, ep->results, 1);
-	s.ctl = sink_socket(ctx, ZMQ_ROUTER, ep->ctl, 1);
-	s.acks = sink_socket(ctx, ZMQ_PUSH, ep->acks, 0);
-	if (!s.results || !s.ctl || !s.acks)
+	if (curve_auth_start(ctx, cfg, &auth) < 0)
 		goto out;
+	s.results = wire_open(ctx, ZMQ_PULL, &ep->results, 1, cfg, NULL);
+	s.ctl = wire_open(ctx, ZMQ_ROUTER, &ep->ctl, 1, cfg, NULL);
+	if (!s.results || !s.ctl)
+		goto out;
+	if (!oneshot)
+		log_info("serving runs on %s (results) and %s (control)", ep->results.bind,
+			 ep->ctl.bind);
 
 	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0}, {s.results, 0, ZMQ_POLLIN, 0}};
 	int finished = 0;
@@ -459,16 +554,16 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	}
 	/* stopping: store what is in hand if the database lets us, without waiting for it */
 	sink_flush(&s);
-	if (!finished)
-		sink_finish_run(&s, "aborted", 0, 0);
+	for (size_t i = 0; i < MAX_RUNS; i++)
+		if (s.runs[i].run_id != 0)
+			sink_finish_run(&s, &s.runs[i], "aborted", 0, 0);
 	rc = 0;
 out:
 	if (s.results)
 		zmq_close(s.results);
 	if (s.ctl)
 		zmq_close(s.ctl);
-	if (s.acks)
-		zmq_close(s.acks);
+	curve_auth_stop(&auth, ctx);
 	zmq_ctx_term(ctx);
 	PQfinish(s.conn);
 	return rc;

@@ -9,13 +9,13 @@
 #include "wire.h"
 
 /*
- * Run the sink until the fetcher says FINISH (or a stop signal). conninfo is
- * what sink_localdb_conninfo() chose. The run's summary (its counts, and the
- * transactions the documents took) is written as one JSON line to summary_fd
- * (-1: nowhere). Returns a sysexits.h code: 0, or 75 when the database is
- * unreachable at start.
+ * Serve runs: store what the parsers send, acknowledge each job to its
+ * fetcher, record each run in ingest_runs (BEGIN ... FINISH). conninfo is
+ * what sink_localdb_conninfo() chose. With oneshot (a `run`'s own sink) it
+ * ends after the first FINISH, else at a stop signal. Returns a sysexits.h
+ * code: 0, or 75 when the database is unreachable at start.
  */
 int sink_main(const struct config *cfg, const char *conninfo, const struct wire_endpoints *ep,
-	      int summary_fd);
+	      int oneshot);
 
 #endif

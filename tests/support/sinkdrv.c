@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define DRV_RUN_NAME "sinkdrv"
+
 static long long
 drv_now_ms(void)
 {
@@ -64,28 +66,50 @@ sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo)
 		sig_install(0);
 		log_init("sink", 0);
 		log_set_level(LOG_LEVEL_DEBUG);
-		_exit(sink_main(&cfg, conninfo, &ep, -1));
+		_exit(sink_main(&cfg, conninfo, &ep, 1));
 	}
 	d->ctx = zmq_ctx_new();
-	d->results = zmq_socket(d->ctx, ZMQ_PUSH);
-	d->acks = zmq_socket(d->ctx, ZMQ_PULL);
-	d->ctl = zmq_socket(d->ctx, ZMQ_DEALER);
-	wire_socket_defaults(d->results);
-	wire_socket_defaults(d->acks);
-	wire_socket_defaults(d->ctl);
 	d->acked = json_object_new_object();
-	if (zmq_bind(d->acks, ep.acks) < 0 || zmq_connect(d->results, ep.results) < 0 ||
-	    zmq_connect(d->ctl, ep.ctl) < 0) {
+	d->results = wire_open(d->ctx, ZMQ_PUSH, &ep.results, 0, NULL, NULL);
+	d->ctl = wire_open(d->ctx, ZMQ_DEALER, &ep.ctl, 0, NULL, DRV_RUN_NAME);
+	if (d->results == NULL || d->ctl == NULL) {
 		fprintf(stderr, "sinkdrv: cannot set up sockets: %s\n", zmq_strerror(errno));
+		sinkdrv_close(d);
+		return -1;
+	}
+	/* the sink records the run before anything else is sent in it */
+	struct wire_msg m;
+	long long until = drv_now_ms() + 60000;
+	wire_send(d->ctl, NULL, 0, "BEGIN", NULL, NULL, 0);
+	while (d->run_id == 0 && drv_now_ms() < until) {
+		zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&it, 1, 200) < 0 && errno != EINTR)
+			break;
+		if ((it.revents & ZMQ_POLLIN) && wire_recv(d->ctl, 0, &m) == 0) {
+			if (strcmp(m.type, "BEGUN") == 0)
+				d->run_id = wire_int(&m, "run_id", 0);
+			wire_msg_release(&m);
+		}
+	}
+	if (d->run_id == 0) {
+		fprintf(stderr, "sinkdrv: the sink did not begin a run (see %s)\n", d->log);
 		sinkdrv_close(d);
 		return -1;
 	}
 	return 0;
 }
 
+static void
+drv_add_run(const struct sinkdrv *d, struct json_object *hdr)
+{
+	json_object_object_add(hdr, "run", json_object_new_string(DRV_RUN_NAME));
+	json_object_object_add(hdr, "run_id", json_object_new_int64(d->run_id));
+}
+
 int
 sinkdrv_send(struct sinkdrv *d, struct json_object *hdr, const void *body, size_t len)
 {
+	drv_add_run(d, hdr);
 	return wire_send(d->results, NULL, 0, "RESULT", hdr, body ? body : "", len);
 }
 
@@ -104,12 +128,12 @@ sinkdrv_pump(struct sinkdrv *d, int ms)
 {
 	long long until = drv_now_ms() + ms;
 	do {
-		zmq_pollitem_t it = {d->acks, 0, ZMQ_POLLIN, 0};
+		zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
 		long left = (long)(until - drv_now_ms());
 		if (zmq_poll(&it, 1, left > 0 ? left : 0) < 0 && errno != EINTR)
 			return;
 		struct wire_msg m;
-		while (wire_recv_nowait(d->acks, 0, &m) == 0) {
+		while (wire_recv_nowait(d->ctl, 0, &m) == 0) {
 			drv_take_ack(d, &m);
 			wire_msg_release(&m);
 		}
@@ -142,9 +166,12 @@ sinkdrv_wait_acks(struct sinkdrv *d, const char *const *keys, size_t n, int time
 struct json_object *
 sinkdrv_finish(struct sinkdrv *d, int *status)
 {
-	struct json_object *summary = NULL;
+	struct json_object *summary = NULL, *fin = json_object_new_object();
 	*status = -1;
-	if (wire_send(d->ctl, NULL, 0, "FINISH", NULL, NULL, 0) == 0) {
+	drv_add_run(d, fin);
+	int sent = wire_send(d->ctl, NULL, 0, "FINISH", fin, NULL, 0);
+	json_object_put(fin);
+	if (sent == 0) {
 		long long until = drv_now_ms() + 30000;
 		while (summary == NULL && drv_now_ms() < until) {
 			zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
@@ -154,6 +181,8 @@ sinkdrv_finish(struct sinkdrv *d, int *status)
 			if ((it.revents & ZMQ_POLLIN) && wire_recv(d->ctl, 0, &m) == 0) {
 				if (strcmp(m.type, "SUMMARY") == 0)
 					summary = json_object_get(m.hdr);
+				else
+					drv_take_ack(d, &m);
 				wire_msg_release(&m);
 			}
 		}
@@ -185,11 +214,9 @@ sinkdrv_close(struct sinkdrv *d)
 	}
 	if (d->results)
 		zmq_close(d->results);
-	if (d->acks)
-		zmq_close(d->acks);
 	if (d->ctl)
 		zmq_close(d->ctl);
-	d->results = d->acks = d->ctl = NULL;
+	d->results = d->ctl = NULL;
 	if (d->ctx)
 		zmq_ctx_term(d->ctx);
 	d->ctx = NULL;

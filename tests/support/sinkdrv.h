@@ -19,16 +19,22 @@ struct sinkdrv {
 	pid_t pid;
 	void *ctx;
 	void *results;		   /* PUSH, as a parser worker */
-	void *acks;		   /* PULL, bound as the fetcher does */
-	void *ctl;		   /* DEALER, as the fetcher */
+	void *ctl;		   /* DEALER, as the fetcher: BEGIN, FINISH, and the ACKs */
+	long long run_id;	   /* from the sink's BEGUN */
 	struct json_object *acked; /* key -> last status */
 	int nacks;		   /* acknowledgements received, repeats included */
 };
 
-/* Start a sink writing to conninfo; its sockets and log go in dir (created). 0 or -1. */
+/*
+ * Start a sink writing to conninfo and open a run with it (BEGIN); its
+ * sockets and log go in dir (created). 0 or -1.
+ */
 int sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo);
 
-/* Send a RESULT: hdr (borrowed) is the header with key, url, sha256 and doc. 0 or -1. */
+/*
+ * Send a RESULT: hdr (borrowed; the run's fields are added to it) is the
+ * header with key, url, sha256 and doc. 0 or -1.
+ */
 int sinkdrv_send(struct sinkdrv *d, struct json_object *hdr, const void *body, size_t len);
 
 /* Receive acknowledgements until every key in keys[0..n) has one or timeout_ms passes. */

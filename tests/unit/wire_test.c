@@ -178,10 +178,10 @@ test_router_identity_over_ipc(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(wire_endpoints_ipc(&ep, dir), 0);
 	fx->b = sock(fx, ZMQ_ROUTER);
-	assert_int_equal(zmq_bind(fx->b, ep.jobs), 0);
+	assert_int_equal(zmq_bind(fx->b, ep.jobs.bind), 0);
 	fx->a = sock(fx, ZMQ_DEALER);
 	assert_int_equal(zmq_setsockopt(fx->a, ZMQ_ROUTING_ID, id, strlen(id)), 0);
-	assert_int_equal(zmq_connect(fx->a, ep.jobs), 0);
+	assert_int_equal(zmq_connect(fx->a, ep.jobs.connect), 0);
 
 	assert_int_equal(wire_send(fx->a, NULL, 0, "READY", NULL, NULL, 0), 0);
 	assert_int_equal(wire_recv(fx->b, 1, &m), 0);
@@ -375,10 +375,12 @@ test_endpoints_ipc(void **state)
 	char longdir[100];
 
 	assert_int_equal(wire_endpoints_ipc(&e, "/run/rp"), 0);
-	assert_string_equal(e.jobs, "ipc:///run/rp/jobs");
-	assert_string_equal(e.results, "ipc:///run/rp/results");
-	assert_string_equal(e.acks, "ipc:///run/rp/acks");
-	assert_string_equal(e.ctl, "ipc:///run/rp/ctl");
+	assert_string_equal(e.jobs.bind, "ipc:///run/rp/jobs");
+	assert_string_equal(e.jobs.connect, "ipc:///run/rp/jobs");
+	assert_string_equal(e.results.bind, "ipc:///run/rp/results");
+	assert_string_equal(e.results.connect, "ipc:///run/rp/results");
+	assert_string_equal(e.ctl.bind, "ipc:///run/rp/ctl");
+	assert_string_equal(e.ctl.connect, "ipc:///run/rp/ctl");
 
 	memset(longdir, 'd', sizeof(longdir) - 1);
 	longdir[0] = '/';

@@ -1,0 +1,163 @@
+/*
+ * run_report.c - the progress line, the summary and the metrics textfile.
+ *
+ * The fetcher knows how far a run has got (it fetches, leases and hears
+ * every acknowledgement), so it sends JSON lines up a pipe; this file only
+ * renders them. The progress line goes to stderr and is redrawn in place,
+ * never under cron (not a terminal) or --quiet.
+ */
+#include "run_report.h"
+#include "buf.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long
+report_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long
+report_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v) : 0;
+}
+
+static void
+report_progress(struct run_report *rr, struct json_object *o)
+{
+	double secs = (double)(report_now_ms() - rr->started_ms) / 1000;
+	long long jobs = report_int(o, "jobs"), settled = report_int(o, "settled");
+	double rate = secs > 0.5 ? (double)settled / secs : 0;
+	struct json_object *v;
+	int fetching = json_object_object_get_ex(o, "fetching", &v) && json_object_get_boolean(v);
+	int draining = json_object_object_get_ex(o, "draining", &v) && json_object_get_boolean(v);
+	char eta[32] = "";
+
+	/* the total is known once every source and index page has been fetched */
+	if (!fetching && rate > 0 && jobs > settled) {
+		long left = (long)((double)(jobs - settled) / rate + 0.5);
+		snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
+	}
+	fprintf(stderr, "\r\033[Kfetched %lld, parsed %lld, stored %lld, failed %lld; %.1f/s%s%s",
+		report_int(o, "fetched"), report_int(o, "parsed"), report_int(o, "stored"),
+		report_int(o, "failed"), rate, eta, draining ? " (stopping)" : "");
+	fflush(stderr);
+	rr->drawn = 1;
+}
+
+void
+run_report_clear(struct run_report *rr)
+{
+	if (rr->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		rr->drawn = 0;
+	}
+}
+
+void
+run_report_line(struct run_report *rr, const char *line)
+{
+	struct json_object *o = json_tokener_parse(line), *type;
+	if (o == NULL || !json_object_object_get_ex(o, "type", &type)) {
+		log_warnx("unreadable status line from the fetcher");
+		json_object_put(o);
+		return;
+	}
+	if (strcmp(json_object_get_string(type), "summary") == 0) {
+		json_object_put(rr->last);
+		rr->last = o;
+		return;
+	}
+	if (rr->live && strcmp(json_object_get_string(type), "progress") == 0)
+		report_progress(rr, o);
+	json_object_put(o);
+}
+
+int
+run_report_finish(struct run_report *rr)
+{
+	run_report_clear(rr);
+	if (rr->last == NULL)
+		return -1;
+	struct json_object *o = rr->last, *st;
+	const char *status =
+	    json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "failed";
+	if (!rr->quiet || strcmp(status, "ok") != 0) {
+		printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld,"
+		       " failed %lld (parsed %lld, duplicates %lld)\n",
+		       report_int(o, "run_id"), status, report_int(o, "fetched"),
+		       report_int(o, "unchanged"), report_int(o, "stored"), report_int(o, "failed"),
+		       report_int(o, "parsed"), report_int(o, "duplicates"));
+		fflush(stdout);
+	}
+	if (strcmp(status, "interrupted") == 0)
+		return 75;
+	return report_int(o, "failed") > 0 ? 1 : 0;
+}
+
+int
+run_report_metrics_file(const struct run_report *rr, const char *path)
+{
+	struct json_object *st;
+	/* no summary: the run ended before its end could be recorded */
+	const char *status = rr->last && json_object_object_get_ex(rr->last, "status", &st)
+				 ? json_object_get_string(st)
+				 : "error";
+	static const char *const outcomes[] = {"fetched", "unchanged", "parsed",
+					       "stored",  "duplicates", "failed"};
+	static const char *const statuses[] = {"ok", "failed", "interrupted", "error"};
+	struct buf b = {0}, tmp = {0};
+	int rc = 0;
+
+	buf_puts(&b, "# HELP reportpipe_run_last_finished_timestamp_seconds When the last run ended.\n"
+		     "# TYPE reportpipe_run_last_finished_timestamp_seconds gauge\n");
+	buf_printf(&b, "reportpipe_run_last_finished_timestamp_seconds %lld\n",
+		   (long long)time(NULL));
+	buf_puts(&b, "# HELP reportpipe_run_last_status How the last run ended (1 on its status).\n"
+		     "# TYPE reportpipe_run_last_status gauge\n");
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		buf_printf(&b, "reportpipe_run_last_status{status=\"%s\"} %d\n", statuses[i],
+			   strcmp(status, statuses[i]) == 0);
+	buf_puts(&b, "# HELP reportpipe_run_duration_seconds How long the last run took.\n"
+		     "# TYPE reportpipe_run_duration_seconds gauge\n");
+	buf_printf(&b, "reportpipe_run_duration_seconds %.3f\n",
+		   (double)(report_now_ms() - rr->started_ms) / 1000);
+	buf_puts(&b, "# HELP reportpipe_run_documents_total Documents of the last run, by outcome.\n"
+		     "# TYPE reportpipe_run_documents_total gauge\n");
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		buf_printf(&b, "reportpipe_run_documents_total{outcome=\"%s\"} %lld\n", outcomes[i],
+			   rr->last ? report_int(rr->last, outcomes[i]) : 0);
+
+	/* node_exporter must never read half a file: write aside, then rename */
+	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *fp = fopen(tmp.data, "w");
+	int written = fp && fwrite(b.data, 1, b.len, fp) == b.len;
+	if (fp && fclose(fp) != 0)
+		written = 0;
+	if (!written || rename(tmp.data, path) < 0) {
+		log_warn("cannot write metrics_file %s", path);
+		unlink(tmp.data);
+		rc = -1;
+	}
+	buf_release(&b);
+	buf_release(&tmp);
+	return rc;
+}
+
+void
+run_report_release(struct run_report *rr)
+{
+	json_object_put(rr->last);
+	rr->last = NULL;
+}
