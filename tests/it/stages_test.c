@@ -1,0 +1,298 @@
+/*
+ * stages_test.c - the stages as services on several hosts: `reportpipe
+ * sink`, `reportpipe parser` and `reportpipe fetch` as separate processes
+ * on two loopback addresses (the fetcher binds 127.0.0.1, the sink
+ * 127.0.0.2), over tcp:// with CURVE. A worker holding the wrong key pair is
+ * refused, the refusal is logged, and the run completes only once a worker
+ * with the right key joins. Real processes, real sockets, a real cluster.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NREPORTS 3
+
+static char tmpdir[] = "/tmp/rp-stages.XXXXXX";
+static char conninfo[512];
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A TCP port free on addr right now. */
+static int
+free_port(const char *addr)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Start `reportpipe ARGS...` with stdout and stderr in tmpdir/LOG. */
+static pid_t
+spawn(const char *log, const char *cmd, const char *conf, const char *extra)
+{
+	char logpath[PATH_MAX], confpath[PATH_MAX];
+	snprintf(logpath, sizeof(logpath), "%s/%s", tmpdir, log);
+	snprintf(confpath, sizeof(confpath), "%s/%s.conf", tmpdir, conf);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		execl(testutil_bin(), testutil_bin(), cmd, "-c", confpath, extra, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+log_has(const char *log, const char *needle)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, log);
+	char *text = testutil_read_file(path, NULL);
+	int found = text && strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+static int
+wait_log(const char *log, const char *needle, int timeout_ms)
+{
+	long long until = now_ms() + timeout_ms;
+	while (!log_has(log, needle)) {
+		if (now_ms() > until)
+			return -1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+/* Exit code of pid within timeout_ms, or -1 while it still runs. */
+static int
+wait_exit(pid_t pid, int timeout_ms)
+{
+	long long until = now_ms() + timeout_ms;
+	int st;
+	for (;;) {
+		pid_t got = waitpid(pid, &st, WNOHANG);
+		if (got == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (now_ms() > until)
+			return -1;
+		usleep(50 * 1000);
+	}
+}
+
+static void
+stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		if (wait_exit(pid, 10000) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+}
+
+/* `reportpipe keygen`: the secret key, and the public key when asked. */
+static void
+keygen(char *secret, char *public_key)
+{
+	int rc;
+	char *out = testutil_run(&rc, "%s keygen", testutil_bin());
+	assert_int_equal(rc, 0);
+	assert_non_null(out);
+	assert_int_equal(sscanf(out, "# public key: %40s\ncurve_secret_key = %40s", public_key,
+				secret),
+			 2);
+	free(out);
+}
+
+static void
+write_conf(const char *name, const int ports[3], const char *secret, const char *server_key)
+{
+	char path[PATH_MAX], text[8192];
+	int at = snprintf(text, sizeof(text),
+			  "[database]\nconninfo = %s\n"
+			  "[pipeline]\nworkers = 1\nstate_dir = %s/state-%s\n"
+			  "[network]\n"
+			  "jobs_bind = tcp://127.0.0.1:%d\njobs_connect = tcp://127.0.0.1:%d\n"
+			  "results_bind = tcp://127.0.0.2:%d\nresults_connect = tcp://127.0.0.2:%d\n"
+			  "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n"
+			  "curve_secret_key = %s\ncurve_server_key = %s\n",
+			  conninfo, tmpdir, name, ports[0], ports[0], ports[1], ports[1], ports[2],
+			  ports[2], secret, server_key);
+	for (int i = 0; i < NREPORTS; i++)
+		at += snprintf(text + at, sizeof(text) - (size_t)at,
+			       "[source \"r%d\"]\nurl = file://%s/reports/r%d.txt\n", i, tmpdir, i);
+	snprintf(path, sizeof(path), "%s/%s.conf", tmpdir, name);
+	assert_int_equal(testutil_write_file(path, text, strlen(text)), 0);
+}
+
+static void
+test_curve_stages_on_two_addresses(void **state)
+{
+	(void)state;
+	char good_secret[41], good_public[41], wrong_secret[41], wrong_public[41];
+	int ports[3] = {free_port("127.0.0.1"), free_port("127.0.0.2"), 0};
+	ports[2] = free_port("127.0.0.2");
+	assert_true(ports[0] > 0 && ports[1] > 0 && ports[2] > 0 && ports[1] != ports[2]);
+
+	keygen(good_secret, good_public);
+	keygen(wrong_secret, wrong_public);
+	/* everyone knows the server's public key; only "good" holds the admitted pair */
+	write_conf("good", ports, good_secret, good_public);
+	write_conf("wrong", ports, wrong_secret, good_public);
+
+	pid_t sink = spawn("sink.log", "sink", "good", NULL);
+	pid_t intruder = spawn("wrong.log", "parser", "wrong", "--verbose");
+	pid_t fetch = spawn("fetch.log", "fetch", "good", NULL);
+
+	/* the fetcher (jobs) and the sink (results) each refuse the intruder, and say so */
+	int refused_jobs = wait_log("fetch.log", "refused a peer at 127.0.0.1", 30000);
+	int refused_results = wait_log("sink.log", "refused a peer at 127.0.0.", 30000);
+	if (refused_jobs < 0 || refused_results < 0) {
+		char *out;
+		int rc;
+		out = testutil_run(&rc, "cat %s/fetch.log %s/sink.log %s/wrong.log", tmpdir, tmpdir,
+				   tmpdir);
+		fprintf(stderr, "%s\n", out ? out : "");
+		free(out);
+	}
+	assert_int_equal(refused_jobs, 0);
+	assert_int_equal(refused_results, 0);
+	assert_true(log_has("fetch.log", wrong_public)); /* the refused key is named */
+
+	/* with only the intruder, nothing is parsed: the run waits */
+	usleep(1500 * 1000);
+	assert_int_equal(wait_exit(fetch, 0), -1);
+	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM documents"), 0);
+
+	/* a worker with the right key joins: the run completes */
+	pid_t worker = spawn("good.log", "parser", "good", NULL);
+	int rc = wait_exit(fetch, 120000);
+	if (rc != 0) {
+		int r;
+		char *out = testutil_run(&r, "cat %s/fetch.log %s/sink.log %s/good.log", tmpdir,
+					 tmpdir, tmpdir);
+		fprintf(stderr, "%s\n", out ? out : "");
+		free(out);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(log_has("fetch.log", "run 1 ok: fetched 3"));
+	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM documents"), NREPORTS);
+	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM ingest_runs"
+						       " WHERE status = 'ok' AND stored = 3"),
+			 1);
+
+	/* the services outlive the run, and stop cleanly on SIGTERM */
+	assert_int_equal(wait_exit(sink, 0), -1);
+	assert_int_equal(wait_exit(intruder, 0), -1);
+	kill(sink, SIGTERM);
+	assert_int_equal(wait_exit(sink, 20000), 0);
+	kill(worker, SIGTERM);
+	assert_int_equal(wait_exit(worker, 20000), 0);
+	stop(intruder);
+}
+
+static void
+test_services_refuse_missing_endpoints(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	int rc;
+	snprintf(path, sizeof(path), "%s/bare.conf", tmpdir);
+	assert_int_equal(testutil_write_file(path, "[pipeline]\nworkers = 1\n", 23), 0);
+	char *out = testutil_run(&rc, "%s parser -c %s", testutil_bin(), path);
+	assert_int_equal(rc, 78);
+	assert_non_null(strstr(out, "[network] jobs_connect is needed"));
+	free(out);
+	out = testutil_run(&rc, "%s sink -c %s", testutil_bin(), path);
+	assert_int_equal(rc, 78);
+	assert_non_null(strstr(out, "[network] results_bind is needed"));
+	free(out);
+	out = testutil_run(&rc, "%s fetch -c %s", testutil_bin(), path);
+	assert_int_equal(rc, 78);
+	assert_non_null(strstr(out, "[network] jobs_bind is needed"));
+	free(out);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	size_t len;
+	if (mkdtemp(tmpdir) == NULL || testutil_pg_start(tmpdir, conninfo, sizeof(conninfo)) < 0)
+		return -1;
+	char *seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &len);
+	if (seed == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/reports", tmpdir);
+	mkdir(path, 0755);
+	for (int i = 0; i < NREPORTS; i++) {
+		/* distinct bodies: each its own (url, sha256) */
+		char *body = malloc(len + 32);
+		memcpy(body, seed, len);
+		int n = snprintf(body + len, 32, "\n%d\n", i);
+		snprintf(path, sizeof(path), "%s/reports/r%d.txt", tmpdir, i);
+		int rc = testutil_write_file(path, body, len + (size_t)n);
+		free(body);
+		if (rc < 0)
+			return -1;
+	}
+	free(seed);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	testutil_pg_stop(tmpdir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_curve_stages_on_two_addresses),
+		cmocka_unit_test(test_services_refuse_missing_endpoints),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
