@@ -6,11 +6,13 @@
  */
 #include "config.h"
 #include "buf.h"
+#include "conninfo_mask.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <ini.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <regex.h>
 #include <stddef.h>
@@ -333,6 +335,7 @@ enum key_type {
 	KEY_SIZE,     /* a size such as 64MiB */
 	KEY_WORKERS,  /* "auto" or an integer in [min, max] */
 	KEY_ENDPOINT, /* "" or a ZeroMQ tcp:// or ipc:// endpoint */
+	KEY_CONNINFO, /* a libpq connection string, "" allowed */
 	KEY_CURVE,    /* "" or a 40-character Z85 CURVE key */
 	KEY_CURVE_LIST, /* Z85 CURVE keys separated by spaces */
 };
@@ -348,7 +351,7 @@ struct key_spec {
 #define KEY(sec, name, type, min, max) {sec, #name, type, offsetof(struct config, name), min, max}
 
 static const struct key_spec global_keys[] = {
-	KEY("database", conninfo, KEY_STR, 0, 0),
+	KEY("database", conninfo, KEY_CONNINFO, 0, 0),
 	KEY("pipeline", workers, KEY_WORKERS, 1, 256),
 	KEY("pipeline", state_dir, KEY_NONEMPTY, 0, 0),
 	KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
@@ -465,6 +468,22 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 			return config_fail(ctx, "key '%s': '%s' is not a size such as 64MiB", k->key,
 					   value);
 		return 1;
+	case KEY_CONNINFO: {
+		char *err = NULL;
+		PQconninfoOption *opts = PQconninfoParse(value, &err);
+		if (opts == NULL) {
+			/* libpq's message quotes the string, password and all: show it masked */
+			char *masked = conninfo_masked(value);
+			config_fail(ctx, "key '%s': \"%s\" is not a libpq connection string",
+				    k->key, masked);
+			free(masked);
+			PQfreemem(err);
+			return 0;
+		}
+		PQconninfoFree(opts);
+		config_set_str((char **)(void *)field, value);
+		return 1;
+	}
 	case KEY_ENDPOINT:
 		if (*value && strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
 			return config_fail(ctx, "key '%s': '%s' is not a tcp:// or ipc:// endpoint",

@@ -5,6 +5,7 @@
  * parameterised: no SQL is ever built from data.
  */
 #include "sink_db.h"
+#include "conninfo_mask.h"
 #include "log.h"
 #include "migrations.h"
 
@@ -18,6 +19,17 @@
 PGconn *
 sink_db_try_connect(const char *conninfo, char *why, size_t whylen)
 {
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+	if (opts == NULL) {
+		/* libpq quotes the bad string in err, password and all: never log it */
+		char *masked = conninfo_masked(conninfo);
+		snprintf(why, whylen, "the conninfo \"%s\" is malformed", masked);
+		free(masked);
+		PQfreemem(err);
+		return NULL;
+	}
+	PQconninfoFree(opts);
 	PGconn *c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {
 		snprintf(why, whylen, "%s", PQerrorMessage(c));

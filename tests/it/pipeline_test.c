@@ -256,6 +256,37 @@ test_bad_config_exits_78_with_file_and_line(void **state)
 	snprintf(expect, sizeof(expect), "%s:2:", path);
 	assert_non_null(strstr(out, expect));
 	free(out);
+
+	/* a malformed conninfo is named, with its password masked: libpq would quote it */
+	text = "[database]\nconninfo = postgresql://rp:Xy7%zzsecret@db/x\n";
+	assert_int_equal(testutil_write_file(path, text, strlen(text)), 0);
+	out = testutil_run(&rc, "%s run -c %s", testutil_bin(), path);
+	assert_int_equal(rc, 78);
+	snprintf(expect, sizeof(expect), "%s:2:", path);
+	assert_non_null(strstr(out, expect));
+	assert_non_null(strstr(out, "postgresql://rp:****@db/x"));
+	assert_null(strstr(out, "zzsecret"));
+	free(out);
+}
+
+/* The password of a conninfo never reaches the logs, even when the server refuses it. */
+static void
+test_password_never_logged(void **state)
+{
+	(void)state;
+	char sources[PATH_MAX + 64], conn[PATH_MAX];
+	snprintf(conn, sizeof(conn),
+		 "host=%s/nowhere dbname=x user=x password=Sesame-7f3a connect_timeout=2", tmpdir);
+	snprintf(sources, sizeof(sources), "[source \"seed\"]\nurl = file://%s\n", seed_path);
+	write_config("secret", "secret-state", conn, sources);
+	int rc;
+	char *out = testutil_run(&rc, "%s run -v -c %s/secret.conf", testutil_bin(), tmpdir);
+	assert_int_equal(rc, 75);
+	assert_null(strstr(out, "Sesame-7f3a"));
+	free(out);
+	out = testutil_run(&rc, "%s db status -c %s/secret.conf", testutil_bin(), tmpdir);
+	assert_null(strstr(out, "Sesame-7f3a"));
+	free(out);
 }
 
 static void
@@ -285,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_db_status_tells_monitoring),
 		cmocka_unit_test(test_bad_config_exits_78_with_file_and_line),
 		cmocka_unit_test(test_unreachable_database_exits_75),
+		cmocka_unit_test(test_password_never_logged),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, group_setup, group_teardown);
 }
