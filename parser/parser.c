@@ -155,7 +155,8 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 			continue;
 		heard = parser_now_ms();
 		if (strcmp(m.type, "JOB") == 0) {
-			parser_arm(wire_int(&m, "parse_timeout_ms", cfg->parse_timeout_ms));
+			long long limit = wire_int(&m, "parse_timeout_ms", cfg->parse_timeout_ms);
+			parser_arm(limit > 0 ? limit : cfg->parse_timeout_ms);
 			parser_handle(results, &m);
 			parser_arm(0);
 			snprintf(done, sizeof(done), "%s", wire_str(&m, "key", ""));

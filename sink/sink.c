@@ -155,7 +155,7 @@ sink_run_of(struct sink *s, const struct wire_msg *m)
 	r->route_len = len;
 	r->run_id = run_id;
 	r->last_used_ms = sink_now_ms();
-	log_info("carrying on run %lld, begun before this sink started", run_id);
+	log_info("carrying on run %lld (begun before this sink started)", run_id);
 	return r;
 }
 
@@ -389,7 +389,9 @@ sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, 
 		if (sink_db_command(s->conn, "recording the run",
 				    "UPDATE ingest_runs SET finished_at = now(), fetched = $2,"
 				    " unchanged = $3, parsed = $4, stored = $5, duplicates = $6,"
-				    " failed = $7, status = $8 WHERE id = $1",
+				    " failed = $7, status = $8 WHERE id = $1"
+				    /* a sink stopping never overwrites a run that ended well */
+				    " AND (status = 'running' OR $8 <> 'aborted')",
 				    8, p) == 0)
 			return 0;
 		if (PQstatus(s->conn) == CONNECTION_OK ||
