@@ -466,6 +466,20 @@ fetcher_has_work(struct fetcher *f)
 	       fetcher_spool_busy(f->spool);
 }
 
+/*
+ * 1 when jobs wait and for lease_ms no worker has been heard of or held a
+ * lease: nobody will take them (no parser service, or workers that cannot start).
+ */
+static int
+fetcher_no_workers(struct fetcher *f)
+{
+	if (f->nworkers > 0 || fetcher_jobs_in_flight(f) > 0) {
+		f->last_worker_ms = fetcher_now_ms();
+		return 0;
+	}
+	return fetcher_jobs_outstanding(f) && fetcher_now_ms() - f->last_worker_ms > f->cfg->lease_ms;
+}
+
 static void
 fetcher_loop(struct fetcher *f)
 {
@@ -477,6 +491,12 @@ fetcher_loop(struct fetcher *f)
 			fetcher_drain(f, &drain_until);
 		if (sig_stop > 1 || !fetcher_has_work(f))
 			break;
+		if (!f->draining && fetcher_no_workers(f)) {
+			log_warnx("no parser worker for %d s while jobs wait; ending the run, the jobs"
+				  " stay in the spool for the next one", f->cfg->lease_ms / 1000);
+			f->draining = 1;
+			break;
+		}
 		if (f->draining && fetcher_now_ms() >= drain_until) {
 			log_warnx("drain_timeout reached with %zu job%s in flight; they stay in the"
 				  " spool", fetcher_jobs_in_flight(f),
@@ -586,6 +606,7 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep,
 		goto out;
 	}
 	fetcher_jobs_recover(&f);
+	f.last_worker_ms = fetcher_now_ms();
 	f.http = fetcher_http_new(cfg);
 	f.seen = json_object_new_object();
 	for (size_t i = 0; i < cfg->nsources; i++) {

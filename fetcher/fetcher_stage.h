@@ -66,6 +66,7 @@ struct fetcher {
 	struct worker *workers;
 	size_t nworkers;
 	long long next_beat_ms;
+	long long last_worker_ms; /* when a worker was last known to be there */
 	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */
 	int status_fd, deaths_fd; /* to and from the supervisor (see fetcher_io) */
 	struct buf deaths;	  /* a partial line read from deaths_fd */
