@@ -251,6 +251,46 @@ test_services_refuse_missing_endpoints(void **state)
 	free(out);
 }
 
+/* A fetch run that no worker serves ends (75) after lease_ms; its jobs wait in the spool. */
+static void
+test_fetch_without_workers_gives_up(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], text[4096];
+	int ports[3] = {free_port("127.0.0.1"), free_port("127.0.0.2"), 0};
+	ports[2] = free_port("127.0.0.2");
+	snprintf(path, sizeof(path), "%s/lonely.conf", tmpdir);
+	int at = snprintf(text, sizeof(text),
+			  "[database]\nconninfo = %s\n"
+			  "[pipeline]\nlease_ms = 1500\nstate_dir = %s/state-lonely\n"
+			  "[network]\njobs_bind = tcp://127.0.0.1:%d\n"
+			  "results_bind = tcp://127.0.0.2:%d\n"
+			  "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n",
+			  conninfo, tmpdir, ports[0], ports[1], ports[2], ports[2]);
+	/* bodies the database has not seen: the same files, one byte more */
+	for (int i = 0; i < NREPORTS; i++) {
+		char src[PATH_MAX], dst[PATH_MAX];
+		int rc;
+		snprintf(src, sizeof(src), "%s/reports/r%d.txt", tmpdir, i);
+		snprintf(dst, sizeof(dst), "%s/reports/lonely%d.txt", tmpdir, i);
+		free(testutil_run(&rc, "cp %s %s && echo x >> %s", src, dst, dst));
+		at += snprintf(text + at, sizeof(text) - (size_t)at,
+			       "[source \"l%d\"]\nurl = file://%s\n", i, dst);
+	}
+	assert_int_equal(testutil_write_file(path, text, strlen(text)), 0);
+	pid_t sink = spawn("lonely-sink.log", "sink", "lonely", NULL);
+	pid_t fetch = spawn("lonely-fetch.log", "fetch", "lonely", NULL);
+	int rc = wait_exit(fetch, 60000);
+	assert_int_equal(rc, 75);
+	assert_true(log_has("lonely-fetch.log", "no parser worker for 1 s while jobs wait"));
+	assert_true(log_has("lonely-fetch.log", " interrupted: fetched 3"));
+	int r;
+	char *out = testutil_run(&r, "ls %s/state-lonely/spool | grep -vc '^\\.'", tmpdir);
+	assert_int_equal(atoi(out), NREPORTS);
+	free(out);
+	stop(sink);
+}
+
 static int
 group_setup(void **state)
 {
@@ -293,6 +333,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curve_stages_on_two_addresses),
 		cmocka_unit_test(test_services_refuse_missing_endpoints),
+		cmocka_unit_test(test_fetch_without_workers_gives_up),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
