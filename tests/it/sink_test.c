@@ -461,7 +461,7 @@ test_migrate_from_version_1_keeps_data(void **state)
 		 "[database]\nconninfo = %s\n[pipeline]\nstate_dir = %s/st\nstale_after = 0\n", conn,
 		 tmpdir);
 	assert_int_equal(testutil_write_file(conf, text, strlen(text)), 0);
-	/* two at once: the advisory lock lets one apply 002 while the other waits */
+	/* two at once: the advisory lock lets one apply 002 and 003 while the other waits */
 	out = testutil_run(&rc,
 			   "(%s db -c %s migrate & %s db -c %s migrate; a=$?; wait $!; b=$?;"
 			   " exit $((a + b)))",
@@ -469,13 +469,14 @@ test_migrate_from_version_1_keeps_data(void **state)
 	if (rc != 0)
 		fail_msg("concurrent migrates failed: %s", out);
 	assert_int_equal(count_in(out, "applied migration 002"), 1);
+	assert_int_equal(count_in(out, "applied migration 003"), 1);
 	free(out);
 	out = testutil_run(&rc, "%s db -c %s migrate", testutil_bin(), conf);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(out, "applied migration"));
 	free(out);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 2);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 3);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 3);
 	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM sections s JOIN documents d"
 						  " ON d.id = s.document_id"),
 			 1);
@@ -483,7 +484,7 @@ test_migrate_from_version_1_keeps_data(void **state)
 	/* db status: the version, the runs, the dead letters waiting */
 	out = testutil_run(&rc, "%s db -c %s status", testutil_bin(), conf);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "schema version: 2 (002_integrity_reporting)"));
+	assert_non_null(strstr(out, "schema version: 3 (003_interrupted_runs)"));
 	assert_non_null(strstr(out, "dead letters waiting: 1 "));
 	assert_non_null(strstr(out, "last runs:"));
 	free(out);
