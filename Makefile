@@ -22,9 +22,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 BUILD    ?= build
+SANBUILD ?= build/san
 SAN_FLAGS =
 ifeq ($(SAN),1)
-BUILD    := build/san
+BUILD    := $(SANBUILD)
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
@@ -95,7 +96,7 @@ stop: all
 # Tests build under ASan and UBSan in build/san, then run through tests/run.sh.
 test: deps
 	@$(MAKE) --no-print-directory SAN=1 all san-tests
-	@sh tests/run.sh build/san
+	@sh tests/run.sh $(SANBUILD)
 
 .PHONY: san-tests
 san-tests: $(TEST_BIN)
@@ -124,6 +125,11 @@ $(BUILD)/bench/parse_bench: bench/parse_bench.c $(LIB_OBJ)
 .PHONY: bench-sink
 bench-sink: $(BUILD)/bench/sink_bench
 	@sh bench/sink_bench.sh $(BUILD)/bench/sink_bench
+
+# End-to-end benchmark (bench/RESULTS.md): reportpipe run, nginx to PostgreSQL, beside psql \copy.
+.PHONY: bench-e2e
+bench-e2e: deps all
+	@sh bench/e2e_bench.sh $(BUILD)/reportpipe
 
 $(BUILD)/bench/sink_bench: bench/sink_bench.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
