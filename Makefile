@@ -228,4 +228,4 @@ $(FUZZ_DIR)/corpus/.seeded: $(FUZZ_SEEDS)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -15,11 +15,13 @@
 #include "spool.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* What a worker gets beyond parse_timeout_ms to send its result and say so. */
 #define PARSE_GRACE_MS 2000
@@ -36,8 +38,16 @@ jobs_find(struct fetcher *f, const char *key)
 void
 fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url)
 {
-	if (jobs_find(f, key))
-		return; /* already queued, e.g. recovered from the spool and fetched again */
+	struct job *known = jobs_find(f, key);
+	if (known) {
+		/*
+		 * Recovered from the spool and fetched again: the same bytes. When the
+		 * job is already settled, the file just written is its second copy.
+		 */
+		if (known->state == JOB_DONE)
+			spool_remove(f->cfg->spool_dir, key);
+		return;
+	}
 	if (f->njobs == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 16;
 		f->jobs = xreallocarray(f->jobs, f->cap, sizeof(*f->jobs));
@@ -57,8 +67,14 @@ fetcher_jobs_recover(struct fetcher *f)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+			/* a body a killed fetcher never committed: it is fetched again */
+			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+				log_debug("removed %s, an uncommitted spool file", e->d_name);
+			continue;
+		}
 		if (strlen(e->d_name) != DIGEST_HEX_LEN)
-			continue; /* ".", "..", ".tmp-*" leftovers */
+			continue; /* ".", ".." */
 		char *hdr = NULL;
 		unsigned char *body = NULL;
 		size_t len;
