@@ -361,3 +361,51 @@ fetch_env_report_text(const struct fetch_env *e, const char *name, size_t *len)
 		*len = b.len;
 	return buf_take(&b);
 }
+
+int
+fetch_env_write_config_pipeline(const struct fetch_env *e, const char *name,
+				const char *pipeline_keys, const char *fetch_keys,
+				const char *sources)
+{
+	char path[PATH_MAX + 64];
+	struct buf b = {0};
+	snprintf(path, sizeof(path), "%s/%s.conf", e->dir, name);
+	buf_printf(&b,
+		   "[database]\nconninfo = %s\n[pipeline]\nworkers = 2\nstate_dir = %s/state\n%s\n"
+		   "[fetch]\n%s\n%s",
+		   e->conninfo, e->dir, pipeline_keys ? pipeline_keys : "",
+		   fetch_keys ? fetch_keys : "", sources);
+	int rc = testutil_write_file(path, b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+pid_t
+fetch_env_run_spawn(const struct fetch_env *e, const char *name, const char *logpath)
+{
+	char conf[PATH_MAX + 64];
+	snprintf(conf, sizeof(conf), "%s/%s.conf", e->dir, name);
+	char *argv[] = {(char *)testutil_bin(), "run", "-c", conf, NULL};
+	fflush(stdout);
+	fflush(stderr);
+	return env_spawn(argv, logpath);
+}
+
+int
+fetch_env_run_wait(pid_t pid, long timeout_ms)
+{
+	int status;
+	for (long waited = 0;; waited += 10) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (waited >= timeout_ms)
+			break;
+		env_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}

@@ -66,4 +66,23 @@ int fetch_env_count_lines(const char *text, ...);
 /* The report body faultd serves as NAME: the seed with one heading made unique. */
 char *fetch_env_report_text(const struct fetch_env *e, const char *name, size_t *len);
 
+/*
+ * Write dir/NAME.conf as fetch_env_write_config does, but with the given
+ * [pipeline] keys (one "key = value" per line) after workers = 2 and
+ * state_dir = dir/state, and no lease_ms of its own.
+ */
+int fetch_env_write_config_pipeline(const struct fetch_env *e, const char *name,
+				    const char *pipeline_keys, const char *fetch_keys,
+				    const char *sources);
+
+/* `reportpipe run -c dir/NAME.conf` in the background, stdout and stderr to logpath: its pid. */
+pid_t fetch_env_run_spawn(const struct fetch_env *e, const char *name, const char *logpath);
+
+/*
+ * Wait up to timeout_ms for a run fetch_env_run_spawn started: its exit code
+ * (128 + signal when killed), or -1 when it was still running (it is then
+ * killed with SIGKILL and reaped).
+ */
+int fetch_env_run_wait(pid_t pid, long timeout_ms);
+
 #endif
