@@ -229,6 +229,16 @@ run_alive(const struct run *r, enum stage stage)
 	return 0;
 }
 
+/* 1 when a child of that stage ended badly (a sink that ended well did so after FINISH). */
+static int
+run_failed(const struct run *r, enum stage stage)
+{
+	for (int i = 0; i < r->nchildren; i++)
+		if (r->children[i].done && r->children[i].stage == stage && r->children[i].status != 0)
+			return 1;
+	return 0;
+}
+
 /* A parser worker died: tell the fetcher (its lease ends now) and start another. */
 static void
 run_parser_died(struct run *r, struct child *c, int status)
@@ -341,7 +351,7 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 		int sink_alive = !remote && run_alive(r, STAGE_SINK);
 		if (!fetcher_alive && (!sink_alive || rr->last == NULL))
 			break;
-		if (!remote && !sink_alive && !forwarded) {
+		if (!remote && !sink_alive && !forwarded && run_failed(r, STAGE_SINK)) {
 			/* the run cannot end without its sink: stop the fetcher (the spool keeps all) */
 			run_signal(r, SIGKILL, 1);
 			forwarded = 1;
