@@ -91,6 +91,23 @@ void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
 /* Jobs not yet settled (leased or parsed), and jobs in all. */
 size_t fetcher_jobs_in_flight(const struct fetcher *f);
 
+/* fetcher_ctl.c: the sink's control socket and the supervisor's pipes. */
+/* Name the run in a control message's header. */
+void fetcher_add_run(const struct fetcher *f, struct json_object *h);
+/* Send a request and wait for the answer of type want; 0, or -1 on timeout. */
+int fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const char *want,
+		struct wire_msg *reply, int timeout_ms, int stoppable);
+/* BEGIN: the sink records the run and gives its id. 0 or -1 (logged). */
+int fetcher_begin(struct fetcher *f);
+/* The stored validators of the configured report URLs. 0 or -1 (logged). */
+int fetcher_load_validators(struct fetcher *f);
+/* A progress line for the supervisor, at most every PROGRESS_EVERY_MS unless forced. */
+void fetcher_progress(struct fetcher *f, int force);
+/* Take the supervisor's news of parser workers that died. */
+void fetcher_read_deaths(struct fetcher *f);
+/* FINISH: the run's counts to the sink, its summary to the supervisor. 0 or -1. */
+int fetcher_finish(struct fetcher *f);
+
 /* Queue the spooled job key (for url) for a parser worker, once. */
 void fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url);
 /* Queue the jobs an earlier run left in the spool. */

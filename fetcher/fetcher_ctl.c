@@ -1,0 +1,189 @@
+/*
+ * fetcher_ctl.c - what the fetcher says to the sink and to its supervisor:
+ * the run's BEGIN and FINISH and the stored validators (the sink's control
+ * socket), progress and the summary (a pipe to `run`), and the workers that
+ * died (a pipe from `run`). Every control message names its run, so a sink
+ * that restarted within it still knows whose it is.
+ */
+#include "buf.h"
+#include "fetcher_stage.h"
+#include "log.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define BEGIN_TIMEOUT_MS 60000
+#define VALIDATORS_TIMEOUT_MS 120000
+#define SUMMARY_TIMEOUT_MS 60000
+#define PROGRESS_EVERY_MS 500
+
+/* Every control message names its run: a sink that restarted within it still knows it. */
+void
+fetcher_add_run(const struct fetcher *f, struct json_object *h)
+{
+	json_object_object_add(h, "run", json_object_new_string(f->run_name));
+	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
+}
+
+/*
+ * Send a control request and wait for the answer of type want (late ACKs
+ * that arrive meanwhile are taken as they come). 0, or -1 on timeout.
+ */
+int
+fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const char *want,
+	    struct wire_msg *reply, int timeout_ms, int stoppable)
+{
+	if (wire_send(f->ctl, NULL, 0, type, req, NULL, 0) < 0)
+		return -1;
+	long long until = fetcher_now_ms() + timeout_ms;
+	while ((!stoppable || !sig_stop) && sig_stop < 2 && fetcher_now_ms() < until) {
+		zmq_pollitem_t item = {f->ctl, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&item, 1, 200) < 0 && errno != EINTR)
+			return -1;
+		if (!(item.revents & ZMQ_POLLIN) || wire_recv(f->ctl, 0, reply) != 0)
+			continue;
+		if (strcmp(reply->type, want) == 0)
+			return 0;
+		if (strcmp(reply->type, "ACK") == 0)
+			fetcher_jobs_on_ack(f, reply);
+		wire_msg_release(reply);
+	}
+	return -1;
+}
+
+/* Open the run with the sink, which records it and gives its id. */
+int
+fetcher_begin(struct fetcher *f)
+{
+	struct wire_msg m;
+	if (fetcher_ask(f, "BEGIN", NULL, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1) < 0) {
+		log_warnx("the sink did not answer within %d s; is it running and is the database"
+			  " up?", BEGIN_TIMEOUT_MS / 1000);
+		return -1;
+	}
+	f->run_id = wire_int(&m, "run_id", 0);
+	wire_msg_release(&m);
+	log_debug("run %lld begins", f->run_id);
+	return 0;
+}
+
+/* One JSON line for the supervisor (progress, summary); dropped when it is not reading. */
+static void
+fetcher_status(struct fetcher *f, struct json_object *o)
+{
+	if (f->status_fd < 0)
+		return;
+	struct buf line = {0};
+	buf_printf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (write(f->status_fd, line.data, line.len) < 0 && errno != EAGAIN)
+		log_debug("cannot report progress: %s", strerror(errno));
+	buf_release(&line);
+}
+
+void
+fetcher_progress(struct fetcher *f, int force)
+{
+	long long now = fetcher_now_ms();
+	if (f->status_fd < 0 || (!force && now < f->next_progress_ms))
+		return;
+	f->next_progress_ms = now + PROGRESS_EVERY_MS;
+	int fetching = fetcher_http_busy(f->http) || f->bhead < f->nbatches ||
+		       fetcher_spool_busy(f->spool);
+	size_t settled = 0;
+	for (size_t i = 0; i < f->njobs; i++)
+		settled += f->jobs[i].state == JOB_DONE;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("progress"));
+	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
+	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
+	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
+	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
+	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
+	json_object_object_add(o, "jobs", json_object_new_int64((int64_t)f->njobs));
+	json_object_object_add(o, "settled", json_object_new_int64((int64_t)settled));
+	json_object_object_add(o, "fetching", json_object_new_boolean(fetching));
+	json_object_object_add(o, "draining", json_object_new_boolean(f->draining));
+	fetcher_status(f, o);
+	json_object_put(o);
+}
+
+/* "pid status" lines from the supervisor: workers that died, maybe holding a lease. */
+void
+fetcher_read_deaths(struct fetcher *f)
+{
+	char chunk[512];
+	ssize_t n;
+	while ((n = read(f->deaths_fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&f->deaths, chunk, (size_t)n);
+	char *line = f->deaths.data, *nl;
+	while (line && (nl = memchr(line, '\n', f->deaths.len - (size_t)(line - f->deaths.data)))) {
+		long pid;
+		int status;
+		*nl = '\0';
+		if (sscanf(line, "%ld %d", &pid, &status) == 2)
+			fetcher_workers_on_death(f, pid, status);
+		line = nl + 1;
+	}
+	if (line && line != f->deaths.data) {
+		size_t rest = f->deaths.len - (size_t)(line - f->deaths.data);
+		memmove(f->deaths.data, line, rest);
+		f->deaths.len = rest;
+	}
+}
+
+int
+fetcher_load_validators(struct fetcher *f)
+{
+	struct json_object *req = json_object_new_object(), *urls = json_object_new_array();
+	struct wire_msg m;
+	for (size_t i = 0; i < f->cfg->nsources; i++)
+		if (f->cfg->sources[i].url)
+			json_object_array_add(urls, json_object_new_string(f->cfg->sources[i].url));
+	json_object_object_add(req, "urls", urls);
+	fetcher_add_run(f, req);
+	int rc = fetcher_ask(f, "VALIDATORS", req, "VALIDATORS", &m, VALIDATORS_TIMEOUT_MS, 1);
+	json_object_put(req);
+	if (rc < 0) {
+		log_warnx("the sink did not answer for stored validators");
+		return -1;
+	}
+	struct json_object *v;
+	if (json_object_object_get_ex(m.hdr, "validators", &v))
+		f->validators = json_object_get(v);
+	wire_msg_release(&m);
+	if (f->validators == NULL)
+		f->validators = json_object_new_object();
+	return 0;
+}
+
+/* FINISH: the sink records the run's counts and answers with its summary. */
+int
+fetcher_finish(struct fetcher *f)
+{
+	struct json_object *fin = json_object_new_object();
+	struct wire_msg m;
+	int rc = -1;
+
+	json_object_object_add(fin, "fetched", json_object_new_int64(f->fetched));
+	json_object_object_add(fin, "unchanged", json_object_new_int64(f->unchanged));
+	json_object_object_add(fin, "fetch_failed", json_object_new_int64(f->fetch_failed));
+	if (f->draining)
+		json_object_object_add(fin, "status", json_object_new_string("interrupted"));
+	fetcher_add_run(f, fin);
+	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, SUMMARY_TIMEOUT_MS, 0) == 0) {
+		json_object_object_add(m.hdr, "type", json_object_new_string("summary"));
+		fetcher_status(f, m.hdr);
+		wire_msg_release(&m);
+		rc = 0;
+	} else {
+		log_warnx("the sink did not confirm the end of the run");
+	}
+	json_object_put(fin);
+	return rc;
+}
+
