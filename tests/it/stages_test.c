@@ -33,6 +33,9 @@
 
 static char tmpdir[] = "/tmp/rp-stages.XXXXXX";
 static char conninfo[512];
+/* every process a test started: a failed assertion must not leave services behind */
+static pid_t started[16];
+static int nstarted;
 
 static long long
 now_ms(void)
@@ -74,6 +77,8 @@ spawn(const char *log, const char *cmd, const char *conf, const char *extra)
 		execl(testutil_bin(), testutil_bin(), cmd, "-c", confpath, extra, (char *)NULL);
 		_exit(127);
 	}
+	if (pid > 0 && nstarted < (int)(sizeof(started) / sizeof(started[0])))
+		started[nstarted++] = pid;
 	return pid;
 }
 
@@ -108,8 +113,12 @@ wait_exit(pid_t pid, int timeout_ms)
 	int st;
 	for (;;) {
 		pid_t got = waitpid(pid, &st, WNOHANG);
-		if (got == pid)
+		if (got == pid) {
+			for (int i = 0; i < nstarted; i++)
+				if (started[i] == pid)
+					started[i] = 0; /* reaped: its pid may be someone else's now */
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
 		if (now_ms() > until)
 			return -1;
 		usleep(50 * 1000);
@@ -123,7 +132,7 @@ stop(pid_t pid)
 		kill(pid, SIGTERM);
 		if (wait_exit(pid, 10000) < 0) {
 			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+			wait_exit(pid, 10000);
 		}
 	}
 }
@@ -323,6 +332,9 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
+	for (int i = 0; i < nstarted; i++)
+		if (started[i] > 0 && kill(started[i], SIGKILL) == 0)
+			waitpid(started[i], NULL, 0);
 	testutil_pg_stop(tmpdir);
 	return 0;
 }
