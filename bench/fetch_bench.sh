@@ -20,6 +20,10 @@
 #               fetcher is done, as if they ran on other hosts; and with the
 #               parsers and the sink running beside it on the same CPUs.
 #               And the whole `reportpipe run` (fetch, parse, store).
+#               The span leaves out reportpipe's start (config, database,
+#               validators: tens of ms) where curl's time has its own start;
+#               both write their files into new directories of one temp dir,
+#               so file creation (costly on a big ext4) weighs on both alike.
 #   unchanged   the whole second `reportpipe run` (all 304s)
 #
 # Knobs (environment): BENCH_REPORTS (1000), BENCH_CONCURRENCY (16), BENCH_RUNS (5).
@@ -98,7 +102,7 @@ echo "tree:    $(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo "machine: $(nproc) CPU(s), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
 echo "tools:   $(curl --version | head -n 1 | cut -d' ' -f1-3); $(nginx -v 2>&1 | cut -d' ' -f3); $("$bin" --version 2>/dev/null || echo reportpipe)"
 echo "reports: $n x $((bytes / n)) bytes = $bytes bytes decoded, $gzbytes bytes gzipped on the wire"
-echo "spool:   $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'), group commit with syncfs); database: $pgdir (tmpfs)"
+echo "spool:   $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'), writer thread, group commit with syncfs); database: $pgdir (tmpfs)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
 echo
 

@@ -27,9 +27,11 @@ struct fetcher_spool *fetcher_spool_new(const char *dir);
 void fetcher_spool_free(struct fetcher_spool **s);
 
 /*
- * Write a body in spool.h's format under a temporary name; it becomes the
- * spool file key with the next group commit. 0, or -1 (logged) when it
- * could not be written.
+ * Hand a body over (copied) to be written in spool.h's format under a
+ * temporary name, off the caller's thread; it becomes the spool file key
+ * with the next group commit. 0, or -1 (logged) when it is refused (a
+ * header with a newline); a body that cannot be written comes back from
+ * fetcher_spool_next marked failed.
  */
 int fetcher_spool_stage(struct fetcher_spool *s, const char *key, const char *url, int attempts,
 			const char *header_json, const void *body, size_t len);
