@@ -127,6 +127,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	}
 	j->state = JOB_LEASED;
 	j->worker_pid = w->pid;
+	j->worker_serial = w->serial;
 	j->deadline_ms = fetcher_now_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
 	return 0;
 }
@@ -222,6 +223,16 @@ fetcher_jobs_expire(struct fetcher *f)
 	}
 }
 
+/* 1 while the worker holds a lease it has not answered. */
+static int
+workers_busy(const struct fetcher *f, const struct worker *w)
+{
+	for (size_t i = 0; i < f->njobs; i++)
+		if (f->jobs[i].state == JOB_LEASED && f->jobs[i].worker_serial == w->serial)
+			return 1;
+	return 0;
+}
+
 void
 fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 {
@@ -232,11 +243,10 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 		memset(w, 0, sizeof(*w));
 		memcpy(w->id, m->route, m->route_len);
 		w->id_len = m->route_len;
+		w->serial = ++f->worker_serials;
 	}
 	w->seen_ms = fetcher_now_ms();
 	w->pid = (long)wire_int(m, "pid", 0);
-	if (strcmp(m->type, "READY") == 0)
-		w->credit = 1; /* one credit however often it asked: it takes one job at a time */
 	const char *done = wire_str(m, "done", NULL);
 	struct job *j = done ? jobs_find(f, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
@@ -244,6 +254,14 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 		j->deadline_ms = fetcher_now_ms() + f->cfg->lease_ms;
 		f->parsed++;
 	}
+	/*
+	 * A worker only talks while it waits for a job, so READY and HEARTBEAT
+	 * alike mean it can take one, unless its lease crossed them on the way.
+	 * (A worker whose READY went to a fetcher of an earlier run only sends
+	 * heartbeats to this one.) One credit however often it asks.
+	 */
+	if (!workers_busy(f, w))
+		w->credit = 1;
 }
 
 void

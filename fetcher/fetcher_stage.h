@@ -28,7 +28,8 @@ struct job {
 	enum job_state state;
 	int attempts;
 	long long deadline_ms;
-	long worker_pid; /* of the worker holding the lease, when it said */
+	long worker_pid;    /* of the worker holding the lease, when it said */
+	long worker_serial; /* the worker holding the lease (struct worker's serial) */
 };
 
 /* A parser worker the fetcher has heard from lately. */
@@ -36,6 +37,7 @@ struct worker {
 	unsigned char id[WIRE_ROUTE_MAX];
 	size_t id_len;
 	long pid;
+	long serial; /* unique in this run: a worker forgotten and heard again is a new one */
 	long long seen_ms;
 	int credit; /* it asked for a job and has none */
 };
@@ -65,6 +67,7 @@ struct fetcher {
 	size_t njobs, cap;
 	struct worker *workers;
 	size_t nworkers;
+	long worker_serials;
 	long long next_beat_ms;
 	long long last_worker_ms; /* when a worker was last known to be there */
 	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */

@@ -151,8 +151,10 @@ keygen(char *secret, char *public_key)
 	free(out);
 }
 
+/* A config for reports [from, to), on the given ports and keys. */
 static void
-write_conf(const char *name, const int ports[3], const char *secret, const char *server_key)
+write_conf_range(const char *name, const int ports[3], const char *secret,
+		 const char *server_key, int from, int to)
 {
 	char path[PATH_MAX], text[8192];
 	int at = snprintf(text, sizeof(text),
@@ -165,11 +167,36 @@ write_conf(const char *name, const int ports[3], const char *secret, const char 
 			  "curve_secret_key = %s\ncurve_server_key = %s\n",
 			  conninfo, tmpdir, name, ports[0], ports[0], ports[1], ports[1], ports[2],
 			  ports[2], secret, server_key);
-	for (int i = 0; i < NREPORTS; i++)
+	for (int i = from; i < to; i++)
 		at += snprintf(text + at, sizeof(text) - (size_t)at,
 			       "[source \"r%d\"]\nurl = file://%s/reports/r%d.txt\n", i, tmpdir, i);
 	snprintf(path, sizeof(path), "%s/%s.conf", tmpdir, name);
 	assert_int_equal(testutil_write_file(path, text, strlen(text)), 0);
+}
+
+static void
+write_conf(const char *name, const int ports[3], const char *secret, const char *server_key)
+{
+	write_conf_range(name, ports, secret, server_key, 0, NREPORTS);
+}
+
+/* tmpdir/reports/rI.txt: the seed with a line of its own, so each is a new document. */
+static int
+write_report(int i)
+{
+	char path[PATH_MAX];
+	size_t len;
+	char *seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &len);
+	if (seed == NULL)
+		return -1;
+	char *body = malloc(len + 32);
+	memcpy(body, seed, len);
+	int n = snprintf(body + len, 32, "\n%d\n", i);
+	snprintf(path, sizeof(path), "%s/reports/r%d.txt", tmpdir, i);
+	int rc = testutil_write_file(path, body, len + (size_t)n);
+	free(body);
+	free(seed);
+	return rc;
 }
 
 static void
@@ -228,7 +255,28 @@ test_curve_stages_on_two_addresses(void **state)
 						       " WHERE status = 'ok' AND stored = 3"),
 			 1);
 
-	/* the services outlive the run, and stop cleanly on SIGTERM */
+	/*
+	 * The next cron run: a new fetcher on the same endpoint. The worker's
+	 * credit went to the old one; it hears nothing for a while and asks the
+	 * new one, so the long-lived services serve this run too.
+	 */
+	for (int i = NREPORTS; i < 2 * NREPORTS; i++)
+		write_report(i);
+	write_conf_range("good2", ports, good_secret, good_public, NREPORTS, 2 * NREPORTS);
+	pid_t fetch2 = spawn("fetch2.log", "fetch", "good2", NULL);
+	rc = wait_exit(fetch2, 120000);
+	if (rc != 0) {
+		int r;
+		char *out = testutil_run(&r, "cat %s/fetch2.log %s/good.log", tmpdir, tmpdir);
+		fprintf(stderr, "%s\n", out ? out : "");
+		free(out);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(log_has("fetch2.log", "run 2 ok: fetched 3"));
+	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM documents"),
+			 2 * NREPORTS);
+
+	/* the services outlive the runs, and stop cleanly on SIGTERM */
 	assert_int_equal(wait_exit(sink, 0), -1);
 	assert_int_equal(wait_exit(intruder, 0), -1);
 	kill(sink, SIGTERM);
@@ -305,26 +353,13 @@ group_setup(void **state)
 {
 	(void)state;
 	char path[PATH_MAX];
-	size_t len;
 	if (mkdtemp(tmpdir) == NULL || testutil_pg_start(tmpdir, conninfo, sizeof(conninfo)) < 0)
-		return -1;
-	char *seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &len);
-	if (seed == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/reports", tmpdir);
 	mkdir(path, 0755);
-	for (int i = 0; i < NREPORTS; i++) {
-		/* distinct bodies: each its own (url, sha256) */
-		char *body = malloc(len + 32);
-		memcpy(body, seed, len);
-		int n = snprintf(body + len, 32, "\n%d\n", i);
-		snprintf(path, sizeof(path), "%s/reports/r%d.txt", tmpdir, i);
-		int rc = testutil_write_file(path, body, len + (size_t)n);
-		free(body);
-		if (rc < 0)
+	for (int i = 0; i < NREPORTS; i++)
+		if (write_report(i) < 0)
 			return -1;
-	}
-	free(seed);
 	return 0;
 }
 
