@@ -22,6 +22,7 @@
 #include "log.h"
 #include "sig.h"
 #include "sink_db.h"
+#include "sink_prep.h"
 #include "sink_rows.h"
 #include "sink_write.h"
 
@@ -62,7 +63,8 @@ struct sink_pending {
 struct sink {
 	const char *conninfo;
 	PGconn *conn;
-	void *results, *ctl;
+	void *ctl;
+	struct sink_prep *prep; /* reads the results and builds their rows */
 	int oneshot; /* `run`: end after the first FINISH */
 	struct sink_run runs[MAX_RUNS];
 	long transactions;
@@ -282,13 +284,13 @@ sink_flush(struct sink *s)
 	s->batch_bytes = 0;
 }
 
-/* Take one message from the results socket: into the batch, or settled at once. */
+/* Take one prepared message: into the batch, or settled at once. */
 static void
-sink_on_result(struct sink *s, struct wire_msg *m)
+sink_on_result(struct sink *s, struct sink_prepared *p)
 {
+	struct wire_msg *m = &p->m;
 	const char *key = wire_str(m, "key", NULL), *url = wire_str(m, "url", "(unknown)");
 	struct sink_run *run = sink_run_of(s, m);
-	char err[512];
 
 	if (key == NULL) {
 		log_warnx("dropped a result without a job key (url %s)", url);
@@ -303,14 +305,14 @@ sink_on_result(struct sink *s, struct wire_msg *m)
 	} else {
 		if (run)
 			run->parsed++;
-		struct sink_doc *doc = sink_rows_new(m->hdr, err, sizeof(err));
-		if (doc == NULL) {
-			log_warnx("url=%s not stored: %s", url, err);
-			if (sink_dead_letter(s, run, url, "store", err, NULL,
+		if (p->doc == NULL) {
+			log_warnx("url=%s not stored: %s", url, p->err);
+			if (sink_dead_letter(s, run, url, "store", p->err, NULL,
 					     (int)wire_int(m, "attempts", 1), m->body,
 					     m->body_len) == 0)
 				sink_ack(s, run, key, "failed");
 		} else {
+			struct sink_doc *doc = p->doc;
 			if (s->nbatch == 0)
 				s->batch_deadline = sink_now_ms() + BATCH_WAIT_MS;
 			s->batch[s->nbatch].m = *m;
@@ -318,20 +320,21 @@ sink_on_result(struct sink *s, struct wire_msg *m)
 			s->batch[s->nbatch++].doc = doc;
 			s->batch_bytes +=
 				m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
-			return; /* the batch owns m now */
+			free(p); /* the batch owns its message and rows now */
+			return;
 		}
 	}
-	wire_msg_release(m);
+	sink_prepared_free(&p);
 }
 
-/* Move what the results socket holds into the batch, as far as it has room. */
+/* Move the documents made ready into the batch, as far as it has room. */
 static void
 sink_take_results(struct sink *s)
 {
-	struct wire_msg m;
+	struct sink_prepared *p;
 	while (s->nbatch < BATCH_MAX_DOCS && s->batch_bytes < BATCH_MAX_BYTES &&
-	       wire_recv_nowait(s->results, 0, &m) == 0)
-		sink_on_result(s, &m);
+	       (p = sink_prep_next(s->prep)) != NULL)
+		sink_on_result(s, p);
 }
 
 static void
@@ -517,15 +520,22 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	void *ctx = zmq_ctx_new();
 	if (curve_auth_start(ctx, cfg, &auth) < 0)
 		goto out;
-	s.results = wire_open(ctx, ZMQ_PULL, &ep->results, 1, cfg, NULL);
+	void *results = wire_open(ctx, ZMQ_PULL, &ep->results, 1, cfg, NULL);
 	s.ctl = wire_open(ctx, ZMQ_ROUTER, &ep->ctl, 1, cfg, NULL);
-	if (!s.results || !s.ctl)
+	if (results == NULL || s.ctl == NULL) {
+		if (results)
+			zmq_close(results);
+		goto out;
+	}
+	/* two batches' worth built ahead: the next is ready when the database is */
+	if ((s.prep = sink_prep_start(ctx, results, 2 * BATCH_MAX_DOCS)) == NULL)
 		goto out;
 	if (!oneshot)
 		log_info("serving runs on %s (results) and %s (control)", ep->results.bind,
 			 ep->ctl.bind);
 
-	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0}, {s.results, 0, ZMQ_POLLIN, 0}};
+	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0},
+				  {sink_prep_socket(s.prep), 0, ZMQ_POLLIN, 0}};
 	int finished = 0;
 	while (!finished && !sig_stop) {
 		long timeout = 1000;
@@ -561,8 +571,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 			sink_finish_run(&s, &s.runs[i], "aborted", 0, 0);
 	rc = 0;
 out:
-	if (s.results)
-		zmq_close(s.results);
+	sink_prep_stop(&s.prep);
 	if (s.ctl)
 		zmq_close(s.ctl);
 	curve_auth_stop(&auth, ctx);
