@@ -14,6 +14,7 @@
  * fetcher talks to it through two pipes.
  */
 #include "cmd.h"
+#include "monotime.h"
 #include "buf.h"
 #include "config.h"
 #include "fetcher.h"
@@ -71,14 +72,6 @@ struct run {
 	int quick_deaths;
 	int stopping; /* the children were told to stop: do not replace them */
 };
-
-static long long
-run_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 run_usage(FILE *fp)
@@ -192,7 +185,7 @@ run_spawn(struct run *r, enum stage stage)
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
 	c->stage = stage;
-	c->started_ms = run_now_ms();
+	c->started_ms = monotime_ms();
 	return pid;
 }
 
@@ -252,7 +245,7 @@ run_parser_died(struct run *r, struct child *c, int status)
 			  " stopped", (long)c->pid, r->cfg->parse_timeout_ms);
 	if (r->stopping)
 		return;
-	r->quick_deaths = run_now_ms() - c->started_ms < QUICK_DEATH_MS ? r->quick_deaths + 1 : 0;
+	r->quick_deaths = monotime_ms() - c->started_ms < QUICK_DEATH_MS ? r->quick_deaths + 1 : 0;
 	if (r->quick_deaths > MAX_QUICK_DEATHS) {
 		log_warnx("parser workers die as soon as they start; not starting more");
 		return;
@@ -338,9 +331,9 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 				  " signal stops at once", r->cfg->drain_timeout);
 			run_signal(r, SIGTERM, 1);
 			forwarded = 1;
-			kill_at = run_now_ms() + (long long)r->cfg->drain_timeout * 1000 + DRAIN_SLACK_MS;
+			kill_at = monotime_ms() + (long long)r->cfg->drain_timeout * 1000 + DRAIN_SLACK_MS;
 		}
-		if (!killed && (sig_stop > 1 || (kill_at && run_now_ms() > kill_at))) {
+		if (!killed && (sig_stop > 1 || (kill_at && monotime_ms() > kill_at))) {
 			log_warnx("stopping at once; what was not stored stays in the spool");
 			r->stopping = 1;
 			run_signal(r, SIGKILL, 0);
@@ -507,7 +500,7 @@ run_main(int argc, char **argv, int remote)
 	}
 
 	struct run r = {.cfg = cfg};
-	struct run_report rr = {.quiet = quiet, .started_ms = run_now_ms()};
+	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	/* a live line only for a person watching: never under cron, syslog or -q */
 	rr.live = !quiet && !use_syslog && isatty(STDERR_FILENO);
 	char run_id[64];

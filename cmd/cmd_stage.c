@@ -10,6 +10,7 @@
  * costs one process, never the service.
  */
 #include "cmd.h"
+#include "monotime.h"
 #include "buf.h"
 #include "config.h"
 #include "curve.h"
@@ -110,12 +111,22 @@ stage_options(int argc, char **argv, struct stage_opts *o)
 	return -1;
 }
 
-static long long
-stage_now_ms(void)
+/* Options, config and endpoints of a service; -1 to go on (*cfg is then the caller's), else the exit code. */
+static int
+stage_start(int argc, char **argv, enum wire_role role, struct stage_opts *o,
+	    struct wire_endpoints *ep, struct config **cfg)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int rc = stage_options(argc, argv, o);
+	if (rc >= 0)
+		return rc;
+	*cfg = config_load(config_choose_path(o->config_path));
+	if (*cfg == NULL)
+		return EX_CONFIG;
+	if (wire_endpoints_network(ep, *cfg, role) < 0) {
+		config_free(cfg);
+		return EX_CONFIG;
+	}
+	return -1;
 }
 
 static pid_t
@@ -161,16 +172,10 @@ cmd_parser(int argc, char **argv)
 {
 	struct stage_opts o = {0};
 	struct wire_endpoints ep;
-	int rc = stage_options(argc, argv, &o);
+	struct config *cfg = NULL;
+	int rc = stage_start(argc, argv, WIRE_ROLE_PARSER, &o, &ep, &cfg);
 	if (rc >= 0)
 		return rc;
-	struct config *cfg = config_load(config_choose_path(o.config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
-	if (wire_endpoints_network(&ep, cfg, WIRE_ROLE_PARSER) < 0) {
-		config_free(&cfg);
-		return EX_CONFIG;
-	}
 	int n = o.workers ? o.workers : cfg->workers;
 	pid_t *pids = xcalloc((size_t)n, sizeof(*pids));
 	long long *born = xcalloc((size_t)n, sizeof(*born));
@@ -180,7 +185,7 @@ cmd_parser(int argc, char **argv)
 		 ep.jobs.connect, ep.results.connect);
 	for (int i = 0; i < n; i++) {
 		pids[i] = parser_spawn(cfg, &ep);
-		born[i] = stage_now_ms();
+		born[i] = monotime_ms();
 	}
 	while (!sig_stop) {
 		int status;
@@ -193,9 +198,9 @@ cmd_parser(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (pids[i] != pid)
 				continue;
-			if (parser_reaped(cfg, pid, status, stage_now_ms() - born[i])) {
+			if (parser_reaped(cfg, pid, status, monotime_ms() - born[i])) {
 				pids[i] = parser_spawn(cfg, &ep);
-				born[i] = stage_now_ms();
+				born[i] = monotime_ms();
 			}
 		}
 	}
@@ -216,16 +221,10 @@ cmd_sink(int argc, char **argv)
 {
 	struct stage_opts o = {0};
 	struct wire_endpoints ep;
-	int rc = stage_options(argc, argv, &o);
+	struct config *cfg = NULL;
+	int rc = stage_start(argc, argv, WIRE_ROLE_SINK, &o, &ep, &cfg);
 	if (rc >= 0)
 		return rc;
-	struct config *cfg = config_load(config_choose_path(o.config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
-	if (wire_endpoints_network(&ep, cfg, WIRE_ROLE_SINK) < 0) {
-		config_free(&cfg);
-		return EX_CONFIG;
-	}
 	cmd_set_title("sink");
 	char *conninfo = sink_localdb_conninfo(cfg, 1);
 	if (conninfo == NULL) {

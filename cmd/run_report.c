@@ -7,6 +7,7 @@
  * never under cron (not a terminal) or --quiet.
  */
 #include "run_report.h"
+#include "monotime.h"
 #include "buf.h"
 #include "log.h"
 
@@ -18,14 +19,6 @@
 #include <unistd.h>
 
 static long long
-report_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long
 report_int(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -35,7 +28,7 @@ report_int(struct json_object *o, const char *key)
 static void
 report_progress(struct run_report *rr, struct json_object *o)
 {
-	double secs = (double)(report_now_ms() - rr->started_ms) / 1000;
+	double secs = (double)(monotime_ms() - rr->started_ms) / 1000;
 	long long jobs = report_int(o, "jobs"), settled = report_int(o, "settled");
 	double rate = secs > 0.5 ? (double)settled / secs : 0;
 	struct json_object *v;
@@ -132,7 +125,7 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 	buf_puts(&b, "# HELP reportpipe_run_duration_seconds How long the last run took.\n"
 		     "# TYPE reportpipe_run_duration_seconds gauge\n");
 	buf_printf(&b, "reportpipe_run_duration_seconds %.3f\n",
-		   (double)(report_now_ms() - rr->started_ms) / 1000);
+		   (double)(monotime_ms() - rr->started_ms) / 1000);
 	buf_puts(&b, "# HELP reportpipe_run_documents_total Documents of the last run, by outcome.\n"
 		     "# TYPE reportpipe_run_documents_total gauge\n");
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)

@@ -17,6 +17,7 @@
 #include "fetcher_index.h"
 #include "fetcher_stage.h"
 #include "log.h"
+#include "monotime.h"
 #include "sig.h"
 #include "spool.h"
 
@@ -31,14 +32,6 @@
 #include <zmq.h>
 
 #define MAX_POLL_ITEMS 1100
-
-long long
-fetcher_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error, int attempts,
@@ -169,7 +162,7 @@ fetcher_on_spooled(struct fetcher *f)
 			fetcher_dead(f, b->url, "fetch", "could not write the spool file",
 				     b->attempts, NULL, 0);
 		} else {
-			f->last_spooled_ms = fetcher_now_ms();
+			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;
 			log_debug("url=%s spooled as %s (%zu bytes)", b->url, b->key, b->len);
 			fetcher_jobs_enqueue(f, b->key, b->url);
@@ -307,7 +300,7 @@ static void
 fetcher_drain(struct fetcher *f, long long *until)
 {
 	f->draining = 1;
-	*until = fetcher_now_ms() + (long long)f->cfg->drain_timeout * 1000;
+	*until = monotime_ms() + (long long)f->cfg->drain_timeout * 1000;
 	log_warnx("stopping: no new fetches; %zu job%s in flight get up to %d s to be stored;"
 		  " a second signal stops at once",
 		  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s",
@@ -331,10 +324,10 @@ static int
 fetcher_no_workers(struct fetcher *f)
 {
 	if (f->nworkers > 0 || fetcher_jobs_in_flight(f) > 0) {
-		f->last_worker_ms = fetcher_now_ms();
+		f->last_worker_ms = monotime_ms();
 		return 0;
 	}
-	return fetcher_jobs_outstanding(f) && fetcher_now_ms() - f->last_worker_ms > f->cfg->lease_ms;
+	return fetcher_jobs_outstanding(f) && monotime_ms() - f->last_worker_ms > f->cfg->lease_ms;
 }
 
 static void
@@ -354,7 +347,7 @@ fetcher_loop(struct fetcher *f)
 			f->draining = 1;
 			break;
 		}
-		if (f->draining && fetcher_now_ms() >= drain_until) {
+		if (f->draining && monotime_ms() >= drain_until) {
 			log_warnx("drain_timeout reached with %zu job%s in flight; they stay in the"
 				  " spool", fetcher_jobs_in_flight(f),
 				  fetcher_jobs_in_flight(f) == 1 ? "" : "s");
@@ -437,7 +430,7 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep,
 		goto out;
 	}
 	fetcher_jobs_recover(&f);
-	f.last_worker_ms = fetcher_now_ms();
+	f.last_worker_ms = monotime_ms();
 	f.http = fetcher_http_new(cfg);
 	f.seen = json_object_new_object();
 	for (size_t i = 0; i < cfg->nsources; i++) {

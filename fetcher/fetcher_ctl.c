@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "fetcher_stage.h"
 #include "log.h"
+#include "monotime.h"
 #include "sig.h"
 
 #include <errno.h>
@@ -40,8 +41,8 @@ fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const 
 {
 	if (wire_send(f->ctl, NULL, 0, type, req, NULL, 0) < 0)
 		return -1;
-	long long until = fetcher_now_ms() + timeout_ms;
-	while ((!stoppable || !sig_stop) && sig_stop < 2 && fetcher_now_ms() < until) {
+	long long until = monotime_ms() + timeout_ms;
+	while ((!stoppable || !sig_stop) && sig_stop < 2 && monotime_ms() < until) {
 		zmq_pollitem_t item = {f->ctl, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&item, 1, 200) < 0 && errno != EINTR)
 			return -1;
@@ -88,7 +89,7 @@ fetcher_status(struct fetcher *f, struct json_object *o)
 void
 fetcher_progress(struct fetcher *f, int force)
 {
-	long long now = fetcher_now_ms();
+	long long now = monotime_ms();
 	if (f->status_fd < 0 || (!force && now < f->next_progress_ms))
 		return;
 	f->next_progress_ms = now + PROGRESS_EVERY_MS;

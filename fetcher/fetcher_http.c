@@ -11,6 +11,7 @@
  * zmq loop drives it.
  */
 #include "fetcher_http.h"
+#include "monotime.h"
 #include "fetcher_host.h"
 #include "log.h"
 
@@ -46,14 +47,6 @@ struct fetcher_http {
 	int retry_budget; /* retries left in this run */
 	struct fetch_stats stats;
 };
-
-static long long
-http_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct fetcher_http *
 fetcher_http_new(const struct config *cfg)
@@ -232,7 +225,7 @@ http_start(struct fetcher_http *h, struct fetch_item *it)
 	h->running[h->nrunning++] = t;
 	h->stats.requests++;
 	if (h->stats.first_start_ms < 0)
-		h->stats.first_start_ms = http_now_ms();
+		h->stats.first_start_ms = monotime_ms();
 	log_debug("url=%s requesting (attempt %d)", it->url, it->attempts);
 }
 
@@ -246,7 +239,7 @@ http_start_cb(void *user, struct fetch_item *it)
 static long
 http_fill(struct fetcher_http *h)
 {
-	return fetcher_host_fill(h->hosts, http_now_ms(), &h->nrunning, h->cfg->max_connections,
+	return fetcher_host_fill(h->hosts, monotime_ms(), &h->nrunning, h->cfg->max_connections,
 				 http_start_cb, h);
 }
 
@@ -322,7 +315,7 @@ http_retry(struct fetcher_http *h, struct transfer *t, enum fetch_class cls, lon
 	double u = (double)random() / ((double)RAND_MAX + 1);
 	long delay = ra >= 0 ? ra + (long)(u * 100)
 			     : fetcher_retry_backoff_ms(it->attempts, cfg->retry_max_delay_ms, u);
-	long long now = http_now_ms();
+	long long now = monotime_ms();
 	char what[64];
 	fetcher_retry_describe(what, sizeof(what), cls, status, it->attempts, "");
 	log_info("url=%s %.*s; retrying in %.1f s%s", it->url, (int)strcspn(what, ":"), what,
@@ -397,7 +390,7 @@ http_finish(struct fetcher_http *h, CURL *e, CURLcode code)
 		buf_release(&r->body);
 	}
 	if (it->kind == FETCH_KIND_REPORT)
-		h->stats.last_done_ms = http_now_ms();
+		h->stats.last_done_ms = monotime_ms();
 	http_push_done(h, r);
 	t->res = NULL;
 out:

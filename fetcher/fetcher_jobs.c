@@ -12,6 +12,7 @@
  */
 #include "fetcher_stage.h"
 #include "log.h"
+#include "monotime.h"
 #include "spool.h"
 
 #include <dirent.h>
@@ -128,7 +129,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	j->state = JOB_LEASED;
 	j->worker_pid = w->pid;
 	j->worker_serial = w->serial;
-	j->deadline_ms = fetcher_now_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
+	j->deadline_ms = monotime_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
 	return 0;
 }
 
@@ -206,7 +207,7 @@ fetcher_jobs_dispatch(struct fetcher *f)
 void
 fetcher_jobs_expire(struct fetcher *f)
 {
-	long long now = fetcher_now_ms();
+	long long now = monotime_ms();
 	char why[160];
 	for (size_t i = 0; i < f->njobs; i++) {
 		struct job *j = &f->jobs[i];
@@ -245,13 +246,13 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 		w->id_len = m->route_len;
 		w->serial = ++f->worker_serials;
 	}
-	w->seen_ms = fetcher_now_ms();
+	w->seen_ms = monotime_ms();
 	w->pid = (long)wire_int(m, "pid", 0);
 	const char *done = wire_str(m, "done", NULL);
 	struct job *j = done ? jobs_find(f, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
 		j->state = JOB_PARSED;
-		j->deadline_ms = fetcher_now_ms() + f->cfg->lease_ms;
+		j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
 		f->parsed++;
 	}
 	/*
@@ -267,7 +268,7 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 void
 fetcher_workers_beat(struct fetcher *f)
 {
-	long long now = fetcher_now_ms();
+	long long now = monotime_ms();
 	if (now < f->next_beat_ms)
 		return;
 	f->next_beat_ms = now + WIRE_HEARTBEAT_MS;

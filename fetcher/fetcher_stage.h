@@ -78,9 +78,6 @@ struct fetcher {
 	long parsed, stored, job_failed; /* as the workers and the sink report them */
 };
 
-/* CLOCK_MONOTONIC in ms. */
-long long fetcher_now_ms(void);
-
 /* Tell the sink that url failed for good (a dead letter), with the body when there is one. */
 void fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
 		  int attempts, const void *body, size_t len);

@@ -9,6 +9,7 @@
  * after COMMIT.
  */
 #include "parser.h"
+#include "monotime.h"
 #include "buf.h"
 #include "doc_json.h"
 #include "log.h"
@@ -23,14 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-static long long
-parser_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copy the job's identifying fields into the outgoing header. */
 static void
@@ -114,7 +107,7 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 	void *results = wire_open(ctx, ZMQ_PUSH, &ep->results, 0, cfg, NULL);
 	int rc = 0, want = 1;
 	char done[128] = "";
-	long long heard = parser_now_ms(), next_beat = heard + WIRE_HEARTBEAT_MS;
+	long long heard = monotime_ms(), next_beat = heard + WIRE_HEARTBEAT_MS;
 
 	if (jobs == NULL || results == NULL) {
 		rc = EX_SOFTWARE;
@@ -122,7 +115,7 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 	}
 	signal(SIGALRM, SIG_DFL);
 	while (!sig_stop) {
-		long long now = parser_now_ms();
+		long long now = monotime_ms();
 		if (now - heard > WIRE_LIVENESS_MS) {
 			/* the fetcher is gone or new (the next cron run): ask it again */
 			log_debug("no word from the fetcher for %d ms; asking for work again",
@@ -153,7 +146,7 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 		struct wire_msg m;
 		if (wire_recv(jobs, 0, &m) != 0)
 			continue;
-		heard = parser_now_ms();
+		heard = monotime_ms();
 		if (strcmp(m.type, "JOB") == 0) {
 			long long limit = wire_int(&m, "parse_timeout_ms", cfg->parse_timeout_ms);
 			parser_arm(limit > 0 ? limit : cfg->parse_timeout_ms);

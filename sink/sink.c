@@ -17,6 +17,7 @@
  * acknowledges each job to the fetcher that sent it, over the control socket.
  */
 #include "sink.h"
+#include "monotime.h"
 #include "buf.h"
 #include "curve.h"
 #include "log.h"
@@ -73,14 +74,6 @@ struct sink {
 	size_t nbatch, batch_bytes;
 	long long batch_deadline; /* monotonic ms: flush the batch by then */
 };
-
-static long long
-sink_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Reconnect with capped exponential backoff (and some jitter) until
@@ -142,7 +135,7 @@ sink_run_of(struct sink *s, const struct wire_msg *m)
 			continue;
 		}
 		if (r->route_len == len && memcmp(r->route, name, len) == 0) {
-			r->last_used_ms = sink_now_ms();
+			r->last_used_ms = monotime_ms();
 			return r;
 		}
 		if (r->last_used_ms < oldest->last_used_ms)
@@ -156,7 +149,7 @@ sink_run_of(struct sink *s, const struct wire_msg *m)
 	memcpy(r->route, name, len);
 	r->route_len = len;
 	r->run_id = run_id;
-	r->last_used_ms = sink_now_ms();
+	r->last_used_ms = monotime_ms();
 	log_info("carrying on run %lld (begun before this sink started)", run_id);
 	return r;
 }
@@ -314,7 +307,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 		} else {
 			struct sink_doc *doc = p->doc;
 			if (s->nbatch == 0)
-				s->batch_deadline = sink_now_ms() + BATCH_WAIT_MS;
+				s->batch_deadline = monotime_ms() + BATCH_WAIT_MS;
 			s->batch[s->nbatch].m = *m;
 			s->batch[s->nbatch].run = run;
 			s->batch[s->nbatch++].doc = doc;
@@ -433,7 +426,7 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 	memcpy(r->route, m->route, m->route_len);
 	r->route_len = m->route_len;
 	r->run_id = atoll(PQgetvalue(res, 0, 0));
-	r->last_used_ms = sink_now_ms();
+	r->last_used_ms = monotime_ms();
 	PQclear(res);
 	log_info("run %lld begins (fetcher %.*s)", r->run_id, (int)r->route_len,
 		 (const char *)r->route);
@@ -540,7 +533,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	while (!finished && !sig_stop) {
 		long timeout = 1000;
 		if (s.nbatch > 0) {
-			long long left = s.batch_deadline - sink_now_ms();
+			long long left = s.batch_deadline - monotime_ms();
 			timeout = left > 0 ? (long)left : 0;
 		}
 		/* a full batch is not read from: the results wait in the socket */
@@ -561,7 +554,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		if (!finished && (items[1].revents & ZMQ_POLLIN))
 			sink_take_results(&s);
 		if (s.nbatch > 0 && (s.nbatch == BATCH_MAX_DOCS || s.batch_bytes >= BATCH_MAX_BYTES ||
-				     sink_now_ms() >= s.batch_deadline))
+				     monotime_ms() >= s.batch_deadline))
 			sink_flush(&s);
 	}
 	/* stopping: store what is in hand if the database lets us, without waiting for it */

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "fetch_env.h"
+#include "monotime.h"
 #include "testutil.h"
 
 #include <limits.h>
@@ -29,14 +30,6 @@
 
 static struct fetch_env env;
 static char sources[NREPORTS * 128];
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long
 documents(void)
@@ -56,9 +49,9 @@ fresh_database(void)
 static void
 wait_documents(long n)
 {
-	long long until = now_ms() + 60000;
+	long long until = monotime_ms() + 60000;
 	while (documents() < n) {
-		if (now_ms() > until)
+		if (monotime_ms() > until)
 			fail_msg("fewer than %ld documents after 60 s", n);
 		usleep(20 * 1000);
 	}
@@ -101,13 +94,13 @@ test_first_signal_drains_and_records_interrupted(void **state)
 	pid_t run = fetch_env_run_spawn(&env, "slow", log);
 	wait_documents(3);
 	kill(run, SIGINT);
-	long long asked = now_ms();
+	long long asked = monotime_ms();
 	int rc = fetch_env_run_wait(run, 60000);
 	char *text = testutil_read_file(log, NULL);
 	if (rc != 75)
 		fail_msg("an interrupted run exited %d, want 75:\n%s", rc, text ? text : "");
 	/* drained, not killed: well within drain_timeout, and it said what it did */
-	assert_true(now_ms() - asked < 30000);
+	assert_true(monotime_ms() - asked < 30000);
 	assert_non_null(strstr(text, "stopping: no new fetches"));
 	assert_non_null(strstr(text, " interrupted: fetched "));
 	free(text);
@@ -139,10 +132,10 @@ test_second_signal_stops_at_once(void **state)
 	kill(run, SIGINT);
 	usleep(50 * 1000);
 	kill(run, SIGINT);
-	long long asked = now_ms();
+	long long asked = monotime_ms();
 	int rc = fetch_env_run_wait(run, 20000);
 	assert_int_equal(rc, 75);
-	assert_true(now_ms() - asked < 3000);
+	assert_true(monotime_ms() - asked < 3000);
 	assert_true(documents() < NREPORTS);
 	assert_second_run_completes();
 }

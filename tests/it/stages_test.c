@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "monotime.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -36,14 +37,6 @@ static char conninfo[512];
 /* every process a test started: a failed assertion must not leave services behind */
 static pid_t started[16];
 static int nstarted;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A TCP port free on addr right now. */
 static int
@@ -96,9 +89,9 @@ log_has(const char *log, const char *needle)
 static int
 wait_log(const char *log, const char *needle, int timeout_ms)
 {
-	long long until = now_ms() + timeout_ms;
+	long long until = monotime_ms() + timeout_ms;
 	while (!log_has(log, needle)) {
-		if (now_ms() > until)
+		if (monotime_ms() > until)
 			return -1;
 		usleep(100 * 1000);
 	}
@@ -109,7 +102,7 @@ wait_log(const char *log, const char *needle, int timeout_ms)
 static int
 wait_exit(pid_t pid, int timeout_ms)
 {
-	long long until = now_ms() + timeout_ms;
+	long long until = monotime_ms() + timeout_ms;
 	int st;
 	for (;;) {
 		pid_t got = waitpid(pid, &st, WNOHANG);
@@ -119,7 +112,7 @@ wait_exit(pid_t pid, int timeout_ms)
 					started[i] = 0; /* reaped: its pid may be someone else's now */
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
-		if (now_ms() > until)
+		if (monotime_ms() > until)
 			return -1;
 		usleep(50 * 1000);
 	}

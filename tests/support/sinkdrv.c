@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "sig.h"
 #include "sink.h"
+#include "monotime.h"
 #include "testutil.h"
 #include "wire.h"
 
@@ -32,14 +33,6 @@
 #include <zmq.h>
 
 #define DRV_RUN_NAME "sinkdrv"
-
-static long long
-drv_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo)
@@ -79,9 +72,9 @@ sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo)
 	}
 	/* the sink records the run before anything else is sent in it */
 	struct wire_msg m;
-	long long until = drv_now_ms() + 60000;
+	long long until = monotime_ms() + 60000;
 	wire_send(d->ctl, NULL, 0, "BEGIN", NULL, NULL, 0);
-	while (d->run_id == 0 && drv_now_ms() < until) {
+	while (d->run_id == 0 && monotime_ms() < until) {
 		zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&it, 1, 200) < 0 && errno != EINTR)
 			break;
@@ -126,10 +119,10 @@ drv_take_ack(struct sinkdrv *d, struct wire_msg *m)
 void
 sinkdrv_pump(struct sinkdrv *d, int ms)
 {
-	long long until = drv_now_ms() + ms;
+	long long until = monotime_ms() + ms;
 	do {
 		zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
-		long left = (long)(until - drv_now_ms());
+		long left = (long)(until - monotime_ms());
 		if (zmq_poll(&it, 1, left > 0 ? left : 0) < 0 && errno != EINTR)
 			return;
 		struct wire_msg m;
@@ -137,7 +130,7 @@ sinkdrv_pump(struct sinkdrv *d, int ms)
 			drv_take_ack(d, &m);
 			wire_msg_release(&m);
 		}
-	} while (drv_now_ms() < until);
+	} while (monotime_ms() < until);
 }
 
 const char *
@@ -150,14 +143,14 @@ sinkdrv_status(const struct sinkdrv *d, const char *key)
 int
 sinkdrv_wait_acks(struct sinkdrv *d, const char *const *keys, size_t n, int timeout_ms)
 {
-	long long until = drv_now_ms() + timeout_ms;
+	long long until = monotime_ms() + timeout_ms;
 	for (;;) {
 		size_t have = 0;
 		for (size_t i = 0; i < n; i++)
 			have += sinkdrv_status(d, keys[i]) != NULL;
 		if (have == n)
 			return 0;
-		if (drv_now_ms() >= until)
+		if (monotime_ms() >= until)
 			return -1;
 		sinkdrv_pump(d, 50);
 	}
@@ -172,8 +165,8 @@ sinkdrv_finish(struct sinkdrv *d, int *status)
 	int sent = wire_send(d->ctl, NULL, 0, "FINISH", fin, NULL, 0);
 	json_object_put(fin);
 	if (sent == 0) {
-		long long until = drv_now_ms() + 30000;
-		while (summary == NULL && drv_now_ms() < until) {
+		long long until = monotime_ms() + 30000;
+		while (summary == NULL && monotime_ms() < until) {
 			zmq_pollitem_t it = {d->ctl, 0, ZMQ_POLLIN, 0};
 			if (zmq_poll(&it, 1, 200) < 0 && errno != EINTR)
 				break;
@@ -190,9 +183,9 @@ sinkdrv_finish(struct sinkdrv *d, int *status)
 	sinkdrv_pump(d, 0);
 	if (d->pid > 0) {
 		int st;
-		long long until = drv_now_ms() + 30000;
+		long long until = monotime_ms() + 30000;
 		pid_t got;
-		while ((got = waitpid(d->pid, &st, WNOHANG)) == 0 && drv_now_ms() < until)
+		while ((got = waitpid(d->pid, &st, WNOHANG)) == 0 && monotime_ms() < until)
 			usleep(20000);
 		if (got == d->pid) {
 			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
