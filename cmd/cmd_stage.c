@@ -46,21 +46,23 @@ static void
 stage_usage(FILE *fp, const char *cmd)
 {
 	if (strcmp(cmd, "parser") == 0)
-		fputs("usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
-		      " [--syslog]\n"
-		      "\n"
-		      "Parser workers as a service: N processes (default [pipeline] workers) take\n"
-		      "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
-		      "documents to the sink at results_connect. A worker that dies, or spends\n"
-		      "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM.\n",
-		      fp);
+		fputs(
+		    "usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
+		    " [--syslog]\n"
+		    "\n"
+		    "Parser workers as a service: N processes (default [pipeline] workers) take\n"
+		    "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
+		    "documents to the sink at results_connect. A worker that dies, or spends\n"
+		    "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM.\n",
+		    fp);
 	else
-		fputs("usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
-		      "\n"
-		      "The sink as a service: binds [network] results_bind and control_bind and\n"
-		      "stores what the parsers send for each fetcher's run, one run after another.\n"
-		      "Stops on SIGTERM. Exit 75 when the database is unreachable at start.\n",
-		      fp);
+		fputs(
+		    "usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
+		    "\n"
+		    "The sink as a service: binds [network] results_bind and control_bind and\n"
+		    "stores what the parsers send for each fetcher's run, one run after another.\n"
+		    "Stops on SIGTERM. Exit 75 when the database is unreachable at start.\n",
+		    fp);
 }
 
 /* Options common to the services; returns -1 to go on, else the exit code. */
@@ -68,9 +70,9 @@ static int
 stage_options(int argc, char **argv, struct stage_opts *o)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'w'},
-		{"verbose", no_argument, NULL, 'v'},	  {"syslog", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'w'},
+	    {"verbose", no_argument, NULL, 'v'},      {"syslog", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	int parser = strcmp(argv[0], "parser") == 0, ch;
 	char *end;
@@ -83,7 +85,8 @@ stage_options(int argc, char **argv, struct stage_opts *o)
 		case 'w':
 			o->workers = (int)strtol(optarg, &end, 10);
 			if (!parser || *end || o->workers < 1 || o->workers > 256) {
-				fprintf(stderr, "reportpipe %s: -w wants a number of workers, 1..256\n",
+				fprintf(stderr,
+					"reportpipe %s: -w wants a number of workers, 1..256\n",
 					argv[0]);
 				return EX_USAGE;
 			}
@@ -111,7 +114,10 @@ stage_options(int argc, char **argv, struct stage_opts *o)
 	return -1;
 }
 
-/* Options, config and endpoints of a service; -1 to go on (*cfg is then the caller's), else the exit code. */
+/*
+ * Options, config and endpoints of a service: -1 to go on (*cfg is then the
+ * caller's to free), else the exit code.
+ */
 static int
 stage_start(int argc, char **argv, enum wire_role role, struct stage_opts *o,
 	    struct wire_endpoints *ep, struct config **cfg)
@@ -157,7 +163,8 @@ parser_reaped(const struct config *cfg, pid_t pid, int status, long long lived_m
 {
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		log_warnx("worker %ld exceeded parse_timeout_ms (%d ms) and was stopped; its job"
-			  " goes to another worker", (long)pid, cfg->parse_timeout_ms);
+			  " goes to another worker",
+			  (long)pid, cfg->parse_timeout_ms);
 	else if (WIFSIGNALED(status))
 		log_warnx("worker %ld was killed by signal %d", (long)pid, WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)

@@ -107,14 +107,15 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 	const char *status = rr->last && json_object_object_get_ex(rr->last, "status", &st)
 				 ? json_object_get_string(st)
 				 : "error";
-	static const char *const outcomes[] = {"fetched", "unchanged", "parsed",
+	static const char *const outcomes[] = {"fetched", "unchanged",	"parsed",
 					       "stored",  "duplicates", "failed"};
 	static const char *const statuses[] = {"ok", "failed", "interrupted", "error"};
 	struct buf b = {0}, tmp = {0};
 	int rc = 0;
 
-	buf_puts(&b, "# HELP reportpipe_run_last_finished_timestamp_seconds When the last run ended.\n"
-		     "# TYPE reportpipe_run_last_finished_timestamp_seconds gauge\n");
+	buf_puts(&b,
+		 "# HELP reportpipe_run_last_finished_timestamp_seconds When the last run ended.\n"
+		 "# TYPE reportpipe_run_last_finished_timestamp_seconds gauge\n");
 	buf_printf(&b, "reportpipe_run_last_finished_timestamp_seconds %lld\n",
 		   (long long)time(NULL));
 	buf_puts(&b, "# HELP reportpipe_run_last_status How the last run ended (1 on its status).\n"
@@ -126,8 +127,9 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 		     "# TYPE reportpipe_run_duration_seconds gauge\n");
 	buf_printf(&b, "reportpipe_run_duration_seconds %.3f\n",
 		   (double)(monotime_ms() - rr->started_ms) / 1000);
-	buf_puts(&b, "# HELP reportpipe_run_documents_total Documents of the last run, by outcome.\n"
-		     "# TYPE reportpipe_run_documents_total gauge\n");
+	buf_puts(&b,
+		 "# HELP reportpipe_run_documents_total Documents of the last run, by outcome.\n"
+		 "# TYPE reportpipe_run_documents_total gauge\n");
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		buf_printf(&b, "reportpipe_run_documents_total{outcome=\"%s\"} %lld\n", outcomes[i],
 			   rr->last ? report_int(rr->last, outcomes[i]) : 0);

@@ -312,8 +312,8 @@ fetcher_has_work(struct fetcher *f)
 {
 	if (f->draining)
 		return fetcher_jobs_in_flight(f) > 0;
-	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) || f->bhead < f->nbatches ||
-	       fetcher_spool_busy(f->spool);
+	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) ||
+	       f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
 }
 
 /*
@@ -342,14 +342,17 @@ fetcher_loop(struct fetcher *f)
 		if (sig_stop > 1 || !fetcher_has_work(f))
 			break;
 		if (!f->draining && fetcher_no_workers(f)) {
-			log_warnx("no parser worker for %d s while jobs wait; ending the run, the jobs"
-				  " stay in the spool for the next one", f->cfg->lease_ms / 1000);
+			log_warnx(
+			    "no parser worker for %d s while jobs wait; ending the run, the jobs"
+			    " stay in the spool for the next one",
+			    f->cfg->lease_ms / 1000);
 			f->draining = 1;
 			break;
 		}
 		if (f->draining && monotime_ms() >= drain_until) {
 			log_warnx("drain_timeout reached with %zu job%s in flight; they stay in the"
-				  " spool", fetcher_jobs_in_flight(f),
+				  " spool",
+				  fetcher_jobs_in_flight(f),
 				  fetcher_jobs_in_flight(f) == 1 ? "" : "s");
 			break;
 		}
@@ -400,10 +403,11 @@ fetcher_loop(struct fetcher *f)
 }
 
 int
-fetcher_main(const struct config *cfg, const struct wire_endpoints *ep,
-	     const struct fetcher_io *io)
+fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const struct fetcher_io *io)
 {
-	struct fetcher f = {.cfg = cfg, .run_name = io->run_name, .status_fd = io->status_fd,
+	struct fetcher f = {.cfg = cfg,
+			    .run_name = io->run_name,
+			    .status_fd = io->status_fd,
 			    .deaths_fd = io->deaths_fd};
 	struct curve_auth *auth = NULL;
 	int rc = EX_SOFTWARE;

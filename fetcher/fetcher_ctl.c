@@ -64,7 +64,8 @@ fetcher_begin(struct fetcher *f)
 	struct wire_msg m;
 	if (fetcher_ask(f, "BEGIN", NULL, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1) < 0) {
 		log_warnx("the sink did not answer within %d s; is it running and is the database"
-			  " up?", BEGIN_TIMEOUT_MS / 1000);
+			  " up?",
+			  BEGIN_TIMEOUT_MS / 1000);
 		return -1;
 	}
 	f->run_id = wire_int(&m, "run_id", 0);
@@ -93,8 +94,8 @@ fetcher_progress(struct fetcher *f, int force)
 	if (f->status_fd < 0 || (!force && now < f->next_progress_ms))
 		return;
 	f->next_progress_ms = now + PROGRESS_EVERY_MS;
-	int fetching = fetcher_http_busy(f->http) || f->bhead < f->nbatches ||
-		       fetcher_spool_busy(f->spool);
+	int fetching =
+	    fetcher_http_busy(f->http) || f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
 	size_t settled = 0;
 	for (size_t i = 0; i < f->njobs; i++)
 		settled += f->jobs[i].state == JOB_DONE;
@@ -187,4 +188,3 @@ fetcher_finish(struct fetcher *f)
 	json_object_put(fin);
 	return rc;
 }
-

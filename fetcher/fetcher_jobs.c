@@ -117,7 +117,8 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	json_object_object_add(h, "attempts", json_object_new_int(j->attempts));
 	json_object_object_add(h, "run", json_object_new_string(f->run_name));
 	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
-	json_object_object_add(h, "parse_timeout_ms", json_object_new_int(f->cfg->parse_timeout_ms));
+	json_object_object_add(h, "parse_timeout_ms",
+			       json_object_new_int(f->cfg->parse_timeout_ms));
 	int rc = wire_send(f->jobs_sock, w->id, w->id_len, "JOB", h, body, len);
 	json_object_put(h);
 	free(hdr);
@@ -214,9 +215,10 @@ fetcher_jobs_expire(struct fetcher *f)
 		if ((j->state != JOB_LEASED && j->state != JOB_PARSED) || now < j->deadline_ms)
 			continue;
 		if (j->state == JOB_LEASED)
-			snprintf(why, sizeof(why),
-				 "not parsed within parse_timeout_ms (%d ms): the worker hung or died",
-				 f->cfg->parse_timeout_ms);
+			snprintf(
+			    why, sizeof(why),
+			    "not parsed within parse_timeout_ms (%d ms): the worker hung or died",
+			    f->cfg->parse_timeout_ms);
 		else
 			snprintf(why, sizeof(why), "parsed but not stored within lease_ms (%d ms)",
 				 f->cfg->lease_ms);

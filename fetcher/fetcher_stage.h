@@ -51,8 +51,8 @@ struct batch {
 
 struct fetcher {
 	const struct config *cfg;
-	const char *run_name;	/* our identity on the sink's control socket */
-	long long run_id;	/* ingest_runs.id, from the sink's BEGUN */
+	const char *run_name; /* our identity on the sink's control socket */
+	long long run_id;     /* ingest_runs.id, from the sink's BEGUN */
 	void *ctl, *jobs_sock;
 	struct fetcher_http *http;
 	struct fetcher_spool *spool;	/* group commit of bodies into the spool */

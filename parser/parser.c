@@ -4,8 +4,9 @@
  * Asks for one job at a time (READY, which also says which job it finished),
  * so a slow worker is never handed more than it can take. Heartbeats go both
  * ways while it is idle; when the fetcher falls silent (its run ended, or a
- * new run started on a tcp:// endpoint) it asks again. A job gets a time limit. Keeps no state between jobs: any number of workers can
- * run, anywhere. Must never acknowledge anything itself: only the sink does,
+ * new run started on a tcp:// endpoint) it asks again. A job gets a time
+ * limit. Keeps no state between jobs: any number of workers can run,
+ * anywhere. Must never acknowledge anything itself: only the sink does,
  * after COMMIT.
  */
 #include "parser.h"

@@ -21,9 +21,9 @@
 
 struct sink_prep {
 	pthread_t thread;
-	void *results;	/* the thread's: PULL from the parsers */
-	void *out;	/* the thread's end of the pair */
-	void *in;	/* the sink's end of the pair */
+	void *results; /* the thread's: PULL from the parsers */
+	void *out;     /* the thread's end of the pair */
+	void *in;      /* the sink's end of the pair */
 	atomic_int stop;
 };
 
@@ -64,7 +64,8 @@ prep_main(void *arg)
 		while (!atomic_load(&s->stop) && wire_recv_nowait(s->results, 0, &m) == 0) {
 			struct sink_prepared *p = prep_one(&m);
 			if (prep_hand_over(s, p) < 0) {
-				sink_prepared_free(&p); /* unacknowledged: the fetcher leases it again */
+				sink_prepared_free(
+				    &p); /* unacknowledged: the fetcher leases it again */
 				break;
 			}
 		}
@@ -93,7 +94,8 @@ sink_prep_start(void *ctx, void *results, int ahead)
 	zmq_setsockopt(s->in, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(s->out, ZMQ_LINGER, &linger, sizeof(linger));
 	if (zmq_bind(s->in, endpoint) < 0 || zmq_connect(s->out, endpoint) < 0) {
-		log_warnx("cannot connect the sink's row-building sockets: %s", zmq_strerror(errno));
+		log_warnx("cannot connect the sink's row-building sockets: %s",
+			  zmq_strerror(errno));
 		goto fail;
 	}
 	int rc = pthread_create(&s->thread, NULL, prep_main, s);

@@ -106,8 +106,9 @@ test_first_signal_drains_and_records_interrupted(void **state)
 	free(text);
 	long stored = documents();
 	assert_true(stored >= 3 && stored < NREPORTS);
-	char *status = fetch_env_query_str(&env, "SELECT string_agg(status || coalesce("
-						  "' ' || finished_at::text, ''), ',') FROM ingest_runs");
+	char *status =
+	    fetch_env_query_str(&env, "SELECT string_agg(status || coalesce("
+				      "' ' || finished_at::text, ''), ',') FROM ingest_runs");
 	if (status == NULL || strncmp(status, "interrupted 2", 13) != 0)
 		fail_msg("the interrupted run was recorded as %s", status ? status : "nothing");
 	free(status);
@@ -205,8 +206,8 @@ group_setup(void **state)
 	size_t at = 0;
 	for (int i = 0; i < NREPORTS; i++)
 		at += (size_t)snprintf(sources + at, sizeof(sources) - at,
-				       "[source \"r%02d\"]\nurl = http://127.0.0.1:%d/r%02d.txt\n", i,
-				       env.nginx_port, i);
+				       "[source \"r%02d\"]\nurl = http://127.0.0.1:%d/r%02d.txt\n",
+				       i, env.nginx_port, i);
 	/* one at a time, 150 ms apart: a run lasts seconds, so it can be interrupted */
 	if (fetch_env_write_config_pipeline(&env, "slow", "drain_timeout = 20\nlease_ms = 20000",
 					    "per_host_concurrency = 1\nper_host_delay_ms = 150",
@@ -235,9 +236,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_first_signal_drains_and_records_interrupted),
-		cmocka_unit_test(test_second_signal_stops_at_once),
-		cmocka_unit_test(test_progress_on_a_terminal_and_metrics_file),
+	    cmocka_unit_test(test_first_signal_drains_and_records_interrupted),
+	    cmocka_unit_test(test_second_signal_stops_at_once),
+	    cmocka_unit_test(test_progress_on_a_terminal_and_metrics_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

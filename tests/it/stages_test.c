@@ -109,7 +109,8 @@ wait_exit(pid_t pid, int timeout_ms)
 		if (got == pid) {
 			for (int i = 0; i < nstarted; i++)
 				if (started[i] == pid)
-					started[i] = 0; /* reaped: its pid may be someone else's now */
+					started[i] =
+					    0; /* reaped: its pid may be someone else's now */
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
 		if (monotime_ms() > until)
@@ -138,28 +139,28 @@ keygen(char *secret, char *public_key)
 	char *out = testutil_run(&rc, "%s keygen", testutil_bin());
 	assert_int_equal(rc, 0);
 	assert_non_null(out);
-	assert_int_equal(sscanf(out, "# public key: %40s\ncurve_secret_key = %40s", public_key,
-				secret),
-			 2);
+	assert_int_equal(
+	    sscanf(out, "# public key: %40s\ncurve_secret_key = %40s", public_key, secret), 2);
 	free(out);
 }
 
 /* A config for reports [from, to), on the given ports and keys. */
 static void
-write_conf_range(const char *name, const int ports[3], const char *secret,
-		 const char *server_key, int from, int to)
+write_conf_range(const char *name, const int ports[3], const char *secret, const char *server_key,
+		 int from, int to)
 {
 	char path[PATH_MAX], text[8192];
-	int at = snprintf(text, sizeof(text),
-			  "[database]\nconninfo = %s\n"
-			  "[pipeline]\nworkers = 1\nstate_dir = %s/state-%s\n"
-			  "[network]\n"
-			  "jobs_bind = tcp://127.0.0.1:%d\njobs_connect = tcp://127.0.0.1:%d\n"
-			  "results_bind = tcp://127.0.0.2:%d\nresults_connect = tcp://127.0.0.2:%d\n"
-			  "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n"
-			  "curve_secret_key = %s\ncurve_server_key = %s\n",
-			  conninfo, tmpdir, name, ports[0], ports[0], ports[1], ports[1], ports[2],
-			  ports[2], secret, server_key);
+	int at =
+	    snprintf(text, sizeof(text),
+		     "[database]\nconninfo = %s\n"
+		     "[pipeline]\nworkers = 1\nstate_dir = %s/state-%s\n"
+		     "[network]\n"
+		     "jobs_bind = tcp://127.0.0.1:%d\njobs_connect = tcp://127.0.0.1:%d\n"
+		     "results_bind = tcp://127.0.0.2:%d\nresults_connect = tcp://127.0.0.2:%d\n"
+		     "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n"
+		     "curve_secret_key = %s\ncurve_server_key = %s\n",
+		     conninfo, tmpdir, name, ports[0], ports[0], ports[1], ports[1], ports[2],
+		     ports[2], secret, server_key);
 	for (int i = from; i < to; i++)
 		at += snprintf(text + at, sizeof(text) - (size_t)at,
 			       "[source \"r%d\"]\nurl = file://%s/reports/r%d.txt\n", i, tmpdir, i);
@@ -310,13 +311,14 @@ test_fetch_without_workers_gives_up(void **state)
 	int ports[3] = {free_port("127.0.0.1"), free_port("127.0.0.2"), 0};
 	ports[2] = free_port("127.0.0.2");
 	snprintf(path, sizeof(path), "%s/lonely.conf", tmpdir);
-	int at = snprintf(text, sizeof(text),
-			  "[database]\nconninfo = %s\n"
-			  "[pipeline]\nlease_ms = 1500\nstate_dir = %s/state-lonely\n"
-			  "[network]\njobs_bind = tcp://127.0.0.1:%d\n"
-			  "results_bind = tcp://127.0.0.2:%d\n"
-			  "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n",
-			  conninfo, tmpdir, ports[0], ports[1], ports[2], ports[2]);
+	int at =
+	    snprintf(text, sizeof(text),
+		     "[database]\nconninfo = %s\n"
+		     "[pipeline]\nlease_ms = 1500\nstate_dir = %s/state-lonely\n"
+		     "[network]\njobs_bind = tcp://127.0.0.1:%d\n"
+		     "results_bind = tcp://127.0.0.2:%d\n"
+		     "control_bind = tcp://127.0.0.2:%d\ncontrol_connect = tcp://127.0.0.2:%d\n",
+		     conninfo, tmpdir, ports[0], ports[1], ports[2], ports[2]);
 	/* bodies the database has not seen: the same files, one byte more */
 	for (int i = 0; i < NREPORTS; i++) {
 		char src[PATH_MAX], dst[PATH_MAX];
@@ -371,9 +373,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_curve_stages_on_two_addresses),
-		cmocka_unit_test(test_services_refuse_missing_endpoints),
-		cmocka_unit_test(test_fetch_without_workers_gives_up),
+	    cmocka_unit_test(test_curve_stages_on_two_addresses),
+	    cmocka_unit_test(test_services_refuse_missing_endpoints),
+	    cmocka_unit_test(test_fetch_without_workers_gives_up),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
