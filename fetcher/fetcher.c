@@ -160,7 +160,7 @@ fetcher_on_spooled(struct fetcher *f)
 		if (b->failed) {
 			f->fetch_failed++;
 			fetcher_dead(f, b->url, "fetch", "could not write the spool file",
-				     b->attempts, NULL, 0);
+				     b->attempts, b->data, b->data ? b->len : 0);
 		} else {
 			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;

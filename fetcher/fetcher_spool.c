@@ -143,8 +143,15 @@ static void
 spool_write_one(struct fetcher_spool *s, struct staged *st)
 {
 	if (spool_stage(s->dir, st->body->key, st->header, st->data, st->body->len, 0, st->tmp,
-			st->final) < 0)
-		st->body->failed = 1; /* spool_stage logged it and left nothing behind */
+			st->final) < 0) {
+		/* spool_stage logged it and left nothing behind; the dead letter keeps the body */
+		st->body->failed = 1;
+		st->body->held = st->header;
+		st->body->data = st->data;
+		st->header = NULL;
+		st->data = NULL;
+		return;
+	}
 	free(st->header);
 	st->header = NULL;
 	st->data = NULL;
@@ -364,6 +371,7 @@ fetcher_spool_spooled_free(struct fetcher_spooled **bp)
 		return;
 	free(b->key);
 	free(b->url);
+	free(b->held);
 	free(b);
 	*bp = NULL;
 }

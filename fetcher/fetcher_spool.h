@@ -15,6 +15,8 @@ struct fetcher_spooled {
 	int failed; /* could not be written: a dead letter, not a job */
 	int attempts;
 	size_t len;
+	const char *data; /* when it could not be written: the body, for the dead letter */
+	char *held;	  /* the allocation data points into */
 };
 
 /* Start the committer for spool directory dir (which exists). NULL on failure (logged). */

@@ -336,6 +336,42 @@ test_bodies_are_committed_then_handed_back(void **state)
 	free(testutil_run(&rc, "rm -rf %s", dir));
 }
 
+/* A body the spool cannot write comes back failed, still holding its bytes for the dead letter. */
+static void
+test_unwritable_body_comes_back_with_its_bytes(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rp-fspool-test-XXXXXX", path[256];
+	const char *key = KEY("d");
+	int rc;
+	assert_non_null(mkdtemp(dir));
+	/* a directory where the temporary file would go: open fails, even for root */
+	snprintf(path, sizeof(path), "%s/.tmp-%s-%ld", dir, key, (long)getpid());
+	assert_int_equal(mkdir(path, 0700), 0);
+	struct fetcher_spool *s = fetcher_spool_new(dir);
+	assert_non_null(s);
+	assert_int_equal(fetcher_spool_stage(s, key, "http://x.invalid/d", 2, "{}", "the body", 8),
+			 0);
+	struct fetcher_spooled *b = NULL;
+	for (int tries = 0; b == NULL && tries < 100; tries++) {
+		struct pollfd p = {fetcher_spool_fd(s), POLLIN, 0};
+		poll(&p, 1, 100);
+		b = fetcher_spool_next(s);
+	}
+	assert_non_null(b);
+	assert_true(b->failed);
+	assert_int_equal(b->attempts, 2);
+	assert_int_equal(b->len, 8);
+	assert_non_null(b->data);
+	assert_memory_equal(b->data, "the body", 8);
+	fetcher_spool_spooled_free(&b);
+	fetcher_spool_free(&s);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	struct stat st;
+	assert_int_not_equal(stat(path, &st), 0); /* no spool file under its final name */
+	free(testutil_run(&rc, "rm -rf %s", dir));
+}
+
 int
 main(void)
 {
@@ -344,6 +380,7 @@ main(void)
 	    cmocka_unit_test(test_bodies_are_durable_before_handed_back),
 	    cmocka_unit_test(test_many_groups_each_body_once),
 	    cmocka_unit_test(test_free_midway_leaves_nothing_half_done),
+	    cmocka_unit_test(test_unwritable_body_comes_back_with_its_bytes),
 	};
 	return cmocka_run_group_tests_name("fetcher spool", tests, NULL, NULL);
 }
