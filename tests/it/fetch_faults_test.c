@@ -41,7 +41,7 @@
 
 #define NREPORTS 300
 #define REPS 5
-#define TOGETHER_REPS 3
+#define TOGETHER_REPS 5
 #define LEASE_MS 3000
 #define RUN_TIMEOUT_MS 180000L
 #define LOCK_WAIT_MS 10000L  /* how long a second run may find the lock still held */
