@@ -171,7 +171,7 @@ while [ "$r" -le "$rounds" ]; do
 	pg0=$(pg_cpu_s)
 	me0=$(cpu_s $$)
 	t0=$(now_ms)
-	"$bin" run -c "$work/$name.conf" >"$work/$name.out" 2>"$work/$name.log" &
+	"$bin" run -v -c "$work/$name.conf" >"$work/$name.out" 2>"$work/$name.log" &
 	rp=$!
 	sample "$rp" >"$work/$name.cpu" &
 	sampler=$!

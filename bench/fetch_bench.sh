@@ -110,7 +110,7 @@ echo
 # stopped (SIGSTOP) from their start until the fetcher logs "fetching done",
 # so that the fetcher has the machine to itself, as curl has: fetch-only.
 reportpipe_run() {
-	"$bin" run -c "$1" >"$work/$2.out" 2>"$work/$2.log" &
+	"$bin" run -v -c "$1" >"$work/$2.out" 2>"$work/$2.log" &
 	rp=$!
 	if [ "${3:-}" = hold ]; then
 		held=""

@@ -79,6 +79,10 @@ run_usage(FILE *fp)
 	fputs("usage: reportpipe run [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog] [--remote]\n"
 	      "       reportpipe fetch [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog]\n"
 	      "\n"
+	      "On a terminal (or with --syslog) the run's events are logged; under cron only\n"
+	      "warnings, errors and the summary are printed. -v logs the events anyway, -vv\n"
+	      "every document too; -q prints the summary only when something failed.\n"
+	      "\n"
 	      "One cron pass: fetch every source, parse and store what is new, print a\n"
 	      "summary. On a terminal a progress line shows how far it got. --remote (or\n"
 	      "`fetch`) starts only the fetcher, on the [network] endpoints, for parsers\n"
@@ -464,7 +468,7 @@ run_main(int argc, char **argv, int remote)
 			quiet = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			verbose++;
 			break;
 		case 's':
 			use_syslog = 1;
@@ -485,7 +489,13 @@ run_main(int argc, char **argv, int remote)
 		return EX_USAGE;
 	}
 	log_init("run", use_syslog ? LOG_TO_SYSLOG : 0);
-	log_set_level(verbose ? LOG_LEVEL_DEBUG : quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+	/* under cron (stderr no terminal) only warnings and errors: cron mails what is printed */
+	enum log_level level = use_syslog || isatty(STDERR_FILENO) ? LOG_LEVEL_INFO : LOG_LEVEL_WARN;
+	if (quiet)
+		level = LOG_LEVEL_WARN;
+	if (verbose)
+		level = verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+	log_set_level(level);
 
 	struct config *cfg = config_load(config_choose_path(config_path));
 	if (cfg == NULL)

@@ -174,11 +174,18 @@ test_progress_on_a_terminal_and_metrics_file(void **state)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", prom);
 	assert_int_not_equal(stat(tmp, &st), 0);
 
-	/* under cron (no terminal) only the summary: no progress line */
+	/* under cron (no terminal) only the summary: no progress line, no info lines */
 	out = fetch_env_run(&env, "metrics", &rc);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(out, "\033[K"));
+	assert_null(strstr(out, "level=info"));
 	assert_non_null(strstr(out, " ok: fetched 30, unchanged 30"));
+	free(out);
+	/* -v: the run's events all the same */
+	out = testutil_run(&rc, "%s run -v -c %s/metrics.conf", testutil_bin(), env.dir);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "level=info stage=fetcher"));
+	assert_null(strstr(out, "level=debug"));
 	free(out);
 }
 

@@ -280,7 +280,7 @@ test_password_never_logged(void **state)
 	snprintf(sources, sizeof(sources), "[source \"seed\"]\nurl = file://%s\n", seed_path);
 	write_config("secret", "secret-state", conn, sources);
 	int rc;
-	char *out = testutil_run(&rc, "%s run -v -c %s/secret.conf", testutil_bin(), tmpdir);
+	char *out = testutil_run(&rc, "%s run -vv -c %s/secret.conf", testutil_bin(), tmpdir);
 	assert_int_equal(rc, 75);
 	assert_null(strstr(out, "Sesame-7f3a"));
 	free(out);
