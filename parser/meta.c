@@ -8,8 +8,8 @@
  * from a single known document: only shapes of titles and dates.
  */
 #include "meta.h"
-#include "sections.h"
 #include "buf.h"
+#include "cn_numeral.h"
 #include "decode.h"
 
 #include <stdio.h>
@@ -159,36 +159,13 @@ meta_title(struct doc *doc)
 	free(fallback);
 }
 
+/* A digit of a year written in Chinese (二〇二〇, also typed 二O二O); 两 writes no year. */
 static int
 cn_year_digit(uint32_t c)
 {
-	/* called for every code point of the text: a switch, not a table search */
-	switch (c) {
-	case 0x3007: /* 〇 */
-	case 0x96F6: /* 零 */
-	case 0x25CB: /* ○, as typed for 〇 */
-	case 'O':
+	if (c == 'O')
 		return 0;
-	case 0x4E00:
-		return 1;
-	case 0x4E8C:
-		return 2;
-	case 0x4E09:
-		return 3;
-	case 0x56DB:
-		return 4;
-	case 0x4E94:
-		return 5;
-	case 0x516D:
-		return 6;
-	case 0x4E03:
-		return 7;
-	case 0x516B:
-		return 8;
-	case 0x4E5D:
-		return 9;
-	}
-	return -1;
+	return c == 0x4E24 ? -1 : cn_digit(c);
 }
 
 static int

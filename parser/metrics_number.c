@@ -7,6 +7,7 @@
  * digits in a row, 亿亿亿…, stray separators): every call ends past pos.
  */
 #include "metrics_number.h"
+#include "cn_numeral.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -21,37 +22,6 @@ static int
 is_digit(uint32_t c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-cn_digit(uint32_t c)
-{
-	switch (c) {
-	case U'零':
-	case U'〇':
-	case U'○':
-		return 0;
-	case U'一':
-		return 1;
-	case U'二':
-	case U'两':
-		return 2;
-	case U'三':
-		return 3;
-	case U'四':
-		return 4;
-	case U'五':
-		return 5;
-	case U'六':
-		return 6;
-	case U'七':
-		return 7;
-	case U'八':
-		return 8;
-	case U'九':
-		return 9;
-	}
-	return -1;
 }
 
 static int

@@ -8,6 +8,7 @@
  */
 #include "sections.h"
 #include "buf.h"
+#include "cn_numeral.h"
 #include "metrics_unit.h"
 
 #include <stdio.h>
@@ -47,61 +48,6 @@ static int
 is_digit(uint32_t c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-cn_digit(uint32_t c)
-{
-	switch (c) {
-	case 0x3007: /* 〇 */
-	case 0x96F6: /* 零 */
-		return 0;
-	case 0x4E00:
-		return 1;
-	case 0x4E8C: /* 二 */
-	case 0x4E24: /* 两 */
-		return 2;
-	case 0x4E09:
-		return 3;
-	case 0x56DB:
-		return 4;
-	case 0x4E94:
-		return 5;
-	case 0x516D:
-		return 6;
-	case 0x4E03:
-		return 7;
-	case 0x516B:
-		return 8;
-	case 0x4E5D:
-		return 9;
-	}
-	return -1;
-}
-
-int
-cn_small_numeral(const uint32_t *cp, size_t n, size_t *used)
-{
-	size_t i = 0;
-	int tens = -1, units = -1, d;
-
-	if (i < n && (d = cn_digit(cp[i])) > 0) {
-		units = d;
-		i++;
-	}
-	if (i < n && cp[i] == 0x5341) { /* 十 */
-		tens = units < 0 ? 1 : units;
-		units = -1;
-		i++;
-		if (i < n && (d = cn_digit(cp[i])) > 0) {
-			units = d;
-			i++;
-		}
-	}
-	if (tens < 0 && units < 0)
-		return -1;
-	*used = i;
-	return (tens < 0 ? 0 : tens * 10) + (units < 0 ? 0 : units);
 }
 
 static int

@@ -14,12 +14,6 @@
  */
 size_t sections_find(struct doc *doc);
 
-/*
- * Value of the Chinese numeral (一..九十九, 〇, 两) at cp[0..n); sets *used to
- * the code points consumed. Returns -1 when there is none.
- */
-int cn_small_numeral(const uint32_t *cp, size_t n, size_t *used);
-
 /* Index of the section (innermost) that contains offset pos, or -1. */
 int sections_at(const struct doc *doc, size_t pos);
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "cn_numeral.h"
 #include "decode.h"
 #include "doc.h"
 #include "parse.h"
