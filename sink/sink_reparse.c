@@ -129,30 +129,8 @@ reparse_rows(PGconn *conn, const char *id_text, long long id, struct json_object
 			 8, p, NULL, e) < 0)
 		return -1;
 
-	long long *ids = NULL;
-	struct buf b = {0};
-	int rc = -1;
-	if (rows->nsec > 0) {
-		ids = sink_db_reserve_ids(conn, "sections", rows->nsec, e);
-		if (ids == NULL)
-			goto out;
-		sink_rows_sections(rows, id, ids, &b);
-		if (sink_db_copy(conn, "storing the sections",
-				 "COPY sections (" SINK_ROWS_SECTION_COLUMNS ") FROM STDIN", &b,
-				 e) < 0)
-			goto out;
-		buf_reset(&b);
-	}
-	sink_rows_metrics(rows, id, ids, &b);
-	if (b.len > 0 &&
-	    sink_db_copy(conn, "storing the metrics",
-			 "COPY metrics (" SINK_ROWS_METRIC_COLUMNS ") FROM STDIN", &b, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	buf_release(&b);
-	free(ids);
-	return rc;
+	struct sink_write_item item = {.doc = rows};
+	return sink_write_tree(conn, &item, 1, &id, e);
 }
 
 enum store_result

@@ -165,15 +165,12 @@ out:
 	return rc;
 }
 
-/* Raw bodies, sections and metrics of the new documents, one COPY per table. */
 static int
 write_rows(PGconn *conn, struct sink_write_item *items, size_t n, const long long *ids,
 	   struct sink_err *e)
 {
 	struct buf rows = {0};
-	size_t nsec = 0;
-	long long *sec_ids = NULL;
-	int rc = -1;
+	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (ids[i] == 0)
@@ -181,15 +178,29 @@ write_rows(PGconn *conn, struct sink_write_item *items, size_t n, const long lon
 		buf_printf(&rows, "%lld\t", ids[i]);
 		write_hex_field(&rows, items[i].body, items[i].body ? items[i].body_len : 0);
 		buf_putc(&rows, '\n');
-		nsec += items[i].doc->nsec;
 	}
 	if (rows.len == 0)
 		return 0;
 	if (sink_db_copy(conn, "storing the raw bodies",
-			 "COPY documents_raw (document_id, body) FROM STDIN", &rows, e) < 0)
-		goto out;
-	buf_reset(&rows);
+			 "COPY documents_raw (document_id, body) FROM STDIN", &rows, e) < 0 ||
+	    sink_write_tree(conn, items, n, ids, e) < 0)
+		rc = -1;
+	buf_release(&rows);
+	return rc;
+}
 
+int
+sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n,
+		const long long *ids, struct sink_err *e)
+{
+	struct buf rows = {0};
+	size_t nsec = 0;
+	long long *sec_ids = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] != 0)
+			nsec += items[i].doc->nsec;
 	if (nsec > 0) {
 		sec_ids = sink_db_reserve_ids(conn, "sections", nsec, e);
 		if (sec_ids == NULL)

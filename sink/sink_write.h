@@ -36,6 +36,14 @@ enum store_result sink_write_batch(PGconn *conn, struct sink_write_item *items, 
 				   struct sink_err *e);
 
 /*
+ * COPY the sections and metrics of items[i] under document ids[i] (0: skip
+ * it), section ids reserved from the sequence so metrics can name theirs.
+ * Inside the caller's transaction. Returns 0, or -1 with e filled.
+ */
+int sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n,
+		    const long long *ids, struct sink_err *e);
+
+/*
  * Record a dead letter (sqlstate and body may be NULL). Returns 0, or -1
  * (logged) with e filled so the caller can tell a lost connection.
  */
