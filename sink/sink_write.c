@@ -190,8 +190,8 @@ write_rows(PGconn *conn, struct sink_write_item *items, size_t n, const long lon
 }
 
 int
-sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n,
-		const long long *ids, struct sink_err *e)
+sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n, const long long *ids,
+		struct sink_err *e)
 {
 	struct buf rows = {0};
 	size_t nsec = 0;
