@@ -60,12 +60,17 @@ static struct fetch_env env;
 static char www[PATH_MAX + 8], spool[PATH_MAX + 16], state[PATH_MAX + 16];
 static PGconn *poll_conn;
 
-/* when the fault strikes, one per repetition: n bodies spooled, or n documents stored */
+/*
+ * When the fault strikes, one per repetition: n bodies in the spool at once,
+ * or n documents stored. The spool empties as the sink acknowledges, so the
+ * early point asks for few bodies at once: on a quiet machine the pipeline
+ * keeps up with the fetcher and the spool never held 30 (seen in CI: 29).
+ */
 struct kill_point {
 	int spool; /* 1: bodies in the spool, 0: documents stored */
 	long n;
 };
-static const struct kill_point kill_at[REPS] = {{1, 30}, {0, 80}, {0, 150}, {0, 220}, {0, 280}};
+static const struct kill_point kill_at[REPS] = {{1, 10}, {0, 80}, {0, 150}, {0, 220}, {0, 280}};
 /* where the poison stands among the 300 sources, one per repetition */
 static const int poison_at[REPS] = {1, 75, 150, 225, 300};
 
