@@ -90,3 +90,19 @@ qualifier_name(enum qualifier q)
 	}
 	return NULL;
 }
+
+const char *
+measure_name(enum measure m)
+{
+	switch (m) {
+	case MEASURE_CHANGE:
+		return "change";
+	case MEASURE_GROWTH:
+		return "growth";
+	case MEASURE_SHARE:
+		return "share";
+	case MEASURE_LEVEL:
+		break;
+	}
+	return "level";
+}

@@ -30,12 +30,23 @@ struct section {
 
 enum qualifier { QUAL_NONE, QUAL_APPROX, QUAL_OVER, QUAL_MAX, QUAL_MIN };
 
+/* What kind of quantity a figure is (shared/DESIGN.md, "What a figure means"). */
+enum measure {
+	MEASURE_LEVEL,	/* an amount, count or stock */
+	MEASURE_CHANGE, /* a difference in the figure's own unit: 减少2起 -> -2 */
+	MEASURE_GROWTH, /* a relative change, % or 倍: 下降14.5% -> -14.5 */
+	MEASURE_SHARE	/* a ratio that is a state: 出庭应诉率为86% */
+};
+
 struct metric {
 	int section;	     /* index into doc->sections, or -1 */
 	char *label;	     /* UTF-8, owned; "" when none found */
 	double value;	     /* 万 and 亿 folded in */
 	char *unit;	     /* UTF-8, owned; "" when none */
 	enum qualifier qualifier;
+	enum measure measure;
+	int target;	     /* 1: stated as a goal, plan or limit */
+	int year;	     /* the calendar year it is about; 0: a span, or unknown */
 	size_t start, end;   /* the quantity as written: "近13万", "86%" */
 	size_t sent_start, sent_end; /* the sentence it stands in */
 };
@@ -68,5 +79,6 @@ void doc_warn(struct doc *doc, const char *fmt, ...) __attribute__((format(print
 char *text_utf8(const struct text *t, size_t start, size_t end);
 
 const char *qualifier_name(enum qualifier q); /* NULL for QUAL_NONE */
+const char *measure_name(enum measure m);     /* "level", "change", "growth", "share" */
 
 #endif
