@@ -78,6 +78,9 @@ doc_to_json(const struct doc *doc)
 		json_object_object_add(mo, "value", json_number(m->value));
 		json_object_object_add(mo, "unit", json_object_new_string(m->unit));
 		json_object_object_add(mo, "qualifier", str_or_null(q));
+		json_object_object_add(mo, "measure", json_object_new_string(measure_name(m->measure)));
+		json_object_object_add(mo, "target", json_object_new_boolean(m->target));
+		json_object_object_add(mo, "year", m->year ? json_object_new_int(m->year) : NULL);
 		json_object_object_add(mo, "text", json_object_new_string(txt));
 		json_object_object_add(mo, "sentence", json_object_new_string(sent));
 		json_object_object_add(mo, "start", json_object_new_int64((int64_t)m->start));
