@@ -352,6 +352,7 @@ struct key_spec {
 
 static const struct key_spec global_keys[] = {
 	KEY("database", conninfo, KEY_CONNINFO, 0, 0),
+	KEY("database", outage_timeout, KEY_INT, 0, 86400),
 	KEY("pipeline", workers, KEY_WORKERS, 1, 256),
 	KEY("pipeline", state_dir, KEY_NONEMPTY, 0, 0),
 	KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
@@ -546,6 +547,7 @@ config_defaults(void)
 	cfg->stale_after = 172800;
 	cfg->parse_timeout_ms = 60000;
 	cfg->drain_timeout = 30;
+	cfg->outage_timeout = 600;
 	cfg->metrics_file = xstrdup("");
 	cfg->jobs_bind = xstrdup("");
 	cfg->jobs_connect = xstrdup("");

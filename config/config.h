@@ -27,6 +27,7 @@ struct config {
 	char *path; /* the file loaded, or "(built-in default)" */
 	/* [database] */
 	char *conninfo; /* "" means: libpq environment, else the project-local cluster */
+	int outage_timeout; /* seconds a run waits for a database that went away (0: forever) */
 	/* [pipeline] */
 	int workers;
 	char *state_dir;

@@ -35,9 +35,11 @@
 
 void
 fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error, int attempts,
-	     const void *body, size_t len)
+	     const char *key, const void *body, size_t len)
 {
 	struct json_object *h = json_object_new_object();
+	if (key)
+		json_object_object_add(h, "key", json_object_new_string(key));
 	json_object_object_add(h, "url", json_object_new_string(url));
 	json_object_object_add(h, "stage", json_object_new_string(stage));
 	json_object_object_add(h, "error", json_object_new_string(error));
@@ -100,7 +102,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	if (!r->ok) {
 		f->fetch_failed++;
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
-		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, 0);
+		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, NULL, 0);
 		return;
 	}
 	f->fetched++;
@@ -146,7 +148,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	if (rc < 0) {
 		f->fetch_failed++;
 		fetcher_dead(f, r->url, "fetch", "could not write the spool file", r->attempts,
-			     r->body.data, r->body.len);
+			     NULL, r->body.data, r->body.len);
 	}
 	/* the job is queued once the group commit made it durable: fetcher_on_spooled */
 }
@@ -160,7 +162,7 @@ fetcher_on_spooled(struct fetcher *f)
 		if (b->failed) {
 			f->fetch_failed++;
 			fetcher_dead(f, b->url, "fetch", "could not write the spool file",
-				     b->attempts, b->data, b->data ? b->len : 0);
+				     b->attempts, NULL, b->data, b->data ? b->len : 0);
 		} else {
 			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;
@@ -236,14 +238,14 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 		f->fetch_failed++;
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
-		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, 0);
+		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, NULL, 0);
 		return;
 	}
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
 		fetcher_dead(f, r->url, "fetch", "index page is not readable HTML", r->attempts,
-			     r->body.data, r->body.len);
+			     NULL, r->body.data, r->body.len);
 		return;
 	}
 	char **fresh = xcalloc(page.nlinks + 1, sizeof(*fresh));
@@ -300,7 +302,9 @@ static void
 fetcher_drain(struct fetcher *f, long long *until)
 {
 	f->draining = 1;
-	*until = monotime_ms() + (long long)f->cfg->drain_timeout * 1000;
+	/* drain_timeout is for the whole stop: the jobs in flight, then the run's end */
+	long long drain_ms = (long long)f->cfg->drain_timeout * 1000 - FINISH_STOPPING_MS;
+	*until = monotime_ms() + (drain_ms > 0 ? drain_ms : 0);
 	log_warnx("stopping: no new fetches; %zu job%s in flight get up to %d s to be stored;"
 		  " a second signal stops at once",
 		  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s",
@@ -330,6 +334,34 @@ fetcher_no_workers(struct fetcher *f)
 	return fetcher_jobs_outstanding(f) && monotime_ms() - f->last_worker_ms > f->cfg->lease_ms;
 }
 
+/*
+ * 1 when the database has been down past outage_timeout: the run ends as a
+ * signal would end it, and the spool keeps every job for the next run.
+ * A hold that lapsed (no HOLD for a while) means the database came back.
+ */
+static int
+fetcher_outage_over(struct fetcher *f)
+{
+	if (f->outage_since == 0)
+		return 0;
+	long long now = monotime_ms();
+	if (!fetcher_held(f)) {
+		log_info("the database is reachable again after %lld s",
+			 (now - f->outage_since) / 1000);
+		f->outage_since = 0;
+		return 0;
+	}
+	if (f->cfg->outage_timeout == 0 || now - f->outage_since < f->cfg->outage_timeout * 1000LL)
+		return 0;
+	log_warnx("the database has been unreachable for %d s (outage_timeout); ending the run,"
+		  " the %zu unsettled job%s stay in the spool for the next one",
+		  f->cfg->outage_timeout, fetcher_jobs_in_flight(f) + fetcher_jobs_pending(f),
+		  fetcher_jobs_in_flight(f) + fetcher_jobs_pending(f) == 1 ? "" : "s");
+	f->draining = 1;
+	f->gave_up = 1;
+	return 1;
+}
+
 static void
 fetcher_loop(struct fetcher *f)
 {
@@ -347,6 +379,15 @@ fetcher_loop(struct fetcher *f)
 			    " stay in the spool for the next one",
 			    f->cfg->lease_ms / 1000);
 			f->draining = 1;
+			break;
+		}
+		if (fetcher_outage_over(f))
+			break;
+		if (f->draining && fetcher_held(f)) {
+			log_warnx(
+			    "stopping while the database is down: the %zu job%s in flight stay"
+			    " in the spool",
+			    fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s");
 			break;
 		}
 		if (f->draining && monotime_ms() >= drain_until) {
@@ -388,6 +429,8 @@ fetcher_loop(struct fetcher *f)
 		while (wire_recv_nowait(f->ctl, 0, &m) == 0) {
 			if (strcmp(m.type, "ACK") == 0)
 				fetcher_jobs_on_ack(f, &m);
+			else if (strcmp(m.type, "HOLD") == 0)
+				fetcher_jobs_hold(f, &m);
 			else if (strcmp(m.type, "VALIDATORS") == 0)
 				fetcher_on_validators(f, &m);
 			wire_msg_release(&m);
@@ -454,7 +497,17 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 		rc = 0;
 		goto out;
 	}
-	rc = fetcher_finish(&f) == 0 ? 0 : EX_SOFTWARE;
+	/*
+	 * A run that could not be ended with the sink (the database is down, the
+	 * sink is gone) reports its own counts as interrupted: the spool keeps
+	 * what was not stored, and the next run records this one's end.
+	 */
+	if ((f.draining && fetcher_held(&f)) || fetcher_finish(&f) < 0) {
+		fetcher_summary_interrupted(&f);
+		rc = EX_TEMPFAIL;
+	} else {
+		rc = 0;
+	}
 out:
 	fetcher_http_free(&f.http);
 	fetcher_spool_free(&f.spool);
@@ -466,8 +519,10 @@ out:
 		free(f.batches[i].urls);
 	}
 	free(f.batches);
-	for (size_t i = 0; i < f.njobs; i++)
+	for (size_t i = 0; i < f.njobs; i++) {
 		free(f.jobs[i].url);
+		free(f.jobs[i].error);
+	}
 	free(f.jobs);
 	free(f.workers);
 	buf_release(&f.deaths);

@@ -52,6 +52,8 @@ fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const 
 			return 0;
 		if (strcmp(reply->type, "ACK") == 0)
 			fetcher_jobs_on_ack(f, reply);
+		else if (strcmp(reply->type, "HOLD") == 0)
+			fetcher_jobs_hold(f, reply);
 		wire_msg_release(reply);
 	}
 	return -1;
@@ -101,6 +103,7 @@ fetcher_progress(struct fetcher *f, int force)
 		settled += f->jobs[i].state == JOB_DONE;
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("progress"));
+	json_object_object_add(o, "run_id", json_object_new_int64(f->run_id));
 	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
 	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
 	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
@@ -177,7 +180,9 @@ fetcher_finish(struct fetcher *f)
 	if (f->draining)
 		json_object_object_add(fin, "status", json_object_new_string("interrupted"));
 	fetcher_add_run(f, fin);
-	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, SUMMARY_TIMEOUT_MS, 0) == 0) {
+	/* stopping, the run has drain_timeout in all: the sink answers at once or not at all */
+	int wait = f->draining ? FINISH_STOPPING_MS : SUMMARY_TIMEOUT_MS;
+	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, wait, 0) == 0) {
 		json_object_object_add(m.hdr, "type", json_object_new_string("summary"));
 		fetcher_status(f, m.hdr);
 		wire_msg_release(&m);
@@ -187,4 +192,26 @@ fetcher_finish(struct fetcher *f)
 	}
 	json_object_put(fin);
 	return rc;
+}
+
+void
+fetcher_summary_interrupted(struct fetcher *f)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("summary"));
+	json_object_object_add(o, "run_id", json_object_new_int64(f->run_id));
+	json_object_object_add(o, "status", json_object_new_string("interrupted"));
+	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
+	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
+	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
+	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
+	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
+	json_object_object_add(o, "duplicates", json_object_new_int64(0));
+	json_object_object_add(
+	    o, "why",
+	    json_object_new_string(f->gave_up
+				       ? "the database stayed unreachable past outage_timeout"
+				       : "the sink could not record the end of the run"));
+	fetcher_status(f, o);
+	json_object_put(o);
 }

@@ -107,7 +107,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		j->state = JOB_DONE;
 		f->job_failed++;
 		fetcher_dead(f, j->url, "fetch", "spool file missing or damaged", j->attempts, NULL,
-			     0);
+			     NULL, 0);
 		return -1;
 	}
 	struct json_object *h = json_tokener_parse(hdr);
@@ -150,6 +150,26 @@ workers_forget(struct fetcher *f, struct worker *w)
 }
 
 /*
+ * Send j's dead letter, with the body. The spool file stays until the sink
+ * acknowledges it, committed (fetcher_jobs_on_ack): a dead letter the sink
+ * never recorded, because it or the database went away, is not a document
+ * lost. Sent again when no acknowledgement comes within lease_ms.
+ */
+static void
+jobs_bury(struct fetcher *f, struct job *j)
+{
+	char *hdr = NULL;
+	unsigned char *body = NULL;
+	size_t len = 0;
+	spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
+	fetcher_dead(f, j->url, "parse", j->error, j->attempts, j->key, body, len);
+	free(hdr);
+	free(body);
+	j->state = JOB_BURIED;
+	j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
+}
+
+/*
  * The attempt on j ended without a result (why). Lease it again, or after
  * max_attempts record it as a dead letter, with the body, and let it go.
  */
@@ -166,26 +186,20 @@ jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
 		j->state = JOB_PENDING; /* stopping: it stays in the spool for the next run */
 		return;
 	}
-	char *hdr = NULL, error[256];
-	unsigned char *body = NULL;
-	size_t len = 0;
+	char error[256];
 	snprintf(error, sizeof(error), "%s, on each of %d attempts", why, j->attempts);
-	log_warnx("url=%s %s; recording a dead letter", j->url, error);
-	spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
-	fetcher_dead(f, j->url, "parse", error, j->attempts, body, len);
-	free(hdr);
-	free(body);
-	spool_remove(f->cfg->spool_dir, j->key);
-	j->state = JOB_DONE;
-	f->job_failed++;
+	free(j->error);
+	j->error = xstrdup(error);
+	log_warnx("url=%s %s; recording a dead letter", j->url, j->error);
+	jobs_bury(f, j);
 }
 
 void
 fetcher_jobs_dispatch(struct fetcher *f)
 {
 	size_t w = 0;
-	if (f->draining)
-		return;
+	if (f->draining || fetcher_held(f))
+		return; /* no lease while the database cannot store what it would give */
 	for (size_t i = 0; i < f->njobs; i++) {
 		if (f->jobs[i].state != JOB_PENDING)
 			continue;
@@ -212,8 +226,16 @@ fetcher_jobs_expire(struct fetcher *f)
 	char why[160];
 	for (size_t i = 0; i < f->njobs; i++) {
 		struct job *j = &f->jobs[i];
-		if ((j->state != JOB_LEASED && j->state != JOB_PARSED) || now < j->deadline_ms)
+		if ((j->state != JOB_LEASED && j->state != JOB_PARSED && j->state != JOB_BURIED) ||
+		    now < j->deadline_ms)
 			continue;
+		if (j->state == JOB_BURIED) {
+			log_info(
+			    "url=%s the sink did not confirm the dead letter; sending it again",
+			    j->url);
+			jobs_bury(f, j);
+			continue;
+		}
 		if (j->state == JOB_LEASED)
 			snprintf(
 			    why, sizeof(why),
@@ -321,8 +343,47 @@ fetcher_jobs_in_flight(const struct fetcher *f)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->njobs; i++)
-		n += f->jobs[i].state == JOB_LEASED || f->jobs[i].state == JOB_PARSED;
+		n += f->jobs[i].state == JOB_LEASED || f->jobs[i].state == JOB_PARSED ||
+		     f->jobs[i].state == JOB_BURIED;
 	return n;
+}
+
+size_t
+fetcher_jobs_pending(const struct fetcher *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->njobs; i++)
+		n += f->jobs[i].state == JOB_PENDING;
+	return n;
+}
+
+/* How long a HOLD holds: a few of the sink's HOLD intervals, so one lost HOLD is no end. */
+#define HOLD_MS (3 * WIRE_HEARTBEAT_MS)
+
+int
+fetcher_held(const struct fetcher *f)
+{
+	return f->outage_since != 0 && monotime_ms() < f->held_until;
+}
+
+void
+fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
+{
+	long long now = monotime_ms();
+	if (!fetcher_held(f)) {
+		f->outage_since = now;
+		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
+			  " for up to %d s (outage_timeout)",
+			  wire_str(m, "reason", "no reason given"), f->cfg->outage_timeout);
+	}
+	f->held_until = now + HOLD_MS;
+	/* not a failure of the parse nor of the worker: no attempt is used up */
+	for (size_t i = 0; i < f->njobs; i++) {
+		struct job *j = &f->jobs[i];
+		if ((j->state == JOB_PARSED || j->state == JOB_BURIED) &&
+		    j->deadline_ms < now + f->cfg->lease_ms)
+			j->deadline_ms = now + f->cfg->lease_ms;
+	}
 }
 
 void
@@ -334,6 +395,8 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 		return; /* a late duplicate acknowledgement: already settled */
 	if (j->state == JOB_LEASED)
 		f->parsed++; /* the sink's word came before the worker's */
+	if (j->state == JOB_BURIED)
+		log_debug("url=%s dead letter recorded", j->url);
 	j->state = JOB_DONE;
 	const char *status = wire_str(m, "status", "");
 	if (strcmp(status, "failed") == 0)

@@ -15,16 +15,22 @@
 
 #include <json-c/json.h>
 
+/* Stopping, what the sink has to answer FINISH: the drain leaves it this much of drain_timeout. */
+#define FINISH_STOPPING_MS 1000
+
 /*
  * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
  * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
- * the sink has lease_ms to store it), DONE (acknowledged, or a dead letter).
+ * the sink has lease_ms to store it), BURIED (out of attempts: its dead
+ * letter was sent, and its spool file stays until the sink has committed
+ * it), DONE (acknowledged: stored, or its dead letter committed).
  */
-enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_DONE };
+enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_BURIED, JOB_DONE };
 
 struct job {
 	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
 	char *url;
+	char *error; /* BURIED: why, for its dead letter (owned) */
 	enum job_state state;
 	int attempts;
 	long long deadline_ms;
@@ -71,6 +77,10 @@ struct fetcher {
 	long long next_beat_ms;
 	long long last_worker_ms; /* when a worker was last known to be there */
 	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */
+	/* the sink says the database is down (HOLD): no leases, and none runs out */
+	long long held_until;	  /* monotonic ms: the hold ends unless another HOLD comes */
+	long long outage_since;	  /* monotonic ms the hold began; 0: none */
+	int gave_up;		  /* the database stayed down past outage_timeout */
 	int status_fd, deaths_fd; /* to and from the supervisor (see fetcher_io) */
 	struct buf deaths;	  /* a partial line read from deaths_fd */
 	long long next_progress_ms;
@@ -78,9 +88,12 @@ struct fetcher {
 	long parsed, stored, job_failed; /* as the workers and the sink report them */
 };
 
-/* Tell the sink that url failed for good (a dead letter), with the body when there is one. */
+/*
+ * Tell the sink that url failed for good (a dead letter), with the body when
+ * there is one. With a job's key, the sink acknowledges it once committed.
+ */
 void fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
-		  int attempts, const void *body, size_t len);
+		  int attempts, const char *key, const void *body, size_t len);
 
 /* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
 void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);
@@ -107,6 +120,8 @@ void fetcher_progress(struct fetcher *f, int force);
 void fetcher_read_deaths(struct fetcher *f);
 /* FINISH: the run's counts to the sink, its summary to the supervisor. 0 or -1. */
 int fetcher_finish(struct fetcher *f);
+/* The summary of a run the sink could not end: this fetcher's counts, as interrupted. */
+void fetcher_summary_interrupted(struct fetcher *f);
 
 /* Queue the spooled job key (for url) for a parser worker, once. */
 void fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url);
@@ -116,8 +131,14 @@ void fetcher_jobs_recover(struct fetcher *f);
 void fetcher_jobs_dispatch(struct fetcher *f);
 /* Lease again, or dead-letter, jobs whose lease ran out. */
 void fetcher_jobs_expire(struct fetcher *f);
+/* HOLD from the sink: the database is down; leases wait, none runs out meanwhile. */
+void fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m);
+/* 1 while the sink holds the run (the database is down). */
+int fetcher_held(const struct fetcher *f);
 /* The sink stored (or gave up on) a job: forget it and its spool file. */
 void fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m);
+/* Jobs spooled and waiting for a worker. */
+size_t fetcher_jobs_pending(const struct fetcher *f);
 /* 1 while any job is not yet acknowledged. */
 int fetcher_jobs_outstanding(const struct fetcher *f);
 

@@ -44,6 +44,9 @@
 #define TRANSIENT_TRIES 5 /* a batch refused for a passing reason: tries before splitting */
 
 #define MAX_RUNS 32
+#define HOLD_SLICE_MS 250 /* the longest sleep while the database is down */
+/* pg_advisory_lock(RUN_LOCK_NS, id): the run's sink is alive ("RPIP") */
+#define RUN_LOCK_NS "1380993360"
 
 /* One fetcher's run: where its acknowledgements go, and its counts. */
 struct sink_run {
@@ -66,14 +69,51 @@ struct sink {
 	PGconn *conn;
 	void *ctl;
 	struct sink_prep *prep; /* reads the results and builds their rows */
-	int oneshot; /* `run`: end after the first FINISH */
+	int oneshot;		/* `run`: end after the first FINISH */
 	struct sink_run runs[MAX_RUNS];
 	long transactions;
-	time_t down_since; /* 0 while the database is reachable */
+	time_t down_since;	/* 0 while the database is reachable */
+	long long next_hold_ms; /* monotonic: the next HOLD to the runs while it is down */
 	struct sink_pending batch[BATCH_MAX_DOCS];
 	size_t nbatch, batch_bytes;
 	long long batch_deadline; /* monotonic ms: flush the batch by then */
 };
+
+/*
+ * Tell every fetcher with a run here that the database is down: a document
+ * waiting for it is not lost and not failing, so its lease must not run out
+ * (fetcher_jobs.c), and the fetcher decides when to give up (outage_timeout).
+ */
+static void
+sink_hold(struct sink *s, const char *why)
+{
+	long long now = monotime_ms();
+	if (now < s->next_hold_ms)
+		return;
+	s->next_hold_ms = now + WIRE_HEARTBEAT_MS;
+	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "reason", json_object_new_string(why));
+	json_object_object_add(h, "down_s", json_object_new_int64(time(NULL) - s->down_since));
+	for (size_t i = 0; i < MAX_RUNS; i++)
+		if (s->runs[i].run_id != 0)
+			wire_send(s->ctl, s->runs[i].route, s->runs[i].route_len, "HOLD", h, NULL,
+				  0);
+	json_object_put(h);
+}
+
+/* Sleep ms, in slices: a stop signal is acted on within HOLD_SLICE_MS, and the runs are held. */
+static void
+sink_wait_down(struct sink *s, int ms, const char *why)
+{
+	long long until = monotime_ms() + ms;
+	for (long long now = monotime_ms(); now < until && !sig_stop; now = monotime_ms()) {
+		sink_hold(s, why);
+		long long left = until - now;
+		usleep((useconds_t)(left < HOLD_SLICE_MS ? left : HOLD_SLICE_MS) * 1000);
+	}
+}
+
+static void sink_lock_runs(struct sink *s);
 
 /*
  * Reconnect with capped exponential backoff (and some jitter) until
@@ -88,6 +128,7 @@ sink_reconnect(struct sink *s, const char *why)
 		char since[32];
 		struct tm tm;
 		s->down_since = time(NULL);
+		s->next_hold_ms = 0;
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
 			 localtime_r(&s->down_since, &tm));
 		log_warnx("database unreachable since %s (%s); holding %zu unacknowledged"
@@ -98,18 +139,96 @@ sink_reconnect(struct sink *s, const char *why)
 	s->conn = NULL;
 	while (!sig_stop) {
 		char reason[512];
+		sink_hold(s, why);
 		s->conn = sink_db_try_connect(s->conninfo, reason, sizeof(reason));
 		if (s->conn != NULL) {
 			log_info("database reachable again after %lds",
 				 (long)(time(NULL) - s->down_since));
 			s->down_since = 0;
+			sink_lock_runs(s);
 			return 0;
 		}
 		log_debug("still unreachable: %s; next try in %dms", reason, delay);
-		usleep((useconds_t)(delay + rand() % (delay / 4 + 1)) * 1000);
+		sink_wait_down(s, delay + rand() % (delay / 4 + 1), why);
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 	return -1;
+}
+
+/*
+ * Hold the run's advisory lock on this connection (taken again after a
+ * reconnect): a later sink tells a run that is still going from one whose
+ * sink is gone by it (sink_close_stale_runs). Never waits.
+ */
+static void
+sink_lock_run(struct sink *s, long long run_id)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", run_id);
+	const char *p[] = {id};
+	PGresult *r = PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)",
+				   1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		log_debug("cannot take the lock of run %lld", run_id);
+	PQclear(r);
+}
+
+static void
+sink_lock_runs(struct sink *s)
+{
+	for (size_t i = 0; i < MAX_RUNS; i++)
+		if (s->runs[i].run_id != 0)
+			sink_lock_run(s, s->runs[i].run_id);
+}
+
+static int
+sink_has_run(const struct sink *s, long long run_id)
+{
+	for (size_t i = 0; i < MAX_RUNS; i++)
+		if (s->runs[i].run_id == run_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * A run still 'running' whose lock nobody holds was left by a sink that is
+ * gone: killed, or stopped while the database was down, so that it could
+ * not record the end. It is recorded as interrupted; what it left in the
+ * spool is stored by the run that comes next.
+ */
+static void
+sink_close_stale_runs(struct sink *s)
+{
+	PGresult *r = PQexec(s->conn, "SELECT id FROM ingest_runs WHERE status = 'running'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("cannot look for runs left running: %s", sink_db_message(s->conn));
+		PQclear(r);
+		return;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *p[] = {PQgetvalue(r, i, 0)};
+		if (sink_has_run(s, atoll(p[0])))
+			continue; /* ours: a lock this session holds would be granted again */
+		PGresult *l =
+		    PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)",
+				 1, NULL, p, NULL, NULL, 0);
+		int mine =
+		    PQresultStatus(l) == PGRES_TUPLES_OK && strcmp(PQgetvalue(l, 0, 0), "t") == 0;
+		PQclear(l);
+		if (!mine)
+			continue; /* its sink is alive, here or elsewhere */
+		if (sink_db_command(
+			s->conn, "closing a run left running",
+			"UPDATE ingest_runs SET status = 'interrupted', finished_at = now()"
+			" WHERE id = $1 AND status = 'running'",
+			1, p) == 0)
+			log_warnx("run %s ended without recording its end (its sink was stopped,"
+				  " or the database was down); recorded as interrupted",
+				  p[0]);
+		PQclear(PQexecParams(s->conn, "SELECT pg_advisory_unlock(" RUN_LOCK_NS ", $1::int)",
+				     1, NULL, p, NULL, NULL, 0));
+	}
+	PQclear(r);
 }
 
 /*
@@ -150,6 +269,8 @@ sink_run_of(struct sink *s, const struct wire_msg *m)
 	r->route_len = len;
 	r->run_id = run_id;
 	r->last_used_ms = monotime_ms();
+	if (s->conn)
+		sink_lock_run(s, run_id);
 	log_info("carrying on run %lld (begun before this sink started)", run_id);
 	return r;
 }
@@ -218,7 +339,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 		} else if (r == STORE_REJECTED && sink_db_transient(&e) &&
 			   ++tries < TRANSIENT_TRIES && !sig_stop) {
 			log_warnx("the database refused %zu document%s for a passing reason (%s);"
-				  " trying again in %dms", n, n == 1 ? "" : "s", e.msg, delay);
+				  " trying again in %dms",
+				  n, n == 1 ? "" : "s", e.msg, delay);
 			usleep((useconds_t)delay * 1000);
 			delay *= 2;
 		} else {
@@ -235,7 +357,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 			else if (p->run)
 				p->run->duplicates++;
 			log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
-			sink_ack(s, p->run, wire_str(&p->m, "key", ""), stored ? "stored" : "duplicate");
+			sink_ack(s, p->run, wire_str(&p->m, "key", ""),
+				 stored ? "stored" : "duplicate");
 		}
 		free(items);
 		return 0;
@@ -254,7 +377,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 	}
 	if (n == s->nbatch)
 		log_info("a batch of %zu documents was refused (%s); splitting it to find the"
-			 " document at fault", n, e.msg);
+			 " document at fault",
+			 n, e.msg);
 	else
 		log_debug("a part of %zu documents was refused; splitting it again", n);
 	size_t mid = lo + n / 2;
@@ -312,7 +436,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 			s->batch[s->nbatch].run = run;
 			s->batch[s->nbatch++].doc = doc;
 			s->batch_bytes +=
-				m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
+			    m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
 			free(p); /* the batch owns its message and rows now */
 			return;
 		}
@@ -338,7 +462,8 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 
 	json_object_object_get_ex(m->hdr, "urls", &urls);
 	if (urls && json_object_is_type(urls, json_type_array)) {
-		const char *params[] = {json_object_to_json_string_ext(urls, JSON_C_TO_STRING_PLAIN)};
+		const char *params[] = {
+		    json_object_to_json_string_ext(urls, JSON_C_TO_STRING_PLAIN)};
 		PGresult *r = PQexecParams(s->conn,
 					   "SELECT url, sha256, etag, last_modified FROM documents"
 					   " WHERE is_current AND url IN"
@@ -351,11 +476,11 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 						       json_object_new_string(PQgetvalue(r, i, 1)));
 				if (!PQgetisnull(r, i, 2))
 					json_object_object_add(
-						v, "etag", json_object_new_string(PQgetvalue(r, i, 2)));
+					    v, "etag", json_object_new_string(PQgetvalue(r, i, 2)));
 				if (!PQgetisnull(r, i, 3))
 					json_object_object_add(
-						v, "last_modified",
-						json_object_new_string(PQgetvalue(r, i, 3)));
+					    v, "last_modified",
+					    json_object_new_string(PQgetvalue(r, i, 3)));
 				json_object_object_add(known, PQgetvalue(r, i, 0), v);
 			}
 		} else {
@@ -381,6 +506,12 @@ sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, 
 	snprintf(v[5], 32, "%ld", run->duplicates);
 	snprintf(v[6], 32, "%ld", run->failed);
 	const char *p[] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], status};
+	if (s->conn == NULL && sig_stop) {
+		log_warnx("the end of run %lld is not recorded: the database is down; the next run"
+			  " records it as interrupted",
+			  run->run_id);
+		return -1;
+	}
 	for (;;) {
 		if (sink_db_command(s->conn, "recording the run",
 				    "UPDATE ingest_runs SET finished_at = now(), fetched = $2,"
@@ -428,6 +559,8 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 	r->run_id = atoll(PQgetvalue(res, 0, 0));
 	r->last_used_ms = monotime_ms();
 	PQclear(res);
+	sink_lock_run(s, r->run_id);
+	sink_close_stale_runs(s);
 	log_info("run %lld begins (fetcher %.*s)", r->run_id, (int)r->route_len,
 		 (const char *)r->route);
 	struct json_object *h = json_object_new_object();
@@ -440,7 +573,8 @@ static void
 sink_on_finish(struct sink *s, struct wire_msg *m)
 {
 	struct sink_run *run = sink_run_of(s, m);
-	long fetched = (long)wire_int(m, "fetched", 0), unchanged = (long)wire_int(m, "unchanged", 0);
+	long fetched = (long)wire_int(m, "fetched", 0),
+	     unchanged = (long)wire_int(m, "unchanged", 0);
 	const char *asked = wire_str(m, "status", NULL);
 
 	if (run == NULL) {
@@ -449,8 +583,8 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 	}
 	/* the fetcher's own failures came as dead letters, counted here with the rest */
 	const char *status = asked && strcmp(asked, "interrupted") == 0 ? "interrupted"
-			     : run->failed				 ? "failed"
-									 : "ok";
+			     : run->failed				? "failed"
+									: "ok";
 	sink_finish_run(s, run, status, fetched, unchanged);
 	log_info("run %lld ends %s: stored %ld, duplicates %ld, failed %ld", run->run_id, status,
 		 run->stored, run->duplicates, run->failed);
@@ -478,10 +612,14 @@ sink_on_ctl(struct sink *s, struct wire_msg *m)
 	} else if (strcmp(m->type, "VALIDATORS") == 0) {
 		sink_on_validators(s, m);
 	} else if (strcmp(m->type, "DEAD") == 0) {
-		const char *url = wire_str(m, "url", "(unknown)");
-		sink_dead_letter(s, sink_run_of(s, m), url, wire_str(m, "stage", "fetch"),
-				 wire_str(m, "error", "failed"), NULL, (int)wire_int(m, "attempts", 1),
-				 m->body, m->body_len);
+		/* a job's dead letter: its spool file goes only once this is committed */
+		const char *url = wire_str(m, "url", "(unknown)"), *key = wire_str(m, "key", NULL);
+		struct sink_run *run = sink_run_of(s, m);
+		if (sink_dead_letter(s, run, url, wire_str(m, "stage", "fetch"),
+				     wire_str(m, "error", "failed"), NULL,
+				     (int)wire_int(m, "attempts", 1), m->body, m->body_len) == 0 &&
+		    key)
+			sink_ack(s, run, key, "failed");
 	} else if (strcmp(m->type, "FINISH") == 0) {
 		/* redelivered copies may still wait in the batch: count them first */
 		sink_flush(s);
@@ -501,9 +639,14 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	struct curve_auth *auth = NULL;
 	int rc = EX_SOFTWARE;
 
-	s.conn = sink_db_connect(conninfo);
-	if (s.conn == NULL)
-		return EX_TEMPFAIL;
+	char why[512];
+	s.conn = sink_db_try_connect(conninfo, why, sizeof(why));
+	if (s.conn == NULL) {
+		int for_good = sink_db_refused_for_good(why);
+		log_warnx("database unreachable: %s%s", why,
+			  for_good ? " (a configuration error: check [database] conninfo)" : "");
+		return for_good ? EX_CONFIG : EX_TEMPFAIL;
+	}
 	int behind = sink_db_schema_behind(s.conn);
 	if (behind < 0 || (behind && sink_db_migrate(s.conn) < 0)) {
 		PQfinish(s.conn);
@@ -553,8 +696,9 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		}
 		if (!finished && (items[1].revents & ZMQ_POLLIN))
 			sink_take_results(&s);
-		if (s.nbatch > 0 && (s.nbatch == BATCH_MAX_DOCS || s.batch_bytes >= BATCH_MAX_BYTES ||
-				     monotime_ms() >= s.batch_deadline))
+		if (s.nbatch > 0 &&
+		    (s.nbatch == BATCH_MAX_DOCS || s.batch_bytes >= BATCH_MAX_BYTES ||
+		     monotime_ms() >= s.batch_deadline))
 			sink_flush(&s);
 	}
 	/* stopping: store what is in hand if the database lets us, without waiting for it */

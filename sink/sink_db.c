@@ -41,6 +41,44 @@ sink_db_try_connect(const char *conninfo, char *why, size_t whylen)
 	return c;
 }
 
+int
+sink_db_refused_for_good(const char *why)
+{
+	/*
+	 * libpq gives no SQLSTATE for a refused connection, only the server's
+	 * message: these are PostgreSQL's words for 3D000, 28000, 28P01 and
+	 * libpq's for a bad option (the server's lc_messages must be English).
+	 */
+	static const char *const for_good[] = {
+	    "does not exist",	     /* database, role */
+	    "authentication failed", /* password, peer, ident */
+	    "no password supplied",
+	    "pg_hba.conf",
+	    "invalid connection option",
+	    "is malformed",
+	    "not permitted to log in",
+	    "permission denied for database",
+	};
+	for (size_t i = 0; i < sizeof(for_good) / sizeof(for_good[0]); i++)
+		if (strstr(why, for_good[i]))
+			return 1;
+	return 0;
+}
+
+const char *
+sink_db_message(const PGconn *conn)
+{
+	static _Thread_local char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", conn ? PQerrorMessage(conn) : "no connection");
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	size_t n = strlen(msg);
+	while (n > 0 && msg[n - 1] == ' ')
+		msg[--n] = '\0';
+	return msg;
+}
+
 PGconn *
 sink_db_connect(const char *conninfo)
 {

@@ -21,6 +21,16 @@ PGconn *sink_db_connect(const char *conninfo);
 /* Connect without logging (reconnect loops); NULL with the reason in why. */
 PGconn *sink_db_try_connect(const char *conninfo, char *why, size_t whylen);
 
+/*
+ * 1 when a failed connection's reason (as sink_db_try_connect gives it) will
+ * not go away by waiting: no such database or role, a password or pg_hba.conf
+ * refusal, a bad option. A configuration error (exit 78), not an outage (75).
+ */
+int sink_db_refused_for_good(const char *why);
+
+/* PQerrorMessage on one line, without libpq's trailing newline (a per-thread buffer). */
+const char *sink_db_message(const PGconn *conn);
+
 /* Apply every migration not yet recorded, under an advisory lock. Returns 0 or -1 (logged). */
 int sink_db_migrate(PGconn *conn);
 
