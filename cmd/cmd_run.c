@@ -47,7 +47,8 @@
 #define MAX_WORKERS 256
 #define QUICK_DEATH_MS 1000 /* a worker that dies sooner did not get going */
 #define MAX_QUICK_DEATHS 20 /* in a row: then replacing it is pointless */
-#define DRAIN_SLACK_MS 15000 /* past drain_timeout, before the children are killed */
+#define DRAIN_SLACK_MS 1000 /* past drain_timeout, before the children are killed */
+#define STOP_GRACE_MS 1000  /* a child told to stop gets this long, then SIGKILL */
 
 enum stage { STAGE_SINK, STAGE_PARSER, STAGE_FETCHER };
 static const char *const stage_names[] = {"sink", "parser", "fetcher"};
@@ -97,20 +98,28 @@ run_usage(FILE *fp)
 	      fp);
 }
 
-/* Hold <state_dir>/run.lock for the life of this process; 75 when someone else has it. */
+/*
+ * Hold <state_dir>/run.lock for the life of this process. -2 when another
+ * run has it, -1 when it cannot be made; why says so, naming the file.
+ */
 static int
-run_lock(const struct config *cfg)
+run_lock(const struct config *cfg, char *why, size_t cap)
 {
 	char path[PATH_MAX];
 	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "reportpipe: cannot create state directory %s: %s\n",
-			cfg->state_dir, strerror(errno));
+		snprintf(why, cap,
+			 "cannot create the state directory %s ([pipeline] state_dir in %s):"
+			 " %s",
+			 cfg->state_dir, cfg->path, strerror(errno));
+		log_warnx("%s", why);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/run.lock", cfg->state_dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "reportpipe: cannot open %s: %s\n", path, strerror(errno));
+		snprintf(why, cap, "cannot open %s ([pipeline] state_dir in %s): %s", path,
+			 cfg->path, strerror(errno));
+		log_warnx("%s", why);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -118,12 +127,9 @@ run_lock(const struct config *cfg)
 		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';
 		holder[strcspn(holder, "\n")] = '\0';
-		if (holder[0])
-			fprintf(stderr, "reportpipe: another run (pid %s) holds the lock %s; "
-					"try again later\n", holder, path);
-		else
-			fprintf(stderr, "reportpipe: another run holds the lock %s; try again later\n",
-				path);
+		snprintf(why, cap, "another run%s%s%s holds the lock %s; try again later",
+			 holder[0] ? " (pid " : "", holder, holder[0] ? ")" : "", path);
+		log_warnx("%s", why);
 		close(fd);
 		return -2;
 	}
@@ -134,13 +140,19 @@ run_lock(const struct config *cfg)
 	return fd; /* kept open: the lock lives as long as this process */
 }
 
-/* In a child: die with the supervisor, leave SIGINT (the terminal's ^C) to it. */
+/*
+ * In a child: die with the supervisor, and leave the signals of a terminal
+ * or of timeout(1), which go to a whole process group, to it. In a session
+ * of its own a child hears only the supervisor, which stops the stages in
+ * order: the fetcher drains while the sink is still there to store.
+ */
 static void
 run_child_setup(pid_t supervisor, enum stage stage)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != supervisor)
 		_exit(EX_SOFTWARE); /* it died before the line above took effect */
+	setsid();
 	sig_reset();
 	sig_install(0);
 	signal(SIGINT, SIG_IGN);
@@ -152,14 +164,26 @@ static pid_t
 run_spawn(struct run *r, enum stage stage)
 {
 	pid_t supervisor = getpid();
+	sigset_t stops, was;
+	/*
+	 * A stop signal between fork and the child's own handlers would reach the
+	 * supervisor's handler in the child and be forgotten by sig_reset: a
+	 * child that never stops. Blocked, it waits for the child's handlers.
+	 */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &was);
 	pid_t pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		log_warn("cannot start the %s", stage_names[stage]);
 		return -1;
 	}
 	if (pid == 0) {
 		int rc;
 		run_child_setup(supervisor, stage);
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		switch (stage) {
 		case STAGE_SINK:
 			close(r->status_pipe[0]);
@@ -181,6 +205,7 @@ run_spawn(struct run *r, enum stage stage)
 		}
 		_exit(rc);
 	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	if (r->nchildren == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 8;
 		r->children = xreallocarray(r->children, (size_t)r->cap, sizeof(*r->children));
@@ -197,23 +222,52 @@ static void
 run_signal(struct run *r, int signo, int only_fetcher)
 {
 	for (int i = 0; i < r->nchildren; i++)
-		if (!r->children[i].done && (!only_fetcher || r->children[i].stage == STAGE_FETCHER))
+		if (!r->children[i].done &&
+		    (!only_fetcher || r->children[i].stage == STAGE_FETCHER))
 			kill(r->children[i].pid, signo);
 }
 
-/* SIGTERM every child still running and wait for each. */
+/* Reap c if it has ended; 1 when it has. */
+static int
+run_reaped(struct child *c)
+{
+	int status;
+	if (c->done)
+		return 1;
+	pid_t pid;
+	while ((pid = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (pid == 0)
+		return 0;
+	if (pid == c->pid)
+		c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	c->done = 1; /* or not ours to wait for (ECHILD): gone all the same */
+	return 1;
+}
+
+/*
+ * SIGTERM every child still running and wait for each, STOP_GRACE_MS at
+ * most: a child that does not stop by then is killed. Never waits for ever.
+ */
 static void
 run_stop_all(struct run *r)
 {
 	r->stopping = 1;
 	run_signal(r, SIGTERM, 0);
-	for (int i = 0; i < r->nchildren; i++) {
-		if (!r->children[i].done) {
-			int status;
-			while (waitpid(r->children[i].pid, &status, 0) < 0 && errno == EINTR)
-				;
-			r->children[i].done = 1;
+	long long kill_at = monotime_ms() + STOP_GRACE_MS;
+	for (;;) {
+		int left = 0;
+		for (int i = 0; i < r->nchildren; i++)
+			left += !run_reaped(&r->children[i]);
+		if (left == 0)
+			return;
+		if (kill_at && monotime_ms() >= kill_at) {
+			log_warnx("%d child%s did not stop within %d ms; killing %s", left,
+				  left == 1 ? "" : "ren", STOP_GRACE_MS, left == 1 ? "it" : "them");
+			run_signal(r, SIGKILL, 0);
+			kill_at = 0;
 		}
+		usleep(5000);
 	}
 }
 
@@ -231,7 +285,8 @@ static int
 run_failed(const struct run *r, enum stage stage)
 {
 	for (int i = 0; i < r->nchildren; i++)
-		if (r->children[i].done && r->children[i].stage == stage && r->children[i].status != 0)
+		if (r->children[i].done && r->children[i].stage == stage &&
+		    r->children[i].status != 0)
 			return 1;
 	return 0;
 }
@@ -242,12 +297,15 @@ run_parser_died(struct run *r, struct child *c, int status)
 {
 	char line[64];
 	int len = snprintf(line, sizeof(line), "%ld %d\n", (long)c->pid, status);
-	if (write(r->deaths_pipe[1], line, (size_t)len) != len)
+	int fetcher_alive = run_alive(r, STAGE_FETCHER);
+	if (fetcher_alive && write(r->deaths_pipe[1], line, (size_t)len) != len)
 		log_warn("cannot tell the fetcher that a worker died");
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		log_warnx("a parser worker (pid %ld) exceeded parse_timeout_ms (%d ms) and was"
-			  " stopped", (long)c->pid, r->cfg->parse_timeout_ms);
-	if (r->stopping)
+			  " stopped",
+			  (long)c->pid, r->cfg->parse_timeout_ms);
+	/* once stopping has begun nothing is started: it would only be waited for */
+	if (r->stopping || sig_stop || !fetcher_alive)
 		return;
 	r->quick_deaths = monotime_ms() - c->started_ms < QUICK_DEATH_MS ? r->quick_deaths + 1 : 0;
 	if (r->quick_deaths > MAX_QUICK_DEATHS) {
@@ -270,10 +328,11 @@ run_reap(struct run *r)
 			if (c->pid != pid || c->done)
 				continue;
 			c->done = 1;
-			c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			c->status =
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 			if (c->status != 0 && !r->stopping)
-				log_warnx("the %s (pid %ld) exited with status %d", stage_names[c->stage],
-					  (long)pid, c->status);
+				log_warnx("the %s (pid %ld) exited with status %d",
+					  stage_names[c->stage], (long)pid, c->status);
 			if (c->stage == STAGE_PARSER) {
 				struct child copy = *c;
 				run_parser_died(r, &copy, status); /* may grow r->children */
@@ -307,16 +366,41 @@ run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
 	}
 }
 
-/* The exit code when no summary came: why did the run end early? */
+/*
+ * The exit code when no summary came, and why, for the summary line: a
+ * stage that found the config wrong (78), or that was stopped from outside
+ * or could not reach the database (75: the spool keeps what was not stored,
+ * and the next run goes on), or that failed in itself (70).
+ */
 static int
-run_early_exit_code(const struct run *r)
+run_early_exit(const struct run *r, char *why, size_t cap)
 {
+	int code = sig_stop ? EX_TEMPFAIL : EX_SOFTWARE;
+	snprintf(why, cap, sig_stop ? "stopped by a signal" : "the run ended early");
 	for (int i = 0; i < r->nchildren; i++) {
 		const struct child *k = &r->children[i];
-		if (k->done && k->stage != STAGE_PARSER && k->status == EX_TEMPFAIL)
-			return EX_TEMPFAIL;
+		if (!k->done || k->stage == STAGE_PARSER || k->status == 0)
+			continue;
+		int by_signal = k->status > 128;
+		int outside =
+		    by_signal && (k->status == 128 + SIGKILL || k->status == 128 + SIGTERM ||
+				  k->status == 128 + SIGINT || k->status == 128 + SIGHUP);
+		if (k->status == EX_CONFIG)
+			code = EX_CONFIG;
+		else if (code != EX_CONFIG && (k->status == EX_TEMPFAIL || outside))
+			code = EX_TEMPFAIL;
+		if (by_signal)
+			snprintf(why, cap,
+				 "the %s was killed by signal %d before the end of the run"
+				 " was recorded; what was not stored stays in the spool",
+				 stage_names[k->stage], k->status - 128);
+		else
+			snprintf(why, cap, "the %s exited with status %d (see the messages above)",
+				 stage_names[k->stage], k->status);
+		if (k->stage == STAGE_SINK)
+			break; /* the sink's end explains the fetcher's */
 	}
-	return sig_stop ? EX_TEMPFAIL : EX_SOFTWARE;
+	return code;
 }
 
 static int
@@ -331,11 +415,14 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 		if (sig_stop && !forwarded) {
 			/* the fetcher drains: no new fetches, in-flight jobs get drain_timeout */
 			run_report_clear(rr);
-			log_warnx("stopping: in-flight jobs get up to %d s (drain_timeout); a second"
-				  " signal stops at once", r->cfg->drain_timeout);
+			log_warnx(
+			    "stopping: in-flight jobs get up to %d s (drain_timeout); a second"
+			    " signal stops at once",
+			    r->cfg->drain_timeout);
 			run_signal(r, SIGTERM, 1);
 			forwarded = 1;
-			kill_at = monotime_ms() + (long long)r->cfg->drain_timeout * 1000 + DRAIN_SLACK_MS;
+			kill_at = monotime_ms() + (long long)r->cfg->drain_timeout * 1000 +
+				  DRAIN_SLACK_MS;
 		}
 		if (!killed && (sig_stop > 1 || (kill_at && monotime_ms() > kill_at))) {
 			log_warnx("stopping at once; what was not stored stays in the spool");
@@ -346,10 +433,14 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 		run_reap(r);
 		int fetcher_alive = run_alive(r, STAGE_FETCHER);
 		int sink_alive = !remote && run_alive(r, STAGE_SINK);
-		if (!fetcher_alive && (!sink_alive || rr->last == NULL))
+		/* a oneshot sink ends by itself after FINISH, which only a fetcher that ended well
+		 * sent */
+		if (!fetcher_alive &&
+		    (!sink_alive || rr->last == NULL || run_failed(r, STAGE_FETCHER)))
 			break;
 		if (!remote && !sink_alive && !forwarded && run_failed(r, STAGE_SINK)) {
-			/* the run cannot end without its sink: stop the fetcher (the spool keeps all) */
+			/* the run cannot end without its sink: stop the fetcher (the spool keeps
+			 * all) */
 			run_signal(r, SIGKILL, 1);
 			forwarded = 1;
 		}
@@ -359,8 +450,9 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 	/* the parsers wait for work forever: tell them the run is over */
 	run_stop_all(r);
 	buf_release(&pending);
-	int code = run_report_finish(rr);
-	return code >= 0 ? code : run_early_exit_code(r);
+	char why[256];
+	int code = run_early_exit(r, why, sizeof(why));
+	return run_report_finish(rr, code, why);
 }
 
 static void
@@ -400,28 +492,34 @@ run_stages(struct run *r, int remote, struct run_report *rr)
 	r->status_pipe[0] = r->status_pipe[1] = r->deaths_pipe[0] = r->deaths_pipe[1] = -1;
 	if (remote) {
 		if (wire_endpoints_network(&r->ep, r->cfg, WIRE_ROLE_FETCHER) < 0)
-			return EX_CONFIG;
+			return run_report_finish(rr, EX_CONFIG,
+						 "the [network] endpoints are incomplete");
 	} else {
 		if (mkdtemp(dir) == NULL) {
 			log_warn("cannot create a run directory");
-			return EX_CANTCREAT;
+			return run_report_finish(rr, EX_CANTCREAT,
+						 "cannot create a run directory in /tmp");
 		}
 		have_dir = 1;
 		wire_endpoints_ipc(&r->ep, dir);
 	}
 	if (pipe2(r->status_pipe, O_CLOEXEC) < 0 || pipe2(r->deaths_pipe, O_CLOEXEC) < 0) {
 		log_warn("cannot create the status pipes");
+		rc = run_report_finish(rr, EX_OSERR, "cannot create the status pipes");
 		goto out;
 	}
 	/* stable nodes first: the sink binds results and ctl, the fetcher jobs */
 	if (!remote) {
-		if (run_spawn(r, STAGE_SINK) < 0)
+		if (run_spawn(r, STAGE_SINK) < 0) {
+			rc = run_report_finish(rr, EX_OSERR, "cannot start the sink");
 			goto out;
+		}
 		for (int i = 0; i < r->cfg->workers; i++)
 			run_spawn(r, STAGE_PARSER);
 	}
 	if (run_spawn(r, STAGE_FETCHER) < 0) {
 		run_stop_all(r);
+		rc = run_report_finish(rr, EX_OSERR, "cannot start the fetcher");
 		goto out;
 	}
 	close(r->status_pipe[1]);
@@ -451,10 +549,13 @@ static int
 run_main(int argc, char **argv, int remote)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},	  {"syslog", no_argument, NULL, 's'},
-		{"remote", no_argument, NULL, 'r'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"syslog", no_argument, NULL, 's'},
+	    {"remote", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	int quiet = 0, verbose = 0, use_syslog = 0, ch;
@@ -490,27 +591,29 @@ run_main(int argc, char **argv, int remote)
 	}
 	log_init("run", use_syslog ? LOG_TO_SYSLOG : 0);
 	/* under cron (stderr no terminal) only warnings and errors: cron mails what is printed */
-	enum log_level level = use_syslog || isatty(STDERR_FILENO) ? LOG_LEVEL_INFO : LOG_LEVEL_WARN;
+	enum log_level level =
+	    use_syslog || isatty(STDERR_FILENO) ? LOG_LEVEL_INFO : LOG_LEVEL_WARN;
 	if (quiet)
 		level = LOG_LEVEL_WARN;
 	if (verbose)
 		level = verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	log_set_level(level);
 
+	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	struct config *cfg = config_load(config_choose_path(config_path));
 	if (cfg == NULL)
-		return EX_CONFIG;
+		return run_report_finish(&rr, EX_CONFIG, "the config is bad (see above)");
 	if (cfg->workers > MAX_WORKERS)
 		cfg->workers = MAX_WORKERS;
 
-	int lock = run_lock(cfg);
+	char why[PATH_MAX + 128];
+	int lock = run_lock(cfg, why, sizeof(why));
 	if (lock < 0) {
 		config_free(&cfg);
-		return lock == -2 ? EX_TEMPFAIL : EX_CANTCREAT;
+		return run_report_finish(&rr, lock == -2 ? EX_TEMPFAIL : EX_CANTCREAT, why);
 	}
 
 	struct run r = {.cfg = cfg};
-	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	/* a live line only for a person watching: never under cron, syslog or -q */
 	rr.live = !quiet && !use_syslog && isatty(STDERR_FILENO);
 	char run_id[64];
@@ -520,8 +623,8 @@ run_main(int argc, char **argv, int remote)
 	char *conninfo = NULL;
 	int rc;
 	if (!remote && (conninfo = sink_localdb_conninfo(cfg, 1)) == NULL) {
-		log_warnx("no database to write to; try again once it is reachable");
-		rc = EX_TEMPFAIL;
+		rc = run_report_finish(&rr, EX_TEMPFAIL,
+				       "no database to write to; try again once it is reachable");
 	} else {
 		r.conninfo = conninfo;
 		sig_install(0);

@@ -72,28 +72,54 @@ run_report_line(struct run_report *rr, const char *line)
 		rr->last = o;
 		return;
 	}
-	if (rr->live && strcmp(json_object_get_string(type), "progress") == 0)
-		report_progress(rr, o);
+	if (strcmp(json_object_get_string(type), "progress") == 0) {
+		if (rr->live)
+			report_progress(rr, o);
+		json_object_put(rr->progress);
+		rr->progress = o;
+		return;
+	}
 	json_object_put(o);
 }
 
+static void
+report_summary(const struct run_report *rr, struct json_object *o, const char *status,
+	       const char *why)
+{
+	char id[32] = "-"; /* a run that never began has no id */
+	if (report_int(o, "run_id") > 0)
+		snprintf(id, sizeof(id), "%lld", report_int(o, "run_id"));
+	if (rr->quiet && strcmp(status, "ok") == 0)
+		return;
+	printf("reportpipe: run %s %s: fetched %lld, unchanged %lld, stored %lld,"
+	       " failed %lld (parsed %lld, duplicates %lld)%s%s\n",
+	       id, status, report_int(o, "fetched"), report_int(o, "unchanged"),
+	       report_int(o, "stored"), report_int(o, "failed"), report_int(o, "parsed"),
+	       report_int(o, "duplicates"), why ? "; " : "", why ? why : "");
+	fflush(stdout);
+}
+
 int
-run_report_finish(struct run_report *rr)
+run_report_finish(struct run_report *rr, int code_without_summary, const char *why)
 {
 	run_report_clear(rr);
-	if (rr->last == NULL)
-		return -1;
-	struct json_object *o = rr->last, *st;
+	struct json_object *st, *w;
+	if (rr->last == NULL && rr->progress == NULL) {
+		printf("reportpipe: run not run: %s\n", why ? why : "it ended before it began");
+		fflush(stdout);
+		return code_without_summary;
+	}
+	if (rr->last == NULL) {
+		/* counts as far as the fetcher told them */
+		report_summary(rr, rr->progress,
+			       code_without_summary == 75 ? "interrupted" : "failed", why);
+		return code_without_summary;
+	}
+	struct json_object *o = rr->last;
 	const char *status =
 	    json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "failed";
-	if (!rr->quiet || strcmp(status, "ok") != 0) {
-		printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld,"
-		       " failed %lld (parsed %lld, duplicates %lld)\n",
-		       report_int(o, "run_id"), status, report_int(o, "fetched"),
-		       report_int(o, "unchanged"), report_int(o, "stored"), report_int(o, "failed"),
-		       report_int(o, "parsed"), report_int(o, "duplicates"));
-		fflush(stdout);
-	}
+	report_summary(rr, o, status,
+		       json_object_object_get_ex(o, "why", &w) ? json_object_get_string(w) : NULL);
 	if (strcmp(status, "interrupted") == 0)
 		return 75;
 	return report_int(o, "failed") > 0 ? 1 : 0;
@@ -155,4 +181,6 @@ run_report_release(struct run_report *rr)
 {
 	json_object_put(rr->last);
 	rr->last = NULL;
+	json_object_put(rr->progress);
+	rr->progress = NULL;
 }

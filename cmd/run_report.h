@@ -13,6 +13,7 @@ struct run_report {
 	long long started_ms;	  /* CLOCK_MONOTONIC */
 	int drawn;		  /* a progress line is on the screen */
 	struct json_object *last; /* the summary, once the fetcher sent it (owned) */
+	struct json_object *progress; /* the latest progress line (owned) */
 };
 
 /* Take one status line from the fetcher (progress or summary). */
@@ -22,10 +23,12 @@ void run_report_line(struct run_report *rr, const char *line);
 void run_report_clear(struct run_report *rr);
 
 /*
- * Print the summary (if any) and return the exit code it implies: 0 ok, 1
- * some documents failed, 75 interrupted; -1 when there was no summary.
+ * Print the summary and return the exit code it implies: 0 ok, 1 some
+ * documents failed, 75 interrupted. A run that ended without one (a stage
+ * died, the run was stopped) still gets its summary line, from the last
+ * progress the fetcher sent, saying why; it returns code_without_summary.
  */
-int run_report_finish(struct run_report *rr);
+int run_report_finish(struct run_report *rr, int code_without_summary, const char *why);
 
 /*
  * Write the Prometheus textfile at path (tmp + rename): the last run's end,

@@ -50,6 +50,10 @@
 #define POISON_COPIES 1800 /* seed copies in the poison report: about 37 MB */
 #define POISON_NAME "big.txt"
 #define UA "reportpipe-it/1.0 (+fetch_faults_test)"
+#define OUTAGE_MS 10000L   /* the database down: longer than LEASE_MS x max_attempts */
+#define OUTAGE_TIMEOUT_S 4 /* the run that gives up on a database that stays down */
+#define SIGTERM_REPS 20
+#define DRAIN_S 2 /* drain_timeout of the SIGTERM trials */
 
 /* 300 reports at 10 ms apart: a run lasts about 3 s, long enough to have a middle */
 #define FETCH_KEYS                                                                                 \
@@ -169,6 +173,40 @@ group_setup(void **state_)
 	char *src = sources_text(0);
 	int rc = fetch_env_write_config_pipeline(&env, "main", lease, FETCH_KEYS, src);
 	free(src);
+	if (rc == 0) {
+		char keys[160];
+		src = sources_text(0);
+		snprintf(keys, sizeof(keys), "lease_ms = %d\nmax_attempts = 2\n", LEASE_MS);
+		rc = fetch_env_write_config_pipeline(&env, "outage", keys, FETCH_KEYS, src);
+		if (rc == 0)
+			rc = fetch_env_write_config_pipeline(&env, "drain", "drain_timeout = 2\n",
+							     FETCH_KEYS, src);
+		free(src);
+	}
+	if (rc == 0) {
+		/* outage_timeout is a [database] key: written out in full */
+		char path[PATH_MAX + 32];
+		struct buf b = {0};
+		src = sources_text(0);
+		snprintf(path, sizeof(path), "%s/outage_short.conf", env.dir);
+		buf_printf(
+		    &b,
+		    "[database]\nconninfo = %s\noutage_timeout = %d\n[pipeline]\nworkers = 2\n"
+		    "state_dir = %s/state\nlease_ms = %d\nmax_attempts = 2\n[fetch]\n%s\n%s",
+		    env.conninfo, OUTAGE_TIMEOUT_S, env.dir, LEASE_MS, FETCH_KEYS, src);
+		rc = testutil_write_file(path, b.data, b.len);
+		buf_release(&b);
+		snprintf(path, sizeof(path), "%s/nodb.conf", env.dir);
+		buf_printf(&b,
+			   "[database]\nconninfo = %s dbname=no_such_db\n[pipeline]\nworkers = 1\n"
+			   "state_dir = %s/state\n[fetch]\n%s\n%s",
+			   env.conninfo, env.dir, FETCH_KEYS,
+			   "[source \"one\"]\nurl = http://127.0.0.1:1/x\n");
+		if (rc == 0)
+			rc = testutil_write_file(path, b.data, b.len);
+		buf_release(&b);
+		free(src);
+	}
 	for (int r = 0; r < REPS && rc == 0; r++) {
 		char name[32], keys[160];
 		snprintf(name, sizeof(name), "poison%d", r);
@@ -598,8 +636,19 @@ test_sink_killed_then_second_run(void **state_)
 		    " second run exit %d (%d tries), %.2f s in all\n",
 		    rep, (long)sink[0].pid, at, tk, rc1, stored1, spooled, rc2, tries,
 		    now_s() - t0);
-		if (rc1 == 0)
-			fail_with_log(log1, "rep %d: the run whose sink was killed exited 0", rep);
+		if (rc1 != 75)
+			fail_with_log(log1,
+				      "rep %d: the run whose sink was killed exited %d, want 75"
+				      " (interrupted: the spool keeps the rest)",
+				      rep, rc1);
+		char *out1 = testutil_read_file(log1, NULL);
+		int summary =
+		    out1 && fetch_env_count_lines(out1, "reportpipe: run ", " interrupted: ",
+						  "the sink was killed by signal 9", NULL) == 1;
+		free(out1);
+		if (!summary)
+			fail_with_log(log1, "rep %d: no summary line saying the sink was killed",
+				      rep);
 		if (rc2 != 0)
 			fail_with_log(log2, "rep %d: second run exited %d, want 0", rep, rc2);
 		check_stored("sink killed, second run", NREPORTS, log2, &failed);
@@ -685,21 +734,30 @@ test_whole_run_killed_then_second_run(void **state_)
 
 /* --- PostgreSQL restarted -------------------------------------------------------------- */
 
-/* pg_ctl restart -m fast on the test cluster; pg_ctl's exit code. */
+/* pg_ctl ACTION (restart, stop, start; -m fast) on the test cluster; pg_ctl's exit code. */
 static int
-pg_restart(void)
+pg_ctl(const char *action)
 {
 	int rc;
 	const char *bin = getenv("REPORTPIPE_PG_BINDIR");
+	/* start does not remember the options of pgtmp.sh's start, as restart does */
 	char *out = testutil_run(
-	    &rc, "%s %s/pg_ctl -D %s/pg/data -l %s/pg/data/server.log -m fast -w -t 60 restart",
+	    &rc,
+	    "%s %s/pg_ctl -D %s/pg/data -l %s/pg/data/server.log -m fast -w -t 60 -o \"-c"
+	    " listen_addresses='' -c unix_socket_directories='%s/pg/sock' -c fsync=off\" %s",
 	    getuid() == 0 ? "runuser -u postgres --" : "",
 	    bin && *bin ? bin : "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)", env.dir,
-	    env.dir);
+	    env.dir, env.dir, action);
 	if (rc != 0)
-		fprintf(stderr, "pg_ctl restart exited %d: %s\n", rc, out);
+		fprintf(stderr, "pg_ctl %s exited %d: %s\n", action, rc, out);
 	free(out);
 	return rc;
+}
+
+static int
+pg_restart(void)
+{
+	return pg_ctl("restart");
 }
 
 static void
@@ -737,6 +795,227 @@ test_postgres_restarted_mid_run(void **state_)
 		assert_int_equal(dead_letters(), 0);
 	}
 	expect_no_failed("postgres restarted", failed, REPS);
+}
+
+/* --- the database down for longer than the leases (issue 12, items 1, 2, 5) ------------- */
+
+/*
+ * PostgreSQL stopped (pg_ctl stop -m fast) for longer than lease_ms ×
+ * max_attempts, then started again: an outage is not a parse failure, so no
+ * lease runs out, no attempt is used up, no dead letter is written and no
+ * spool file goes before its document is committed.
+ */
+static void
+test_database_down_longer_than_leases(void **state_)
+{
+	(void)state_;
+	char log[PATH_MAX + 64], at[160];
+	reset();
+	log_path(log, sizeof(log), "pgdown", 0, 1);
+	double t0 = now_s();
+	pid_t run = fetch_env_run_spawn(&env, "outage", log);
+	assert_true(run > 0);
+	/* mid-run: 80 stored (kill point of repetition 1) */
+	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
+		int rc = fetch_env_run_wait(run, 0);
+		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
+	}
+	PQfinish(poll_conn);
+	poll_conn = NULL;
+	assert_int_equal(pg_ctl("stop"), 0);
+	double ts = now_s();
+	sleep_ms(OUTAGE_MS);
+	int alive = proc_alive(run);
+	assert_int_equal(pg_ctl("start"), 0);
+	double tr = now_s();
+	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
+	print_message("database down: stopped at %s after %.2f s, for %.2f s (lease_ms %d x"
+		      " max_attempts 2 = %d ms); run alive through it: %s; exit %d after %.2f s\n",
+		      at, ts - t0, tr - ts, LEASE_MS, 2 * LEASE_MS, alive ? "yes" : "no", rc,
+		      now_s() - t0);
+	if (rc != 0)
+		fail_with_log(log, "run exited %d, want 0", rc);
+	int failed = 0;
+	check_stored("database down past the leases", NREPORTS, log, &failed);
+	assert_int_equal(failed, 0);
+	assert_int_equal(dead_letters(), 0);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " status = 'ok' AND stored = "
+						    "300"),
+			 1);
+}
+
+/*
+ * PostgreSQL stays down: past outage_timeout the run stops by itself, keeps
+ * the spool, says so in its summary and exits 75. Its ingest_runs row could
+ * not be closed then; the next run closes it as interrupted and stores all.
+ */
+static void
+test_database_stays_down(void **state_)
+{
+	(void)state_;
+	char log1[PATH_MAX + 64], log2[PATH_MAX + 64], at[160];
+	reset();
+	log_path(log1, sizeof(log1), "pgstays", 0, 1);
+	log_path(log2, sizeof(log2), "pgstays", 0, 2);
+	double t0 = now_s();
+	pid_t run = fetch_env_run_spawn(&env, "outage_short", log1);
+	assert_true(run > 0);
+	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
+		int rc = fetch_env_run_wait(run, 0);
+		fail_with_log(log1, "no stop point (%s), run exit %d", at, rc);
+	}
+	PQfinish(poll_conn);
+	poll_conn = NULL;
+	assert_int_equal(pg_ctl("stop"), 0);
+	double ts = now_s();
+	int rc1 = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
+	double te = now_s();
+	int spooled = spool_entries(NULL);
+	assert_int_equal(pg_ctl("start"), 0);
+	char *out1 = testutil_read_file(log1, NULL);
+	int summary =
+	    out1 && fetch_env_count_lines(out1, "reportpipe: run 1 interrupted: ", "outage_timeout",
+					  NULL) == 1;
+	free(out1);
+	long running = fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						  " id = 1 AND status = 'running'");
+	int tries;
+	int rc2 = run_again("main", log2, &tries);
+	print_message("database stays down: stopped at %s after %.2f s; the run exited %d %.2f s"
+		      " later (outage_timeout %d s), %d in the spool, run 1 left running: %ld;"
+		      " next run exit %d\n",
+		      at, ts - t0, rc1, te - ts, OUTAGE_TIMEOUT_S, spooled, running, rc2);
+	if (rc1 != 75)
+		fail_with_log(log1, "the run exited %d with the database down, want 75", rc1);
+	if (!summary)
+		fail_with_log(log1, "no summary line naming run 1 interrupted by outage_timeout");
+	assert_true(spooled > 0);
+	assert_int_equal(running, 1);
+	if (rc2 != 0)
+		fail_with_log(log2, "the next run exited %d, want 0", rc2);
+	int failed = 0;
+	check_stored("database stayed down, next run", NREPORTS, log2, &failed);
+	assert_int_equal(failed, 0);
+	assert_int_equal(dead_letters(), 0);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " id = 1 AND status = 'interrupted'"),
+			 1);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " status = 'running'"),
+			 0);
+}
+
+/* --- SIGTERM at random moments (issue 12, item 3) ---------------------------------------- */
+
+/* `reportpipe run -c dir/NAME.conf` in a process group of its own, as setsid(1) starts it. */
+static pid_t
+spawn_own_group(const char *name, const char *logpath)
+{
+	char conf[PATH_MAX + 64];
+	snprintf(conf, sizeof(conf), "%s/%s.conf", env.dir, name);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	setpgid(0, 0);
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execl(testutil_bin(), testutil_bin(), "run", "-c", conf, (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * SIGTERM at a random moment of a run (the seed is printed): to the whole
+ * process group, as timeout(1) sends it, or to `run` alone, as systemd's
+ * KillMode=mixed does. Each run exits within drain_timeout + 2 s with 0 or
+ * 75 and nothing left running; the next run stores every report once.
+ */
+static void
+test_sigterm_at_random_moments(void **state_)
+{
+	(void)state_;
+	unsigned seed = (unsigned)time(NULL);
+	srand(seed);
+	print_message("sigterm: seed %u\n", seed);
+	int failed = 0;
+	for (int rep = 0; rep < SIGTERM_REPS; rep++) {
+		char log1[PATH_MAX + 64], log2[PATH_MAX + 64];
+		struct kid kids[MAX_KIDS];
+		reset();
+		log_path(log1, sizeof(log1), "sigterm", rep, 1);
+		log_path(log2, sizeof(log2), "sigterm", rep, 2);
+		long delay = rand() % 3000;
+		int group = rep % 2 == 0;
+		pid_t run = spawn_own_group("drain", log1);
+		assert_true(run > 0);
+		sleep_ms(delay);
+		int nkids = run_children(run, NULL, kids, MAX_KIDS);
+		double ts = now_s();
+		kill(group ? -run : run, SIGTERM);
+		int rc1 = fetch_env_run_wait(run, (DRAIN_S + 2) * 1000L + 10000L);
+		double took = now_s() - ts;
+		int alive = 0;
+		for (int i = 0; i < nkids; i++)
+			alive += proc_alive(kids[i].pid);
+		long stored1 = poll_documents();
+		int tries;
+		int rc2 = run_again("main", log2, &tries);
+		print_message(
+		    "sigterm rep %d: SIGTERM to the %s after %ld ms (%d children, %ld"
+		    " stored); exit %d after %.2f s; children left %d; next run exit %d\n",
+		    rep, group ? "process group" : "run alone", delay, nkids, stored1, rc1, took,
+		    alive, rc2);
+		if (rc1 < 0 || took > DRAIN_S + 2)
+			fail_with_log(log1,
+				      "rep %d: the run took %.2f s to stop (exit %d), more than"
+				      " drain_timeout %d s + 2 s",
+				      rep, took, rc1, DRAIN_S);
+		if (rc1 != 0 && rc1 != 75)
+			fail_with_log(log1, "rep %d: the run exited %d after SIGTERM, want 0 or 75",
+				      rep, rc1);
+		char *out1 = testutil_read_file(log1, NULL);
+		int summary = out1 && fetch_env_count_lines(out1, "reportpipe: run ", NULL) == 1;
+		free(out1);
+		if (!summary)
+			fail_with_log(log1, "rep %d: not one summary line after SIGTERM", rep);
+		if (alive)
+			fail_with_log(log1, "rep %d: %d children of the stopped run still run", rep,
+				      alive);
+		if (rc2 != 0)
+			fail_with_log(log2, "rep %d: the next run exited %d, want 0", rep, rc2);
+		check_stored("SIGTERM, next run", NREPORTS, log2, &failed);
+		assert_int_equal(dead_letters(), 0);
+	}
+	expect_no_failed("SIGTERM at random moments", failed, SIGTERM_REPS);
+}
+
+/* --- configuration the database refuses (issue 12, item 12) ------------------------------ */
+
+/* A database that does not exist is a configuration error (78), not an outage (75). */
+static void
+test_database_that_does_not_exist_is_78(void **state_)
+{
+	(void)state_;
+	char log[PATH_MAX + 64];
+	reset();
+	log_path(log, sizeof(log), "nodb", 0, 1);
+	pid_t run = fetch_env_run_spawn(&env, "nodb", log);
+	assert_true(run > 0);
+	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
+	char *out = testutil_read_file(log, NULL);
+	print_message("no such database: exit %d\n", rc);
+	if (rc != 78)
+		fail_with_log(log, "exit %d with a database that does not exist, want 78", rc);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "does not exist"));
+	assert_int_equal(fetch_env_count_lines(out, "reportpipe: run ", NULL), 1);
+	free(out);
 }
 
 /* --- a poison report ------------------------------------------------------------------- */
@@ -859,6 +1138,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_database_that_does_not_exist_is_78),
+	    cmocka_unit_test(test_database_down_longer_than_leases),
+	    cmocka_unit_test(test_database_stays_down),
+	    cmocka_unit_test(test_sigterm_at_random_moments),
 	    cmocka_unit_test(test_two_runs_started_together),
 	    cmocka_unit_test(test_parser_killed_mid_run),
 	    cmocka_unit_test(test_sink_killed_then_second_run),
