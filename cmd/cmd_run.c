@@ -603,6 +603,7 @@ run_main(int argc, char **argv, int remote)
 	struct config *cfg = config_load(config_choose_path(config_path));
 	if (cfg == NULL)
 		return run_report_finish(&rr, EX_CONFIG, "the config is bad (see above)");
+	config_check_sources(cfg); /* a warning: the spool may still hold work */
 	if (cfg->workers > MAX_WORKERS)
 		cfg->workers = MAX_WORKERS;
 

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 #include "buf.h"
+#include "config_check.h"
 #include "conninfo_mask.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -42,6 +44,12 @@ static const char builtin_config[] =
 	"[source \"shaoguan-2020-fazhi\"]\n"
 	"url = file://@EXAMPLES@/reports/shaoguan-2020-fazhi.txt\n";
 
+/* A section header or key already seen, and where. */
+struct seen {
+	char *name;
+	int line;
+};
+
 struct load_ctx {
 	struct config *cfg;
 	char err[512];
@@ -52,6 +60,10 @@ struct load_ctx {
 	/* values too long for libinih's fixed line buffer, handed over out of band */
 	char **long_values;
 	size_t nlong;
+	struct seen *sections; /* the sections other than sources, each allowed once */
+	size_t nsections;
+	struct seen *keys; /* the keys of the section being read, each allowed once */
+	size_t nkeys;
 };
 
 /* Marks a value that stands in for ctx->long_values[N]: "\x1bN". */
@@ -107,10 +119,23 @@ config_examples_dir(void)
 int
 config_parse_size(const char *text, size_t *out)
 {
+	const char *p = text;
 	char *end;
+
+	/* digits with an optional fraction: no sign, space, hex or exponent for strtod to take */
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
 	errno = 0;
 	double v = strtod(text, &end);
-	if (end == text || errno || !(v >= 0)) /* !(v >= 0) also refuses NaN */
+	if (end != p || errno || !(v >= 0)) /* !(v >= 0) also refuses NaN */
 		return -1;
 	while (isspace((unsigned char)*end))
 		end++;
@@ -139,15 +164,18 @@ config_parse_size(const char *text, size_t *out)
 	return 0;
 }
 
+/* A decimal integer in [min, max]: digits only (a '-' first when min < 0). */
 static int
 config_parse_int(const char *text, int min, int max, int *out)
 {
+	const char *p = text + (min < 0 && *text == '-');
 	char *end;
+
+	if (!isdigit((unsigned char)*p) || p[strspn(p, "0123456789")] != '\0')
+		return -1;
 	errno = 0;
 	long v = strtol(text, &end, 10);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (end == text || *end || errno || v < min || v > max)
+	if (*end || errno || v < min || v > max)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -248,13 +276,23 @@ config_source_name(const char *section, char *name, size_t cap)
 	return 0;
 }
 
-/* The source called name, created (as first seen at line) when new. */
+/* The source called name, or NULL. */
 static struct source *
-config_source_get(struct config *cfg, const char *name, int line)
+config_source_find(struct config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->nsources; i++)
 		if (strcmp(cfg->sources[i].name, name) == 0)
 			return &cfg->sources[i];
+	return NULL;
+}
+
+/* The source called name, created (as first seen at line) when new. */
+static struct source *
+config_source_get(struct config *cfg, const char *name, int line)
+{
+	struct source *found = config_source_find(cfg, name);
+	if (found)
+		return found;
 	cfg->sources = xreallocarray(cfg->sources, cfg->nsources + 1, sizeof(struct source));
 	struct source *src = &cfg->sources[cfg->nsources++];
 	memset(src, 0, sizeof(*src));
@@ -277,8 +315,6 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	if (strcmp(key, "url") == 0 || strcmp(key, "index") == 0) {
 		char why[600];
 		char **slot = key[0] == 'u' ? &src->url : &src->index;
-		if (*slot)
-			return config_fail(ctx, "source \"%s\": key '%s' given twice", name, key);
 		if (config_check_url(value, why, sizeof(why)) < 0)
 			return config_fail(ctx, "source \"%s\": key '%s': %s", name, key, why);
 		*slot = xstrdup(value);
@@ -305,11 +341,22 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	}
 	if (strcmp(key, "allow_hosts") == 0) {
 		/* a list separated by spaces or commas */
-		char *copy = xstrdup(value), *save = NULL;
+		char *copy = xstrdup(value), *save = NULL, *norm;
 		for (char *h = strtok_r(copy, " ,\t", &save); h; h = strtok_r(NULL, " ,\t", &save)) {
+			if (config_check_host(h, &norm) < 0) {
+				config_fail(
+				    ctx,
+				    "source \"%s\": key 'allow_hosts': '%s' is not a host name"
+				    " (letters, digits and hyphens, with dots; an international"
+				    " name in its xn-- form), an IPv4 or IPv6 address, or one of"
+				    " these with :PORT",
+				    name, h);
+				free(copy);
+				return 0;
+			}
 			src->allow_hosts = xreallocarray(src->allow_hosts, src->nallow_hosts + 1,
 							 sizeof(char *));
-			src->allow_hosts[src->nallow_hosts++] = xstrdup(h);
+			src->allow_hosts[src->nallow_hosts++] = norm;
 		}
 		free(copy);
 		return 1;
@@ -321,6 +368,11 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 		return 1;
 	}
 	if (strcmp(key, "content_xpath") == 0) {
+		char why[200];
+		if (*value && config_check_xpath(value, why) < 0)
+			return config_fail(
+			    ctx, "source \"%s\": key 'content_xpath': '%s' is not an XPath: %s",
+			    name, value, why);
 		config_set_str(&src->content_xpath, value);
 		return 1;
 	}
@@ -330,6 +382,7 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 /* How a key of [database], [pipeline] or [fetch] is read into struct config. */
 enum key_type {
 	KEY_STR,      /* any text, "" allowed */
+	KEY_FILE,     /* a readable file; "" leaves the field NULL */
 	KEY_NONEMPTY, /* text that may not be empty */
 	KEY_INT,      /* an integer in [min, max] */
 	KEY_SIZE,     /* a size such as 64MiB */
@@ -374,7 +427,7 @@ static const struct key_spec global_keys[] = {
 	KEY("fetch", max_retries, KEY_INT, 0, 100),
 	KEY("fetch", retry_budget, KEY_INT, 0, 1000000),
 	KEY("fetch", retry_max_delay_ms, KEY_INT, 0, 3600000),
-	KEY("fetch", ca_file, KEY_STR, 0, 0),
+	KEY("fetch", ca_file, KEY_FILE, 0, 0),
 	KEY("network", jobs_bind, KEY_ENDPOINT, 0, 0),
 	KEY("network", jobs_connect, KEY_ENDPOINT, 0, 0),
 	KEY("network", results_bind, KEY_ENDPOINT, 0, 0),
@@ -452,6 +505,18 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 	case KEY_STR:
 		config_set_str((char **)(void *)field, value);
 		return 1;
+	case KEY_FILE: {
+		char why[PATH_MAX + 100];
+		char **slot = (char **)(void *)field;
+		free(*slot);
+		*slot = NULL;
+		if (*value == '\0')
+			return 1;
+		if (config_check_readable(value, why, sizeof(why)) < 0)
+			return config_fail(ctx, "key '%s': %s", k->key, why);
+		*slot = xstrdup(value);
+		return 1;
+	}
 	case KEY_WORKERS:
 		if (strcmp(value, "auto") == 0) {
 			long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -485,12 +550,16 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 		config_set_str((char **)(void *)field, value);
 		return 1;
 	}
-	case KEY_ENDPOINT:
-		if (*value && strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
-			return config_fail(ctx, "key '%s': '%s' is not a tcp:// or ipc:// endpoint",
-					   k->key, value);
+	case KEY_ENDPOINT: {
+		char why[300];
+		if (config_check_endpoint(value, why, sizeof(why)) < 0)
+			return config_fail(
+			    ctx,
+			    "key '%s': '%s' is not a tcp://HOST:PORT or ipc://PATH endpoint: %s",
+			    k->key, value, why);
 		config_set_str((char **)(void *)field, value);
 		return 1;
+	}
 	case KEY_CURVE:
 	case KEY_CURVE_LIST:
 		if (config_check_curve_keys(value, k->type == KEY_CURVE_LIST) < 0)
@@ -518,6 +587,12 @@ config_handler(void *user, const char *section, const char *key, const char *val
 			return config_fail(ctx, "key '%s': malformed value", key);
 		value = ctx->long_values[idx];
 	}
+	for (size_t i = 0; i < ctx->nkeys; i++)
+		if (strcmp(ctx->keys[i].name, key) == 0)
+			return config_fail(ctx, "key '%s' given twice in [%s] (first at %s:%d)",
+					   key, section, ctx->cfg->path, ctx->keys[i].line);
+	ctx->keys = xreallocarray(ctx->keys, ctx->nkeys + 1, sizeof(struct seen));
+	ctx->keys[ctx->nkeys++] = (struct seen){xstrdup(key), ctx->line};
 	if (strncmp(section, "source", 6) == 0)
 		return config_source_key(ctx, section, key, value);
 
@@ -619,17 +694,19 @@ config_builtin_text(void)
 	return buf_take(&b);
 }
 
-/* Read one whole line (any length) into a new string; NULL at the end. */
+/* Read one whole line (any length, NUL bytes and all) into a new string; NULL at the end. */
 static char *
-config_next_line(struct load_ctx *ctx)
+config_next_line(struct load_ctx *ctx, size_t *len)
 {
 	if (ctx->fp) {
 		char *line = NULL;
 		size_t cap = 0;
-		if (getline(&line, &cap, ctx->fp) < 0) {
+		ssize_t n = getline(&line, &cap, ctx->fp);
+		if (n < 0) {
 			free(line);
 			return NULL;
 		}
+		*len = (size_t)n;
 		return line;
 	}
 	if (*ctx->text == '\0')
@@ -639,60 +716,109 @@ config_next_line(struct load_ctx *ctx)
 		n++;
 	char *line = xstrndup(ctx->text, n);
 	ctx->text += n;
+	*len = n;
 	return line;
 }
 
+static void
+config_seen_clear(struct seen **list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i].name);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
 /*
- * A section header line: a source section is registered here, with its
- * line, because inih tells the handler only about keys, and a source
- * without any key must still be refused.
+ * A section header line (leading white space already gone). A source
+ * section is registered here, with its line, because inih tells the
+ * handler only about keys, and a source without any key must still be
+ * refused. Every section may appear once; a new one starts its own list
+ * of keys.
  */
 static void
 config_note_section(struct load_ctx *ctx, const char *line)
 {
-	while (*line == ' ' || *line == '\t')
-		line++;
 	if (*line != '[')
 		return;
 	const char *end = strchr(line, ']');
 	if (end == NULL)
 		return;
+	config_seen_clear(&ctx->keys, &ctx->nkeys);
 	char section[160], name[128];
 	size_t n = (size_t)(end - line - 1);
 	if (n >= sizeof(section))
 		return;
 	memcpy(section, line + 1, n);
 	section[n] = '\0';
-	if (config_source_name(section, name, sizeof(name)) == 0)
+	if (config_source_name(section, name, sizeof(name)) == 0) {
+		const struct source *src = config_source_find(ctx->cfg, name);
+		if (src) {
+			config_fail(ctx, "source \"%s\" defined twice (first at %s:%d)", name,
+				    ctx->cfg->path, src->line);
+			return;
+		}
 		config_source_get(ctx->cfg, name, ctx->line);
+		return;
+	}
+	for (size_t i = 0; i < ctx->nsections; i++) {
+		if (strcmp(ctx->sections[i].name, section) == 0) {
+			config_fail(ctx, "section [%s] given twice (first at %s:%d)", section,
+				    ctx->cfg->path, ctx->sections[i].line);
+			return;
+		}
+	}
+	ctx->sections = xreallocarray(ctx->sections, ctx->nsections + 1, sizeof(struct seen));
+	ctx->sections[ctx->nsections++] = (struct seen){xstrdup(section), ctx->line};
 }
 
 /*
  * inih's reader callback. It counts lines, so config_handler knows the exact
- * line of each key, and works around the system libinih's fixed line
- * buffer: a longer "key = value" line reaches inih as "key = <mark>N" and
- * the handler takes the real value from ctx->long_values[N].
+ * line of each key; refuses what inih would pass on silently (a NUL byte,
+ * which ends the line for inih, and bytes that are not UTF-8); drops leading
+ * white space, which for inih would make the line part of the previous
+ * value; and works around the system libinih's fixed line buffer: a longer
+ * "key = value" line reaches inih as "key = <mark>N" and the handler takes
+ * the real value from ctx->long_values[N]. After the first error it reads
+ * no further.
  */
 static char *
 config_reader(char *str, int num, void *stream)
 {
 	struct load_ctx *ctx = stream;
-	char *line = config_next_line(ctx);
+	size_t len, bad;
+	char *raw;
 
-	if (line == NULL)
+	if (ctx->err[0] || (raw = config_next_line(ctx, &len)) == NULL)
 		return NULL;
 	ctx->line++;
+	if (memchr(raw, '\0', len)) {
+		config_fail(ctx, "a NUL byte in the line (at column %zu)",
+			    (size_t)((char *)memchr(raw, '\0', len) - raw) + 1);
+		free(raw);
+		return NULL;
+	}
+	if ((bad = config_utf8_invalid_at((unsigned char *)raw, len)) < len) {
+		config_fail(ctx, "the line is not valid UTF-8 (byte 0x%02x at column %zu)",
+			    (unsigned char)raw[bad], bad + 1);
+		free(raw);
+		return NULL;
+	}
+	char *line = raw;
+	while (*line == ' ' || *line == '\t' || *line == '\f' || *line == '\v')
+		line++;
+	len -= (size_t)(line - raw);
 	config_note_section(ctx, line);
-	size_t len = strlen(line);
 	if (len < (size_t)num - 1) {
 		memcpy(str, line, len + 1);
-		free(line);
+		free(raw);
 		return str;
 	}
 	char *eq = strchr(line, '=');
 	if (eq == NULL || (size_t)(eq - line) + 32 >= (size_t)num) {
 		snprintf(str, (size_t)num, "%c\n", LONG_VALUE_MARK); /* a syntax error, on this line */
-		free(line);
+		free(raw);
 		return str;
 	}
 	char *value = eq + 1;
@@ -707,7 +833,7 @@ config_reader(char *str, int num, void *stream)
 	snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)(eq - line), line, LONG_VALUE_MARK,
 		 ctx->nlong);
 	ctx->nlong++;
-	free(line);
+	free(raw);
 	return str;
 }
 
@@ -740,9 +866,11 @@ config_load(const char *path)
 	for (size_t i = 0; i < ctx.nlong; i++)
 		free(ctx.long_values[i]);
 	free(ctx.long_values);
-	if (rc != 0) {
-		/* the first error wins: inih's syntax error or the handler's */
-		int ours = ctx.err[0] && ctx.err_line <= rc;
+	config_seen_clear(&ctx.sections, &ctx.nsections);
+	config_seen_clear(&ctx.keys, &ctx.nkeys);
+	if (rc != 0 || ctx.err[0]) {
+		/* the first error wins: inih's syntax error, the reader's or the handler's */
+		int ours = ctx.err[0] && (rc == 0 || ctx.err_line <= rc);
 		fprintf(stderr, "%s:%d: %s\n", ctx.cfg->path, ours ? ctx.err_line : rc,
 			ours ? ctx.err : "syntax error (expected [section] or key = value)");
 		config_free(&ctx.cfg);
@@ -792,4 +920,12 @@ config_free(struct config **cfgp)
 	free(cfg->curve_client_keys);
 	free(cfg);
 	*cfgp = NULL;
+}
+
+size_t
+config_check_sources(const struct config *cfg)
+{
+	if (cfg->nsources == 0)
+		log_warnx("%s: no [source] sections: nothing to fetch", cfg->path);
+	return cfg->nsources;
 }

@@ -77,6 +77,12 @@ const char *config_choose_path(const char *explicit_path);
 
 void config_free(struct config **cfg);
 
+/*
+ * For the commands that fetch: warn when cfg has no source ("nothing to
+ * fetch"); a config for the other stages needs none. Returns cfg->nsources.
+ */
+size_t config_check_sources(const struct config *cfg);
+
 /* Parse "64MiB", "10MB", "512k", "1048576" into bytes; -1 when malformed. */
 int config_parse_size(const char *text, size_t *out);
 
