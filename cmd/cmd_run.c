@@ -598,6 +598,8 @@ run_main(int argc, char **argv, int remote)
 	if (verbose)
 		level = verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	log_set_level(level);
+	/* from the start: a stop before the stages run ends the run with its summary */
+	sig_install(0);
 
 	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	struct config *cfg = config_load(config_choose_path(config_path));
@@ -628,8 +630,9 @@ run_main(int argc, char **argv, int remote)
 				       "no database to write to; try again once it is reachable");
 	} else {
 		r.conninfo = conninfo;
-		sig_install(0);
-		rc = run_stages(&r, remote, &rr);
+		rc = sig_stop ? run_report_finish(&rr, EX_TEMPFAIL,
+						  "stopped by a signal before it began")
+			      : run_stages(&r, remote, &rr);
 	}
 	if (cfg->metrics_file[0])
 		run_report_metrics_file(&rr, cfg->metrics_file);

@@ -930,6 +930,23 @@ spawn_own_group(const char *name, const char *logpath)
 	_exit(127);
 }
 
+/* Wait until state/run.lock names pid: the run began. 0, or -1 when it never did. */
+static int
+wait_lock_holder(pid_t pid)
+{
+	char path[PATH_MAX + 32], want[32];
+	snprintf(path, sizeof(path), "%s/run.lock", state);
+	snprintf(want, sizeof(want), "%ld\n", (long)pid);
+	for (double until = now_s() + 30; now_s() < until && proc_alive(pid); sleep_ms(2)) {
+		char *text = testutil_read_file(path, NULL);
+		int held = text && strcmp(text, want) == 0;
+		free(text);
+		if (held)
+			return 0;
+	}
+	return -1;
+}
+
 /*
  * SIGTERM at a random moment of a run (the seed is printed): to the whole
  * process group, as timeout(1) sends it, or to `run` alone, as systemd's
@@ -954,6 +971,10 @@ test_sigterm_at_random_moments(void **state_)
 		int group = rep % 2 == 0;
 		pid_t run = spawn_own_group("drain", log1);
 		assert_true(run > 0);
+		/* a random moment of the run, counted from when it holds its lock (its handlers are
+		 * set): a signal before main() ran kills any program */
+		if (wait_lock_holder(run) < 0)
+			fail_with_log(log1, "rep %d: the run never took its lock", rep);
 		sleep_ms(delay);
 		int nkids = run_children(run, NULL, kids, MAX_KIDS);
 		double ts = now_s();
