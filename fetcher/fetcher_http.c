@@ -273,6 +273,15 @@ http_detail(const struct transfer *t, CURLcode code, enum fetch_class cls, long 
 				 t->max_bytes);
 	} else if (cls == FETCH_HTTP) {
 		snprintf(out, cap, "the server answered %ld", status);
+	} else if (cls == FETCH_ENCODING) {
+		struct curl_header *ce = NULL;
+		if (curl_easy_header(t->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &ce) !=
+		    CURLHE_OK)
+			ce = NULL;
+		snprintf(out, cap,
+			 "the body cannot be decoded as its Content-Encoding (%.64s) says: %s",
+			 ce && ce->value ? ce->value : "?",
+			 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 	} else {
 		const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
 		if (os_errno && strstr(msg, strerror((int)os_errno)) == NULL)
