@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 #include <regex.h>
@@ -236,15 +237,6 @@ index_matches(const regex_t *re, const char *text, const char *title, const char
 	       (title && regexec(re, title, 0, NULL, 0) == 0) || regexec(re, url, 0, NULL, 0) == 0;
 }
 
-static int
-index_seen(const struct fetcher_index_page *p, const char *url)
-{
-	for (size_t i = 0; i < p->nlinks; i++)
-		if (strcmp(p->links[i], url) == 0)
-			return 1;
-	return 0;
-}
-
 /* The page's <base href>, resolved, or a copy of page_url. */
 static char *
 index_base(xmlXPathContextPtr xp, const char *page_url)
@@ -269,6 +261,8 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 	int have_next = 0, rc = -1;
 	size_t max_links = src->max_links > 0 ? (size_t)src->max_links : SOURCE_MAX_LINKS;
 	char why[128], shown[2048];
+	/* the links kept, hashed: a page of many links must not cost their square */
+	struct json_object *seen = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (len > (size_t)INT32_MAX)
@@ -289,6 +283,7 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 	if (o == NULL)
 		goto out;
 	char *base = index_base(xp, page_url);
+	seen = json_object_new_object();
 	for (int i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
 		xmlNodePtr a = o->nodesetval->nodeTab[i];
 		xmlChar *href = xmlGetProp(a, (const xmlChar *)"href");
@@ -317,11 +312,12 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 				else
 					log_debug("index %s: link %s refused: %s", page_url, shown,
 						  url ? why : "not http or https, or malformed");
-			} else if (index_seen(out, url)) {
+			} else if (json_object_object_get_ex(seen, url, NULL)) {
 				; /* listed twice */
 			} else if (out->nlinks >= max_links) {
 				out->cut++;
 			} else {
+				json_object_object_add(seen, url, NULL);
 				out->links =
 				    xreallocarray(out->links, out->nlinks + 1, sizeof(*out->links));
 				out->links[out->nlinks++] = url;
@@ -341,6 +337,7 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 			  page_url, max_links, out->nlinks, out->cut);
 	rc = 0;
 out:
+	json_object_put(seen);
 	xmlXPathFreeObject(o);
 	xmlXPathFreeContext(xp);
 	xmlFreeDoc(doc);

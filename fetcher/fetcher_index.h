@@ -14,7 +14,8 @@ struct fetcher_index_page {
 	char *next;	/* the next index page (next_pattern), or NULL */
 	size_t refused; /* links that matched but were off-origin, not http(s), had
 			   credentials, or were malformed */
-	size_t cut;	/* matching links left out past max_links */
+	size_t cut;	/* matching links left out past max_links (one listed twice
+			   there counts twice) */
 };
 
 /*
