@@ -3,7 +3,8 @@
  *
  * An index page is untrusted input: it must never make the fetcher leave
  * http and https (no file://, javascript:, mailto:), leave the index's
- * origin (scheme, host and port) unless allow_hosts allows it, send
+ * host and port (its http and https count as one) unless allow_hosts
+ * allows it, send
  * credentials found in a link, take more than max_links reports from one
  * page, or fetch a page twice. The same rules hold for every hop of a
  * redirect (fetcher_http.c asks fetcher_index_check_url).
@@ -66,6 +67,13 @@ index_origin(const char *url, struct index_origin *o)
 	return rc;
 }
 
+/* 1 when o is on its scheme's default port (http 80, https 443). */
+static int
+index_default_port(const struct index_origin *o)
+{
+	return o->port == (strcmp(o->scheme, "https") == 0 ? 443 : 80);
+}
+
 /*
  * 1 when an allow_hosts entry admits o: "name" (or "[v6]") on the default
  * port of o's scheme, "name:port" (or "[v6]:port") on that port only.
@@ -96,9 +104,7 @@ index_allow_entry(const char *entry, const struct index_origin *o)
 		snprintf(host, sizeof(host), "%.*s", (int)n, entry);
 	if (strcasecmp(host, o->host) != 0)
 		return 0;
-	if (port >= 0)
-		return port == o->port;
-	return o->port == (strcmp(o->scheme, "https") == 0 ? 443 : 80);
+	return port >= 0 ? port == o->port : index_default_port(o);
 }
 
 int
@@ -107,9 +113,10 @@ fetcher_index_host_allowed(const struct source *src, const char *url)
 	struct index_origin o, own;
 	if (index_origin(url, &o) < 0)
 		return 0;
-	if (src->index && index_origin(src->index, &own) == 0 &&
-	    strcmp(o.scheme, own.scheme) == 0 && strcmp(o.host, own.host) == 0 &&
-	    o.port == own.port)
+	/* a site's http and https are one; any other port is another service */
+	if (src->index && index_origin(src->index, &own) == 0 && strcmp(o.host, own.host) == 0 &&
+	    ((strcmp(o.scheme, own.scheme) == 0 && o.port == own.port) ||
+	     (index_default_port(&o) && index_default_port(&own))))
 		return 1;
 	for (size_t i = 0; i < src->nallow_hosts; i++)
 		if (index_allow_entry(src->allow_hosts[i], &o))
@@ -145,7 +152,7 @@ fetcher_index_check_url(const struct source *src, const char *url, int lock_host
 	else if (index_has_credentials(u))
 		no = "it carries credentials (a user name or password, not shown)";
 	else if (lock_host && !fetcher_index_host_allowed(src, url))
-		no = "not the index's origin (scheme, host and port) nor in allow_hosts";
+		no = "not the index's host and port nor in allow_hosts";
 	curl_free(scheme);
 	curl_url_cleanup(u);
 	if (no)
@@ -153,22 +160,33 @@ fetcher_index_check_url(const struct source *src, const char *url, int lock_host
 	return no ? -1 : 0;
 }
 
-void
-fetcher_index_redact(const char *url, char *out, size_t cap)
+/* url without user name and password (caller frees); NULL when it does not parse. */
+static char *
+index_strip_credentials(const char *url)
 {
 	CURLU *u = curl_url();
-	char *s = NULL;
+	char *s = NULL, *out = NULL;
 	if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
 	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+		out = xstrdup(s);
+	curl_free(s);
+	curl_url_cleanup(u);
+	return out;
+}
+
+void
+fetcher_index_redact(const char *url, char *out, size_t cap)
+{
+	char *s = index_strip_credentials(url);
+	if (s)
 		snprintf(out, cap, "%s", s);
 	else if (strchr(url, '@') == NULL)
 		snprintf(out, cap, "%s", url);
 	else
 		snprintf(out, cap, "(a URL not shown: it may carry a password)");
-	curl_free(s);
-	curl_url_cleanup(u);
+	free(s);
 }
 
 /*
@@ -282,7 +300,11 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 	    xp ? xmlXPathEvalExpression((const xmlChar *)"//a[@href] | //area[@href]", xp) : NULL;
 	if (o == NULL)
 		goto out;
-	char *base = index_base(xp, page_url);
+	/* the index's own credentials (written in the config) never pass to its links */
+	char *page = index_strip_credentials(page_url);
+	if (page == NULL)
+		page = xstrdup("");
+	char *base = index_base(xp, page);
 	seen = json_object_new_object();
 	for (int i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
 		xmlNodePtr a = o->nodesetval->nodeTab[i];
@@ -294,7 +316,7 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 		const char *raw = href ? (const char *)href : "";
 		const char *t = title ? (const char *)title : NULL;
 
-		if (have_next && out->next == NULL && url && strcmp(url, page_url) != 0 &&
+		if (have_next && out->next == NULL && url && strcmp(url, page) != 0 &&
 		    index_matches(&next_re, text, t, url) &&
 		    fetcher_index_check_url(src, url, 1, why, sizeof(why)) == 0) {
 			out->next = url;
@@ -304,13 +326,12 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 			    fetcher_index_check_url(src, url, 1, why, sizeof(why)) < 0) {
 				out->refused++;
 				fetcher_index_redact(url ? url : raw, shown, sizeof(shown));
-				/* a password on a public page is a leak worth telling the operator
-				 */
+				/* a password on a public page: the operator should know */
 				if (url && strstr(why, "credentials"))
-					log_warnx("index %s: link %s refused: %s", page_url, shown,
+					log_warnx("index %s: link %s refused: %s", page, shown,
 						  why);
 				else
-					log_debug("index %s: link %s refused: %s", page_url, shown,
+					log_debug("index %s: link %s refused: %s", page, shown,
 						  url ? why : "not http or https, or malformed");
 			} else if (json_object_object_get_ex(seen, url, NULL)) {
 				; /* listed twice */
@@ -334,7 +355,8 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 	if (out->cut > 0)
 		log_warnx("index %s: more report links than max_links (%zu): the first %zu are"
 			  " fetched, %zu more are not",
-			  page_url, max_links, out->nlinks, out->cut);
+			  page, max_links, out->nlinks, out->cut);
+	free(page);
 	rc = 0;
 out:
 	json_object_put(seen);

@@ -310,9 +310,9 @@ test_links_and_redirects_stay_on_the_index_origin(void **state)
 
 	/* each refused hop is a permanent dead letter naming where it led */
 	static const char *const refused[][2] = {
-	    {"host", "%%127.0.0.2:%d/reports/hop-host.txt refused: not the index''s origin"},
-	    {"port", "%%127.0.0.1:%d/reports/hop-port.txt refused: not the index''s origin"},
-	    {"two-1", "%%127.0.0.2:%d/reports/hop-two.txt refused: not the index''s origin"},
+	    {"host", "%%127.0.0.2:%d/reports/hop-host.txt refused: not the index''s host and port"},
+	    {"port", "%%127.0.0.1:%d/reports/hop-port.txt refused: not the index''s host and port"},
+	    {"two-1", "%%127.0.0.2:%d/reports/hop-two.txt refused: not the index''s host and port"},
 	    {"cred", "http://127.0.0.1:%d/reports/cred-hop.txt refused: it carries credentials"},
 	    {"ftp", "%%ftp://127.0.0.1:%d/reports/ftp.txt refused: not http or https"},
 	};

@@ -184,11 +184,14 @@ test_index_links_are_resolved_and_filtered(void **state)
 	assert_int_equal(p.refused, 5); /* javascript:, mailto:, #x, file:, evil.example */
 	fetcher_index_page_release(&p);
 
-	/* the index's origin is its scheme, host and port, the default port written or not */
+	/* the index's host and port, the default port written or not; http on 80 and https on
+	 * 443 are one site, any other port is another service */
 	assert_true(fetcher_index_host_allowed(&src, "https://GOV.example:443/x"));
+	assert_true(fetcher_index_host_allowed(&src, "http://gov.example/x"));
 	assert_false(fetcher_index_host_allowed(&src, "http://GOV.example:8080/x"));
 	assert_false(fetcher_index_host_allowed(&src, "https://gov.example:8443/x"));
-	assert_false(fetcher_index_host_allowed(&src, "http://gov.example/x"));
+	assert_false(fetcher_index_host_allowed(&src, "http://gov.example:443/x"));
+	assert_false(fetcher_index_host_allowed(&src, "https://gov.example.evil.example/x"));
 	/* a name in allow_hosts: its default ports; host:port: that port */
 	assert_true(fetcher_index_host_allowed(&src, "http://cdn.gov.example/2016.html"));
 	assert_true(fetcher_index_host_allowed(&src, "https://CDN.gov.example:443/2016.html"));
@@ -246,6 +249,15 @@ test_index_refuses_credentials_and_caps_links(void **state)
 	assert_int_equal(p.nlinks, 4);
 	assert_int_equal(p.cut, 0);
 	fetcher_index_page_release(&p);
+
+	/* the index's own credentials do not pass to its relative links */
+	static const char rel[] = "<a href=\"7.html\">法治政府建设报告 7</a>";
+	src.index = "https://op:secret@gov.example/fz/list.html";
+	assert_int_equal(fetcher_index_scan(&src, src.index, rel, strlen(rel), &p), 0);
+	assert_int_equal(p.nlinks, 1);
+	assert_string_equal(p.links[0], "https://gov.example/fz/7.html");
+	fetcher_index_page_release(&p);
+	src.index = "https://gov.example/fz/list.html";
 
 	char why[128];
 	assert_int_equal(
