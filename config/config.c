@@ -339,6 +339,13 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 					   name, value);
 		return 1;
 	}
+	if (strcmp(key, "max_links") == 0) {
+		if (config_parse_int(value, 1, 1000000, &src->max_links) < 0)
+			return config_fail(ctx,
+					   "source \"%s\": key 'max_links': '%s' is not 1..1000000",
+					   name, value);
+		return 1;
+	}
 	if (strcmp(key, "allow_hosts") == 0) {
 		/* a list separated by spaces or commas */
 		char *copy = xstrdup(value), *save = NULL, *norm;
@@ -441,8 +448,8 @@ static const struct key_spec global_keys[] = {
 
 /* The keys of a [source "name"] section (handled by config_source_key). */
 static const char *const source_keys[] = {
-	"url", "index", "link_pattern", "next_pattern", "max_pages", "allow_hosts",
-	"robots", "content_xpath",
+	"url", "index", "link_pattern", "next_pattern", "max_pages", "max_links",
+	"allow_hosts", "robots", "content_xpath",
 };
 
 const char *const *

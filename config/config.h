@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#define SOURCE_MAX_LINKS 1000 /* the default of max_links */
+
 struct source {
 	char *name;
 	char *url;	    /* a report; exactly one of url and index is set */
@@ -16,6 +18,7 @@ struct source {
 	char *link_pattern; /* POSIX ERE on a link's text or URL (index sources) */
 	char *next_pattern; /* POSIX ERE finding the next index page's link */
 	int max_pages;	    /* index pages to follow, the first included */
+	int max_links;	    /* report links taken from one index page; 0: SOURCE_MAX_LINKS */
 	char **allow_hosts; /* hosts besides the index's own that links may lead to */
 	size_t nallow_hosts;
 	int robots;	     /* obey robots.txt (default 1) */

@@ -71,10 +71,17 @@ fetcher_host_item_free(struct fetch_item **itp)
 	if (it == NULL)
 		return;
 	free(it->url);
+	free(it->target);
 	free(it->etag);
 	free(it->last_modified);
 	free(it);
 	*itp = NULL;
+}
+
+const char *
+fetcher_host_item_url(const struct fetch_item *it)
+{
+	return it->target ? it->target : it->url;
 }
 
 void
@@ -175,7 +182,7 @@ host_robots_allows(const struct fetcher_host *ho, const struct fetch_item *it)
 	char path[4096];
 	if (ho->robots_state != ROBOTS_READY)
 		return 0;
-	host_robots_path(it->url, path, sizeof(path));
+	host_robots_path(fetcher_host_item_url(it), path, sizeof(path));
 	return fetcher_robots_allowed(ho->robots, path);
 }
 
@@ -195,7 +202,10 @@ host_robots_refuse(struct fetcher_host *ho, struct fetch_item *it, fetcher_host_
 		return;
 	}
 	snprintf(detail, sizeof(detail), "disallowed by %s/robots.txt", ho->origin);
-	log_info("url=%s %s; not fetched", it->url, detail);
+	if (it->target)
+		log_info("url=%s redirected to %s: %s; not fetched", it->url, it->target, detail);
+	else
+		log_info("url=%s %s; not fetched", it->url, detail);
 	fail(user, it, FETCH_ROBOTS, 0, detail);
 }
 
@@ -203,7 +213,7 @@ void
 fetcher_host_enqueue(struct fetcher_hosts *t, struct fetch_item *it, fetcher_host_fail_fn *fail,
 		     void *user)
 {
-	struct fetcher_host *ho = host_get(t, it->url);
+	struct fetcher_host *ho = host_get(t, fetcher_host_item_url(it));
 	it->host = ho;
 	it->wait_robots = !ho->local && it->kind != FETCH_KIND_ROBOTS && it->src && it->src->robots;
 	if (it->wait_robots && ho->robots_state >= ROBOTS_READY) {

@@ -13,7 +13,9 @@ struct fetcher_host;
 
 /* A URL waiting for, or in, a transfer. */
 struct fetch_item {
-	char *url;
+	char *url;    /* as asked for: what results and dead letters name */
+	char *target; /* where a redirect led (the next request goes there), or NULL */
+	int redirects;
 	const struct source *src;
 	enum fetch_kind kind;
 	int page, from_config;
@@ -36,6 +38,9 @@ void fetcher_host_table_free(struct fetcher_hosts **t);
 
 struct fetch_item *fetcher_host_item_new(const struct fetch_request *req);
 void fetcher_host_item_free(struct fetch_item **it);
+
+/* The URL its next request goes to: where the last redirect led, else its own. */
+const char *fetcher_host_item_url(const struct fetch_item *it);
 
 /* Queue a new item on its host; fail() takes it at once if robots.txt already refuses it. */
 void fetcher_host_enqueue(struct fetcher_hosts *t, struct fetch_item *it,

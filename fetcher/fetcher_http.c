@@ -5,14 +5,18 @@
  * host's limit (per_host_concurrency), the host's delay and its robots.txt
  * allow; a transient failure waits out its backoff (or Retry-After) in the
  * queue, never in a connection slot. Only http, https and (for URLs written
- * in the config) file are fetched; redirects go to http and https only, at
- * most 5. TLS verification stays on. A body is cut off at max_bytes while
- * it streams, never buffered whole first. Must never block: the fetcher's
- * zmq loop drives it.
+ * in the config) file are fetched. Redirects are followed here, not inside
+ * libcurl: each hop is checked as a link of its source is
+ * (fetcher_index_check_url: http or https, no credentials and, for URLs
+ * not written in the config, the index's origin or allow_hosts), then
+ * queued on its own host like any URL, at most 5 hops. TLS verification
+ * stays on. A body is cut off at max_bytes while it streams, never
+ * buffered whole first. Must never block: the fetcher's zmq loop drives it.
  */
 #include "fetcher_http.h"
-#include "monotime.h"
 #include "fetcher_host.h"
+#include "fetcher_index.h"
+#include "monotime.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #define ROBOTS_MAX_BYTES (512 * 1024) /* RFC 9309 asks crawlers to read at least 500 KiB */
+#define HTTP_MAX_REDIRECTS 5
 
 struct transfer {
 	CURL *easy;
@@ -181,12 +186,15 @@ http_start(struct fetcher_http *h, struct fetch_item *it)
 	if (t->easy == NULL)
 		fatalx(70, "curl_easy_init failed");
 	CURL *e = t->easy;
-	curl_easy_setopt(e, CURLOPT_URL, it->url);
+	curl_easy_setopt(e, CURLOPT_URL, fetcher_host_item_url(it));
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
-			 it->from_config ? "http,https,file" : "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+			 it->from_config && !it->target ? "http,https,file" : "http,https");
+	if (it->kind == FETCH_KIND_ROBOTS) {
+		/* RFC 9309 2.3.1.2: five hops, even to another host; only rules are read */
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS);
+	}
 	curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
@@ -226,7 +234,8 @@ http_start(struct fetcher_http *h, struct fetch_item *it)
 	h->stats.requests++;
 	if (h->stats.first_start_ms < 0)
 		h->stats.first_start_ms = monotime_ms();
-	log_debug("url=%s requesting (attempt %d)", it->url, it->attempts);
+	log_debug("url=%s requesting %s(attempt %d)", it->url, it->target ? "its redirect " : "",
+		  it->attempts);
 }
 
 static void
@@ -273,6 +282,15 @@ http_detail(const struct transfer *t, CURLcode code, enum fetch_class cls, long 
 				 t->max_bytes);
 	} else if (cls == FETCH_HTTP) {
 		snprintf(out, cap, "the server answered %ld", status);
+	} else if (cls == FETCH_ENCODING) {
+		struct curl_header *ce = NULL;
+		if (curl_easy_header(t->easy, "Content-Encoding", 0, CURLH_HEADER, -1, &ce) !=
+		    CURLHE_OK)
+			ce = NULL;
+		snprintf(out, cap,
+			 "the body cannot be decoded as its Content-Encoding (%.64s) says: %s",
+			 ce && ce->value ? ce->value : "?",
+			 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 	} else {
 		const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
 		if (os_errno && strstr(msg, strerror((int)os_errno)) == NULL)
@@ -328,6 +346,36 @@ http_retry(struct fetcher_http *h, struct transfer *t, enum fetch_class cls, lon
 	return 1;
 }
 
+/*
+ * A 3xx with a Location: check the hop as a link of the item's source (a
+ * URL written in the config may lead to any host) and queue the item again
+ * for it. Returns 1 when queued, else 0 with the reason in detail.
+ */
+static int
+http_redirect(struct fetcher_http *h, struct transfer *t, long status, const char *to, char *detail,
+	      size_t cap)
+{
+	struct fetch_item *it = t->item;
+	char why[120], shown[600];
+	if (it->redirects >= HTTP_MAX_REDIRECTS) {
+		snprintf(detail, cap, "Maximum (%d) redirects followed", HTTP_MAX_REDIRECTS);
+		return 0;
+	}
+	fetcher_index_redact(to, shown, sizeof(shown));
+	if (fetcher_index_check_url(it->src, to, !it->from_config, why, sizeof(why)) < 0) {
+		snprintf(detail, cap, "redirect to %.600s refused: %.120s", shown, why);
+		return 0;
+	}
+	log_debug("url=%s redirected (%ld) to %s", it->url, status, shown);
+	free(it->target);
+	it->target = xstrdup(to);
+	it->redirects++;
+	it->attempts = 0; /* the retries of the new URL are its own */
+	t->item = NULL;
+	fetcher_host_enqueue(h->hosts, it, http_on_refused, h);
+	return 1;
+}
+
 static void
 http_finish(struct fetcher_http *h, CURL *e, CURLcode code)
 {
@@ -345,12 +393,19 @@ http_finish(struct fetcher_http *h, CURL *e, CURLcode code)
 	}
 	fetcher_host_done(it->host);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	if (strncmp(it->url, "file:", 5) == 0)
+	if (strncmp(fetcher_host_item_url(it), "file:", 5) == 0)
 		r->status = 0;
 	enum fetch_class cls =
 	    t->too_large ? FETCH_TOO_LARGE : fetcher_retry_classify(code, r->status);
 	if (cls != FETCH_OK)
 		http_detail(t, code, cls, r->status, detail, sizeof(detail));
+	if (cls == FETCH_HTTP && it->kind != FETCH_KIND_ROBOTS && r->status >= 300 &&
+	    r->status < 400 && curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s) {
+		if (http_redirect(h, t, r->status, s, detail, sizeof(detail)))
+			goto out;
+		cls = FETCH_REDIRECT;
+	}
+	s = NULL;
 
 	if (it->kind == FETCH_KIND_ROBOTS) {
 		if (cls != FETCH_OK && cls != FETCH_TOO_LARGE &&

@@ -2,8 +2,12 @@
  * fetcher_index.c - links out of an index page (libxml2's HTML parser).
  *
  * An index page is untrusted input: it must never make the fetcher leave
- * http and https (no file://, javascript:, mailto:), leave the index's host
- * unless the source allows it, or fetch a page twice.
+ * http and https (no file://, javascript:, mailto:), leave the index's
+ * host and port (its http and https count as one) unless allow_hosts
+ * allows it, send
+ * credentials found in a link, take more than max_links reports from one
+ * page, or fetch a page twice. The same rules hold for every hop of a
+ * redirect (fetcher_http.c asks fetcher_index_check_url).
  */
 #include "fetcher_index.h"
 #include "buf.h"
@@ -11,6 +15,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 #include <regex.h>
@@ -29,38 +34,159 @@ fetcher_index_page_release(struct fetcher_index_page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* The host of url, lowercased, or "" when it has none or is malformed. */
-static void
-index_host(const char *url, char *out, size_t cap)
+/* Where a URL leads: scheme, host and port (the scheme's default when not written). */
+struct index_origin {
+	char scheme[16];
+	char host[256]; /* lowercased; an IPv6 address in brackets */
+	long port;
+};
+
+/* The origin of url; -1 when it does not parse or has no host. */
+static int
+index_origin(const char *url, struct index_origin *o)
 {
 	CURLU *u = curl_url();
-	char *h = NULL;
-	out[0] = '\0';
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	int rc = -1;
+	memset(o, 0, sizeof(*o));
 	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h) {
-		size_t i;
-		for (i = 0; h[i] && i + 1 < cap; i++)
-			out[i] = (char)tolower((unsigned char)h[i]);
-		out[i] = '\0';
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
+	    strlen(host) < sizeof(o->host) && strlen(scheme) < sizeof(o->scheme) &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		snprintf(o->scheme, sizeof(o->scheme), "%s", scheme);
+		for (size_t i = 0; host[i]; i++)
+			o->host[i] = (char)tolower((unsigned char)host[i]);
+		o->port = strtol(port, NULL, 10);
+		rc = 0;
 	}
-	curl_free(h);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
 	curl_url_cleanup(u);
+	return rc;
+}
+
+/* 1 when o is on its scheme's default port (http 80, https 443). */
+static int
+index_default_port(const struct index_origin *o)
+{
+	return o->port == (strcmp(o->scheme, "https") == 0 ? 443 : 80);
+}
+
+/*
+ * 1 when an allow_hosts entry admits o: "name" (or "[v6]") on the default
+ * port of o's scheme, "name:port" (or "[v6]:port") on that port only.
+ */
+static int
+index_allow_entry(const char *entry, const struct index_origin *o)
+{
+	char host[256];
+	const char *colon = NULL;
+	long port = -1;
+	if (entry[0] == '[') {
+		const char *end = strchr(entry, ']');
+		if (end && end[1] == ':')
+			colon = end + 1;
+	} else if ((colon = strchr(entry, ':')) != NULL && strchr(colon + 1, ':') != NULL) {
+		colon = NULL; /* an IPv6 address without brackets: no port */
+	}
+	size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
+	if (colon) {
+		char *end;
+		port = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || end == colon + 1 || port <= 0 || port > 65535)
+			return 0;
+	}
+	if (entry[0] != '[' && strchr(entry, ':') && !colon)
+		snprintf(host, sizeof(host), "[%.*s]", (int)n, entry);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)n, entry);
+	if (strcasecmp(host, o->host) != 0)
+		return 0;
+	return port >= 0 ? port == o->port : index_default_port(o);
 }
 
 int
 fetcher_index_host_allowed(const struct source *src, const char *url)
 {
-	char host[256], own[256];
-	index_host(url, host, sizeof(host));
-	if (host[0] == '\0')
+	struct index_origin o, own;
+	if (index_origin(url, &o) < 0)
 		return 0;
-	index_host(src->index ? src->index : "", own, sizeof(own));
-	if (own[0] && strcmp(host, own) == 0)
+	/* a site's http and https are one; any other port is another service */
+	if (src->index && index_origin(src->index, &own) == 0 && strcmp(o.host, own.host) == 0 &&
+	    ((strcmp(o.scheme, own.scheme) == 0 && o.port == own.port) ||
+	     (index_default_port(&o) && index_default_port(&own))))
 		return 1;
 	for (size_t i = 0; i < src->nallow_hosts; i++)
-		if (strcasecmp(host, src->allow_hosts[i]) == 0)
+		if (index_allow_entry(src->allow_hosts[i], &o))
 			return 1;
 	return 0;
+}
+
+/* 1 when u carries a user name or a password. */
+static int
+index_has_credentials(CURLU *u)
+{
+	char *user = NULL, *password = NULL;
+	int yes = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+		  curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK;
+	curl_free(user);
+	curl_free(password);
+	return yes;
+}
+
+int
+fetcher_index_check_url(const struct source *src, const char *url, int lock_host, char *why,
+			size_t cap)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL;
+	const char *no = NULL;
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		no = "not a URL that can be read";
+	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		no = "not http or https";
+	else if (index_has_credentials(u))
+		no = "it carries credentials (a user name or password, not shown)";
+	else if (lock_host && !fetcher_index_host_allowed(src, url))
+		no = "not the index's host and port nor in allow_hosts";
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	if (no)
+		snprintf(why, cap, "%s", no);
+	return no ? -1 : 0;
+}
+
+/* url without user name and password (caller frees); NULL when it does not parse. */
+static char *
+index_strip_credentials(const char *url)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *out = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+		out = xstrdup(s);
+	curl_free(s);
+	curl_url_cleanup(u);
+	return out;
+}
+
+void
+fetcher_index_redact(const char *url, char *out, size_t cap)
+{
+	char *s = index_strip_credentials(url);
+	if (s)
+		snprintf(out, cap, "%s", s);
+	else if (strchr(url, '@') == NULL)
+		snprintf(out, cap, "%s", url);
+	else
+		snprintf(out, cap, "(a URL not shown: it may carry a password)");
+	free(s);
 }
 
 /*
@@ -129,15 +255,6 @@ index_matches(const regex_t *re, const char *text, const char *title, const char
 	       (title && regexec(re, title, 0, NULL, 0) == 0) || regexec(re, url, 0, NULL, 0) == 0;
 }
 
-static int
-index_seen(const struct fetcher_index_page *p, const char *url)
-{
-	for (size_t i = 0; i < p->nlinks; i++)
-		if (strcmp(p->links[i], url) == 0)
-			return 1;
-	return 0;
-}
-
 /* The page's <base href>, resolved, or a copy of page_url. */
 static char *
 index_base(xmlXPathContextPtr xp, const char *page_url)
@@ -160,6 +277,10 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 {
 	regex_t link_re, next_re;
 	int have_next = 0, rc = -1;
+	size_t max_links = src->max_links > 0 ? (size_t)src->max_links : SOURCE_MAX_LINKS;
+	char why[128], shown[2048];
+	/* the links kept, hashed: a page of many links must not cost their square */
+	struct json_object *seen = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (len > (size_t)INT32_MAX)
@@ -179,7 +300,12 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 	    xp ? xmlXPathEvalExpression((const xmlChar *)"//a[@href] | //area[@href]", xp) : NULL;
 	if (o == NULL)
 		goto out;
-	char *base = index_base(xp, page_url);
+	/* the index's own credentials (written in the config) never pass to its links */
+	char *page = index_strip_credentials(page_url);
+	if (page == NULL)
+		page = xstrdup("");
+	char *base = index_base(xp, page);
+	seen = json_object_new_object();
 	for (int i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
 		xmlNodePtr a = o->nodesetval->nodeTab[i];
 		xmlChar *href = xmlGetProp(a, (const xmlChar *)"href");
@@ -190,17 +316,29 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 		const char *raw = href ? (const char *)href : "";
 		const char *t = title ? (const char *)title : NULL;
 
-		if (have_next && out->next == NULL && url && strcmp(url, page_url) != 0 &&
-		    index_matches(&next_re, text, t, url) && fetcher_index_host_allowed(src, url)) {
+		if (have_next && out->next == NULL && url && strcmp(url, page) != 0 &&
+		    index_matches(&next_re, text, t, url) &&
+		    fetcher_index_check_url(src, url, 1, why, sizeof(why)) == 0) {
 			out->next = url;
 			url = NULL;
 		} else if (index_matches(&link_re, text, t, url ? url : raw)) {
-			if (url == NULL || !fetcher_index_host_allowed(src, url)) {
+			if (url == NULL ||
+			    fetcher_index_check_url(src, url, 1, why, sizeof(why)) < 0) {
 				out->refused++;
-				log_debug("index %s: link %s refused (not http(s), off-host or"
-					  " malformed)",
-					  page_url, raw);
-			} else if (!index_seen(out, url)) {
+				fetcher_index_redact(url ? url : raw, shown, sizeof(shown));
+				/* a password on a public page: the operator should know */
+				if (url && strstr(why, "credentials"))
+					log_warnx("index %s: link %s refused: %s", page, shown,
+						  why);
+				else
+					log_debug("index %s: link %s refused: %s", page, shown,
+						  url ? why : "not http or https, or malformed");
+			} else if (json_object_object_get_ex(seen, url, NULL)) {
+				; /* listed twice */
+			} else if (out->nlinks >= max_links) {
+				out->cut++;
+			} else {
+				json_object_object_add(seen, url, NULL);
 				out->links =
 				    xreallocarray(out->links, out->nlinks + 1, sizeof(*out->links));
 				out->links[out->nlinks++] = url;
@@ -214,8 +352,14 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 		xmlFree(href);
 	}
 	free(base);
+	if (out->cut > 0)
+		log_warnx("index %s: more report links than max_links (%zu): the first %zu are"
+			  " fetched, %zu more are not",
+			  page, max_links, out->nlinks, out->cut);
+	free(page);
 	rc = 0;
 out:
+	json_object_put(seen);
 	xmlXPathFreeObject(o);
 	xmlXPathFreeContext(xp);
 	xmlFreeDoc(doc);

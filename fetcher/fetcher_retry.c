@@ -3,7 +3,8 @@
  *
  * Pure functions: no clock, no randomness and no I/O of their own, so the
  * policy can be tested alone. Must never call a failure transient that
- * retrying cannot fix (TLS, 4xx other than 408 and 429, too large), or a
+ * retrying cannot fix (TLS, 4xx other than 408 and 429, too large, a body
+ * that does not match its Content-Encoding), or a
  * dead host would eat the run's retry budget for nothing.
  */
 #include "fetcher_retry.h"
@@ -27,6 +28,7 @@ static const char *const class_names[] = {
     [FETCH_TOO_LARGE] = "too_large",
     [FETCH_ROBOTS] = "robots",
     [FETCH_LOCAL] = "file",
+    [FETCH_ENCODING] = "encoding",
     [FETCH_OTHER] = "other",
 };
 
@@ -59,8 +61,10 @@ fetcher_retry_classify(int curl_code, long status)
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_BAD_CONTENT_ENCODING:
 		return FETCH_NETWORK;
+	case CURLE_BAD_CONTENT_ENCODING:
+		/* a lying or unknown Content-Encoding: the same bytes come again */
+		return FETCH_ENCODING;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:

@@ -14,10 +14,11 @@ enum fetch_class {
 	FETCH_NETWORK,	 /* the connection broke or answered nothing usable */
 	FETCH_HTTP,	 /* a status other than 2xx and 304 */
 	FETCH_TLS,	 /* handshake or certificate verification failed */
-	FETCH_REDIRECT,	 /* more redirects than allowed */
+	FETCH_REDIRECT,	 /* more redirects than allowed, or one to a URL refused */
 	FETCH_TOO_LARGE, /* the body is larger than max_bytes */
 	FETCH_ROBOTS,	 /* robots.txt disallows the URL */
 	FETCH_LOCAL,	 /* a file:// URL could not be read */
+	FETCH_ENCODING,	 /* the body does not decode as its Content-Encoding says */
 	FETCH_OTHER,
 };
 

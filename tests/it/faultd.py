@@ -3,15 +3,18 @@
 
 Usage: faultd.py --dir DIR --seed REPORT.txt [--ports N] [--tls-cert C --tls-key K]
 
-Listens on 127.0.0.1 only: N plain HTTP ports (default 1) and, with a
-certificate, one TLS port, all chosen by the kernel. When ready it writes
-DIR/faultd.ports ("plain1 plain2 ... [tls]") and then logs one JSON line per
-finished request to DIR/faultd.log: time, port, path, status, bytes sent,
-User-Agent, If-None-Match, and how many requests were in flight (on the
-whole server and on that port) when it arrived, so that a test can show the
-concurrency limits held. A request counts as in flight from its arrival to
-the start of its answer, which lies inside the client's transfer. It must never bind anything but 127.0.0.1, and
-every loop is bounded in count and time.
+Listens on loopback only: N plain HTTP ports (default 1), each on 127.0.0.1
+and on 127.0.0.2 with the same number (a second host for tests of the host
+lock), and, with a certificate, one TLS port on 127.0.0.1; the kernel picks
+the numbers. When ready it writes DIR/faultd.ports ("plain1 plain2 ...
+[tls]") and then logs one JSON line per finished request to DIR/faultd.log:
+time, address, port, path, status, bytes sent, User-Agent, If-None-Match,
+and how many requests were in flight (on the whole server and on that port)
+when it arrived, so that a test can show the concurrency limits held. A
+request counts as in flight from its arrival to the start of its answer,
+which lies inside the client's transfer. It must never bind anything but
+127.0.0.1 and 127.0.0.2, never serve a file outside DIR/pages, and every
+loop is bounded in count and time.
 
 Paths (NAME is any file name):
   /robots.txt            disallows /private/ (and /secret for reportpipe)
@@ -28,13 +31,23 @@ Paths (NAME is any file name):
   /trickle               200, a byte every half second
   /loop/N                302 to /loop/N+1, forever
   /index/N.html          page N of an index of reports (see index_page)
+  /pages/NAME            DIR/pages/NAME as HTML (a page a test wrote; NAME is
+                         letters, digits, '.', '-' and '_')
+  /redirect/NAME?to=URL  302 to URL, taken as written (not decoded), so that
+                         a redirect may lead to another redirect
+  /redirect-cred/NAME    302 to /reports/NAME on the same host and port, with
+                         the user name "reporter" and password "s3cret-pw"
+  /gzip-lie/NAME         a report, sent plain but labelled Content-Encoding: gzip
+  /encoding/NAME         a report labelled Content-Encoding: x-unknown
 A request in absolute form (GET http://host/path, as to a proxy) is served
 by its path, and logged with "proxied" set to the URL asked for.
 """
 import argparse
+import errno
 import hashlib
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -46,12 +59,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 STREAM_SECONDS = 60  # no stream outlives this
 CHUNK = 64 * 1024
 HUGE = 2 * 1024 * 1024 * 1024
+ADDRS = ("127.0.0.1", "127.0.0.2")  # every plain port listens on both
+PAGE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
 lock = threading.Lock()
 active = {"all": 0}
 hits = {}
 log_fp = None
 seed_text = ""
+pages_dir = ""
 
 
 def report_body(name):
@@ -154,13 +170,25 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.sent += len(data)
 
-    def send_report(self, name):
+    def send_report(self, name, headers=()):
         body = report_body(name)
         etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
         if self.headers.get("If-None-Match") == etag:
             self.head(304, [("ETag", etag)])
             return
-        self.head(200, [("ETag", etag)], len(body))
+        self.head(200, [("ETag", etag)] + list(headers), len(body))
+        self.write(body)
+
+    def send_page(self, name):
+        """A page a test wrote in DIR/pages; nothing outside that directory."""
+        path = os.path.join(pages_dir, name)
+        if not PAGE_NAME.match(name) or not os.path.isfile(path):
+            self.head(404, length=9)
+            self.write(b"not found")
+            return
+        with open(path, "rb") as fp:
+            body = fp.read()
+        self.head(200, length=len(body), ctype="text/html; charset=utf-8")
         self.write(body)
 
     def stream(self, total, delay=0.0, chunk=CHUNK):
@@ -190,7 +218,8 @@ class Handler(BaseHTTPRequestHandler):
             self.release()
             with lock:
                 rec = {
-                    "t": round(start, 3), "end": round(time.time(), 3), "port": port,
+                    "t": round(start, 3), "end": round(time.time(), 3),
+                    "addr": self.server.server_address[0], "port": port,
                     "path": self.path, "status": self.status, "sent": self.sent,
                     "ua": self.headers.get("User-Agent"),
                     "inm": self.headers.get("If-None-Match"),
@@ -249,6 +278,17 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "loop":
             n = int(name) if name.isdigit() else 0
             self.head(302, [("Location", "/loop/%d" % (n + 1))], 0)
+        elif kind == "pages" and name:
+            self.send_page(name)
+        elif kind == "redirect" and "?to=" in self.path:
+            self.head(302, [("Location", self.path.split("?to=", 1)[1])], 0)
+        elif kind == "redirect-cred" and name:
+            host = self.headers.get("Host", "%s:%d" % (self.server.server_address[0], port))
+            self.head(302, [("Location", "http://reporter:s3cret-pw@%s/reports/%s" % (host, name))], 0)
+        elif kind == "gzip-lie" and name:
+            self.send_report(name, [("Content-Encoding", "gzip")])
+        elif kind == "encoding" and name:
+            self.send_report(name, [("Content-Encoding", "x-unknown")])
         elif kind == "index" and name.endswith(".html") and name[:-5].isdigit():
             body = index_page(int(name[:-5]), port)
             self.head(200, length=len(body), ctype="text/html; charset=utf-8")
@@ -264,8 +304,23 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+def plain_pair():
+    """A server on 127.0.0.1 and one on 127.0.0.2 with the same port (a few tries)."""
+    for _ in range(20):
+        first = Server((ADDRS[0], 0), Handler)
+        try:
+            second = Server((ADDRS[1], first.server_address[1]), Handler)
+        except OSError as e:
+            first.server_close()
+            if e.errno != errno.EADDRINUSE:
+                raise
+            continue
+        return [first, second]
+    raise OSError(errno.EADDRINUSE, "no port free on both loopback addresses")
+
+
 def main():
-    global log_fp, seed_text
+    global log_fp, seed_text, pages_dir
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--seed", required=True)
@@ -276,15 +331,17 @@ def main():
     with open(args.seed, encoding="utf-8") as fp:
         seed_text = fp.read()
     log_fp = open(os.path.join(args.dir, "faultd.log"), "a", encoding="utf-8")
+    pages_dir = os.path.join(args.dir, "pages")
 
-    servers = [Server(("127.0.0.1", 0), Handler) for _ in range(max(1, args.ports))]
+    pairs = [plain_pair() for _ in range(max(1, args.ports))]
+    servers = [p[0] for p in pairs]
     if args.tls_cert:
         tls = Server(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
         tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
         servers.append(tls)
-    for s in servers:
+    for s in servers + [p[1] for p in pairs]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     ports = " ".join(str(s.server_address[1]) for s in servers)
     tmp = os.path.join(args.dir, "faultd.ports.tmp")

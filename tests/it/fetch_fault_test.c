@@ -1,7 +1,8 @@
 /*
  * fetch_fault_test.c - the fetcher against faultd (tests/it/faultd.py):
  * Retry-After, bodies cut at max_bytes, redirect loops, refused
- * connections, TLS failures, robots.txt, the retry budget, the concurrency
+ * connections, TLS failures, bodies that do not match their
+ * Content-Encoding, robots.txt, the retry budget, the concurrency
  * and delay limits and proxies from the environment, each shown in
  * PostgreSQL and faultd's log.
  */
@@ -160,6 +161,8 @@ group_setup(void **state)
 	SOURCE("trickle", "http://127.0.0.1:%d/trickle", a);
 	SOURCE("private", "http://127.0.0.1:%d/private/p.txt", a);
 	SOURCE("private-robots-off", "http://127.0.0.1:%d/private/q.txt\nrobots = off", a);
+	SOURCE("gzip-lie", "http://127.0.0.1:%d/gzip-lie/gz.txt", a);
+	SOURCE("unknown-encoding", "http://127.0.0.1:%d/encoding/enc.txt", a);
 #undef SOURCE
 	rc = fetch_env_write_config(
 	    &env, "faults",
@@ -193,7 +196,7 @@ test_run_with_faults_stores_the_rest_and_exits_1(void **state)
 	(void)state;
 	if (faults_rc != 1)
 		fail_msg("a run with failures exited %d, want 1:\n%s", faults_rc, faults_out);
-	assert_non_null(strstr(faults_out, "stored 5, failed 11"));
+	assert_non_null(strstr(faults_out, "stored 5, failed 13"));
 	assert_int_equal(stored("%/reports/ok-1.txt"), 1);
 	assert_int_equal(stored("%/reports/ok-2.txt"), 1);
 	assert_int_equal(stored("%/retry-after/ra.txt"), 1);
@@ -202,9 +205,9 @@ test_run_with_faults_stores_the_rest_and_exits_1(void **state)
 	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM documents"), 5);
 	assert_int_equal(fetch_env_query_long(&env,
 					      "SELECT count(*) FROM ingest_runs WHERE"
-					      " status = 'failed' AND stored = 5 AND failed = 11"),
+					      " status = 'failed' AND stored = 5 AND failed = 13"),
 			 1);
-	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM dead_letters"), 11);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM dead_letters"), 13);
 	/* every request carried the configured User-Agent */
 	struct json_object *recs = faultd_records(faults_log_at, faults_log_end);
 	for (size_t i = 0; i < json_object_array_length(recs); i++)
@@ -298,6 +301,25 @@ test_network_failures_are_recorded_with_their_cause(void **state)
 	assert_int_equal(count_path(recs, "/loop/", 0), 6); /* the first request and 5 redirects */
 	assert_int_equal(count_path(recs, "/always500/", 0), 3);
 	assert_int_equal(count_path(recs, "/notfound/", 0), 1);
+	json_object_put(recs);
+}
+
+static void
+test_bad_content_encoding_is_permanent(void **state)
+{
+	(void)state;
+	/* no retry can fix a body that is not what its Content-Encoding says */
+	expect_dead("%/gzip-lie/gz.txt",
+		    "encoding (permanent) after 1 attempt: the body cannot be decoded as"
+		    " its Content-Encoding (gzip) says: %",
+		    1);
+	expect_dead("%/encoding/enc.txt",
+		    "encoding (permanent) after 1 attempt: the body cannot be decoded as"
+		    " its Content-Encoding (x-unknown) says: Unrecognized content encoding%",
+		    1);
+	struct json_object *recs = faultd_records(faults_log_at, faults_log_end);
+	assert_int_equal(count_path(recs, "/gzip-lie/", 0), 1);
+	assert_int_equal(count_path(recs, "/encoding/", 0), 1);
 	json_object_put(recs);
 }
 
@@ -494,6 +516,7 @@ main(void)
 	    cmocka_unit_test(test_retry_after_is_waited_out_then_stored),
 	    cmocka_unit_test(test_bodies_are_cut_at_max_bytes),
 	    cmocka_unit_test(test_network_failures_are_recorded_with_their_cause),
+	    cmocka_unit_test(test_bad_content_encoding_is_permanent),
 	    cmocka_unit_test(test_robots_txt_is_read_once_and_obeyed),
 	    cmocka_unit_test(test_ca_file_trusts_a_self_signed_server),
 	    cmocka_unit_test(test_concurrency_limits_hold),

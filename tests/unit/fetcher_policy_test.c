@@ -31,6 +31,10 @@ test_classes_and_what_is_retried(void **state)
 	assert_int_equal(fetcher_retry_classify(CURLE_PEER_FAILED_VERIFICATION, 0), FETCH_TLS);
 	assert_int_equal(fetcher_retry_classify(CURLE_TOO_MANY_REDIRECTS, 302), FETCH_REDIRECT);
 	assert_int_equal(fetcher_retry_classify(CURLE_FILESIZE_EXCEEDED, 200), FETCH_TOO_LARGE);
+	/* a body that does not decode as its Content-Encoding says will not on a retry */
+	enum fetch_class enc = fetcher_retry_classify(CURLE_BAD_CONTENT_ENCODING, 200);
+	assert_string_equal(fetcher_retry_class_name(enc), "encoding");
+	assert_false(fetcher_retry_transient(enc, 200));
 
 	static const long transient[] = {500, 502, 503, 504, 408, 429};
 	for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
@@ -180,15 +184,93 @@ test_index_links_are_resolved_and_filtered(void **state)
 	assert_int_equal(p.refused, 5); /* javascript:, mailto:, #x, file:, evil.example */
 	fetcher_index_page_release(&p);
 
+	/* the index's host and port, the default port written or not; http on 80 and https on
+	 * 443 are one site, any other port is another service */
+	assert_true(fetcher_index_host_allowed(&src, "https://GOV.example:443/x"));
+	assert_true(fetcher_index_host_allowed(&src, "http://gov.example/x"));
+	assert_false(fetcher_index_host_allowed(&src, "http://GOV.example:8080/x"));
+	assert_false(fetcher_index_host_allowed(&src, "https://gov.example:8443/x"));
+	assert_false(fetcher_index_host_allowed(&src, "http://gov.example:443/x"));
+	assert_false(fetcher_index_host_allowed(&src, "https://gov.example.evil.example/x"));
+	/* a name in allow_hosts: its default ports; host:port: that port */
+	assert_true(fetcher_index_host_allowed(&src, "http://cdn.gov.example/2016.html"));
+	assert_true(fetcher_index_host_allowed(&src, "https://CDN.gov.example:443/2016.html"));
+	assert_false(fetcher_index_host_allowed(&src, "https://cdn.gov.example:8443/2016.html"));
+	char *allow_port[] = {"cdn.gov.example:8443", "[::1]:8080"};
+	src.allow_hosts = allow_port;
+	src.nallow_hosts = 2;
+	assert_true(fetcher_index_host_allowed(&src, "https://cdn.gov.example:8443/2016.html"));
+	assert_false(fetcher_index_host_allowed(&src, "https://cdn.gov.example/2016.html"));
+	assert_true(fetcher_index_host_allowed(&src, "http://[::1]:8080/x"));
+	assert_false(fetcher_index_host_allowed(&src, "http://[::1]/x"));
 	src.nallow_hosts = 0;
 	assert_false(fetcher_index_host_allowed(&src, "https://cdn.gov.example/2016.html"));
-	assert_true(fetcher_index_host_allowed(&src, "http://GOV.example:8080/x"));
 	assert_false(fetcher_index_host_allowed(&src, "not a url"));
 
 	/* not HTML at all still parses to nothing rather than failing the run */
 	assert_int_equal(fetcher_index_scan(&src, src.index, "\x00\x01\x02", 3, &p), 0);
 	assert_int_equal(p.nlinks, 0);
 	fetcher_index_page_release(&p);
+}
+
+static void
+test_index_refuses_credentials_and_caps_links(void **state)
+{
+	(void)state;
+	static const char html[] =
+	    "<html><body>"
+	    "<a href=\"https://user:pw@gov.example/fz/1.html\">法治政府建设报告 1</a>"
+	    "<a href=\"https://user@gov.example/fz/2.html\">法治政府建设报告 2</a>"
+	    "<a href=\"https://gov.example/fz/3.html\">法治政府建设报告 3</a>"
+	    "<a href=\"4.html\">法治政府建设报告 4</a>"
+	    "<a href=\"3.html\">法治政府建设报告 3 again</a>"
+	    "<a href=\"5.html\">法治政府建设报告 5</a>"
+	    "<a href=\"6.html\">法治政府建设报告 6</a>"
+	    "<a href=\"https://a:b@gov.example/fz/next.html\">下一页</a>"
+	    "</body></html>";
+	struct source src = {.name = "t",
+			     .index = "https://gov.example/fz/list.html",
+			     .link_pattern = "法治政府建设",
+			     .next_pattern = "下一页",
+			     .max_links = 2};
+	struct fetcher_index_page p;
+	assert_int_equal(fetcher_index_scan(&src, src.index, html, strlen(html), &p), 0);
+	assert_int_equal(p.nlinks, 2);
+	assert_string_equal(p.links[0], "https://gov.example/fz/3.html");
+	assert_string_equal(p.links[1], "https://gov.example/fz/4.html");
+	assert_int_equal(p.refused, 2); /* user:pw@ and user@ */
+	assert_int_equal(p.cut, 2);	/* 5.html and 6.html; 3.html is no new link */
+	assert_null(p.next);		/* credentials in the next page's link too */
+	fetcher_index_page_release(&p);
+
+	/* 0 is the default, 1000 */
+	src.max_links = 0;
+	assert_int_equal(fetcher_index_scan(&src, src.index, html, strlen(html), &p), 0);
+	assert_int_equal(p.nlinks, 4);
+	assert_int_equal(p.cut, 0);
+	fetcher_index_page_release(&p);
+
+	/* the index's own credentials do not pass to its relative links */
+	static const char rel[] = "<a href=\"7.html\">法治政府建设报告 7</a>";
+	src.index = "https://op:secret@gov.example/fz/list.html";
+	assert_int_equal(fetcher_index_scan(&src, src.index, rel, strlen(rel), &p), 0);
+	assert_int_equal(p.nlinks, 1);
+	assert_string_equal(p.links[0], "https://gov.example/fz/7.html");
+	fetcher_index_page_release(&p);
+	src.index = "https://gov.example/fz/list.html";
+
+	char why[128];
+	assert_int_equal(
+	    fetcher_index_check_url(&src, "https://gov.example/x", 1, why, sizeof(why)), 0);
+	assert_int_equal(
+	    fetcher_index_check_url(&src, "https://u:pw@gov.example/x", 0, why, sizeof(why)), -1);
+	assert_null(strstr(why, "pw"));
+	assert_int_equal(fetcher_index_check_url(&src, "ftp://gov.example/x", 0, why, sizeof(why)),
+			 -1);
+	assert_int_equal(
+	    fetcher_index_check_url(&src, "https://evil.example/x", 1, why, sizeof(why)), -1);
+	assert_int_equal(
+	    fetcher_index_check_url(&src, "https://evil.example/x", 0, why, sizeof(why)), 0);
 }
 
 int
@@ -201,6 +283,7 @@ main(void)
 	    cmocka_unit_test(test_describe_names_class_status_and_attempts),
 	    cmocka_unit_test(test_robots_groups_and_longest_match),
 	    cmocka_unit_test(test_index_links_are_resolved_and_filtered),
+	    cmocka_unit_test(test_index_refuses_credentials_and_caps_links),
 	};
 	return cmocka_run_group_tests_name("fetcher policies", tests, NULL, NULL);
 }
