@@ -87,10 +87,17 @@ run_report_finish(struct run_report *rr)
 	const char *status =
 	    json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "failed";
 	if (!rr->quiet || strcmp(status, "ok") != 0) {
-		printf("reportpipe: run %lld %s: fetched %lld, unchanged %lld, stored %lld,"
-		       " failed %lld (parsed %lld, duplicates %lld)\n",
-		       report_int(o, "run_id"), status, report_int(o, "fetched"),
-		       report_int(o, "unchanged"), report_int(o, "stored"), report_int(o, "failed"),
+		/* the database's id, and the name every log line of the run carries */
+		const char *name = log_get_run();
+		char known[48] = "";
+		if (report_int(o, "known_dead") > 0)
+			snprintf(known, sizeof(known), ", known dead %lld",
+				 report_int(o, "known_dead"));
+		printf("reportpipe: run %lld%s%s%s %s: fetched %lld, unchanged %lld, stored %lld,"
+		       " failed %lld%s (parsed %lld, duplicates %lld)\n",
+		       report_int(o, "run_id"), *name ? " (" : "", name, *name ? ")" : "", status,
+		       report_int(o, "fetched"), report_int(o, "unchanged"),
+		       report_int(o, "stored"), report_int(o, "failed"), known,
 		       report_int(o, "parsed"), report_int(o, "duplicates"));
 		fflush(stdout);
 	}
