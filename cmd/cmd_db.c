@@ -70,22 +70,26 @@ db_status_schema(PGconn *conn)
  * Exit 1 when no run is recorded, when the last run failed and some of its
  * dead letters still wait (not acknowledged, nothing of the URL stored
  * since), or when it finished longer than stale_after seconds ago (0: no
- * age check), so that monitoring can alert on it.
+ * age check), so that monitoring can alert on it. Before 002 (no view of
+ * the waiting letters) every letter of a failed run waits.
  */
 static int
-db_status_health(PGconn *conn, int stale_after)
+db_status_health(PGconn *conn, int stale_after, int have_view)
 {
 	char secs[32];
 	snprintf(secs, sizeof(secs), "%d", stale_after);
 	const char *params[] = {secs};
-	PGresult *r =
-	    PQexecParams(conn,
-			 "SELECT status, coalesce(extract(epoch FROM now() -"
-			 " coalesce(finished_at, started_at))::bigint, 0) > $1::int"
-			 " AND $1::int > 0,"
-			 " (SELECT count(*) FROM dead_letters_waiting w WHERE w.run_id = r.id)"
-			 " FROM ingest_runs r ORDER BY id DESC LIMIT 1",
-			 1, NULL, params, NULL, NULL, 0);
+	/* the age check, and how many of the last run's letters wait */
+	static const char *const sql[] = {
+	    "SELECT status, coalesce(extract(epoch FROM now() - coalesce(finished_at,"
+	    " started_at))::bigint, 0) > $1::int AND $1::int > 0, r.failed"
+	    " FROM ingest_runs r ORDER BY id DESC LIMIT 1",
+	    "SELECT status, coalesce(extract(epoch FROM now() - coalesce(finished_at,"
+	    " started_at))::bigint, 0) > $1::int AND $1::int > 0,"
+	    " (SELECT count(*) FROM dead_letters_waiting w WHERE w.run_id = r.id)"
+	    " FROM ingest_runs r ORDER BY id DESC LIMIT 1",
+	};
+	PGresult *r = PQexecParams(conn, sql[have_view != 0], 1, NULL, params, NULL, NULL, 0);
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_warnx("cannot read ingest_runs: %s", PQerrorMessage(conn));
@@ -157,7 +161,7 @@ db_status(PGconn *conn, int stale_after)
 		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
 		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
 	PQclear(r);
-	return db_status_health(conn, stale_after);
+	return db_status_health(conn, stale_after, have_view);
 }
 
 int
