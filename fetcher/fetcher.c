@@ -34,13 +34,13 @@
 #define MAX_POLL_ITEMS 1100
 
 void
-fetcher_dead_source(struct fetcher *f, const struct source *src, const char *url, const char *stage,
+fetcher_dead_source(struct fetcher *f, const char *source, const char *url, const char *stage,
 		    const char *error, int attempts, const void *body, size_t len)
 {
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, "url", json_object_new_string(url));
-	if (src)
-		json_object_object_add(h, "source", json_object_new_string(src->name));
+	if (source)
+		json_object_object_add(h, "source", json_object_new_string(source));
 	json_object_object_add(h, "stage", json_object_new_string(stage));
 	json_object_object_add(h, "error", json_object_new_string(error));
 	json_object_object_add(h, "attempts", json_object_new_int(attempts));
@@ -109,7 +109,8 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	if (!r->ok) {
 		f->fetch_failed++;
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
-		fetcher_dead_source(f, r->src, r->url, "fetch", r->error, r->attempts, NULL, 0);
+		fetcher_dead_source(f, r->src ? r->src->name : NULL, r->url, "fetch", r->error,
+				    r->attempts, NULL, 0);
 		return;
 	}
 	f->fetched++;
@@ -154,8 +155,9 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	json_object_put(h);
 	if (rc < 0) {
 		f->fetch_failed++;
-		fetcher_dead_source(f, r->src, r->url, "fetch", "could not write the spool file",
-				    r->attempts, r->body.data, r->body.len);
+		fetcher_dead_source(f, r->src ? r->src->name : NULL, r->url, "fetch",
+				    "could not write the spool file", r->attempts, r->body.data,
+				    r->body.len);
 	}
 	/* the job is queued once the group commit made it durable: fetcher_on_spooled */
 }
@@ -245,14 +247,15 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 		f->fetch_failed++;
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
-		fetcher_dead_source(f, src, r->url, "fetch", r->error, r->attempts, NULL, 0);
+		fetcher_dead_source(f, src->name, r->url, "fetch", r->error, r->attempts, NULL, 0);
 		return;
 	}
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
-		fetcher_dead_source(f, src, r->url, "fetch", "index page is not readable HTML",
-				    r->attempts, r->body.data, r->body.len);
+		fetcher_dead_source(f, src->name, r->url, "fetch",
+				    "index page is not readable HTML", r->attempts, r->body.data,
+				    r->body.len);
 		return;
 	}
 	char **fresh = xcalloc(page.nlinks + 1, sizeof(*fresh));

@@ -81,10 +81,9 @@ struct fetcher {
 /* Tell the sink that url failed for good (a dead letter), with the body when there is one. */
 void fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
 		  int attempts, const void *body, size_t len);
-/* fetcher_dead, naming the source the URL came from (src may be NULL). */
-void fetcher_dead_source(struct fetcher *f, const struct source *src, const char *url,
-			 const char *stage, const char *error, int attempts, const void *body,
-			 size_t len);
+/* fetcher_dead, naming the source the URL came from (source: its name, or NULL). */
+void fetcher_dead_source(struct fetcher *f, const char *source, const char *url, const char *stage,
+			 const char *error, int attempts, const void *body, size_t len);
 
 /* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
 void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);
