@@ -1,8 +1,9 @@
 /*
  * cmd_db.c - `reportpipe db migrate|status|url|stop`.
  *
- * status only reads; migrate only applies the migrations compiled in. Must
- * never print the conninfo except for `db url`, which exists to print it.
+ * status only reads, and never creates the local cluster (it starts one that
+ * exists); migrate only applies the migrations compiled in. Must never print
+ * the conninfo except for `db url`, which exists to print it.
  */
 #include "cmd.h"
 #include "config.h"
@@ -24,7 +25,11 @@ db_usage(FILE *fp)
 	      "commands:\n"
 	      "  migrate   apply the schema migrations (idempotent, advisory-locked)\n"
 	      "  status    show the schema version, the last runs with their counts and\n"
-	      "            how many dead letters are waiting (exit 1 when the last run failed)\n"
+	      "            how many dead letters are waiting; exit 0 when healthy, 1 when\n"
+	      "            the last run failed (with dead letters still waiting), is older\n"
+	      "            than stale_after, or no run is recorded, 69 when there is no\n"
+	      "            database (none configured and no local cluster) or its schema\n"
+	      "            is not migrated, 75 when the database is unreachable\n"
 	      "  url       print the conninfo in use: psql \"$(reportpipe db url)\"\n"
 	      "            (starts the project-local cluster when that is the database)\n"
 	      "  stop      stop the project-local PostgreSQL cluster\n",
@@ -62,34 +67,47 @@ db_status_schema(PGconn *conn)
 }
 
 /*
- * Exit 1 when the last run failed or finished longer than stale_after
- * seconds ago (0: no age check), so that monitoring can alert on it.
+ * Exit 1 when no run is recorded, when the last run failed and some of its
+ * dead letters still wait (not acknowledged, nothing of the URL stored
+ * since), or when it finished longer than stale_after seconds ago (0: no
+ * age check), so that monitoring can alert on it. Before 002 (no view of
+ * the waiting letters) every letter of a failed run waits.
  */
 static int
-db_status_health(PGconn *conn, int stale_after)
+db_status_health(PGconn *conn, int stale_after, int have_view)
 {
 	char secs[32];
 	snprintf(secs, sizeof(secs), "%d", stale_after);
 	const char *params[] = {secs};
-	PGresult *r = PQexecParams(conn,
-				   "SELECT status, coalesce(extract(epoch FROM now() -"
-				   " coalesce(finished_at, started_at))::bigint, 0) > $1::int"
-				   " AND $1::int > 0"
-				   " FROM ingest_runs ORDER BY id DESC LIMIT 1",
-				   1, NULL, params, NULL, NULL, 0);
+	/* the age check, and how many of the last run's letters wait */
+	static const char *const sql[] = {
+	    "SELECT status, coalesce(extract(epoch FROM now() - coalesce(finished_at,"
+	    " started_at))::bigint, 0) > $1::int AND $1::int > 0, r.failed"
+	    " FROM ingest_runs r ORDER BY id DESC LIMIT 1",
+	    "SELECT status, coalesce(extract(epoch FROM now() - coalesce(finished_at,"
+	    " started_at))::bigint, 0) > $1::int AND $1::int > 0,"
+	    " (SELECT count(*) FROM dead_letters_waiting w WHERE w.run_id = r.id)"
+	    " FROM ingest_runs r ORDER BY id DESC LIMIT 1",
+	};
+	PGresult *r = PQexecParams(conn, sql[have_view != 0], 1, NULL, params, NULL, NULL, 0);
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_warnx("cannot read ingest_runs: %s", PQerrorMessage(conn));
 		rc = EX_SOFTWARE;
 	} else if (PQntuples(r) == 0) {
 		printf("health: no run recorded yet\n");
-		rc = stale_after > 0 ? 1 : 0;
-	} else if (strcmp(PQgetvalue(r, 0, 0), "failed") == 0) {
-		printf("health: the last run failed\n");
+		rc = 1;
+	} else if (strcmp(PQgetvalue(r, 0, 0), "failed") == 0 &&
+		   strcmp(PQgetvalue(r, 0, 2), "0") != 0) {
+		printf("health: the last run failed (%s of its dead letters waiting)\n",
+		       PQgetvalue(r, 0, 2));
 		rc = 1;
 	} else if (strcmp(PQgetvalue(r, 0, 1), "t") == 0) {
 		printf("health: the last run is older than stale_after (%ds)\n", stale_after);
 		rc = 1;
+	} else if (strcmp(PQgetvalue(r, 0, 0), "failed") == 0) {
+		printf("health: ok (the last run's dead letters are settled: acknowledged, or"
+		       " stored since)\n");
 	} else {
 		printf("health: ok\n");
 	}
@@ -102,7 +120,7 @@ db_status(PGconn *conn, int stale_after)
 {
 	int migrated = db_status_schema(conn);
 	if (migrated <= 0)
-		return migrated < 0 ? EX_SOFTWARE : 0;
+		return migrated < 0 ? EX_SOFTWARE : EX_UNAVAILABLE;
 	PGresult *r = PQexec(conn, "SELECT (SELECT count(*) FROM documents),"
 				   " (SELECT count(*) FROM documents WHERE is_current),"
 				   " (SELECT count(*) FROM sections), (SELECT count(*) FROM metrics)");
@@ -143,7 +161,7 @@ db_status(PGconn *conn, int stale_after)
 		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
 		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
 	PQclear(r);
-	return db_status_health(conn, stale_after);
+	return db_status_health(conn, stale_after, have_view);
 }
 
 int
@@ -191,6 +209,15 @@ cmd_db(int argc, char **argv)
 		rc = sink_localdb_stop(cfg) == 0 ? 0 : EX_SOFTWARE;
 		config_free(&cfg);
 		return rc;
+	}
+	/* status reports on a database; it does not make one (migrate and run do) */
+	if (strcmp(sub, "status") == 0 && sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
+		printf("no database: none is configured ([database] conninfo, PGHOST, PGDATABASE)"
+		       " and the local cluster of state_dir %s does not exist (reportpipe db"
+		       " migrate creates it)\n",
+		       cfg->state_dir);
+		config_free(&cfg);
+		return EX_UNAVAILABLE;
 	}
 	char *conninfo = sink_localdb_conninfo(cfg, 1);
 	if (conninfo == NULL) {

@@ -26,6 +26,8 @@ usage(FILE *fp)
 	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
 	      "  reparse [-c FILE] [--below-version N]\n"
 	      "                                run stored documents through the current parser\n"
+	      "  dead-letters [list|ack|retry] what failed for good: list it, settle it\n"
+	      "                                (ack ID...|--all) or try it again (retry)\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help                    show this help (also after a command)\n"
@@ -73,6 +75,8 @@ main(int argc, char **argv)
 		rc = cmd_db(argc - 1, argv + 1);
 	else if (strcmp(cmd, "reparse") == 0)
 		rc = cmd_reparse(argc - 1, argv + 1);
+	else if (strcmp(cmd, "dead-letters") == 0)
+		rc = cmd_dead_letters(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

@@ -91,11 +91,17 @@ report_summary(const struct run_report *rr, struct json_object *o, const char *s
 		snprintf(id, sizeof(id), "%lld", report_int(o, "run_id"));
 	if (rr->quiet && strcmp(status, "ok") == 0)
 		return;
-	printf("reportpipe: run %s %s: fetched %lld, unchanged %lld, stored %lld,"
-	       " failed %lld (parsed %lld, duplicates %lld)%s%s\n",
-	       id, status, report_int(o, "fetched"), report_int(o, "unchanged"),
-	       report_int(o, "stored"), report_int(o, "failed"), report_int(o, "parsed"),
-	       report_int(o, "duplicates"), why ? "; " : "", why ? why : "");
+	/* the database's id, and the name every log line of the run carries */
+	const char *name = log_get_run();
+	char known[48] = "";
+	if (report_int(o, "known_dead") > 0)
+		snprintf(known, sizeof(known), ", known dead %lld", report_int(o, "known_dead"));
+	printf("reportpipe: run %s%s%s%s %s: fetched %lld, unchanged %lld, stored %lld,"
+	       " failed %lld%s (parsed %lld, duplicates %lld)%s%s\n",
+	       id, *name ? " (" : "", name, *name ? ")" : "", status, report_int(o, "fetched"),
+	       report_int(o, "unchanged"), report_int(o, "stored"), report_int(o, "failed"), known,
+	       report_int(o, "parsed"), report_int(o, "duplicates"), why ? "; " : "",
+	       why ? why : "");
 	fflush(stdout);
 }
 

@@ -42,6 +42,12 @@ log_set_run(const char *run_id)
 	snprintf(log_run, sizeof(log_run), "%s", run_id ? run_id : "");
 }
 
+const char *
+log_get_run(void)
+{
+	return log_run;
+}
+
 void
 log_set_level(enum log_level level)
 {
@@ -90,6 +96,10 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return;
+	/* libpq's messages end in a newline: the line ends there, not with a literal \n */
+	size_t end = strlen(msg);
+	while (end > 0 && (msg[end - 1] == '\n' || msg[end - 1] == '\r' || msg[end - 1] == ' '))
+		msg[--end] = '\0';
 	if (errstr) {
 		size_t used = strlen(msg);
 		snprintf(msg + used, sizeof(msg) - used, ": %s", errstr);

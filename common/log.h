@@ -22,6 +22,8 @@ void log_init(const char *stage, int flags);
 int log_get_flags(void);
 /* Set the run id that every following line carries (NULL: none). */
 void log_set_run(const char *run_id);
+/* The run id the lines carry ("" when none), for a summary to name the same run. */
+const char *log_get_run(void);
 /* Lines below this level are dropped. */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

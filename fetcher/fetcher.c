@@ -34,19 +34,20 @@
 #define MAX_POLL_ITEMS 1100
 
 void
-fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error, int attempts,
-	     const char *key, const void *body, size_t len)
+fetcher_dead(struct fetcher *f, const struct dead_letter *d)
 {
 	struct json_object *h = json_object_new_object();
-	if (key)
-		json_object_object_add(h, "key", json_object_new_string(key));
-	json_object_object_add(h, "url", json_object_new_string(url));
-	json_object_object_add(h, "stage", json_object_new_string(stage));
-	json_object_object_add(h, "error", json_object_new_string(error));
-	json_object_object_add(h, "attempts", json_object_new_int(attempts));
+	if (d->key)
+		json_object_object_add(h, "key", json_object_new_string(d->key));
+	json_object_object_add(h, "url", json_object_new_string(d->url));
+	if (d->source)
+		json_object_object_add(h, "source", json_object_new_string(d->source));
+	json_object_object_add(h, "stage", json_object_new_string(d->stage));
+	json_object_object_add(h, "error", json_object_new_string(d->error));
+	json_object_object_add(h, "attempts", json_object_new_int(d->attempts));
 	fetcher_add_run(f, h);
-	if (wire_send(f->ctl, NULL, 0, "DEAD", h, body, len) < 0)
-		log_warnx("url=%s cannot report the failure to the sink: %s", url,
+	if (wire_send(f->ctl, NULL, 0, "DEAD", h, d->body, d->len) < 0)
+		log_warnx("url=%s cannot report the failure to the sink: %s", d->url,
 			  zmq_strerror(errno));
 	json_object_put(h);
 }
@@ -102,7 +103,11 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	if (!r->ok) {
 		f->fetch_failed++;
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
-		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, NULL, 0);
+		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
+						       .url = r->url,
+						       .stage = "fetch",
+						       .error = r->error,
+						       .attempts = r->attempts});
 		return;
 	}
 	f->fetched++;
@@ -147,8 +152,13 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	json_object_put(h);
 	if (rc < 0) {
 		f->fetch_failed++;
-		fetcher_dead(f, r->url, "fetch", "could not write the spool file", r->attempts,
-			     NULL, r->body.data, r->body.len);
+		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
+						       .url = r->url,
+						       .stage = "fetch",
+						       .error = "could not write the spool file",
+						       .attempts = r->attempts,
+						       .body = r->body.data,
+						       .len = r->body.len});
 	}
 	/* the job is queued once the group commit made it durable: fetcher_on_spooled */
 }
@@ -161,8 +171,12 @@ fetcher_on_spooled(struct fetcher *f)
 	while ((b = fetcher_spool_next(f->spool)) != NULL) {
 		if (b->failed) {
 			f->fetch_failed++;
-			fetcher_dead(f, b->url, "fetch", "could not write the spool file",
-				     b->attempts, NULL, b->data, b->data ? b->len : 0);
+			fetcher_dead(f, &(struct dead_letter){.url = b->url,
+							       .stage = "fetch",
+							       .error = "could not write the spool file",
+							       .attempts = b->attempts,
+							       .body = b->data,
+							       .len = b->data ? b->len : 0});
 		} else {
 			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;
@@ -238,14 +252,23 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 		f->fetch_failed++;
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
-		fetcher_dead(f, r->url, "fetch", r->error, r->attempts, NULL, NULL, 0);
+		fetcher_dead(f, &(struct dead_letter){.source = src->name,
+						       .url = r->url,
+						       .stage = "fetch",
+						       .error = r->error,
+						       .attempts = r->attempts});
 		return;
 	}
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
-		fetcher_dead(f, r->url, "fetch", "index page is not readable HTML", r->attempts,
-			     NULL, r->body.data, r->body.len);
+		fetcher_dead(f, &(struct dead_letter){.source = src->name,
+						       .url = r->url,
+						       .stage = "fetch",
+						       .error = "index page is not readable HTML",
+						       .attempts = r->attempts,
+						       .body = r->body.data,
+						       .len = r->body.len});
 		return;
 	}
 	char **fresh = xcalloc(page.nlinks + 1, sizeof(*fresh));

@@ -106,8 +106,10 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
 		j->state = JOB_DONE;
 		f->job_failed++;
-		fetcher_dead(f, j->url, "fetch", "spool file missing or damaged", j->attempts, NULL,
-			     NULL, 0);
+		fetcher_dead(f, &(struct dead_letter){.url = j->url,
+						       .stage = "fetch",
+						       .error = "spool file missing or damaged",
+						       .attempts = j->attempts});
 		return -1;
 	}
 	struct json_object *h = json_tokener_parse(hdr);
@@ -161,8 +163,20 @@ jobs_bury(struct fetcher *f, struct job *j)
 	char *hdr = NULL;
 	unsigned char *body = NULL;
 	size_t len = 0;
-	spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len);
-	fetcher_dead(f, j->url, "parse", j->error, j->attempts, j->key, body, len);
+	struct json_object *h = NULL, *source = NULL;
+	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) == 0)
+		h = json_tokener_parse(hdr);
+	if (h)
+		json_object_object_get_ex(h, "source", &source);
+	fetcher_dead(f, &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
+					       .url = j->url,
+					       .stage = "parse",
+					       .error = j->error,
+					       .key = j->key,
+					       .attempts = j->attempts,
+					       .body = body,
+					       .len = len});
+	json_object_put(h);
 	free(hdr);
 	free(body);
 	j->state = JOB_BURIED;

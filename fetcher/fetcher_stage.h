@@ -88,12 +88,20 @@ struct fetcher {
 	long parsed, stored, job_failed; /* as the workers and the sink report them */
 };
 
-/*
- * Tell the sink that url failed for good (a dead letter), with the body when
- * there is one. With a job's key, the sink acknowledges it once committed.
- */
-void fetcher_dead(struct fetcher *f, const char *url, const char *stage, const char *error,
-		  int attempts, const char *key, const void *body, size_t len);
+/* One URL that failed for good, as fetcher_dead tells the sink. */
+struct dead_letter {
+	const char *source; /* the source's name, or NULL when not known */
+	const char *url;
+	const char *stage; /* "fetch" or "parse" */
+	const char *error;
+	const char *key; /* the job's key: the sink acknowledges it once committed */
+	int attempts;
+	const void *body; /* the body when there is one, else NULL */
+	size_t len;
+};
+
+/* Tell the sink that d->url failed for good: a dead letter. */
+void fetcher_dead(struct fetcher *f, const struct dead_letter *d);
 
 /* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
 void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);

@@ -54,6 +54,7 @@ struct sink_run {
 	size_t route_len;
 	long long run_id; /* ingest_runs.id; 0 for a free slot */
 	long parsed, stored, duplicates, failed;
+	long known_dead; /* failures whose dead letter was acknowledged: not counted in failed */
 	long long last_used_ms;
 };
 
@@ -290,22 +291,35 @@ sink_ack(struct sink *s, const struct sink_run *run, const char *key, const char
 }
 
 /*
- * Record a dead letter, reconnecting if the database went away meanwhile.
- * Returns 0 once recorded, -1 when it could not be (logged) or when stopping:
- * then the job must not be acknowledged, so that the fetcher keeps it.
+ * Record a dead letter of m (its url and source), reconnecting if the
+ * database went away meanwhile. Returns 0 once recorded, -1 when it could
+ * not be (logged) or when stopping: then the job must not be acknowledged,
+ * so that the fetcher keeps it.
  */
 static int
-sink_dead_letter(struct sink *s, struct sink_run *run, const char *url, const char *stage,
-		 const char *error, const char *sqlstate, int attempts, const unsigned char *body,
-		 size_t len)
+sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m, const char *stage,
+		 const char *error, const char *sqlstate)
 {
+	struct sink_letter l = {.run_id = run ? run->run_id : 0,
+				.url = wire_str(m, "url", "(unknown)"),
+				.source = wire_str(m, "source", NULL),
+				.stage = stage,
+				.error = error,
+				.sqlstate = sqlstate,
+				.attempts = (int)wire_int(m, "attempts", 1),
+				.body = m->body,
+				.body_len = m->body_len};
 	struct sink_err e;
-	while (sink_write_dead_letter(s->conn, run ? run->run_id : 0, url, stage, error, sqlstate,
-				      attempts, body, len, &e) < 0) {
+	int found;
+	while ((found = sink_write_dead_letter(s->conn, &l, &e)) < 0) {
 		if (!sink_db_lost(s->conn, &e) || sink_reconnect(s, e.msg) < 0)
 			return -1;
 	}
-	if (run)
+	if (run == NULL || (found & LETTER_REPEAT))
+		; /* a letter sent again, its acknowledgement lost: counted the first time */
+	else if (found & LETTER_KNOWN)
+		run->known_dead++;
+	else
 		run->failed++;
 	return 0;
 }
@@ -367,9 +381,7 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 	if (n == 1) {
 		struct sink_pending *p = &s->batch[lo];
 		log_warnx("url=%s not stored: %s", p->doc->url, e.msg);
-		if (sink_dead_letter(s, p->run, p->doc->url, "store", e.msg, e.sqlstate,
-				     (int)wire_int(&p->m, "attempts", 1), p->m.body,
-				     p->m.body_len) == 0)
+		if (sink_dead_letter(s, p->run, &p->m, "store", e.msg, e.sqlstate) == 0)
 			sink_ack(s, p->run, wire_str(&p->m, "key", ""), "failed");
 		else if (sig_stop)
 			return -1;
@@ -414,8 +426,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 	} else if (strcmp(m->type, "FAILED") == 0) {
 		const char *why = wire_str(m, "error", "parse failed");
 		log_warnx("url=%s parse failed: %s", url, why);
-		if (sink_dead_letter(s, run, url, "parse", why, NULL,
-				     (int)wire_int(m, "attempts", 1), m->body, m->body_len) == 0)
+		if (sink_dead_letter(s, run, m, "parse", why, NULL) == 0)
 			sink_ack(s, run, key, "failed");
 	} else if (strcmp(m->type, "RESULT") != 0) {
 		log_warnx("ignored a result of unknown type %s (url %s)", m->type, url);
@@ -424,9 +435,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 			run->parsed++;
 		if (p->doc == NULL) {
 			log_warnx("url=%s not stored: %s", url, p->err);
-			if (sink_dead_letter(s, run, url, "store", p->err, NULL,
-					     (int)wire_int(m, "attempts", 1), m->body,
-					     m->body_len) == 0)
+			if (sink_dead_letter(s, run, m, "store", p->err, NULL) == 0)
 				sink_ack(s, run, key, "failed");
 		} else {
 			struct sink_doc *doc = p->doc;
@@ -497,7 +506,7 @@ static int
 sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, long fetched,
 		long unchanged)
 {
-	char v[7][32];
+	char v[8][32];
 	snprintf(v[0], 32, "%lld", run->run_id);
 	snprintf(v[1], 32, "%ld", fetched);
 	snprintf(v[2], 32, "%ld", unchanged);
@@ -505,7 +514,8 @@ sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, 
 	snprintf(v[4], 32, "%ld", run->stored);
 	snprintf(v[5], 32, "%ld", run->duplicates);
 	snprintf(v[6], 32, "%ld", run->failed);
-	const char *p[] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], status};
+	snprintf(v[7], 32, "%ld", run->known_dead);
+	const char *p[] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], status, v[7]};
 	if (s->conn == NULL && sig_stop) {
 		log_warnx("the end of run %lld is not recorded: the database is down; the next run"
 			  " records it as interrupted",
@@ -516,10 +526,10 @@ sink_finish_run(struct sink *s, const struct sink_run *run, const char *status, 
 		if (sink_db_command(s->conn, "recording the run",
 				    "UPDATE ingest_runs SET finished_at = now(), fetched = $2,"
 				    " unchanged = $3, parsed = $4, stored = $5, duplicates = $6,"
-				    " failed = $7, status = $8 WHERE id = $1"
+				    " failed = $7, status = $8, known_dead = $9 WHERE id = $1"
 				    /* a sink stopping never overwrites a run that ended well */
 				    " AND (status = 'running' OR $8 <> 'aborted')",
-				    8, p) == 0)
+				    9, p) == 0)
 			return 0;
 		if (PQstatus(s->conn) == CONNECTION_OK ||
 		    sink_reconnect(s, "recording the run") < 0)
@@ -547,6 +557,7 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 			break;
 		char why[256];
 		snprintf(why, sizeof(why), "recording a new run: %s", PQerrorMessage(s->conn));
+		why[strcspn(why, "\n")] = '\0';
 		PQclear(res);
 		if (PQstatus(s->conn) == CONNECTION_OK || sink_reconnect(s, why) < 0) {
 			log_warnx("cannot record a new run: %s", why);
@@ -581,13 +592,16 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 		log_warnx("ignored the end of a run this sink knows nothing of");
 		return;
 	}
-	/* the fetcher's own failures came as dead letters, counted here with the rest */
+	/*
+	 * the fetcher's own failures came as dead letters, counted here with the
+	 * rest; known dead ones (acknowledged letters) do not fail the run
+	 */
 	const char *status = asked && strcmp(asked, "interrupted") == 0 ? "interrupted"
 			     : run->failed				? "failed"
 									: "ok";
 	sink_finish_run(s, run, status, fetched, unchanged);
-	log_info("run %lld ends %s: stored %ld, duplicates %ld, failed %ld", run->run_id, status,
-		 run->stored, run->duplicates, run->failed);
+	log_info("run %lld ends %s: stored %ld, duplicates %ld, failed %ld, known dead %ld",
+		 run->run_id, status, run->stored, run->duplicates, run->failed, run->known_dead);
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, "run_id", json_object_new_int64(run->run_id));
 	json_object_object_add(h, "status", json_object_new_string(status));
@@ -597,6 +611,7 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 	json_object_object_add(h, "stored", json_object_new_int64(run->stored));
 	json_object_object_add(h, "duplicates", json_object_new_int64(run->duplicates));
 	json_object_object_add(h, "failed", json_object_new_int64(run->failed));
+	json_object_object_add(h, "known_dead", json_object_new_int64(run->known_dead));
 	json_object_object_add(h, "transactions", json_object_new_int64(s->transactions));
 	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
 	json_object_put(h);
@@ -613,11 +628,10 @@ sink_on_ctl(struct sink *s, struct wire_msg *m)
 		sink_on_validators(s, m);
 	} else if (strcmp(m->type, "DEAD") == 0) {
 		/* a job's dead letter: its spool file goes only once this is committed */
-		const char *url = wire_str(m, "url", "(unknown)"), *key = wire_str(m, "key", NULL);
+		const char *key = wire_str(m, "key", NULL);
 		struct sink_run *run = sink_run_of(s, m);
-		if (sink_dead_letter(s, run, url, wire_str(m, "stage", "fetch"),
-				     wire_str(m, "error", "failed"), NULL,
-				     (int)wire_int(m, "attempts", 1), m->body, m->body_len) == 0 &&
+		if (sink_dead_letter(s, run, m, wire_str(m, "stage", "fetch"),
+				     wire_str(m, "error", "failed"), NULL) == 0 &&
 		    key)
 			sink_ack(s, run, key, "failed");
 	} else if (strcmp(m->type, "FINISH") == 0) {

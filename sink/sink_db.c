@@ -288,9 +288,11 @@ sink_db_command(PGconn *conn, const char *what, const char *sql, int nparams,
 	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-	if (!ok)
-		log_warnx("%s failed (SQLSTATE %s): %s", what, sink_db_sqlstate(r),
-			  PQerrorMessage(conn));
+	if (!ok) {
+		const char *state = sink_db_sqlstate(r);
+		log_warnx("%s failed%s%s%s: %s", what, *state ? " (SQLSTATE " : "", state,
+			  *state ? ")" : "", PQerrorMessage(conn));
+	}
 	PQclear(r);
 	return ok ? 0 : -1;
 }
@@ -354,8 +356,10 @@ sink_db_migrate(PGconn *conn)
 			goto unlock;
 		PGresult *r = PQexec(conn, m->sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			log_warnx("migration %s failed (SQLSTATE %s): %s", m->name,
-				  sink_db_sqlstate(r), PQerrorMessage(conn));
+			const char *state = sink_db_sqlstate(r);
+			log_warnx("migration %s failed%s%s%s: %s", m->name,
+				  *state ? " (SQLSTATE " : "", state, *state ? ")" : "",
+				  PQerrorMessage(conn));
 			PQclear(r);
 			PQclear(PQexec(conn, "ROLLBACK"));
 			goto unlock;

@@ -350,6 +350,20 @@ sink_localdb_conninfo(const struct config *cfg, int start)
 }
 
 int
+sink_localdb_exists(const struct config *cfg)
+{
+	struct localdb db;
+	char path[PATH_MAX + 16];
+	struct stat st;
+
+	/* no state directory, no cluster: and localdb_layout would create the directory */
+	if (stat(cfg->state_dir, &st) < 0 || localdb_layout(cfg, &db) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/PG_VERSION", db.data);
+	return stat(path, &st) == 0;
+}
+
+int
 sink_localdb_stop(const struct config *cfg)
 {
 	struct localdb db;

@@ -17,6 +17,12 @@ int sink_localdb_wanted(const struct config *cfg);
  */
 char *sink_localdb_conninfo(const struct config *cfg, int start);
 
+/*
+ * 1 when the local cluster has been created (it may be stopped), 0 when it
+ * has not. Creates nothing, not even the state directory.
+ */
+int sink_localdb_exists(const struct config *cfg);
+
 /* Stop the local cluster if it runs. Returns 0, or -1 (logged). */
 int sink_localdb_stop(const struct config *cfg);
 

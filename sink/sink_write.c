@@ -292,40 +292,69 @@ fail:
 	return STORE_REJECTED;
 }
 
+/*
+ * An acknowledgement holds while the URL keeps failing the same way: once a
+ * document of it is stored after the letter was last seen, a new failure
+ * waits again.
+ */
 int
-sink_write_dead_letter(PGconn *conn, long long run_id, const char *url, const char *stage,
-		       const char *error, const char *sqlstate, int attempts,
-		       const unsigned char *body, size_t body_len, struct sink_err *e)
+sink_write_dead_letter(PGconn *conn, const struct sink_letter *l, struct sink_err *e)
 {
 	char run[32], att[16];
-	snprintf(run, sizeof(run), "%lld", run_id);
-	snprintf(att, sizeof(att), "%d", attempts);
-	if (body_len > INT32_MAX)
+	const unsigned char *body = l->body;
+	snprintf(run, sizeof(run), "%lld", l->run_id);
+	snprintf(att, sizeof(att), "%d", l->attempts);
+	if (l->body_len > INT32_MAX)
 		body = NULL; /* keep the letter, drop a body PostgreSQL cannot take in one value */
 	/* a letter must always go in: what it says is made valid text first */
-	char *u = xstrdup(url), *why = xstrdup(error);
+	char *u = xstrdup(l->url), *why = xstrdup(l->error);
+	char *src = l->source && *l->source ? xstrdup(l->source) : NULL;
 	sink_db_utf8_clean(u);
 	sink_db_utf8_clean(why);
-	const char *vals[] = {
-	    run_id > 0 ? run : NULL, u, stage, why, sqlstate && *sqlstate ? sqlstate : NULL, att,
-	    (const char *)body};
-	int lens[] = {0, 0, 0, 0, 0, 0, body ? (int)body_len : 0};
-	int fmts[] = {0, 0, 0, 0, 0, 0, 1};
-	PGresult *r = PQexecParams(conn,
-				   "INSERT INTO dead_letters (run_id, url, stage, error, sqlstate,"
-				   " attempts, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-				   7, NULL, vals, lens, fmts, 0);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok) {
+	if (src)
+		sink_db_utf8_clean(src);
+	const char *vals[] = {l->run_id > 0 ? run : NULL,
+			      u,
+			      l->stage,
+			      why,
+			      l->sqlstate && *l->sqlstate ? l->sqlstate : NULL,
+			      att,
+			      (const char *)body,
+			      src};
+	int lens[] = {0, 0, 0, 0, 0, 0, body ? (int)l->body_len : 0, 0};
+	int fmts[] = {0, 0, 0, 0, 0, 0, 1, 0};
+	PGresult *r = PQexecParams(
+	    conn,
+	    "INSERT INTO dead_letters AS dl (run_id, url, stage, error, sqlstate, attempts, body,"
+	    " source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	    " ON CONFLICT (url, stage, cause) DO UPDATE SET"
+	    " run_id = coalesce(EXCLUDED.run_id, dl.run_id), error = EXCLUDED.error,"
+	    " sqlstate = EXCLUDED.sqlstate, attempts = EXCLUDED.attempts, body = EXCLUDED.body,"
+	    " source = coalesce(EXCLUDED.source, dl.source),"
+	    " count = dl.count + (dl.run_id IS DISTINCT FROM EXCLUDED.run_id)::int,"
+	    " last_seen = now(), acked_at = CASE WHEN EXISTS (SELECT 1 FROM documents d"
+	    " WHERE d.url = dl.url AND d.fetched_at >= dl.last_seen) THEN NULL"
+	    " ELSE dl.acked_at END"
+	    /* a subquery here sees the row as it was before this statement */
+	    " RETURNING acked_at IS NOT NULL, (SELECT o.run_id FROM dead_letters o"
+	    " WHERE o.id = dl.id) = $1::bigint",
+	    8, NULL, vals, lens, fmts, 0);
+	int rc = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		rc = (strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? LETTER_KNOWN : 0) |
+		     (strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? LETTER_REPEAT : 0);
+	} else {
 		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", sink_db_sqlstate(r));
 		snprintf(e->msg, sizeof(e->msg), "%s", PQerrorMessage(conn));
 		e->msg[strcspn(e->msg, "\n")] = '\0';
 		if (!sink_db_lost(conn, e))
-			log_warnx("url=%s recording a dead letter failed (SQLSTATE %s): %s", u,
-				  e->sqlstate, e->msg);
+			log_warnx("url=%s recording a dead letter failed%s%s%s: %s", u,
+				  e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate,
+				  e->sqlstate[0] ? ")" : "", e->msg);
 	}
 	PQclear(r);
 	free(u);
 	free(why);
-	return ok ? 0 : -1;
+	free(src);
+	return rc;
 }

@@ -43,12 +43,31 @@ enum store_result sink_write_batch(PGconn *conn, struct sink_write_item *items, 
 int sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n,
 		    const long long *ids, struct sink_err *e);
 
+/* A dead letter: what failed, where, why, and the body when there is one. */
+struct sink_letter {
+	long long run_id;   /* 0: no run known */
+	const char *url;
+	const char *source; /* the source's name; NULL when the sender did not know it */
+	const char *stage;  /* "fetch", "parse" or "store" */
+	const char *error;
+	const char *sqlstate; /* NULL or "": not the database's refusal */
+	int attempts;
+	const unsigned char *body; /* NULL: none */
+	size_t body_len;
+};
+
+/* What sink_write_dead_letter found, beside recording the letter. */
+enum {
+	LETTER_KNOWN = 1,  /* it was acknowledged: known dead, the run does not fail for it */
+	LETTER_REPEAT = 2, /* this run recorded it already: a letter sent again */
+};
+
 /*
- * Record a dead letter (sqlstate and body may be NULL). Returns 0, or -1
- * (logged) with e filled so the caller can tell a lost connection.
+ * Record a dead letter: one row per url, stage and cause (migration 004),
+ * whose count (the runs that saw it fail) and last_seen grow when it fails
+ * again. Returns LETTER_ flags, or -1 (logged) with e filled so the caller
+ * can tell a lost connection.
  */
-int sink_write_dead_letter(PGconn *conn, long long run_id, const char *url, const char *stage,
-			   const char *error, const char *sqlstate, int attempts,
-			   const unsigned char *body, size_t body_len, struct sink_err *e);
+int sink_write_dead_letter(PGconn *conn, const struct sink_letter *l, struct sink_err *e);
 
 #endif

@@ -449,19 +449,26 @@ test_migrate_from_version_1_keeps_data(void **state)
 	    " repeat('a', 64), 1, '一、旧');"
 	    " INSERT INTO sections (document_id, path, level, marker, heading, body, start_pos,"
 	    " end_pos) VALUES (1, '1', 1, '一、', '旧', '一、旧', 0, 3);"
-	    " INSERT INTO dead_letters (url, stage, error) VALUES ('file:///gone', 'fetch', 'x')\"",
+	    " INSERT INTO dead_letters (url, stage, error) VALUES ('file:///gone', 'fetch', 'x');"
+	    /* one URL failing the same way in three runs: one letter after 004 */
+	    " INSERT INTO dead_letters (url, stage, error, created_at) VALUES"
+	    " ('file:///404', 'fetch', 'http 404 (permanent) after 1 attempt: a', now() - interval "
+	    "'2 days'),"
+	    " ('file:///404', 'fetch', 'http 404 (permanent) after 2 attempts: b', now() - "
+	    "interval '1 day'),"
+	    " ('file:///404', 'fetch', 'http 404 (permanent) after 1 attempt: c', now())\"",
 	    conn);
 	if (rc != 0)
 		fail_msg("setting up version 1 failed: %s", out);
 	free(out);
 
 	snprintf(conf, sizeof(conf), "%s/fromv1.conf", tmpdir);
-	/* stale_after = 0: this database has no run yet, which is not what is tested here */
+	/* stale_after = 0: no age check; with no run yet, db status still exits 1 */
 	snprintf(text, sizeof(text),
-		 "[database]\nconninfo = %s\n[pipeline]\nstate_dir = %s/st\nstale_after = 0\n", conn,
-		 tmpdir);
+		 "[database]\nconninfo = %s\n[pipeline]\nstate_dir = %s/st\nstale_after = 0\n",
+		 conn, tmpdir);
 	assert_int_equal(testutil_write_file(conf, text, strlen(text)), 0);
-	/* two at once: the advisory lock lets one apply 002 and 003 while the other waits */
+	/* two at once: the advisory lock lets one apply 002 to 004 while the other waits */
 	out = testutil_run(&rc,
 			   "(%s db -c %s migrate & %s db -c %s migrate; a=$?; wait $!; b=$?;"
 			   " exit $((a + b)))",
@@ -470,22 +477,30 @@ test_migrate_from_version_1_keeps_data(void **state)
 		fail_msg("concurrent migrates failed: %s", out);
 	assert_int_equal(count_in(out, "applied migration 002"), 1);
 	assert_int_equal(count_in(out, "applied migration 003"), 1);
+	assert_int_equal(count_in(out, "applied migration 004"), 1);
 	free(out);
 	out = testutil_run(&rc, "%s db -c %s migrate", testutil_bin(), conf);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(out, "applied migration"));
 	free(out);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 3);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 4);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 4);
+	/* 004 collapsed the three into the latest, seen three times since the first */
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters"), 2);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count FROM dead_letters WHERE url ="
+						  " 'file:///404' AND cause = 'http 404' AND error"
+						  " LIKE '%: c' AND created_at < last_seen"),
+			 3);
 	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM sections s JOIN documents d"
 						  " ON d.id = s.document_id"),
 			 1);
 
-	/* db status: the version, the runs, the dead letters waiting */
+	/* db status: the version, the runs, the dead letters waiting; no run yet is not healthy */
 	out = testutil_run(&rc, "%s db -c %s status", testutil_bin(), conf);
-	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "schema version: 3 (003_interrupted_runs)"));
-	assert_non_null(strstr(out, "dead letters waiting: 1 "));
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "schema version: 4 (004_dead_letters)"));
+	assert_non_null(strstr(out, "dead letters waiting: 2 "));
+	assert_non_null(strstr(out, "health: no run recorded yet"));
 	assert_non_null(strstr(out, "last runs:"));
 	free(out);
 }

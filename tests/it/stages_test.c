@@ -243,7 +243,9 @@ test_curve_stages_on_two_addresses(void **state)
 		free(out);
 	}
 	assert_int_equal(rc, 0);
-	assert_true(log_has("fetch.log", "run 1 ok: fetched 3"));
+	/* the summary names the run by its id and by the name its log lines carry */
+	assert_true(log_has("fetch.log", "reportpipe: run 1 (") &&
+		    log_has("fetch.log", ") ok: fetched 3"));
 	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM documents"), NREPORTS);
 	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM ingest_runs"
 						       " WHERE status = 'ok' AND stored = 3"),
@@ -266,7 +268,9 @@ test_curve_stages_on_two_addresses(void **state)
 		free(out);
 	}
 	assert_int_equal(rc, 0);
-	assert_true(log_has("fetch2.log", "run 2 ok: fetched 3"));
+	/* the summary names the run by its id and by the name its log lines carry */
+	assert_true(log_has("fetch2.log", "reportpipe: run 2 (") &&
+		    log_has("fetch2.log", ") ok: fetched 3"));
 	assert_int_equal(testutil_query_long(conninfo, "SELECT count(*) FROM documents"),
 			 2 * NREPORTS);
 
