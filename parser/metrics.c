@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "buf.h"
 #include "metrics_label.h"
+#include "metrics_meaning.h"
 #include "metrics_number.h"
 #include "metrics_unit.h"
 #include "sections.h"
@@ -544,6 +545,7 @@ metrics_find(struct doc *doc)
 		i++;
 	}
 	free(sc.depth);
+	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;
 }
