@@ -51,7 +51,8 @@ static const struct word after_stops[] = {
     W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
     W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
     W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
-    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), {NULL, 0}};
+    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), W(U"的"),
+    {NULL, 0}};
 
 /* Words that end in a one-character stop word but stop nothing (行为, 存在). */
 static const struct word stop_compounds[] = {
@@ -59,7 +60,8 @@ static const struct word stop_compounds[] = {
     W(U"视为"), W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"),
     W(U"潜在"), W(U"平等"), W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"),
     W(U"参与"), W(U"给与"), W(U"发达"), W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"),
-    W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"), {NULL, 0}};
+    W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"), W(U"目的"), W(U"有的"), W(U"的确"),
+    {NULL, 0}};
 
 /* What after a unit cannot begin a noun: the phrase after is no label then. */
 static const struct word after_nonstart[] = {
@@ -191,6 +193,118 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 	}
 }
 
+/*
+ * Scope, time and framing words a label never starts with (全年全市, 由原, 其):
+ * stripped from its start, and where one stands inside the phrase, what
+ * comes before it is another clause's tail (邮电全区各种运输方式…).
+ */
+static const struct word scope_words[] = {
+    W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"),
+    W(U"全州"), W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"),
+    W(U"本区"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
+    W(U"年初"), W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
+static const struct word lead_drops[] = {
+    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),
+    W(U"现"),	W(U"又"),   W(U"再"),   W(U"并"),   W(U"还"),   W(U"也"),   W(U"均"),
+    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),   W(U"由"),   W(U"该"),
+    W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"), W(U"共有"), W(U"拥有"),
+    {NULL, 0}};
+
+/*
+ * Verbs that take the counted thing as their object (审结知识产权案件): the
+ * label is what follows the last of them. Never words that also end nouns
+ * (建设, 投资, 服务, 管理, 审查), which may stand at a label's end.
+ */
+static const struct word object_verbs[] = {
+    W(U"完成"), W(U"实现"), W(U"达到"), W(U"突破"), W(U"增至"), W(U"调高到"), W(U"压减"),
+    W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"), W(U"公示"),
+    W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"), W(U"举办"),
+    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"新建"), W(U"培育"),
+    W(U"开通"), W(U"兑现"), W(U"实施"), W(U"改造"), W(U"受理"), W(U"办结"), W(U"化解"),
+    W(U"通过"), W(U"安排"), W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"),
+    W(U"带动"), W(U"吸引"), W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"),
+    W(U"处理"), W(U"转移"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"), W(U"整治"),
+    W(U"关闭"), W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"), W(U"制定"),
+    W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),
+    W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),
+    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), {NULL, 0}};
+
+/* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
+static const struct word tail_drops[] = {
+    W(U"增长"),	  W(U"下降"),	W(U"上涨"), W(U"上升"),	  W(U"回落"), W(U"增加"),
+    W(U"减少"),	  W(U"提高"),	W(U"降低"), W(U"新增"),	  W(U"净增"), W(U"比上年"),
+    W(U"比去年"), W(U"同比"),	W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
+    W(U"情况"),	  W(U"工作"),	W(U"分别"), W(U"均"),	  W(U"共"),   W(U"累计"),
+    W(U"总计"),	  W(U"合计"),	W(U"共计"), W(U"已"),	  W(U"约"),   W(U"达"),
+    W(U"为"),	  W(U"了"),	W(U"在"),   W(U"按"),	  W(U"从"),   W(U"由"),
+    {NULL, 0}};
+
+#define LABEL_MIN 2     /* a shorter remainder is not cut down to */
+#define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
+
+/* Whether [a, b) is one framing word, scope word or verb and nothing else. */
+static int
+only_frame(const struct text *t, size_t a, size_t b)
+{
+	const struct text in = {t->cp, b};
+	size_t n = b - a;
+
+	return a < b && (unit_words_at(&in, a, lead_drops, NULL) == n ||
+			 unit_words_at(&in, a, scope_words, NULL) == n ||
+			 unit_words_at(&in, a, object_verbs, NULL) == n ||
+			 unit_words_at(&in, a, tail_drops, NULL) == n);
+}
+
+/*
+ * Cut [*a, *b) down to its noun phrase: predicates off its end, then what
+ * comes before the last scope word or object verb, then framing words off
+ * its start. A phrase that is only such a word becomes empty.
+ */
+static void
+trim_noun(const struct text *t, size_t *a, size_t *b)
+{
+	const struct text in = {t->cp, *b};
+	size_t n;
+
+	if (only_frame(t, *a, *b)) {
+		*a = *b;
+		return;
+	}
+	while (*b > *a && is_space(t->cp[*b - 1]))
+		(*b)--;
+	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *b - n >= *a + LABEL_MIN) {
+		*b -= n;
+		while (*b > *a && is_space(t->cp[*b - 1]))
+			(*b)--;
+	}
+	size_t cut = *a;
+	for (size_t i = *a; i < *b; i++) {
+		if ((n = unit_words_at(&in, i, scope_words, NULL)) && *b - (i + n) >= LABEL_MIN)
+			cut = i + n;
+		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
+			 *b - (i + n) >= VERB_REST_MIN)
+			cut = i + n;
+	}
+	*a = cut;
+	for (int changed = 1; changed;) {
+		changed = 0;
+		while (*a < *b && is_space(t->cp[*a]))
+			(*a)++;
+		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *b - (*a + n) >= LABEL_MIN) {
+			*a += n;
+			changed = 1;
+		} else if ((n = unit_words_at(&in, *a, scope_words, NULL)) &&
+			   *b - (*a + n) >= LABEL_MIN) {
+			*a += n;
+			changed = 1;
+		} else if (t->cp[*a] == U'其' && *b - *a > LABEL_MIN && t->cp[*a + 1] != U'他' &&
+			   t->cp[*a + 1] != U'它' && t->cp[*a + 1] != U'余') {
+			(*a)++; /* 其贡献率, not 其他 */
+			changed = 1;
+		}
+	}
+}
+
 /* Whether [a, b) says nothing but "changed by" / "came to" (or nothing at all). */
 static int
 only_predicate(const struct text *t, size_t a, size_t b)
@@ -296,9 +410,11 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 
 	if (aa < ab && (kind != LABEL_MEASURE || pred)) {
 		*used_end = ab;
+		trim_noun(t, &aa, &ab);
 		return span_utf8(t, aa, ab);
 	}
 	if (kind != LABEL_MEASURE || pred)
 		*inherit = pred;
+	trim_noun(t, &ba, &bb);
 	return span_utf8(t, ba, bb);
 }
