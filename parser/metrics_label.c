@@ -201,13 +201,13 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"),
     W(U"全州"), W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"),
-    W(U"本区"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
+    W(U"本区"), W(U"本年度"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
     W(U"年初"), W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
 static const struct word lead_drops[] = {
     W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),
-    W(U"现"),	W(U"又"),   W(U"再"),   W(U"并"),   W(U"还"),   W(U"也"),   W(U"均"),
+    W(U"作为"),	W(U"又"),   W(U"再"),   W(U"并"),   W(U"还"),   W(U"也"),   W(U"均"),
     W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),   W(U"由"),   W(U"该"),
-    W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"), W(U"共有"), W(U"拥有"),
+    W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"), W(U"共有"), W(U"拥有"), W(U"各"),
     {NULL, 0}};
 
 /*
@@ -227,7 +227,8 @@ static const struct word object_verbs[] = {
     W(U"关闭"), W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"), W(U"制定"),
     W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),
     W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),
-    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), {NULL, 0}};
+    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"), W(U"获取"),
+    W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
@@ -237,10 +238,23 @@ static const struct word tail_drops[] = {
     W(U"情况"),	  W(U"工作"),	W(U"分别"), W(U"均"),	  W(U"共"),   W(U"累计"),
     W(U"总计"),	  W(U"合计"),	W(U"共计"), W(U"已"),	  W(U"约"),   W(U"达"),
     W(U"为"),	  W(U"了"),	W(U"在"),   W(U"按"),	  W(U"从"),   W(U"由"),
-    {NULL, 0}};
+    W(U"压减"),	  W(U"突破"),	W(U"增至"), W(U"降至"),	  W(U"减至"), W(U"调高到"),
+    W(U"提高到"), W(U"达到"),	W(U"精简后"), {NULL, 0}};
 
 #define LABEL_MIN 2     /* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
+
+/* Length of a year (2011年, 2020年度) at pos, before end; 0 when none. */
+static size_t
+year_at(const struct text *t, size_t pos, size_t end)
+{
+	size_t i = pos;
+	while (i < end && i - pos < 5 && t->cp[i] >= '0' && t->cp[i] <= '9')
+		i++;
+	if (i - pos != 4 || i >= end || t->cp[i] != U'年')
+		return 0;
+	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
+}
 
 /* Whether [a, b) is one framing word, scope word or verb and nothing else. */
 static int
@@ -301,8 +315,13 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 			   t->cp[*a + 1] != U'它' && t->cp[*a + 1] != U'余') {
 			(*a)++; /* 其贡献率, not 其他 */
 			changed = 1;
+		} else if ((n = year_at(t, *a, *b)) && *b - (*a + n) >= LABEL_MIN) {
+			*a += n; /* 2011年刊出… */
+			changed = 1;
 		}
 	}
+	if (only_frame(t, *a, *b))
+		*a = *b; /* 已办结: a bare verb says nothing of what was counted */
 }
 
 /* Whether [a, b) says nothing but "changed by" / "came to" (or nothing at all). */
@@ -387,6 +406,34 @@ noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
 	*b = i;
 }
 
+/*
+ * The clause before the one that holds qstart, not before lo, trimmed to its
+ * noun phrase; empty when there is none or it holds a number.
+ */
+static void
+clause_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t *b)
+{
+	size_t p = qstart, k;
+
+	*a = *b = qstart;
+	while (p > lo && qstart - p < BEFORE_MAX && !is_clause_break(t->cp[p - 1]))
+		p--;
+	if (p <= lo || (t->cp[p - 1] != U'，' && t->cp[p - 1] != U'；' && t->cp[p - 1] != ','))
+		return;
+	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--)
+		if (t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9')
+			return;
+	if (k > lo && !is_clause_break(t->cp[k - 1]))
+		return; /* longer than a label's clause */
+	size_t ca = k, cb = p - 1;
+	trim_before(t, &ca, &cb);
+	trim_noun(t, &ca, &cb);
+	if (ca < cb) {
+		*a = ca;
+		*b = cb;
+	}
+}
+
 /* text_utf8() of an empty span returns an unterminated buffer: never ask it for one. */
 static char *
 span_utf8(const struct text *t, size_t a, size_t b)
@@ -416,5 +463,10 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	if (kind != LABEL_MEASURE || pred)
 		*inherit = pred;
 	trim_noun(t, &ba, &bb);
+	if (ba == bb) {
+		/* 简化施工许可办理手续，由原15个工作日: the subject is the clause before */
+		*inherit = 1;
+		clause_before(t, lo, qstart, &ba, &bb);
+	}
 	return span_utf8(t, ba, bb);
 }
