@@ -28,19 +28,18 @@
 static const struct word rise_verbs[] = {
     W(U"增长"), W(U"增加"), W(U"提高"), W(U"上升"), W(U"上涨"), W(U"回升"), W(U"扩大"),
     W(U"增产"), W(U"提升"), W(U"上浮"), W(U"加快"), W(U"净增"), W(U"增收"), W(U"多增"),
-    W(U"攀升"), W(U"增多"), W(U"上调"), W(U"比增"), W(U"新增"), {NULL, 0}};
+    W(U"攀升"), W(U"增多"), W(U"上调"), W(U"比增"), {NULL, 0}};
 static const struct word fall_verbs[] = {
     W(U"下降"), W(U"减少"), W(U"降低"), W(U"回落"), W(U"下滑"), W(U"缩小"), W(U"减产"),
     W(U"下跌"), W(U"下调"), W(U"减缓"), W(U"放缓"), W(U"收窄"), W(U"萎缩"), W(U"净减"),
-    W(U"减收"), W(U"少增"), W(U"比降"), W(U"降"),   W(U"减"),	  {NULL, 0}};
+    W(U"减收"), W(U"少增"), W(U"比降"), W(U"减轻"), W(U"降"),	W(U"减"),   {NULL, 0}};
 
 /* What may stand between a verb and its number without changing it: 增长了, 下降 */
 static const struct word verb_tails[] = {W(U"了"), W(U"达"), {NULL, 0}};
 
 /* A rate that is itself a growth: 增速为7%, 涨幅3%左右. */
-static const struct word growth_nouns[] = {W(U"增速"),	 W(U"增幅"), W(U"涨幅"), W(U"增长率"),
-					   W(U"增长"),	 W(U"上涨"), W(U"降幅"), W(U"跌幅"),
-					   W(U"下降"),	 {NULL, 0}};
+static const struct word growth_nouns[] = {W(U"增速"), W(U"增幅"), W(U"涨幅"), W(U"增长速度"),
+					   W(U"降幅"), W(U"跌幅"), {NULL, 0}};
 
 /* Words that state a goal, a plan or a limit, in the clause before the number. */
 static const struct word plan_words[] = {W(U"力争"),	 W(U"计划"), W(U"争取"), W(U"确保"),
@@ -257,17 +256,21 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 	if (dir != 0) {
 		*sign = dir;
 		if (pct || strcmp(m->unit, "倍") == 0)
-			m->measure = MEASURE_GROWTH;
+			m->measure = MEASURE_GROWTH; /* 增长一倍多 */
 		else
 			m->measure = MEASURE_CHANGE;
 		return;
 	}
 	size_t a = clause_start(t, lo, m->start);
-	if (words_in(t, a, m->start, net_adds, NULL)) {
+	if (prev && prev->measure == MEASURE_LEVEL && words_in(t, a, m->start, net_adds, NULL)) {
 		m->measure = MEASURE_CHANGE; /* 新增企业5家: what was added to a stock */
 		return;
 	}
-	if (strcmp(m->unit, "个百分点") == 0) {
+	if (strcmp(m->unit, "倍") == 0) {
+		m->measure = MEASURE_SHARE; /* 是1997年的2.3倍: a ratio */
+		return;
+	}
+	if (strcmp(m->unit, "个百分点") == 0 || strcmp(m->unit, "个千分点") == 0) {
 		m->measure = MEASURE_CHANGE;
 		return;
 	}
@@ -290,6 +293,8 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 	m->measure = MEASURE_SHARE;
 }
 
+static const struct word forecasts[] = {W(U"预计"), W(U"估计"), {NULL, 0}};
+
 /* Whether a plan word in [a, b) governs what follows it. */
 static int
 plan_in(const struct text *t, size_t a, size_t b)
@@ -299,6 +304,8 @@ plan_in(const struct text *t, size_t a, size_t b)
 		size_t n = unit_words_at(&in, i, plan_words, NULL);
 		if (n == 0)
 			continue;
+		if (i > 0 && (t->cp[i - 1] == U'“' || t->cp[i - 1] == U'个'))
+			continue; /* “两个确保”: a name */
 		if (unit_words_at(t, i, plan_not_after, NULL) ||
 		    unit_words_before(t, i, plan_not_before, NULL))
 			continue;
@@ -314,6 +321,8 @@ target_of(const struct meaning *mc, const struct metric *m, int year, int named)
 	const struct text *t = mc->t;
 	size_t a = clause_start(t, m->sent_start, m->start);
 
+	if (words_in(t, a, m->start, forecasts, NULL))
+		return 0; /* 预计今年高校毕业生超过1170万人 */
 	if (plan_in(t, a, m->start))
 		return 1;
 	/* 主要预期目标是：…；…: a list of goals after 目标 runs to the sentence's end */
@@ -468,31 +477,97 @@ is_former(const struct text *t, const struct metric *m)
 	return m->start > 0 && t->cp[m->start - 1] == U'原';
 }
 
-/* The year m is about, 0 for a span or unknown; *explicit when the text names it. */
+/* Whether the number is a state reached (提高到, 降至, 已达): the end of a span, not the span. */
+static int
+is_reached(const struct text *t, const struct metric *m)
+{
+	if (m->start == 0)
+		return 0;
+	uint32_t b = t->cp[m->start - 1];
+	return b == U'到' || b == U'至' || b == U'达' || unit_word_before(t, m->start, U"达到");
+}
+
+/* Whether the number is where a change started (从26.6万亿元增加到…, 由原…). */
+static int
+is_from(const struct text *t, const struct metric *m)
+{
+	size_t s = m->start;
+	for (size_t k = 0; k < 12 && s > m->sent_start; k++, s--) {
+		uint32_t c = t->cp[s - 1];
+		if (is_clause_break(c))
+			return 0;
+		if (c == U'从' || c == U'由')
+			return 1;
+	}
+	return 0;
+}
+
+/* The year of the first "从1997年" or "由1997年" of the sentence before pos, or 0. */
+static int
+from_year(const struct text *t, size_t lo, size_t pos)
+{
+	for (size_t i = lo; i + 5 < pos; i++) {
+		if ((t->cp[i] != U'从' && t->cp[i] != U'由') || t->cp[i + 5] != U'年')
+			continue;
+		int y = 0, ok = 1;
+		for (size_t k = i + 1; k < i + 5; k++)
+			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
+		if (ok && y >= YEAR_MIN && y <= YEAR_MAX)
+			return y;
+	}
+	return 0;
+}
+
+/* Whether the clause before pos says "now" (现在, 现有, 目前). */
+static int
+says_now(const struct text *t, size_t lo, size_t pos)
+{
+	static const struct word now[] = {W(U"现在"), W(U"现有"), W(U"目前"), {NULL, 0}};
+	return words_in(t, clause_start(t, lo, pos), pos, now, NULL);
+}
+
+/*
+ * The year m is about, 0 for a span or unknown; *named is cleared when
+ * neither its sentence nor its headings tell, and the caller falls back to
+ * the year the report covers.
+ */
 static int
 year_of(struct meaning *mc, const struct metric *m, int *named)
 {
-	int year = 0;
+	const struct text *t = mc->t;
+	int year = 0, span = 0;
+	int reviewed = mc->work_report && mc->base ? mc->base - 1 : mc->base;
 
 	*named = 1;
-	if (is_former(mc->t, m))
+	if (is_former(t, m))
 		return 0;
 	switch (time_before(mc, m->sent_start, m->start, &year)) {
 	case TIME_YEAR:
+		if (is_from(t, m) && (year = from_year(t, m->sent_start, m->start)) != 0)
+			return year; /* 从1997年的A增加到2002年的B，C从x增加到y: x is 1997's */
+		time_before(mc, m->sent_start, m->start, &year);
 		return year;
 	case TIME_SPAN:
-		return 0;
+		span = 1;
+		break;
 	case TIME_NONE:
+		for (int s = m->section; s >= 0 && !span; s = mc->doc->sections[s].parent) {
+			int h = heading_time(mc, s);
+			if (h > 0)
+				return h;
+			span = h < 0;
+		}
 		break;
 	}
-	for (int s = m->section; s >= 0; s = mc->doc->sections[s].parent) {
-		int h = heading_time(mc, s);
-		if (h > 0)
-			return h;
-		if (h < 0)
-			break; /* a span heading: fall back to the report's year */
+	if (!span) {
+		*named = 0;
+		return 0;
 	}
-	*named = 0;
+	/* within a span (五年来, a 过去五年 review): its end state, or now, has a year */
+	if (says_now(t, m->sent_start, m->start))
+		return mc->base;
+	if (is_reached(t, m) && !is_from(t, m))
+		return reviewed;
 	return 0;
 }
 
@@ -511,28 +586,87 @@ is_work_report(const struct doc *doc)
 	return 0;
 }
 
-/* The year a work report was delivered in: the year it plans. */
+/* The year of the first "dddd年" in [a, b), or 0. */
 static int
-work_report_year(const struct doc *doc)
+first_year(const struct text *t, size_t a, size_t b)
 {
-	if (doc->title && strstr(doc->title, "政府工作报告") && doc->report_year)
-		return doc->report_year;
-	/* ——2024年3月5日在第十四届全国人民代表大会第二次会议上 */
-	const struct text *t = &doc->text;
-	size_t top = t->len < GENRE_HEAD ? t->len : GENRE_HEAD;
-	for (size_t i = 0; i + 4 < top; i++) {
-		if (t->cp[i + 4] != U'年' || !is_digit(t->cp[i]) || (i > 0 && is_digit(t->cp[i - 1])))
+	for (size_t i = a; i + 4 < b; i++) {
+		if (t->cp[i + 4] != U'年' || (i > a && is_digit(t->cp[i - 1])))
 			continue;
 		int y = 0, ok = 1;
 		for (size_t k = i; k < i + 4; k++)
 			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
-		size_t j = i + 5;
-		while (ok && j < top && (is_digit(t->cp[j]) || t->cp[j] == U'月' || t->cp[j] == U'日'))
-			j++;
-		if (ok && j > i + 5 && unit_word_at(t, j, U"在"))
+		if (ok && y >= YEAR_MIN && y <= YEAR_MAX)
 			return y;
 	}
-	/* without a title, the report's year is the year its text names most: the year reviewed */
+	return 0;
+}
+
+/* The latest year written in [a, b) that is not in a 到2020年-style goal, or 0. */
+static int
+last_year(const struct text *t, size_t a, size_t b)
+{
+	int best = 0;
+	for (size_t i = a; i + 4 < b; i++) {
+		if (t->cp[i + 4] != U'年' || (i > a && is_digit(t->cp[i - 1])) ||
+		    (i > a && (t->cp[i - 1] == U'到' || t->cp[i - 1] == U'至')))
+			continue;
+		int y = 0, ok = 1;
+		for (size_t k = i; k < i + 4; k++)
+			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
+		if (ok && y >= YEAR_MIN && y <= YEAR_MAX && y > best)
+			best = y;
+	}
+	return best;
+}
+
+/*
+ * The year a work report was delivered in, the year it plans: its title's,
+ * its date line's (——2024年3月5日在…会议上), its top headings' (2009年工作
+ *回顾 → 2010, 2010年主要任务), else one after the latest year its first,
+ * reviewing part names.
+ */
+static int
+work_report_year(const struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	int y;
+
+	if (doc->title && strstr(doc->title, "政府工作报告") && doc->report_year)
+		return doc->report_year;
+	size_t top = t->len < GENRE_HEAD ? t->len : GENRE_HEAD;
+	for (size_t i = 0; i + 4 < top; i++) {
+		if ((y = first_year(t, i, i + 5)) == 0)
+			continue;
+		size_t j = i + 5;
+		while (j < top && (is_digit(t->cp[j]) || t->cp[j] == U'月' || t->cp[j] == U'日'))
+			j++;
+		if (j > i + 5 && unit_word_at(t, j, U"在"))
+			return y;
+	}
+	size_t first = SIZE_MAX, second = t->len;
+	for (size_t s = 0; s < doc->nsections; s++) {
+		const struct section *sec = &doc->sections[s];
+		if (sec->level != 1)
+			continue;
+		if (first == SIZE_MAX)
+			first = s;
+		else if (second == t->len)
+			second = sec->start;
+		size_t e = sec->start;
+		while (e < t->len && e - sec->start < HEADING_MAX && t->cp[e] != U'。' &&
+		       t->cp[e] != '\n')
+			e++;
+		if ((y = first_year(t, sec->start, e)) == 0)
+			continue;
+		const struct text h = {t->cp, e};
+		int review = 0;
+		for (size_t i = sec->start; i < e; i++)
+			review |= unit_word_at(&h, i, U"回顾") != 0;
+		return review ? y + 1 : y;
+	}
+	if (first != SIZE_MAX && (y = last_year(t, doc->sections[first].start, second)) != 0)
+		return y + 1;
 	return doc->report_year ? doc->report_year + 1 : 0;
 }
 
