@@ -39,7 +39,10 @@ static const struct word verb_tails[] = {W(U"了"), W(U"达"), {NULL, 0}};
 
 /* A rate that is itself a growth: 增速为7%, 涨幅3%左右. */
 static const struct word growth_nouns[] = {W(U"增速"), W(U"增幅"), W(U"涨幅"), W(U"增长速度"),
-					   W(U"降幅"), W(U"跌幅"), {NULL, 0}};
+					   W(U"降幅"), W(U"跌幅"), W(U"增长"), {NULL, 0}};
+
+/* …but a growth rate that is a state: 人口自然增长率降到6.45‰. */
+static const struct word growth_rates[] = {W(U"增长率"), {NULL, 0}};
 
 /* Words that state a goal, a plan or a limit, in the clause before the number. */
 static const struct word plan_words[] = {W(U"力争"),	 W(U"计划"), W(U"争取"), W(U"确保"),
@@ -62,8 +65,8 @@ static const struct word rel_years[] = {W(U"今年"), W(U"本年"), W(U"去年")
 static const int rel_offsets[] = {0, 0, -1, -1, 1, -2};
 
 /* Before a year, these make it the base of a comparison (比上年), not the figure's year. */
-static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"), W(U"与"),
-					W(U"于"), W(U"相当于"), {NULL, 0}};
+static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"),	     W(U"与"),
+					W(U"于"), W(U"是"), W(U"相当于"), {NULL, 0}};
 
 /* Before "N年": the last N years, a span. */
 static const struct word span_leads[] = {W(U"过去"), W(U"近"),   W(U"这"),	W(U"今后"),
@@ -283,7 +286,8 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 		return;
 	}
 	int which = 0;
-	if (words_in(t, a, m->start, growth_nouns, &which)) {
+	if (words_in(t, a, m->start, growth_nouns, &which) &&
+	    !words_in(t, a, m->start, growth_rates, NULL)) {
 		m->measure = MEASURE_GROWTH;
 		if (growth_nouns[which].text[0] == U'降' || growth_nouns[which].text[0] == U'跌' ||
 		    growth_nouns[which].text[0] == U'下')
@@ -382,8 +386,8 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		return TIME_NONE;
 	}
 	/* c is 年 */
-	if (next == U'均' || unit_word_at(t, j + 1, U"平均"))
-		return TIME_SPAN; /* 年均增长 */
+	if (next == U'均' || unit_word_at(t, j + 1, U"平均") || (j > lo && cp[j - 1] == U'每'))
+		return TIME_SPAN; /* 年均增长, 平均每年增长 */
 	if (next == U'代')
 		return TIME_NONE;
 	size_t k = j;
@@ -404,8 +408,9 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		if (k >= lo + 2 && (cp[k - 1] == U'至' || cp[k - 1] == U'到') && cp[k - 2] == U'年' &&
 		    k >= 3 && is_digit(cp[k - 3]))
 			return TIME_SPAN; /* 2018年至2020年 */
-		if (unit_word_at(t, j + 1, U"以来"))
-			return TIME_SPAN;
+		if (unit_word_at(t, j + 1, U"以来") || unit_word_at(t, j + 1, U"以前") ||
+		    unit_word_at(t, j + 1, U"底以前"))
+			return TIME_SPAN; /* 2012年以来, 2000年底以前 */
 		*year = y;
 		return TIME_YEAR;
 	}
@@ -417,7 +422,7 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		while (n > lo && is_cn_count(cp[n - 1]))
 			n--;
 		if (unit_words_before(t, n, span_leads, NULL) || next == U'来' || next == U'间' ||
-		    next == U'里')
+		    next == U'里' || next == U'内')
 			return TIME_SPAN;
 		return TIME_NONE;
 	}
@@ -484,7 +489,8 @@ is_reached(const struct text *t, const struct metric *m)
 	if (m->start == 0)
 		return 0;
 	uint32_t b = t->cp[m->start - 1];
-	return b == U'到' || b == U'至' || b == U'达' || unit_word_before(t, m->start, U"达到");
+	return b == U'到' || b == U'至' || unit_word_before(t, m->start, U"达到") ||
+	       unit_word_before(t, m->start, U"已达");
 }
 
 /* Whether the number is where a change started (从26.6万亿元增加到…, 由原…). */
@@ -494,8 +500,8 @@ is_from(const struct text *t, const struct metric *m)
 	size_t s = m->start;
 	for (size_t k = 0; k < 12 && s > m->sent_start; k++, s--) {
 		uint32_t c = t->cp[s - 1];
-		if (is_clause_break(c))
-			return 0;
+		if (is_clause_break(c) || is_digit(c) || c == U'到' || c == U'至')
+			return 0; /* 从1399亿美元增加到2864亿美元: 2864 is no from-value */
 		if (c == U'从' || c == U'由')
 			return 1;
 	}
@@ -579,11 +585,15 @@ is_work_report(const struct doc *doc)
 		return 1;
 	const struct text *t = &doc->text;
 	const struct text top = {t->cp, t->len < GENRE_HEAD ? t->len : GENRE_HEAD};
-	for (size_t i = 0; i < top.len; i++)
-		if (unit_word_at(&top, i, U"政府工作报告") || unit_word_at(&top, i, U"报告政府工作") ||
-		    unit_word_at(&top, i, U"向大会报告工作"))
+	int delegates = 0, on_behalf = 0;
+	for (size_t i = 0; i < top.len; i++) {
+		if (unit_word_at(&top, i, U"政府工作报告") || unit_word_at(&top, i, U"报告政府工作"))
 			return 1;
-	return 0;
+		/* 各位代表：现在，我代表国务院，向…大会报告过去五年的工作 */
+		delegates |= unit_word_at(&top, i, U"各位代表") != 0;
+		on_behalf |= unit_word_at(&top, i, U"我代表") != 0;
+	}
+	return delegates && on_behalf;
 }
 
 /* The year of the first "dddd年" in [a, b), or 0. */
@@ -602,22 +612,32 @@ first_year(const struct text *t, size_t a, size_t b)
 	return 0;
 }
 
-/* The latest year written in [a, b) that is not in a 到2020年-style goal, or 0. */
+/*
+ * Years written in [a, b) (not after 到 or 至, where they are goals): *mode
+ * gets the most written (the later on a tie), and the result is the first
+ * year after above, 0 when none.
+ */
 static int
-last_year(const struct text *t, size_t a, size_t b)
+years_in(const struct text *t, size_t a, size_t b, int above, int *mode)
 {
-	int best = 0;
+	int count[YEAR_MAX - YEAR_MIN + 1] = {0}, after = 0, best = 0;
+
 	for (size_t i = a; i + 4 < b; i++) {
 		if (t->cp[i + 4] != U'年' || (i > a && is_digit(t->cp[i - 1])) ||
 		    (i > a && (t->cp[i - 1] == U'到' || t->cp[i - 1] == U'至')))
 			continue;
-		int y = 0, ok = 1;
-		for (size_t k = i; k < i + 4; k++)
-			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
-		if (ok && y >= YEAR_MIN && y <= YEAR_MAX && y > best)
-			best = y;
+		int y = first_year(t, i, i + 5);
+		if (y == 0)
+			continue;
+		int c = ++count[y - YEAR_MIN];
+		if (c > best || (c == best && y > *mode)) {
+			best = c;
+			*mode = y;
+		}
+		if (y > above && (after == 0 || y < after))
+			after = y;
 	}
-	return best;
+	return after;
 }
 
 /*
@@ -665,8 +685,15 @@ work_report_year(const struct doc *doc)
 			review |= unit_word_at(&h, i, U"回顾") != 0;
 		return review ? y + 1 : y;
 	}
-	if (first != SIZE_MAX && (y = last_year(t, doc->sections[first].start, second)) != 0)
-		return y + 1;
+	/* the year the first part reviews most, and the first later year the rest names */
+	if (first != SIZE_MAX) {
+		int mode = 0, next;
+		years_in(t, doc->sections[first].start, second, YEAR_MAX, &mode);
+		if (mode && (next = years_in(t, second, t->len, mode, &(int){0})) != 0)
+			return next;
+		if (mode)
+			return mode + 1;
+	}
 	return doc->report_year ? doc->report_year + 1 : 0;
 }
 
