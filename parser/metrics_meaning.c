@@ -51,7 +51,7 @@ static const struct word plan_words[] = {W(U"力争"),	 W(U"计划"), W(U"争取
 
 /* …but not in these, which name a result or something else (完成目标, 计划生育). */
 static const struct word plan_not_after[] = {
-    W(U"计划单列"), W(U"计划生育"), W(U"计划类"), W(U"规划类"), W(U"规划计划"), W(U"规划建设"), W(U"要求"), W(U"要素"), W(U"要点"),
+    W(U"预期寿命"), W(U"计划单列"), W(U"计划生育"), W(U"计划类"), W(U"规划类"), W(U"规划计划"), W(U"规划建设"), W(U"要求"), W(U"要素"), W(U"要点"),
     W(U"要件"),	    W(U"要害"),	    W(U"拟定"),	    {NULL, 0}};
 static const struct word plan_not_before[] = {
     W(U"完成"), W(U"实现"), W(U"达到"), W(U"超额"), W(U"如期"), W(U"主"), W(U"重"),
@@ -214,7 +214,9 @@ clause_start(const struct text *t, size_t lo, size_t pos)
 	return i;
 }
 
+/* 企业66家，本年新增19家: what was added to the stock just stated (not after a ；) */
 static const struct word net_adds[] = {W(U"新增"), W(U"净增"), {NULL, 0}};
+static const struct word semicolons[] = {W(U"；"), W(U";"), {NULL, 0}};
 
 /* Words that end the name of a ratio: 性别比为106.84, 每百户62.7部. */
 static const struct word ratio_ends[] = {W(U"率"), W(U"比"), W(U"比重"), W(U"比例"), {NULL, 0}};
@@ -265,7 +267,9 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 		return;
 	}
 	size_t a = clause_start(t, lo, m->start);
-	if (prev && prev->measure == MEASURE_LEVEL && words_in(t, a, m->start, net_adds, NULL)) {
+	if (prev && prev->measure == MEASURE_LEVEL && strcmp(prev->unit, m->unit) == 0 &&
+	    !words_in(t, prev->end, m->start, semicolons, NULL) &&
+	    words_in(t, a, m->start, net_adds, NULL)) {
 		m->measure = MEASURE_CHANGE; /* 新增企业5家: what was added to a stock */
 		return;
 	}
@@ -318,6 +322,9 @@ plan_in(const struct text *t, size_t a, size_t b)
 	return 0;
 }
 
+static int is_from(const struct text *t, const struct metric *m);
+static int says_now(const struct text *t, size_t lo, size_t pos);
+
 /* Whether m is stated as a goal, a plan or a limit. */
 static int
 target_of(const struct meaning *mc, const struct metric *m, int year, int named)
@@ -342,7 +349,8 @@ target_of(const struct meaning *mc, const struct metric *m, int year, int named)
 	     unit_word_before(t, m->end, U"以内") || unit_word_before(t, m->end, U"之内")))
 		return 1;
 	/* a work report's figures for the year it plans */
-	if (named && mc->work_report && mc->base && year == mc->base)
+	if (named && mc->work_report && mc->base && year == mc->base && !says_now(t, a, m->start) &&
+	    !is_from(t, m))
 		return 1;
 	return 0;
 }
@@ -386,8 +394,15 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		return TIME_NONE;
 	}
 	/* c is 年 */
-	if (next == U'均' || unit_word_at(t, j + 1, U"平均") || (j > lo && cp[j - 1] == U'每'))
-		return TIME_SPAN; /* 年均增长, 平均每年增长 */
+	if (next == U'均' || unit_word_at(t, j + 1, U"平均"))
+		return TIME_SPAN; /* 年均增长 */
+	if (j > lo && cp[j - 1] == U'每') {
+		/* 平均每年增长7.7%, 每年提高一个百分点; not 每人每年240元 */
+		if ((j >= lo + 3 && unit_word_before(t, j - 1, U"平均")) ||
+		    unit_words_at(t, j + 1, rise_verbs, NULL) || unit_words_at(t, j + 1, fall_verbs, NULL))
+			return TIME_SPAN;
+		return TIME_NONE;
+	}
 	if (next == U'代')
 		return TIME_NONE;
 	size_t k = j;
@@ -549,9 +564,13 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 		return 0;
 	switch (time_before(mc, m->sent_start, m->start, &year)) {
 	case TIME_YEAR:
-		if (is_from(t, m) && (year = from_year(t, m->sent_start, m->start)) != 0)
-			return year; /* 从1997年的A增加到2002年的B，C从x增加到y: x is 1997's */
-		time_before(mc, m->sent_start, m->start, &year);
+		if (is_from(t, m)) {
+			int from = from_year(t, m->sent_start, m->start);
+			if (from)
+				return from; /* 从1997年的A增加到2002年的B，C从x增加到y: x is 1997's */
+			if (mc->work_report && year == mc->base)
+				return year - 1; /* 今年…由240元提高到280元: 240 is now */
+		}
 		return year;
 	case TIME_SPAN:
 		span = 1;
