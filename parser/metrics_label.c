@@ -11,6 +11,7 @@
 #include "metrics_label.h"
 #include "metrics_unit.h"
 #include "buf.h"
+#include "cn_numeral.h"
 
 #include <stdlib.h>
 
@@ -256,6 +257,50 @@ year_at(const struct text *t, size_t pos, size_t end)
 	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
 }
 
+/*
+ * Words that only place a figure in time or between two figures
+ * (从1997年的A增加到2002年的B, 比前五年, 平均每年): dropped from a label's end
+ * even when nothing is left, since then the subject is the one before.
+ */
+static const struct word time_tails[] = {
+    W(U"的"),	  W(U"从"),	W(U"由"),     W(U"比"),	    W(U"较"),	  W(U"到"),
+    W(U"至"),	  W(U"分别"),	W(U"增加到"), W(U"提高到"), W(U"降到"),	  W(U"上升到"),
+    W(U"下降到"), W(U"减少到"), W(U"扩大到"), W(U"增长到"), W(U"提升到"), W(U"降低到"),
+    W(U"年底"),	  W(U"年末"),	W(U"年初"),   W(U"底"),	    W(U"末"),	  W(U"现在"),
+    W(U"年均"),	  W(U"平均"),	W(U"每年"),   W(U"实际"),   W(U"累计"),	  W(U"仅此一项"),
+    W(U"先后有"), W(U"特别是"), W(U"拟"),     W(U"拟安排"), W(U"拟定"),	  W(U"定"),
+    W(U"先"),	  W(U"预期目标"), W(U"预期增长目标"), W(U"目标"), {NULL, 0}};
+
+/* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
+static size_t
+time_before(const struct text *t, size_t a, size_t b)
+{
+	size_t n, i = b;
+
+	if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+		return n;
+	if (i == a || t->cp[i - 1] != U'年')
+		return 0;
+	i--;
+	size_t d = i;
+	while (d > a && i - d < 4 && t->cp[d - 1] >= '0' && t->cp[d - 1] <= '9')
+		d--;
+	if (i - d == 4)
+		return b - d;
+	while (d > a && i - d < 3 &&
+	       (cn_digit(t->cp[d - 1]) > 0 || t->cp[d - 1] == U'十' || t->cp[d - 1] == U'两'))
+		d--;
+	if (d < i) {
+		if (d > a && (t->cp[d - 1] == U'前' || t->cp[d - 1] == U'近' || t->cp[d - 1] == U'这'))
+			d--;
+		return b - d;
+	}
+	if (i > a && (t->cp[i - 1] == U'去' || t->cp[i - 1] == U'今' || t->cp[i - 1] == U'上' ||
+		      t->cp[i - 1] == U'当'))
+		return 2;
+	return 0;
+}
+
 /* Whether [a, b) is one framing word, scope word or verb and nothing else. */
 static int
 only_frame(const struct text *t, size_t a, size_t b)
@@ -286,7 +331,10 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	}
 	while (*b > *a && is_space(t->cp[*b - 1]))
 		(*b)--;
-	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *b - n >= *a + LABEL_MIN) {
+	for (;;) {
+		if ((n = time_before(t, *a, *b)) == 0 &&
+		    ((n = unit_words_before(t, *b, tail_drops, NULL)) == 0 || *b - n < *a + LABEL_MIN))
+			break;
 		*b -= n;
 		while (*b > *a && is_space(t->cp[*b - 1]))
 			(*b)--;
