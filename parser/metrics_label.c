@@ -268,7 +268,7 @@ static const struct word time_tails[] = {
     W(U"下降到"), W(U"减少到"), W(U"扩大到"), W(U"增长到"), W(U"提升到"), W(U"降低到"),
     W(U"年底"),	  W(U"年末"),	W(U"年初"),   W(U"底"),	    W(U"末"),	  W(U"现在"),
     W(U"年均"),	  W(U"平均"),	W(U"每年"),   W(U"实际"),   W(U"累计"),	  W(U"仅此一项"),
-    W(U"先后有"), W(U"特别是"), W(U"拟"),     W(U"拟安排"), W(U"拟定"),	  W(U"定"),
+    W(U"先后有"), W(U"特别是"), W(U"是"),     W(U"拟"),     W(U"拟安排"), W(U"拟定"),	  W(U"定"),
     W(U"先"),	  W(U"预期目标"), W(U"预期增长目标"), W(U"目标"), {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
@@ -277,10 +277,14 @@ time_before(const struct text *t, size_t a, size_t b)
 {
 	size_t n, i = b;
 
-	if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
-		return n;
-	if (i == a || t->cp[i - 1] != U'年')
+	if (i > a + 1 && (t->cp[i - 1] == U'底' || t->cp[i - 1] == U'末' || t->cp[i - 1] == U'初') &&
+	    t->cp[i - 2] == U'年')
+		i--; /* 2007年底 */
+	if (i == a || t->cp[i - 1] != U'年') {
+		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+			return n;
 		return 0;
+	}
 	i--;
 	size_t d = i;
 	while (d > a && i - d < 4 && t->cp[d - 1] >= '0' && t->cp[d - 1] <= '9')
@@ -297,7 +301,9 @@ time_before(const struct text *t, size_t a, size_t b)
 	}
 	if (i > a && (t->cp[i - 1] == U'去' || t->cp[i - 1] == U'今' || t->cp[i - 1] == U'上' ||
 		      t->cp[i - 1] == U'当'))
-		return 2;
+		return b - i + 1;
+	if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+		return n;
 	return 0;
 }
 
@@ -322,7 +328,6 @@ only_frame(const struct text *t, size_t a, size_t b)
 static void
 trim_noun(const struct text *t, size_t *a, size_t *b)
 {
-	const struct text in = {t->cp, *b};
 	size_t n;
 
 	if (only_frame(t, *a, *b)) {
@@ -331,20 +336,24 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	}
 	while (*b > *a && is_space(t->cp[*b - 1]))
 		(*b)--;
-	for (;;) {
-		if ((n = time_before(t, *a, *b)) == 0 &&
-		    ((n = unit_words_before(t, *b, tail_drops, NULL)) == 0 || *b - n < *a + LABEL_MIN))
-			break;
+	/* the predicate first (增速回落), then what places it (比上年, 从2007年底的) */
+	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *a + LABEL_MIN + n <= *b) {
 		*b -= n;
 		while (*b > *a && is_space(t->cp[*b - 1]))
 			(*b)--;
 	}
+	while ((n = time_before(t, *a, *b)) != 0) {
+		*b -= n;
+		while (*b > *a && is_space(t->cp[*b - 1]))
+			(*b)--;
+	}
+	const struct text in = {t->cp, *b}; /* words must end within the phrase */
 	size_t cut = *a;
 	for (size_t i = *a; i < *b; i++) {
-		if ((n = unit_words_at(&in, i, scope_words, NULL)) && *b - (i + n) >= LABEL_MIN)
+		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
 			cut = i + n;
 		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
-			 *b - (i + n) >= VERB_REST_MIN)
+			 i + n + VERB_REST_MIN <= *b)
 			cut = i + n;
 	}
 	*a = cut;
@@ -352,18 +361,18 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 		changed = 0;
 		while (*a < *b && is_space(t->cp[*a]))
 			(*a)++;
-		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *b - (*a + n) >= LABEL_MIN) {
+		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
 		} else if ((n = unit_words_at(&in, *a, scope_words, NULL)) &&
-			   *b - (*a + n) >= LABEL_MIN) {
+			   *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
-		} else if (t->cp[*a] == U'其' && *b - *a > LABEL_MIN && t->cp[*a + 1] != U'他' &&
+		} else if (t->cp[*a] == U'其' && *a + LABEL_MIN < *b && t->cp[*a + 1] != U'他' &&
 			   t->cp[*a + 1] != U'它' && t->cp[*a + 1] != U'余') {
 			(*a)++; /* 其贡献率, not 其他 */
 			changed = 1;
-		} else if ((n = year_at(t, *a, *b)) && *b - (*a + n) >= LABEL_MIN) {
+		} else if ((n = year_at(t, *a, *b)) && *a + n + LABEL_MIN <= *b) {
 			*a += n; /* 2011年刊出… */
 			changed = 1;
 		}
