@@ -545,6 +545,7 @@ metrics_find(struct doc *doc)
 		i++;
 	}
 	free(sc.depth);
+	label_lists(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

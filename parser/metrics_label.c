@@ -202,7 +202,10 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"),
     W(U"全州"), W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"),
-    W(U"本区"), W(U"本年度"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
+    W(U"本区"), {NULL, 0}};
+/* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
+static const struct word scope_times[] = {
+    W(U"本年度"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
     W(U"年初"), W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
 static const struct word lead_drops[] = {
     W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),
@@ -316,6 +319,7 @@ only_frame(const struct text *t, size_t a, size_t b)
 
 	return a < b && (unit_words_at(&in, a, lead_drops, NULL) == n ||
 			 unit_words_at(&in, a, scope_words, NULL) == n ||
+			 unit_words_at(&in, a, scope_times, NULL) == n ||
 			 unit_words_at(&in, a, object_verbs, NULL) == n ||
 			 unit_words_at(&in, a, tail_drops, NULL) == n);
 }
@@ -364,7 +368,8 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
-		} else if ((n = unit_words_at(&in, *a, scope_words, NULL)) &&
+		} else if (((n = unit_words_at(&in, *a, scope_words, NULL)) ||
+			    (n = unit_words_at(&in, *a, scope_times, NULL))) &&
 			   *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
@@ -489,6 +494,13 @@ clause_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		*a = ca;
 		*b = cb;
 	}
+}
+
+void
+label_trim(const struct text *t, size_t *a, size_t *b)
+{
+	trim_before(t, a, b);
+	trim_noun(t, a, b);
 }
 
 /* text_utf8() of an empty span returns an unterminated buffer: never ask it for one. */
