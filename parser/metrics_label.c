@@ -212,6 +212,8 @@ static const struct word lead_drops[] = {
     W(U"作为"),	W(U"又"),   W(U"再"),   W(U"并"),   W(U"还"),   W(U"也"),   W(U"均"),
     W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),   W(U"由"),   W(U"该"),
     W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"), W(U"共有"), W(U"拥有"), W(U"各"),
+    W(U"预计"), W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"), W(U"拟"),   W(U"将"),
+    W(U"比"),	W(U"较"),   W(U"先"),	W(U"仅"),
     {NULL, 0}};
 
 /*
@@ -232,6 +234,7 @@ static const struct word object_verbs[] = {
     W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),
     W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),
     W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"), W(U"获取"),
+    W(U"发行"),
     W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
@@ -243,7 +246,7 @@ static const struct word tail_drops[] = {
     W(U"总计"),	  W(U"合计"),	W(U"共计"), W(U"已"),	  W(U"约"),   W(U"达"),
     W(U"为"),	  W(U"了"),	W(U"在"),   W(U"按"),	  W(U"从"),   W(U"由"),
     W(U"压减"),	  W(U"突破"),	W(U"增至"), W(U"降至"),	  W(U"减至"), W(U"调高到"),
-    W(U"提高到"), W(U"达到"),	W(U"精简后"), {NULL, 0}};
+    W(U"提高到"), W(U"达到"),	W(U"精简后"), W(U"平均"), W(U"受益"), {NULL, 0}};
 
 #define LABEL_MIN 2     /* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */

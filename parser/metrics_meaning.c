@@ -348,6 +348,9 @@ target_of(const struct meaning *mc, const struct metric *m, int year, int named)
 	    (unit_word_at(t, m->start, U"不超过") || unit_word_at(t, m->start, U"不高于") ||
 	     unit_word_before(t, m->end, U"以内") || unit_word_before(t, m->end, U"之内")))
 		return 1;
+	/* 到2035年…达到75%: a figure about a later year than the report's is a goal */
+	if (named && mc->base && year > mc->base)
+		return 1;
 	/* a work report's figures for the year it plans */
 	if (named && mc->work_report && mc->base && year == mc->base && !says_now(t, a, m->start) &&
 	    !is_from(t, m))
