@@ -88,8 +88,8 @@ struct scan {
 	size_t prev_end;     /* end of the last metric */
 	size_t stop_from;    /* sentence_end cache: no stop in [stop_from, stop_at) */
 	size_t stop_at;
-	size_t lead_for;     /* sentence_lead cache: the sentence start it was asked for… */
-	size_t lead_at;	     /* …and its first code point that is not a space */
+	size_t lead_for; /* sentence_lead cache: the sentence start it was asked for… */
+	size_t lead_at;	 /* …and its first code point that is not a space */
 };
 
 static int
@@ -510,7 +510,8 @@ sentences_cut(struct doc *doc)
 		cut++;
 	}
 	if (cut)
-		doc_warn(doc, "%zu metric sentence%s longer than %d characters cut to %d either side",
+		doc_warn(doc,
+			 "%zu metric sentence%s longer than %d characters cut to %d either side",
 			 cut, cut == 1 ? "" : "s", SENT_MAX, SENT_CTX);
 }
 

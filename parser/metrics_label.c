@@ -49,20 +49,19 @@ static const struct word label_tails[] = {
 
 /* Where the noun after a unit ends: conjunctions and the verbs that take it. */
 static const struct word after_stops[] = {
-    W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
-    W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
-    W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
-    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), W(U"的"),
-    {NULL, 0}};
+    W(U"和"),	W(U"与"),   W(U"及"),	W(U"等"),     W(U"在"),	  W(U"赴"),
+    W(U"为"),	W(U"参加"), W(U"参与"), W(U"开展"),   W(U"进行"), W(U"担任"),
+    W(U"得到"), W(U"作为"), W(U"用于"), W(U"进入"),   W(U"提供"), W(U"接受"),
+    W(U"完成"), W(U"实现"), W(U"达"),	W(U"比上年"), W(U"同比"), W(U"增长"),
+    W(U"下降"), W(U"占"),   W(U"达到"), W(U"的"),     {NULL, 0}};
 
 /* Words that end in a one-character stop word but stop nothing (行为, 存在). */
 static const struct word stop_compounds[] = {
-    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"),
-    W(U"视为"), W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"),
-    W(U"潜在"), W(U"平等"), W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"),
-    W(U"参与"), W(U"给与"), W(U"发达"), W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"),
-    W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"), W(U"目的"), W(U"有的"), W(U"的确"),
-    {NULL, 0}};
+    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"), W(U"视为"),
+    W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"), W(U"潜在"), W(U"平等"),
+    W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"), W(U"参与"), W(U"给与"), W(U"发达"),
+    W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"), W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"),
+    W(U"目的"), W(U"有的"), W(U"的确"), {NULL, 0}};
 
 /* What after a unit cannot begin a noun: the phrase after is no label then. */
 static const struct word after_nonstart[] = {
@@ -200,21 +199,18 @@ trim_before(const struct text *t, size_t *a, size_t *b)
  * comes before it is another clause's tail (邮电全区各种运输方式…).
  */
 static const struct word scope_words[] = {
-    W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"),
-    W(U"全州"), W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"),
-    W(U"本区"), {NULL, 0}};
+    W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
+    W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
 /* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
 static const struct word scope_times[] = {
-    W(U"本年度"), W(U"本年"), W(U"今年"), W(U"去年"), W(U"上年"), W(U"年末"), W(U"年底"),
-    W(U"年初"), W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
+    W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
+    W(U"年初"),	  W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
 static const struct word lead_drops[] = {
-    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),
-    W(U"作为"),	W(U"又"),   W(U"再"),   W(U"并"),   W(U"还"),   W(U"也"),   W(U"均"),
-    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),   W(U"由"),   W(U"该"),
-    W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"), W(U"共有"), W(U"拥有"), W(U"各"),
-    W(U"预计"), W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"), W(U"拟"),   W(U"将"),
-    W(U"比"),	W(U"较"),   W(U"先"),	W(U"仅"),
-    {NULL, 0}};
+    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),	W(U"作为"),
+    W(U"又"),	W(U"再"),   W(U"并"),	W(U"还"),   W(U"也"),	W(U"均"),   W(U"各种"), W(U"各类"),
+    W(U"由原"), W(U"原"),   W(U"由"),	W(U"该"),   W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"),
+    W(U"共有"), W(U"拥有"), W(U"各"),	W(U"预计"), W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),
+    W(U"拟"),	W(U"将"),   W(U"比"),	W(U"较"),   W(U"先"),	W(U"仅"),   {NULL, 0}};
 
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
@@ -223,32 +219,31 @@ static const struct word lead_drops[] = {
  */
 static const struct word object_verbs[] = {
     W(U"完成"), W(U"实现"), W(U"达到"), W(U"突破"), W(U"增至"), W(U"调高到"), W(U"压减"),
-    W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"), W(U"公示"),
-    W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"), W(U"举办"),
-    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"新建"), W(U"培育"),
-    W(U"开通"), W(U"兑现"), W(U"实施"), W(U"改造"), W(U"受理"), W(U"办结"), W(U"化解"),
-    W(U"通过"), W(U"安排"), W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"),
-    W(U"带动"), W(U"吸引"), W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"),
-    W(U"处理"), W(U"转移"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"), W(U"整治"),
-    W(U"关闭"), W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"), W(U"制定"),
-    W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),
-    W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),
-    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"), W(U"获取"),
-    W(U"发行"),
-    W(U"汇集"), {NULL, 0}};
+    W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
+    W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
+    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"新建"),   W(U"培育"),
+    W(U"开通"), W(U"兑现"), W(U"实施"), W(U"改造"), W(U"受理"), W(U"办结"),   W(U"化解"),
+    W(U"通过"), W(U"安排"), W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"),   W(U"帮助"),
+    W(U"带动"), W(U"吸引"), W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"),   W(U"解决"),
+    W(U"处理"), W(U"转移"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"),   W(U"整治"),
+    W(U"关闭"), W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"),   W(U"制定"),
+    W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"),   W(U"认定"),
+    W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"),   W(U"审查"),
+    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"),   W(U"获取"),
+    W(U"发行"), W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
-    W(U"增长"),	  W(U"下降"),	W(U"上涨"), W(U"上升"),	  W(U"回落"), W(U"增加"),
-    W(U"减少"),	  W(U"提高"),	W(U"降低"), W(U"新增"),	  W(U"净增"), W(U"比上年"),
-    W(U"比去年"), W(U"同比"),	W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
-    W(U"情况"),	  W(U"工作"),	W(U"分别"), W(U"均"),	  W(U"共"),   W(U"累计"),
-    W(U"总计"),	  W(U"合计"),	W(U"共计"), W(U"已"),	  W(U"约"),   W(U"达"),
-    W(U"为"),	  W(U"了"),	W(U"在"),   W(U"按"),	  W(U"从"),   W(U"由"),
-    W(U"压减"),	  W(U"突破"),	W(U"增至"), W(U"降至"),	  W(U"减至"), W(U"调高到"),
-    W(U"提高到"), W(U"达到"),	W(U"精简后"), W(U"平均"), W(U"受益"), {NULL, 0}};
+    W(U"增长"),	  W(U"下降"), W(U"上涨"),   W(U"上升"),	      W(U"回落"),   W(U"增加"),
+    W(U"减少"),	  W(U"提高"), W(U"降低"),   W(U"新增"),	      W(U"净增"),   W(U"比上年"),
+    W(U"比去年"), W(U"同比"), W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
+    W(U"情况"),	  W(U"工作"), W(U"分别"),   W(U"均"),	      W(U"共"),	    W(U"累计"),
+    W(U"总计"),	  W(U"合计"), W(U"共计"),   W(U"已"),	      W(U"约"),	    W(U"达"),
+    W(U"为"),	  W(U"了"),   W(U"在"),	    W(U"按"),	      W(U"从"),	    W(U"由"),
+    W(U"压减"),	  W(U"突破"), W(U"增至"),   W(U"降至"),	      W(U"减至"),   W(U"调高到"),
+    W(U"提高到"), W(U"达到"), W(U"精简后"), W(U"平均"),	      W(U"受益"),   {NULL, 0}};
 
-#define LABEL_MIN 2     /* a shorter remainder is not cut down to */
+#define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
 
 /* Length of a year (2011年, 2020年度) at pos, before end; 0 when none. */
@@ -269,13 +264,13 @@ year_at(const struct text *t, size_t pos, size_t end)
  * even when nothing is left, since then the subject is the one before.
  */
 static const struct word time_tails[] = {
-    W(U"的"),	  W(U"从"),	W(U"由"),     W(U"比"),	    W(U"较"),	  W(U"到"),
-    W(U"至"),	  W(U"分别"),	W(U"增加到"), W(U"提高到"), W(U"降到"),	  W(U"上升到"),
-    W(U"下降到"), W(U"减少到"), W(U"扩大到"), W(U"增长到"), W(U"提升到"), W(U"降低到"),
-    W(U"年底"),	  W(U"年末"),	W(U"年初"),   W(U"底"),	    W(U"末"),	  W(U"现在"),
-    W(U"年均"),	  W(U"平均"),	W(U"每年"),   W(U"实际"),   W(U"累计"),	  W(U"仅此一项"),
-    W(U"先后有"), W(U"特别是"), W(U"是"),     W(U"拟"),     W(U"拟安排"), W(U"拟定"),	  W(U"定"),
-    W(U"先"),	  W(U"预期目标"), W(U"预期增长目标"), W(U"目标"), {NULL, 0}};
+    W(U"的"),	  W(U"从"),	W(U"由"),	W(U"比"),	    W(U"较"),	  W(U"到"),
+    W(U"至"),	  W(U"分别"),	W(U"增加到"),	W(U"提高到"),	    W(U"降到"),	  W(U"上升到"),
+    W(U"下降到"), W(U"减少到"), W(U"扩大到"),	W(U"增长到"),	    W(U"提升到"), W(U"降低到"),
+    W(U"年底"),	  W(U"年末"),	W(U"年初"),	W(U"底"),	    W(U"末"),	  W(U"现在"),
+    W(U"年均"),	  W(U"平均"),	W(U"每年"),	W(U"实际"),	    W(U"累计"),	  W(U"仅此一项"),
+    W(U"先后有"), W(U"特别是"), W(U"是"),	W(U"拟"),	    W(U"拟安排"), W(U"拟定"),
+    W(U"定"),	  W(U"先"),	W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),	  {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t
@@ -283,7 +278,8 @@ time_before(const struct text *t, size_t a, size_t b)
 {
 	size_t n, i = b;
 
-	if (i > a + 1 && (t->cp[i - 1] == U'底' || t->cp[i - 1] == U'末' || t->cp[i - 1] == U'初') &&
+	if (i > a + 1 &&
+	    (t->cp[i - 1] == U'底' || t->cp[i - 1] == U'末' || t->cp[i - 1] == U'初') &&
 	    t->cp[i - 2] == U'年')
 		i--; /* 2007年底 */
 	if (i == a || t->cp[i - 1] != U'年') {
@@ -301,7 +297,8 @@ time_before(const struct text *t, size_t a, size_t b)
 	       (cn_digit(t->cp[d - 1]) > 0 || t->cp[d - 1] == U'十' || t->cp[d - 1] == U'两'))
 		d--;
 	if (d < i) {
-		if (d > a && (t->cp[d - 1] == U'前' || t->cp[d - 1] == U'近' || t->cp[d - 1] == U'这'))
+		if (d > a &&
+		    (t->cp[d - 1] == U'前' || t->cp[d - 1] == U'近' || t->cp[d - 1] == U'这'))
 			d--;
 		return b - d;
 	}

@@ -15,16 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_MAX 8	   /* items of a list paired one by one */
-#define SUBJECT_BACK 60	   /* code points looked back at for the subject list */
-#define SHORT_ITEM 4	   /* an item this short may share the last item's head */
+#define LIST_MAX 8	/* items of a list paired one by one */
+#define SUBJECT_BACK 60 /* code points looked back at for the subject list */
+#define SHORT_ITEM 4	/* an item this short may share the last item's head */
 
 /* Nouns an indicator's name ends in, shared by the items before them (生猪、家禽年末存栏数). */
-static const struct word heads[] = {
-    W(U"年末"), W(U"产量"), W(U"产值"), W(U"增加值"), W(U"总额"), W(U"总量"), W(U"面积"),
-    W(U"人数"), W(U"收入"), W(U"支出"), W(U"价格"), W(U"指数"), W(U"存栏"), W(U"出栏"),
-    W(U"排放"), W(U"投资"), W(U"用户"), W(U"产能"), W(U"比重"), W(U"余额"), W(U"起数"),
-    W(U"数量"), W(U"规模"), {NULL, 0}};
+static const struct word heads[] = {W(U"年末"), W(U"产量"), W(U"产值"), W(U"增加值"), W(U"总额"),
+				    W(U"总量"), W(U"面积"), W(U"人数"), W(U"收入"),   W(U"支出"),
+				    W(U"价格"), W(U"指数"), W(U"存栏"), W(U"出栏"),   W(U"排放"),
+				    W(U"投资"), W(U"用户"), W(U"产能"), W(U"比重"),   W(U"余额"),
+				    W(U"起数"), W(U"数量"), W(U"规模"), {NULL, 0}};
 
 static int
 is_space(uint32_t c)
@@ -186,7 +186,8 @@ label_lists(struct doc *doc)
 				/* 分别为…，分别增长…: the subjects of the list before */
 				for (size_t k = 0; k < n; k++) {
 					free(doc->metrics[i + k].label);
-					doc->metrics[i + k].label = xstrdup(doc->metrics[prev_first + k].label);
+					doc->metrics[i + k].label =
+					    xstrdup(doc->metrics[prev_first + k].label);
 				}
 				paired = 1;
 			}

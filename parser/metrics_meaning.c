@@ -17,18 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TIME_BACK 200	 /* code points of the sentence looked back at for a time */
-#define HEADING_MAX 60	 /* code points of a heading looked at for a time */
-#define CLAUSE_BACK 40	 /* code points of the clause looked back at for a plan word */
-#define GENRE_HEAD 600	 /* code points at the top where a work report names itself */
+#define TIME_BACK 200  /* code points of the sentence looked back at for a time */
+#define HEADING_MAX 60 /* code points of a heading looked at for a time */
+#define CLAUSE_BACK 40 /* code points of the clause looked back at for a plan word */
+#define GENRE_HEAD 600 /* code points at the top where a work report names itself */
 #define YEAR_MIN 1900
 #define YEAR_MAX 2100
 
 /* A verb of change right before the number: the figure is a change or a growth. */
-static const struct word rise_verbs[] = {
-    W(U"增长"), W(U"增加"), W(U"提高"), W(U"上升"), W(U"上涨"), W(U"回升"), W(U"扩大"),
-    W(U"增产"), W(U"提升"), W(U"上浮"), W(U"加快"), W(U"净增"), W(U"增收"), W(U"多增"),
-    W(U"攀升"), W(U"增多"), W(U"上调"), W(U"比增"), {NULL, 0}};
+static const struct word rise_verbs[] = {W(U"增长"), W(U"增加"), W(U"提高"), W(U"上升"), W(U"上涨"),
+					 W(U"回升"), W(U"扩大"), W(U"增产"), W(U"提升"), W(U"上浮"),
+					 W(U"加快"), W(U"净增"), W(U"增收"), W(U"多增"), W(U"攀升"),
+					 W(U"增多"), W(U"上调"), W(U"比增"), {NULL, 0}};
 static const struct word fall_verbs[] = {
     W(U"下降"), W(U"减少"), W(U"降低"), W(U"回落"), W(U"下滑"), W(U"缩小"), W(U"减产"),
     W(U"下跌"), W(U"下调"), W(U"减缓"), W(U"放缓"), W(U"收窄"), W(U"萎缩"), W(U"净减"),
@@ -45,19 +45,20 @@ static const struct word growth_nouns[] = {W(U"增速"), W(U"增幅"), W(U"涨�
 static const struct word growth_rates[] = {W(U"增长率"), {NULL, 0}};
 
 /* Words that state a goal, a plan or a limit, in the clause before the number. */
-static const struct word plan_words[] = {W(U"力争"),	 W(U"计划"), W(U"争取"), W(U"确保"),
+static const struct word plan_words[] = {W(U"力争"),   W(U"计划"), W(U"争取"), W(U"确保"),
 					 W(U"控制在"), W(U"拟"),   W(U"预期"), W(U"目标"),
-					 W(U"规划"),	 W(U"要"),   {NULL, 0}};
+					 W(U"规划"),   W(U"要"),   {NULL, 0}};
 
 /* …but not in these, which name a result or something else (完成目标, 计划生育). */
 static const struct word plan_not_after[] = {
-    W(U"预期寿命"), W(U"计划单列"), W(U"计划生育"), W(U"计划类"), W(U"规划类"), W(U"规划计划"), W(U"规划建设"), W(U"要求"), W(U"要素"), W(U"要点"),
+    W(U"预期寿命"), W(U"计划单列"), W(U"计划生育"), W(U"计划类"), W(U"规划类"),
+    W(U"规划计划"), W(U"规划建设"), W(U"要求"),	    W(U"要素"),	  W(U"要点"),
     W(U"要件"),	    W(U"要害"),	    W(U"拟定"),	    {NULL, 0}};
 static const struct word plan_not_before[] = {
-    W(U"完成"), W(U"实现"), W(U"达到"), W(U"超额"), W(U"如期"), W(U"主"), W(U"重"),
-    W(U"需"),	W(U"只"),   W(U"必"),	W(U"纲"),   W(U"概"),   W(U"摘"), W(U"首"),
-    W(U"紧"),	W(U"提"),   W(U"模"),	W(U"虚"),   W(U"草"),   W(U"比"), W(U"编制"),
-    W(U"制定"), W(U"年度"), W(U"工作"), W(U"超出"), W(U"好于"), W(U"高于"), W(U"低于"), {NULL, 0}};
+    W(U"完成"), W(U"实现"), W(U"达到"), W(U"超额"), W(U"如期"), W(U"主"),   W(U"重"),	W(U"需"),
+    W(U"只"),	W(U"必"),   W(U"纲"),	W(U"概"),   W(U"摘"),	W(U"首"),   W(U"紧"),	W(U"提"),
+    W(U"模"),	W(U"虚"),   W(U"草"),	W(U"比"),   W(U"编制"), W(U"制定"), W(U"年度"), W(U"工作"),
+    W(U"超出"), W(U"好于"), W(U"高于"), W(U"低于"), {NULL, 0}};
 
 /* Relative years: offsets from the year a report covers (or, in a work report, plans). */
 static const struct word rel_years[] = {W(U"今年"), W(U"本年"), W(U"去年"), W(U"上年"),
@@ -65,17 +66,16 @@ static const struct word rel_years[] = {W(U"今年"), W(U"本年"), W(U"去年")
 static const int rel_offsets[] = {0, 0, -1, -1, 1, -2};
 
 /* Before a year, these make it the base of a comparison (比上年), not the figure's year. */
-static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"),	     W(U"与"),
+static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"),	  W(U"与"),
 					W(U"于"), W(U"是"), W(U"相当于"), {NULL, 0}};
 
 /* Before "N年": the last N years, a span. */
-static const struct word span_leads[] = {W(U"过去"), W(U"近"),   W(U"这"),	W(U"今后"),
-					 W(U"未来"), W(U"最近"), W(U"连续"),
-					 W(U"多"),   {NULL, 0}};
+static const struct word span_leads[] = {W(U"过去"), W(U"近"),	 W(U"这"), W(U"今后"), W(U"未来"),
+					 W(U"最近"), W(U"连续"), W(U"多"), {NULL, 0}};
 
 /* After "十X五": a plan period, a span. */
-static const struct word plan_periods[] = {W(U"”"),    W(U"时期"), W(U"期间"),
-					   W(U"规划"), W(U"计划"), W(U"以来"), {NULL, 0}};
+static const struct word plan_periods[] = {W(U"”"),    W(U"时期"), W(U"期间"), W(U"规划"),
+					   W(U"计划"), W(U"以来"), {NULL, 0}};
 
 enum time_kind { TIME_NONE, TIME_YEAR, TIME_SPAN };
 
@@ -220,8 +220,8 @@ static const struct word semicolons[] = {W(U"；"), W(U";"), {NULL, 0}};
 
 /* Words that end the name of a ratio: 性别比为106.84, 每百户62.7部. */
 static const struct word ratio_ends[] = {W(U"率"), W(U"比"), W(U"比重"), W(U"比例"), {NULL, 0}};
-static const struct word not_ratios[] = {W(U"同比"), W(U"环比"), W(U"功率"), W(U"频率"),
-					 W(U"汇率"), {NULL, 0}};
+static const struct word not_ratios[] = {W(U"同比"), W(U"环比"), W(U"功率"),
+					 W(U"频率"), W(U"汇率"), {NULL, 0}};
 static const struct word ratio_tails[] = {W(U"为"), W(U"是"), W(U"达"), W(U"达到"), {NULL, 0}};
 
 /* Whether the clause [a, pos) names a ratio right before the number, or a rate per (每百户). */
@@ -402,7 +402,8 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 	if (j > lo && cp[j - 1] == U'每') {
 		/* 平均每年增长7.7%, 每年提高一个百分点; not 每人每年240元 */
 		if ((j >= lo + 3 && unit_word_before(t, j - 1, U"平均")) ||
-		    unit_words_at(t, j + 1, rise_verbs, NULL) || unit_words_at(t, j + 1, fall_verbs, NULL))
+		    unit_words_at(t, j + 1, rise_verbs, NULL) ||
+		    unit_words_at(t, j + 1, fall_verbs, NULL))
 			return TIME_SPAN;
 		return TIME_NONE;
 	}
@@ -423,8 +424,8 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		    (cp[k - 1] == U'—' || cp[k - 1] == U'–' || cp[k - 1] == '-' ||
 		     cp[k - 1] == U'～' || cp[k - 1] == '~'))
 			return TIME_SPAN; /* 2020—2025年 */
-		if (k >= lo + 2 && (cp[k - 1] == U'至' || cp[k - 1] == U'到') && cp[k - 2] == U'年' &&
-		    k >= 3 && is_digit(cp[k - 3]))
+		if (k >= lo + 2 && (cp[k - 1] == U'至' || cp[k - 1] == U'到') &&
+		    cp[k - 2] == U'年' && k >= 3 && is_digit(cp[k - 3]))
 			return TIME_SPAN; /* 2018年至2020年 */
 		if (unit_word_at(t, j + 1, U"以来") || unit_word_at(t, j + 1, U"以前") ||
 		    unit_word_at(t, j + 1, U"底以前"))
@@ -570,7 +571,8 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 		if (is_from(t, m)) {
 			int from = from_year(t, m->sent_start, m->start);
 			if (from)
-				return from; /* 从1997年的A增加到2002年的B，C从x增加到y: x is 1997's */
+				return from; /* 从1997年的A增加到2002年的B，C从x增加到y: x is 1997's
+					      */
 			if (mc->work_report && year == mc->base)
 				return year - 1; /* 今年…由240元提高到280元: 240 is now */
 		}
@@ -609,7 +611,8 @@ is_work_report(const struct doc *doc)
 	const struct text top = {t->cp, t->len < GENRE_HEAD ? t->len : GENRE_HEAD};
 	int delegates = 0, on_behalf = 0;
 	for (size_t i = 0; i < top.len; i++) {
-		if (unit_word_at(&top, i, U"政府工作报告") || unit_word_at(&top, i, U"报告政府工作"))
+		if (unit_word_at(&top, i, U"政府工作报告") ||
+		    unit_word_at(&top, i, U"报告政府工作"))
 			return 1;
 		/* 各位代表：现在，我代表国务院，向…大会报告过去五年的工作 */
 		delegates |= unit_word_at(&top, i, U"各位代表") != 0;
@@ -746,7 +749,8 @@ meaning_find(struct doc *doc)
 		int year = year_of(&mc, m, &named);
 		m->target = target_of(&mc, m, year, named);
 		if (!named && !is_former(&doc->text, m) && mc.base)
-			/* a work report plans the year it is delivered in and reviews the one before */
+			/* a work report plans the year it is delivered in and reviews the one
+			 * before */
 			year = mc.work_report && !m->target ? mc.base - 1 : mc.base;
 		m->year = year;
 	}

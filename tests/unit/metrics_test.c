@@ -50,8 +50,9 @@ parse_fixture(const char *name)
 	snprintf(path, sizeof(path), FIXTURES "%s", name);
 	char *data = testutil_read_file(path, &len);
 	if (data == NULL)
-		fail_msg("fixture %s is missing (tests run from the project root, beside ../shared)",
-			 path);
+		fail_msg(
+		    "fixture %s is missing (tests run from the project root, beside ../shared)",
+		    path);
 	struct doc *doc = parse_bytes(data, len);
 	free(data);
 	return doc;
@@ -511,14 +512,14 @@ test_measure_and_sign(void **state)
 {
 	(void)state;
 	/* made-up sentences in the shapes of statistical communiqués */
-	struct doc *doc = parse_str(
-	    "2019年，全县农村居民人均可支配收入18620元，比上年增长9.2%。"
-	    "油料播种面积5210亩，减少320亩，下降5.8%。"
-	    "森林覆盖率为61.3%，行政机关负责人出庭应诉率达92%。"
-	    "第三产业增加值占生产总值的比重提高1.6个百分点，增速回落2.5个百分点。"
-	    "人口自然增长率降到5.12‰，城镇登记失业率下降0.3个百分点。"
-	    "全年发生火灾事故比上年减少12起，直接经济损失同比下降21.4%。"
-	    "企业总数85家，本年新增9家；电子商务交易额增长1倍多。");
+	struct doc *doc =
+	    parse_str("2019年，全县农村居民人均可支配收入18620元，比上年增长9.2%。"
+		      "油料播种面积5210亩，减少320亩，下降5.8%。"
+		      "森林覆盖率为61.3%，行政机关负责人出庭应诉率达92%。"
+		      "第三产业增加值占生产总值的比重提高1.6个百分点，增速回落2.5个百分点。"
+		      "人口自然增长率降到5.12‰，城镇登记失业率下降0.3个百分点。"
+		      "全年发生火灾事故比上年减少12起，直接经济损失同比下降21.4%。"
+		      "企业总数85家，本年新增9家；电子商务交易额增长1倍多。");
 	const struct metric *m = expect_meaning(doc, "18620元", 18620, MEASURE_LEVEL, 0, 2019);
 	assert_string_equal(m->label, "农村居民人均可支配收入");
 	m = expect_meaning(doc, "9.2%", 9.2, MEASURE_GROWTH, 0, 2019);
@@ -529,7 +530,8 @@ test_measure_and_sign(void **state)
 	expect_meaning(doc, "92%", 92, MEASURE_SHARE, 0, 2019);
 	expect_meaning(doc, "1.6个百分点", 1.6, MEASURE_CHANGE, 0, 2019);
 	expect_meaning(doc, "2.5个百分点", -2.5, MEASURE_CHANGE, 0, 2019);
-	expect_meaning(doc, "5.12‰", 5.12, MEASURE_SHARE, 0, 2019); /* a state reached, not a fall */
+	expect_meaning(doc, "5.12‰", 5.12, MEASURE_SHARE, 0,
+		       2019); /* a state reached, not a fall */
 	expect_meaning(doc, "0.3个百分点", -0.3, MEASURE_CHANGE, 0, 2019);
 	expect_meaning(doc, "12起", -12, MEASURE_CHANGE, 0, 2019);
 	expect_meaning(doc, "21.4%", -21.4, MEASURE_GROWTH, 0, 2019);
@@ -564,19 +566,18 @@ test_label_trimming(void **state)
 {
 	(void)state;
 	/* the first two sentences are the Shaoguan report's */
-	struct doc *doc = parse_str(
-	    "简化施工许可办理手续，由原15个工作日压减为1个工作日。"
-	    "全年市政府行政复议案受案130宗，已办结48宗。"
-	    "2018年全市共审结知识产权案件210件。新开12条国际客货运航线。"
-	    "现有村（社区）的法律顾问在328个村（社区）的服务站坐班。");
+	struct doc *doc = parse_str("简化施工许可办理手续，由原15个工作日压减为1个工作日。"
+				    "全年市政府行政复议案受案130宗，已办结48宗。"
+				    "2018年全市共审结知识产权案件210件。新开12条国际客货运航线。"
+				    "现有村（社区）的法律顾问在328个村（社区）的服务站坐班。");
 	expect_label(doc, "15个工作日", "施工许可办理手续"); /* 由原: the clause before */
-	expect_label(doc, "1个工作日", "施工许可办理手续"); /* 压减为: only a verb */
+	expect_label(doc, "1个工作日", "施工许可办理手续");  /* 压减为: only a verb */
 	const struct metric *m = metric_by_text(doc, "48宗");
 	assert_non_null(m);
-	expect_label_has(m, "行政复议案"); /* never the bare verb 办结 */
-	expect_label(doc, "210件", "知识产权案件");	       /* 2018年 全市 共 审结 off */
-	expect_label(doc, "12条", "国际客货运航线");	       /* the noun after the number */
-	expect_label(doc, "328个", "村（社区）");	       /* 的 ends it */
+	expect_label_has(m, "行政复议案");	     /* never the bare verb 办结 */
+	expect_label(doc, "210件", "知识产权案件");  /* 2018年 全市 共 审结 off */
+	expect_label(doc, "12条", "国际客货运航线"); /* the noun after the number */
+	expect_label(doc, "328个", "村（社区）");    /* 的 ends it */
 	m = metric_by_text(doc, "15个工作日");
 	assert_int_equal(m->year, 0); /* 原: a former state, year unknown */
 	doc_free(&doc);
@@ -587,17 +588,17 @@ test_targets_and_years(void **state)
 {
 	(void)state;
 	/* a made-up work report delivered in 2031: it reviews 2030 and plans 2031 */
-	struct doc *doc = parse_str(
-	    "各位代表：\n现在，我代表市人民政府，向大会报告工作，请予审议。\n"
-	    "一、2030年工作回顾\n"
-	    "全市生产总值增长6.1%。五年来，年均增长6.8%。比2025年增长38%。"
-	    "预计今年高校毕业生超过5万人。\n"
-	    "二、2031年主要任务\n"
-	    "今年发展的主要预期目标是：生产总值增长6%左右；城镇新增就业6万人以上。"
-	    "居民消费价格涨幅控制在3%以内。力争新建5G基站3000个。"
-	    "到2035年，常住人口城镇化率达到75%。\n");
+	struct doc *doc =
+	    parse_str("各位代表：\n现在，我代表市人民政府，向大会报告工作，请予审议。\n"
+		      "一、2030年工作回顾\n"
+		      "全市生产总值增长6.1%。五年来，年均增长6.8%。比2025年增长38%。"
+		      "预计今年高校毕业生超过5万人。\n"
+		      "二、2031年主要任务\n"
+		      "今年发展的主要预期目标是：生产总值增长6%左右；城镇新增就业6万人以上。"
+		      "居民消费价格涨幅控制在3%以内。力争新建5G基站3000个。"
+		      "到2035年，常住人口城镇化率达到75%。\n");
 	expect_meaning(doc, "6.1%", 6.1, MEASURE_GROWTH, 0, 2030);
-	expect_meaning(doc, "6.8%", 6.8, MEASURE_GROWTH, 0, 0); /* a span */
+	expect_meaning(doc, "6.8%", 6.8, MEASURE_GROWTH, 0, 0);	 /* a span */
 	expect_meaning(doc, "38%", 38, MEASURE_GROWTH, 0, 2030); /* 2025 is only the base */
 	const struct metric *m = metric_by_text(doc, "超过5万人");
 	assert_non_null(m);
