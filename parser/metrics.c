@@ -547,6 +547,7 @@ metrics_find(struct doc *doc)
 	}
 	free(sc.depth);
 	label_lists(doc);
+	label_owners(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

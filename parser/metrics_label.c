@@ -230,7 +230,7 @@ static const struct word object_verbs[] = {
     W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"),   W(U"认定"),
     W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"),   W(U"审查"),
     W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"),   W(U"获取"),
-    W(U"发行"), W(U"汇集"), {NULL, 0}};
+    W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
@@ -264,13 +264,14 @@ year_at(const struct text *t, size_t pos, size_t end)
  * even when nothing is left, since then the subject is the one before.
  */
 static const struct word time_tails[] = {
-    W(U"的"),	  W(U"从"),	W(U"由"),	W(U"比"),	    W(U"较"),	  W(U"到"),
-    W(U"至"),	  W(U"分别"),	W(U"增加到"),	W(U"提高到"),	    W(U"降到"),	  W(U"上升到"),
-    W(U"下降到"), W(U"减少到"), W(U"扩大到"),	W(U"增长到"),	    W(U"提升到"), W(U"降低到"),
-    W(U"年底"),	  W(U"年末"),	W(U"年初"),	W(U"底"),	    W(U"末"),	  W(U"现在"),
-    W(U"年均"),	  W(U"平均"),	W(U"每年"),	W(U"实际"),	    W(U"累计"),	  W(U"仅此一项"),
-    W(U"先后有"), W(U"特别是"), W(U"是"),	W(U"拟"),	    W(U"拟安排"), W(U"拟定"),
-    W(U"定"),	  W(U"先"),	W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),	  {NULL, 0}};
+    W(U"的"),	  W(U"从"),	  W(U"由"),	      W(U"比"),	    W(U"较"),	    W(U"到"),
+    W(U"至"),	  W(U"分别"),	  W(U"增加到"),	      W(U"提高到"), W(U"降到"),	    W(U"上升到"),
+    W(U"下降到"), W(U"减少到"),	  W(U"扩大到"),	      W(U"增长到"), W(U"提升到"),   W(U"降低到"),
+    W(U"年底"),	  W(U"年末"),	  W(U"年初"),	      W(U"底"),	    W(U"末"),	    W(U"现在"),
+    W(U"年均"),	  W(U"平均"),	  W(U"每年"),	      W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
+    W(U"每百户"), W(U"每百人"),	  W(U"每千人"),	      W(U"每万人"), W(U"每万人口"), W(U"先后有"),
+    W(U"特别是"), W(U"是"),	  W(U"拟"),	      W(U"拟安排"), W(U"拟定"),	    W(U"定"),
+    W(U"先"),	  W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t

@@ -34,4 +34,10 @@ void label_trim(const struct text *t, size_t *a, size_t *b);
  */
 void label_lists(struct doc *doc);
 
+/*
+ * Give a label that names only what of something was counted (产量, 增速,
+ * 死亡) the owner named by the figure before it in its sentence.
+ */
+void label_owners(struct doc *doc);
+
 #endif

@@ -138,6 +138,74 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b)
 	return 1;
 }
 
+/*
+ * Names of a figure that say what of something was counted, not of what
+ * (产量, 增速, 死亡): such a label takes its owner from the figure before it
+ * in the sentence (机动渔船2100艘，总吨位79156总吨 → 机动渔船总吨位). The
+ * first kind measures the owner's own figure (工业总产值 → 工业总产值增速);
+ * the second names a sibling of it, so the owner loses its own head first.
+ */
+static const char *const of_owner[] = {"增速", "增幅", "涨幅", "降幅", "占比", "比重", NULL};
+static const char *const siblings[] = {
+    "产量", "产值",   "增加值", "总功率", "总吨位", "贡献率", "死亡",
+    "受伤", "总产量", "总产值", "面积",	  "人数",   "总额",   "直接经济损失",
+    "利润", "税金",   "收入",	"支出",	  NULL};
+
+/* Whether s is one of list's words. */
+static int
+word_is(const char *s, const char *const *list)
+{
+	for (int i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The byte length of the longest of list's words that s ends with (and is longer than), else 0. */
+static size_t
+ends_with_word(const char *s, const char *const *list)
+{
+	size_t ls = strlen(s), best = 0;
+	for (int i = 0; list[i] != NULL; i++) {
+		size_t n = strlen(list[i]);
+		if (n < ls && n > best && memcmp(s + ls - n, list[i], n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+void
+label_owners(struct doc *doc)
+{
+	for (size_t i = 1; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		int own = word_is(m->label, of_owner);
+		if (!own && !word_is(m->label, siblings))
+			continue;
+		const struct metric *o = NULL;
+		for (size_t k = i; k > 0; k--) {
+			const struct metric *p = &doc->metrics[k - 1];
+			if (p->sent_start != m->sent_start)
+				break;
+			if (p->label[0] != '\0' && !word_is(p->label, of_owner) &&
+			    !word_is(p->label, siblings)) {
+				o = p;
+				break;
+			}
+		}
+		if (o == NULL)
+			continue;
+		size_t lo = strlen(o->label), lm = strlen(m->label);
+		if (!own)
+			lo -= ends_with_word(o->label, siblings);
+		char *label = xmalloc(lo + lm + 1);
+		memcpy(label, o->label, lo);
+		memcpy(label + lo, m->label, lm + 1);
+		free(m->label);
+		m->label = label;
+	}
+}
+
 /* The last 分别 in [a, b), or b. */
 static size_t
 respectively(const struct text *t, size_t a, size_t b)
