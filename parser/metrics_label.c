@@ -427,6 +427,16 @@ phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		}
 		i--;
 	}
+	/* 机构职能、主要职能、办事程序信息148条: one figure for a list of names counts them all */
+	while (i > lo && t->cp[i - 1] == U'、') {
+		size_t k = i - 1;
+		while (k > lo && qstart - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]) &&
+		       !(t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9'))
+			k--;
+		if (k > lo && !is_clause_break(t->cp[k - 1]))
+			break; /* a number or too long: not one list */
+		i = k;
+	}
 	*a = i;
 	*b = qstart;
 	trim_before(t, a, b);
