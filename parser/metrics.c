@@ -58,12 +58,15 @@ _Static_assert(sizeof(postfix_kinds) / sizeof(postfix_kinds[0]) + 1 ==
  */
 #define FIXED_LEAD 4
 static const struct word fixed_phrases[] = {
-    W(U"三次产业"),	W(U"三个代表"),		W(U"四个全面"),	  W(U"四个意识"),
-    W(U"四个自信"),	W(U"两个维护"),		W(U"两个确立"),	  W(U"两个毫不动摇"),
-    W(U"两个一百年"),	W(U"两个大局"),		W(U"两个务必"),	  W(U"三个务必"),
-    W(U"四个现代化"),	W(U"三项制度"),		W(U"三个有利于"), W(U"八项规定"),
-    W(U"三个区分开来"), W(U"四个不摘"),		W(U"五个一"),	  W(U"四项基本原则"),
-    W(U"铁人三项"),	W(U"和平共处五项原则"), {NULL, 0}};
+    W(U"三次产业"),	    W(U"三个代表"),	W(U"四个全面"),
+    W(U"四个意识"),	    W(U"四个自信"),	W(U"两个维护"),
+    W(U"两个确立"),	    W(U"两个毫不动摇"), W(U"两个一百年"),
+    W(U"两个大局"),	    W(U"两个务必"),	W(U"三个务必"),
+    W(U"四个现代化"),	    W(U"三项制度"),	W(U"三个有利于"),
+    W(U"八项规定"),	    W(U"三个区分开来"), W(U"四个不摘"),
+    W(U"五个一"),	    W(U"四项基本原则"), W(U"铁人三项"),
+    W(U"和平共处五项原则"), W(U"两个市场"),	W(U"两种资源"),
+    W(U"八项主张"),	    {NULL, 0}};
 
 /* After 届, "N次" before these is the Nth session (十二届八次全会), not N meetings. */
 static const struct word sessions[] = {W(U"会议"),   W(U"全会"), W(U"全体会议"),
@@ -72,7 +75,7 @@ static const struct word sessions[] = {W(U"会议"),   W(U"全会"), W(U"全体�
 /* After a capacity unit these name the facility it rates (10万吨自来水厂). */
 static const struct word facilities[] = {W(U"厂"),   W(U"站"), W(U"泊位"),   W(U"码头"),
 					 W(U"机组"), W(U"级"), W(U"生产线"), W(U"项目"),
-					 W(U"工程"), W(U"船"), {NULL, 0}};
+					 W(U"工程"), W(U"船"), W(U"反应堆"), {NULL, 0}};
 
 struct scan {
 	struct doc *doc;
