@@ -73,6 +73,9 @@ static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"),	  W(U"�
 static const struct word span_leads[] = {W(U"过去"), W(U"近"),	 W(U"这"), W(U"今后"), W(U"未来"),
 					 W(U"最近"), W(U"连续"), W(U"多"), {NULL, 0}};
 
+/* After "N年": a total over those years. */
+static const struct word span_totals[] = {W(U"共"), W(U"累计"), W(U"合计"), W(U"新增"), {NULL, 0}};
+
 /* After "十X五": a plan period, a span. */
 static const struct word plan_periods[] = {W(U"”"),    W(U"时期"), W(U"期间"), W(U"规划"),
 					   W(U"计划"), W(U"以来"), {NULL, 0}};
@@ -379,6 +382,15 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 			return TIME_SPAN;
 		return TIME_NONE;
 	}
+	if (c == U'在' || c == U'有' || c == U'前') {
+		/* 现在, 现有, 目前: the year the report is delivered in */
+		uint32_t b = j > lo ? cp[j - 1] : 0;
+		if (((c == U'在' || c == U'有') && b == U'现') || (c == U'前' && b == U'目')) {
+			*year = mc->base;
+			return mc->base ? TIME_YEAR : TIME_NONE;
+		}
+		return TIME_NONE;
+	}
 	if (c == U'来') {
 		if (j < lo + 1)
 			return TIME_NONE;
@@ -428,8 +440,9 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		    cp[k - 2] == U'年' && k >= 3 && is_digit(cp[k - 3]))
 			return TIME_SPAN; /* 2018年至2020年 */
 		if (unit_word_at(t, j + 1, U"以来") || unit_word_at(t, j + 1, U"以前") ||
-		    unit_word_at(t, j + 1, U"底以前"))
-			return TIME_SPAN; /* 2012年以来, 2000年底以前 */
+		    unit_word_at(t, j + 1, U"底以前") || next == U'起' ||
+		    unit_word_at(t, j + 1, U"开始"))
+			return TIME_SPAN; /* 2012年以来, 2000年底以前, 从1999年起 */
 		*year = y;
 		return TIME_YEAR;
 	}
@@ -441,8 +454,9 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		while (n > lo && is_cn_count(cp[n - 1]))
 			n--;
 		if (unit_words_before(t, n, span_leads, NULL) || next == U'来' || next == U'间' ||
-		    next == U'里' || next == U'内')
-			return TIME_SPAN;
+		    next == U'里' || next == U'内' || next == U'中' ||
+		    unit_words_at(t, j + 1, span_totals, NULL))
+			return TIME_SPAN; /* 过去五年, 五年来, 五年共计 */
 		return TIME_NONE;
 	}
 	size_t n = unit_words_before(t, j + 1, rel_years, &which);
@@ -467,7 +481,7 @@ time_before(const struct meaning *mc, size_t lo, size_t pos, int *year)
 		lo = pos - TIME_BACK;
 	for (size_t j = pos; j > lo; j--) {
 		uint32_t c = cp[j - 1];
-		if (c != U'年' && c != U'来' && c != U'五')
+		if (c != U'年' && c != U'来' && c != U'五' && c != U'在' && c != U'有' && c != U'前')
 			continue;
 		enum time_kind k = time_at(mc, lo, j - 1, year);
 		if (k != TIME_NONE)
@@ -508,8 +522,17 @@ is_reached(const struct text *t, const struct metric *m)
 	if (m->start == 0)
 		return 0;
 	uint32_t b = t->cp[m->start - 1];
-	return b == U'到' || b == U'至' || unit_word_before(t, m->start, U"达到") ||
-	       unit_word_before(t, m->start, U"已达");
+	if (b == U'到' || b == U'至' || unit_word_before(t, m->start, U"达到") ||
+	    unit_word_at(t, m->start, U"超过"))
+		return 1;
+	/* 已积累资金1242亿元, 已达 */
+	for (size_t i = m->start; i > m->sent_start && m->start - i < CLAUSE_BACK; i--) {
+		if (is_clause_break(t->cp[i - 1]))
+			break;
+		if (t->cp[i - 1] == U'已')
+			return 1;
+	}
+	return 0;
 }
 
 /* Whether the number is where a change started (从26.6万亿元增加到…, 由原…). */
