@@ -80,7 +80,7 @@ static const struct word span_totals[] = {W(U"共"), W(U"累计"), W(U"合计"),
 static const struct word plan_periods[] = {W(U"”"),    W(U"时期"), W(U"期间"), W(U"规划"),
 					   W(U"计划"), W(U"以来"), {NULL, 0}};
 
-enum time_kind { TIME_NONE, TIME_YEAR, TIME_SPAN };
+enum time_kind { TIME_NONE, TIME_YEAR, TIME_SPAN, TIME_RATE /* 年均: a rate over a span */ };
 
 struct meaning {
 	struct doc *doc;
@@ -410,13 +410,13 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 	}
 	/* c is 年 */
 	if (next == U'均' || unit_word_at(t, j + 1, U"平均"))
-		return TIME_SPAN; /* 年均增长 */
+		return TIME_RATE; /* 年均增长 */
 	if (j > lo && cp[j - 1] == U'每') {
 		/* 平均每年增长7.7%, 每年提高一个百分点; not 每人每年240元 */
 		if ((j >= lo + 3 && unit_word_before(t, j - 1, U"平均")) ||
 		    unit_words_at(t, j + 1, rise_verbs, NULL) ||
 		    unit_words_at(t, j + 1, fall_verbs, NULL))
-			return TIME_SPAN;
+			return TIME_RATE;
 		return TIME_NONE;
 	}
 	if (next == U'代')
@@ -471,6 +471,16 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 	return TIME_NONE;
 }
 
+/* Whether a clause break stands in [a, b). */
+static int
+has_break(const struct text *t, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++)
+		if (is_clause_break(t->cp[i]))
+			return 1;
+	return 0;
+}
+
 /* The nearest time expression in [lo, pos), scanning back. */
 static enum time_kind
 time_before(const struct meaning *mc, size_t lo, size_t pos, int *year)
@@ -481,9 +491,13 @@ time_before(const struct meaning *mc, size_t lo, size_t pos, int *year)
 		lo = pos - TIME_BACK;
 	for (size_t j = pos; j > lo; j--) {
 		uint32_t c = cp[j - 1];
-		if (c != U'年' && c != U'来' && c != U'五' && c != U'在' && c != U'有' && c != U'前')
+		if (c != U'年' && c != U'来' && c != U'五' && c != U'在' && c != U'有' &&
+		    c != U'前')
 			continue;
 		enum time_kind k = time_at(mc, lo, j - 1, year);
+		if (k == TIME_RATE && has_break(mc->t, j, pos))
+			k = TIME_SPAN; /* 平均每年增加…；外汇储备增加到…: the rate was another
+					  clause's */
 		if (k != TIME_NONE)
 			return k;
 	}
@@ -503,7 +517,7 @@ heading_time(struct meaning *mc, int s)
 		e++;
 	int year = 0;
 	enum time_kind k = time_before(mc, sec->start, e, &year);
-	mc->heading[s] = k == TIME_YEAR ? year : k == TIME_SPAN ? -1 : 0;
+	mc->heading[s] = k == TIME_YEAR ? year : k == TIME_NONE ? 0 : -1;
 	mc->heading_done[s] = 1;
 	return mc->heading[s];
 }
@@ -600,6 +614,8 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 				return year - 1; /* 今年…由240元提高到280元: 240 is now */
 		}
 		return year;
+	case TIME_RATE:
+		return 0;
 	case TIME_SPAN:
 		span = 1;
 		break;
@@ -622,6 +638,17 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 	if (is_reached(t, m) && !is_from(t, m))
 		return reviewed;
 	return 0;
+}
+
+/* Whether b is the far end of a range that starts at a (6%-6.5%, 41.7%到86.7%), same unit. */
+static int
+is_range(const struct text *t, const struct metric *a, const struct metric *b)
+{
+	if (b->start != a->end + 1 || strcmp(a->unit, b->unit) != 0)
+		return 0;
+	uint32_t c = t->cp[a->end];
+	return c == U'到' || c == U'至' || c == U'—' || c == U'－' || c == '-' || c == U'～' ||
+	       c == '~';
 }
 
 /* Whether the title or the top of the text says this is a government work report. */
@@ -766,6 +793,15 @@ meaning_find(struct doc *doc)
 		    doc->metrics[i - 1].end <= m->start)
 			prev = &doc->metrics[i - 1];
 		int sign, named;
+		if (prev && is_range(&doc->text, prev, m)) {
+			/* 提高41.7%到86.7%: the far end of a range means what the near end does */
+			m->measure = prev->measure;
+			m->target = prev->target;
+			m->year = prev->year;
+			if (prev->value < 0 && m->value > 0)
+				m->value = -m->value;
+			continue;
+		}
 		measure_set(&doc->text, m, prev, &sign);
 		if (sign < 0 && m->value > 0)
 			m->value = -m->value;
