@@ -200,17 +200,18 @@ trim_before(const struct text *t, size_t *a, size_t *b)
  */
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
-    W(U"全国"), W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
+    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
 /* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
 static const struct word scope_times[] = {
     W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
     W(U"年初"),	  W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
 static const struct word lead_drops[] = {
-    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"), W(U"总计"), W(U"共计"), W(U"已"),	W(U"作为"),
-    W(U"又"),	W(U"再"),   W(U"并"),	W(U"还"),   W(U"也"),	W(U"均"),   W(U"各种"), W(U"各类"),
-    W(U"由原"), W(U"原"),   W(U"由"),	W(U"该"),   W(U"等"),	W(U"含"),   W(U"包括"), W(U"全部"),
-    W(U"共有"), W(U"拥有"), W(U"各"),	W(U"预计"), W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),
-    W(U"拟"),	W(U"将"),   W(U"比"),	W(U"较"),   W(U"先"),	W(U"仅"),   {NULL, 0}};
+    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"),   W(U"总计"), W(U"共计"), W(U"已"),
+    W(U"作为"), W(U"又"),   W(U"再"),	W(U"并"),     W(U"还"),	  W(U"也"),   W(U"均"),
+    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	  W(U"该"),   W(U"等"),
+    W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"), W(U"各"),   W(U"预计"),
+    W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	  W(U"将"),   W(U"比"),
+    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), {NULL, 0}};
 
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
@@ -225,23 +226,24 @@ static const struct word object_verbs[] = {
     W(U"开通"), W(U"兑现"), W(U"实施"), W(U"改造"), W(U"受理"), W(U"办结"),   W(U"化解"),
     W(U"通过"), W(U"安排"), W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"),   W(U"帮助"),
     W(U"带动"), W(U"吸引"), W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"),   W(U"解决"),
-    W(U"处理"), W(U"转移"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"),   W(U"整治"),
-    W(U"关闭"), W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"),   W(U"制定"),
-    W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"),   W(U"认定"),
-    W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"),   W(U"审查"),
-    W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"),   W(U"获取"),
-    W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+    W(U"处理"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"), W(U"整治"),   W(U"关闭"),
+    W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"), W(U"制定"),   W(U"出台"),
+    W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),   W(U"获得"),
+    W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),   W(U"简化"),
+    W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"), W(U"获取"),   W(U"发行"),
+    W(U"共有"), W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
-    W(U"增长"),	  W(U"下降"), W(U"上涨"),   W(U"上升"),	      W(U"回落"),   W(U"增加"),
-    W(U"减少"),	  W(U"提高"), W(U"降低"),   W(U"新增"),	      W(U"净增"),   W(U"比上年"),
-    W(U"比去年"), W(U"同比"), W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
-    W(U"情况"),	  W(U"工作"), W(U"分别"),   W(U"均"),	      W(U"共"),	    W(U"累计"),
-    W(U"总计"),	  W(U"合计"), W(U"共计"),   W(U"已"),	      W(U"约"),	    W(U"达"),
-    W(U"为"),	  W(U"了"),   W(U"在"),	    W(U"按"),	      W(U"从"),	    W(U"由"),
-    W(U"压减"),	  W(U"突破"), W(U"增至"),   W(U"降至"),	      W(U"减至"),   W(U"调高到"),
-    W(U"提高到"), W(U"达到"), W(U"精简后"), W(U"平均"),	      W(U"受益"),   {NULL, 0}};
+    W(U"增长"),	    W(U"下降"), W(U"上涨"),   W(U"上升"),	W(U"回落"),   W(U"增加"),
+    W(U"减少"),	    W(U"提高"), W(U"降低"),   W(U"新增"),	W(U"净增"),   W(U"比上年"),
+    W(U"比去年"),   W(U"同比"), W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
+    W(U"情况"),	    W(U"工作"), W(U"分别"),   W(U"均"),		W(U"共"),     W(U"累计"),
+    W(U"总计"),	    W(U"合计"), W(U"共计"),   W(U"已"),		W(U"约"),     W(U"达"),
+    W(U"为"),	    W(U"了"),	W(U"在"),     W(U"按"),		W(U"从"),     W(U"由"),
+    W(U"压减"),	    W(U"突破"), W(U"增至"),   W(U"降至"),	W(U"减至"),   W(U"调高到"),
+    W(U"提高到"),   W(U"达到"), W(U"精简后"), W(U"平均"),	W(U"受益"),   W(U"完成"),
+    W(U"累计完成"), {NULL, 0}};
 
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
@@ -311,6 +313,17 @@ time_before(const struct text *t, size_t a, size_t b)
 	return 0;
 }
 
+/* Length of a count of years (五年, 两年) at pos, before end; 0 when none. */
+static size_t
+span_at(const struct text *t, size_t pos, size_t end)
+{
+	size_t i = pos;
+	while (i < end && i - pos < 3 &&
+	       (cn_digit(t->cp[i]) > 0 || t->cp[i] == U'十' || t->cp[i] == U'两'))
+		i++;
+	return i > pos && i < end && t->cp[i] == U'年' ? i + 1 - pos : 0;
+}
+
 /* Whether [a, b) is one framing word, scope word or verb and nothing else. */
 static int
 only_frame(const struct text *t, size_t a, size_t b)
@@ -378,7 +391,8 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 			   t->cp[*a + 1] != U'它' && t->cp[*a + 1] != U'余') {
 			(*a)++; /* 其贡献率, not 其他 */
 			changed = 1;
-		} else if ((n = year_at(t, *a, *b)) && *a + n + LABEL_MIN <= *b) {
+		} else if (((n = year_at(t, *a, *b)) || (n = span_at(t, *a, *b))) &&
+			   *a + n + LABEL_MIN <= *b) {
 			*a += n; /* 2011年刊出… */
 			changed = 1;
 		}
@@ -428,15 +442,17 @@ phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		i--;
 	}
 	/* 机构职能、主要职能、办事程序信息148条: one figure for a list of names counts them all */
-	while (i > lo && t->cp[i - 1] == U'、') {
-		size_t k = i - 1;
+	size_t k = i;
+	while (k > lo && t->cp[k - 1] == U'、') {
+		k--;
 		while (k > lo && qstart - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]) &&
 		       !(t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9'))
 			k--;
 		if (k > lo && !is_clause_break(t->cp[k - 1]))
 			break; /* a number or too long: not one list */
-		i = k;
 	}
+	if (k == lo || (is_clause_break(t->cp[k - 1]) && t->cp[k - 1] != U'、'))
+		i = k; /* the whole list, from its clause's start, or none of it */
 	*a = i;
 	*b = qstart;
 	trim_before(t, a, b);
@@ -543,6 +559,15 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	if (kind != LABEL_MEASURE || pred)
 		*inherit = pred;
 	trim_noun(t, &ba, &bb);
+	if (ba == bb && aa < ab) {
+		/* 今年拟发行1400亿元长期建设国债: nothing before, the noun after */
+		size_t na = aa, nb = ab;
+		trim_noun(t, &na, &nb);
+		if (na < nb) {
+			*used_end = ab;
+			return span_utf8(t, na, nb);
+		}
+	}
 	if (ba == bb) {
 		/* 简化施工许可办理手续，由原15个工作日: the subject is the clause before */
 		*inherit = 1;
