@@ -216,22 +216,23 @@ static const struct word lead_drops[] = {
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
  * label is what follows the last of them. Never words that also end nouns
- * (建设, 投资, 服务, 管理, 审查), which may stand at a label's end.
+ * (建设, 投资, 服务, 管理), which may stand at a label's end, nor verbs that
+ * make a different indicator of their object (新建, 改造, 淘汰, 整治: 新建
+ * 保障性住房 is not the stock of 保障性住房).
  */
 static const struct word object_verbs[] = {
     W(U"完成"), W(U"实现"), W(U"达到"), W(U"突破"), W(U"增至"), W(U"调高到"), W(U"压减"),
     W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
     W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
-    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"新建"),   W(U"培育"),
-    W(U"开通"), W(U"兑现"), W(U"实施"), W(U"改造"), W(U"受理"), W(U"办结"),   W(U"化解"),
-    W(U"通过"), W(U"安排"), W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"),   W(U"帮助"),
-    W(U"带动"), W(U"吸引"), W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"),   W(U"解决"),
-    W(U"处理"), W(U"救助"), W(U"资助"), W(U"培训"), W(U"检查"), W(U"整治"),   W(U"关闭"),
-    W(U"淘汰"), W(U"清理"), W(U"消除"), W(U"审核"), W(U"修订"), W(U"制定"),   W(U"出台"),
-    W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"), W(U"组建"), W(U"认定"),   W(U"获得"),
-    W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"), W(U"扶持"), W(U"审查"),   W(U"简化"),
-    W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"), W(U"刊出"), W(U"获取"),   W(U"发行"),
-    W(U"共有"), W(U"汇集"), {NULL, 0}};
+    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"培育"),   W(U"开通"),
+    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"办结"), W(U"化解"), W(U"通过"),   W(U"安排"),
+    W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"),   W(U"吸引"),
+    W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"),   W(U"救助"),
+    W(U"资助"), W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"),   W(U"审核"),
+    W(U"修订"), W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"),   W(U"设立"),
+    W(U"组建"), W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"),   W(U"支持"),
+    W(U"扶持"), W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"),   W(U"缩短"),
+    W(U"刊出"), W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
@@ -243,7 +244,7 @@ static const struct word tail_drops[] = {
     W(U"为"),	    W(U"了"),	W(U"在"),     W(U"按"),		W(U"从"),     W(U"由"),
     W(U"压减"),	    W(U"突破"), W(U"增至"),   W(U"降至"),	W(U"减至"),   W(U"调高到"),
     W(U"提高到"),   W(U"达到"), W(U"精简后"), W(U"平均"),	W(U"受益"),   W(U"完成"),
-    W(U"累计完成"), {NULL, 0}};
+    W(U"累计完成"), W(U"保持"), W(U"保持在"), W(U"约有"),	W(U"稳定在"), {NULL, 0}};
 
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */

@@ -17,7 +17,7 @@
 
 #define LIST_MAX 8	/* items of a list paired one by one */
 #define SUBJECT_BACK 60 /* code points looked back at for the subject list */
-#define SHORT_ITEM 4	/* an item this short may share the last item's head */
+#define SHORT_ITEM 6	/* an item this short may share the last item's head */
 
 /* Nouns an indicator's name ends in, shared by the items before them (生猪、家禽年末存栏数). */
 static const struct word heads[] = {W(U"年末"), W(U"产量"), W(U"产值"), W(U"增加值"), W(U"总额"),
