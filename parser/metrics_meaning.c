@@ -20,7 +20,13 @@
 #define TIME_BACK 200  /* code points of the sentence looked back at for a time */
 #define HEADING_MAX 60 /* code points of a heading looked at for a time */
 #define CLAUSE_BACK 40 /* code points of the clause looked back at for a plan word */
-#define GENRE_HEAD 600 /* code points at the top where a work report names itself */
+#define TOPIC_MAX 12   /* code points at a paragraph's start where its year may stand */
+#define GENRE_HEAD 600
+#define PREAMBLE_MAX                                                                               \
+	1000 /* a work report's address before its first heading is shorter */ /* code points at   \
+										  the top where a  \
+										  work report      \
+										  names itself */
 #define YEAR_MIN 1900
 #define YEAR_MAX 2100
 
@@ -404,8 +410,14 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 			return TIME_SPAN;
 		}
 		if (cp[j - 1] == U'年' && j >= lo + 2 &&
-		    (is_cn_count(cp[j - 2]) || is_digit(cp[j - 2])))
+		    (is_cn_count(cp[j - 2]) || is_digit(cp[j - 2]))) {
+			if (cp[j - 2] == U'一' && (j < lo + 3 || !is_cn_count(cp[j - 3]))) {
+				/* 一年来: the year reviewed */
+				*year = mc->work_report && mc->base ? mc->base - 1 : mc->base;
+				return *year ? TIME_YEAR : TIME_NONE;
+			}
 			return TIME_SPAN; /* 五年来, 10年来 */
+		}
 		return TIME_NONE;
 	}
 	/* c is 年 */
@@ -453,6 +465,13 @@ time_at(const struct meaning *mc, size_t lo, size_t j, int *year)
 		size_t n = j - 1;
 		while (n > lo && is_cn_count(cp[n - 1]))
 			n--;
+		if (n == j - 1 && cp[n] == U'一' &&
+		    (next == U'来' || unit_word_before(t, n, U"过去") ||
+		     unit_word_before(t, n, U"过去的"))) {
+			/* 过去一年, 一年来: the year reviewed */
+			*year = mc->work_report && mc->base ? mc->base - 1 : mc->base;
+			return *year ? TIME_YEAR : TIME_NONE;
+		}
 		if (unit_words_before(t, n, span_leads, NULL) || next == U'来' || next == U'间' ||
 		    next == U'里' || next == U'内' || next == U'中' ||
 		    unit_words_at(t, j + 1, span_totals, NULL))
@@ -588,6 +607,16 @@ says_now(const struct text *t, size_t lo, size_t pos)
 	return words_in(t, clause_start(t, lo, pos), pos, now, NULL);
 }
 
+/* Where the paragraph holding pos starts (after its line break), at most TIME_BACK before. */
+static size_t
+paragraph_start(const struct text *t, size_t pos)
+{
+	size_t i = pos;
+	while (i > 0 && pos - i < TIME_BACK && t->cp[i - 1] != '\n')
+		i--;
+	return i;
+}
+
 /*
  * The year m is about, 0 for a span or unknown; *named is cleared when
  * neither its sentence nor its headings tell, and the caller falls back to
@@ -620,6 +649,13 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 		span = 1;
 		break;
 	case TIME_NONE:
+		/* 刚刚过去的2017年，…。国内生产总值增长6.9%: the year a paragraph opens with */
+		size_t p = paragraph_start(t, m->sent_start), q = p;
+		while (q < m->sent_start && q - p < TOPIC_MAX && !is_clause_break(t->cp[q]))
+			q++;
+		if (q < m->sent_start && t->cp[q] == U'，' &&
+		    time_before(mc, p, q, &year) == TIME_YEAR)
+			return year;
 		for (int s = m->section; s >= 0 && !span; s = mc->doc->sections[s].parent) {
 			int h = heading_time(mc, s);
 			if (h > 0)
@@ -763,8 +799,11 @@ work_report_year(const struct doc *doc)
 	/* the year the first part reviews most, and the first later year the rest names */
 	if (first != SIZE_MAX) {
 		int mode = 0, next;
-		years_in(t, doc->sections[first].start, second, YEAR_MAX, &mode);
-		if (mode && (next = years_in(t, second, t->len, mode, &(int){0})) != 0)
+		size_t a = doc->sections[first].start, b = second;
+		if (a > PREAMBLE_MAX)
+			b = a, a = 0; /* a long text before the first heading is the review */
+		years_in(t, a, b, YEAR_MAX, &mode);
+		if (mode && (next = years_in(t, b, t->len, mode, &(int){0})) != 0)
 			return next;
 		if (mode)
 			return mode + 1;
