@@ -165,6 +165,28 @@ test_work_report_2024(void **state)
 	expect_gold(CORPUS, "corpus/", "guowuyuan-2024-zfgzbg", BUT(F_LABEL));
 }
 
+/*
+ * The held-out series: every report of the corpus that states GDP growth,
+ * 43 results and targets from 2002 to 2024 (tests/gold/corpus/gdp-growth.tsv),
+ * must come out with the right value, measure, target flag and year.
+ */
+static void
+test_gdp_series(void **state)
+{
+	(void)state;
+	int rc, matched = 0, total = 0;
+	char *out = testutil_run(&rc, "python3 tests/it/gdp_series.py %s %s %s", testutil_bin(),
+				 "tests/gold/corpus/gdp-growth.tsv", CORPUS);
+	const char *line = strstr(out, "gdp: ");
+	if (rc != 0 || line == NULL ||
+	    sscanf(line, "gdp: matched=%d total=%d", &matched, &total) != 2)
+		fail_msg("gdp_series.py failed (exit %d):\n%s", rc, out);
+	print_message("%s", out);
+	free(out);
+	assert_true(total >= 40);
+	assert_true(matched >= 0.9 * total);
+}
+
 int
 main(void)
 {
@@ -176,6 +198,7 @@ main(void)
 	    cmocka_unit_test(test_work_report_2003),
 	    cmocka_unit_test(test_work_report_2013),
 	    cmocka_unit_test(test_work_report_2024),
+	    cmocka_unit_test(test_gdp_series),
 	};
 	return cmocka_run_group_tests_name("gold", tests, NULL, NULL);
 }
