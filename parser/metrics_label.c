@@ -244,7 +244,8 @@ static const struct word tail_drops[] = {
     W(U"为"),	    W(U"了"),	W(U"在"),     W(U"按"),		W(U"从"),     W(U"由"),
     W(U"压减"),	    W(U"突破"), W(U"增至"),   W(U"降至"),	W(U"减至"),   W(U"调高到"),
     W(U"提高到"),   W(U"达到"), W(U"精简后"), W(U"平均"),	W(U"受益"),   W(U"完成"),
-    W(U"累计完成"), W(U"保持"), W(U"保持在"), W(U"约有"),	W(U"稳定在"), {NULL, 0}};
+    W(U"累计完成"), W(U"保持"), W(U"保持在"), W(U"约有"),	W(U"稳定在"), W(U"以"),
+    {NULL, 0}};
 
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
@@ -256,7 +257,8 @@ year_at(const struct text *t, size_t pos, size_t end)
 	size_t i = pos;
 	while (i < end && i - pos < 5 && t->cp[i] >= '0' && t->cp[i] <= '9')
 		i++;
-	if (i - pos != 4 || i >= end || t->cp[i] != U'年')
+	/* 02年: a year the phrase's window cut into */
+	if (i == pos || i - pos > 4 || i >= end || t->cp[i] != U'年')
 		return 0;
 	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
 }
@@ -267,14 +269,14 @@ year_at(const struct text *t, size_t pos, size_t end)
  * even when nothing is left, since then the subject is the one before.
  */
 static const struct word time_tails[] = {
-    W(U"的"),	  W(U"从"),	  W(U"由"),	      W(U"比"),	    W(U"较"),	    W(U"到"),
-    W(U"至"),	  W(U"分别"),	  W(U"增加到"),	      W(U"提高到"), W(U"降到"),	    W(U"上升到"),
-    W(U"下降到"), W(U"减少到"),	  W(U"扩大到"),	      W(U"增长到"), W(U"提升到"),   W(U"降低到"),
-    W(U"年底"),	  W(U"年末"),	  W(U"年初"),	      W(U"底"),	    W(U"末"),	    W(U"现在"),
-    W(U"年均"),	  W(U"平均"),	  W(U"每年"),	      W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
-    W(U"每百户"), W(U"每百人"),	  W(U"每千人"),	      W(U"每万人"), W(U"每万人口"), W(U"先后有"),
-    W(U"特别是"), W(U"是"),	  W(U"拟"),	      W(U"拟安排"), W(U"拟定"),	    W(U"定"),
-    W(U"先"),	  W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   {NULL, 0}};
+    W(U"的"),	    W(U"从"),		W(U"由"),     W(U"比"),	    W(U"较"),	    W(U"到"),
+    W(U"至"),	    W(U"分别"),		W(U"增加到"), W(U"提高到"), W(U"降到"),	    W(U"上升到"),
+    W(U"下降到"),   W(U"减少到"),	W(U"扩大到"), W(U"增长到"), W(U"提升到"),   W(U"降低到"),
+    W(U"年底"),	    W(U"年末"),		W(U"年初"),   W(U"底"),	    W(U"末"),	    W(U"现在"),
+    W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
+    W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
+    W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
+    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t

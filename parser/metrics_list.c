@@ -179,7 +179,9 @@ label_owners(struct doc *doc)
 {
 	for (size_t i = 1; i < doc->nmetrics; i++) {
 		struct metric *m = &doc->metrics[i];
-		int own = word_is(m->label, of_owner);
+		/* …占国内生产总值的比重从0.64%提高到1.13%: a share of what the figure before counts
+		 */
+		int own = word_is(m->label, of_owner) || strncmp(m->label, "占", strlen("占")) == 0;
 		if (!own && !word_is(m->label, siblings))
 			continue;
 		const struct metric *o = NULL;
@@ -188,7 +190,8 @@ label_owners(struct doc *doc)
 			if (p->sent_start != m->sent_start)
 				break;
 			if (p->label[0] != '\0' && !word_is(p->label, of_owner) &&
-			    !word_is(p->label, siblings)) {
+			    !word_is(p->label, siblings) && strcmp(p->label, m->label) != 0 &&
+			    strncmp(p->label, "占", strlen("占")) != 0) {
 				o = p;
 				break;
 			}
