@@ -500,6 +500,13 @@ has_break(const struct text *t, size_t a, size_t b)
 	return 0;
 }
 
+/* Whether c can end a time expression (年, 以来, 十四五, 现在, 现有, 目前). */
+static int
+is_time_end(uint32_t c)
+{
+	return c == U'年' || c == U'来' || c == U'五' || c == U'在' || c == U'有' || c == U'前';
+}
+
 /* The nearest time expression in [lo, pos), scanning back. */
 static enum time_kind
 time_before(const struct meaning *mc, size_t lo, size_t pos, int *year)
@@ -510,8 +517,7 @@ time_before(const struct meaning *mc, size_t lo, size_t pos, int *year)
 		lo = pos - TIME_BACK;
 	for (size_t j = pos; j > lo; j--) {
 		uint32_t c = cp[j - 1];
-		if (c != U'年' && c != U'来' && c != U'五' && c != U'在' && c != U'有' &&
-		    c != U'前')
+		if (!is_time_end(c))
 			continue;
 		enum time_kind k = time_at(mc, lo, j - 1, year);
 		if (k == TIME_RATE && has_break(mc->t, j, pos))
@@ -534,8 +540,12 @@ heading_time(struct meaning *mc, int s)
 	size_t e = sec->start;
 	while (e < t->len && e - sec->start < HEADING_MAX && t->cp[e] != U'。' && t->cp[e] != '\n')
 		e++;
+	/* the first time it names: 2025年工作回顾和“十四五”发展主要成绩 is about 2025 */
 	int year = 0;
-	enum time_kind k = time_before(mc, sec->start, e, &year);
+	enum time_kind k = TIME_NONE;
+	for (size_t j = sec->start; j < e && k == TIME_NONE; j++)
+		if (is_time_end(t->cp[j]))
+			k = time_at(mc, sec->start, j, &year);
 	mc->heading[s] = k == TIME_YEAR ? year : k == TIME_NONE ? 0 : -1;
 	mc->heading_done[s] = 1;
 	return mc->heading[s];
@@ -649,13 +659,17 @@ year_of(struct meaning *mc, const struct metric *m, int *named)
 		span = 1;
 		break;
 	case TIME_NONE:
-		/* 刚刚过去的2017年，…。国内生产总值增长6.9%: the year a paragraph opens with */
+		/* 刚刚过去的2017年，…。国内生产总值增长6.9%: the time a paragraph opens with
+		 * (五年来，…) */
 		size_t p = paragraph_start(t, m->sent_start), q = p;
 		while (q < m->sent_start && q - p < TOPIC_MAX && !is_clause_break(t->cp[q]))
 			q++;
-		if (q < m->sent_start && t->cp[q] == U'，' &&
-		    time_before(mc, p, q, &year) == TIME_YEAR)
+		enum time_kind k = TIME_NONE;
+		if (q < m->sent_start && t->cp[q] == U'，')
+			k = time_before(mc, p, q, &year);
+		if (k == TIME_YEAR)
 			return year;
+		span = k != TIME_NONE;
 		for (int s = m->section; s >= 0 && !span; s = mc->doc->sections[s].parent) {
 			int h = heading_time(mc, s);
 			if (h > 0)
