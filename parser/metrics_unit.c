@@ -82,6 +82,16 @@ unit_words_before(const struct text *t, size_t pos, const struct word *list, int
 	return best;
 }
 
+int
+unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which)
+{
+	const struct text in = {t->cp, b < t->len ? b : t->len};
+	for (size_t i = a; i < in.len; i++)
+		if (unit_words_at(&in, i, list, which))
+			return 1;
+	return 0;
+}
+
 size_t
 unit_match(const struct text *t, size_t pos, unsigned *flags)
 {

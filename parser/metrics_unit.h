@@ -54,4 +54,7 @@ struct word {
 size_t unit_words_at(const struct text *t, size_t pos, const struct word *list, int *which);
 size_t unit_words_before(const struct text *t, size_t pos, const struct word *list, int *which);
 
+/* Whether a word of list lies wholly within [a, b); *which gets the first one's index. */
+int unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which);
+
 #endif
