@@ -49,11 +49,11 @@ static const struct word label_tails[] = {
 
 /* Where the noun after a unit ends: conjunctions and the verbs that take it. */
 static const struct word after_stops[] = {
-    W(U"和"),	W(U"与"),   W(U"及"),	W(U"等"),     W(U"在"),	  W(U"赴"),
-    W(U"为"),	W(U"参加"), W(U"参与"), W(U"开展"),   W(U"进行"), W(U"担任"),
-    W(U"得到"), W(U"作为"), W(U"用于"), W(U"进入"),   W(U"提供"), W(U"接受"),
-    W(U"完成"), W(U"实现"), W(U"达"),	W(U"比上年"), W(U"同比"), W(U"增长"),
-    W(U"下降"), W(U"占"),   W(U"达到"), W(U"的"),     {NULL, 0}};
+    W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
+    W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
+    W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
+    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), W(U"的"),
+    W(U"加快"),	  W(U"落地"), W(U"入选"), W(U"率先"), W(U"获批"), {NULL, 0}};
 
 /* Words that end in a one-character stop word but stop nothing (行为, 存在). */
 static const struct word stop_compounds[] = {
@@ -206,12 +206,12 @@ static const struct word scope_times[] = {
     W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
     W(U"年初"),	  W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
 static const struct word lead_drops[] = {
-    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"),   W(U"总计"), W(U"共计"), W(U"已"),
-    W(U"作为"), W(U"又"),   W(U"再"),	W(U"并"),     W(U"还"),	  W(U"也"),   W(U"均"),
-    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	  W(U"该"),   W(U"等"),
-    W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"), W(U"各"),   W(U"预计"),
-    W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	  W(U"将"),   W(U"比"),
-    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), {NULL, 0}};
+    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"),   W(U"总计"),     W(U"共计"), W(U"已"),
+    W(U"作为"), W(U"又"),   W(U"再"),	W(U"并"),     W(U"还"),	      W(U"也"),	  W(U"均"),
+    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	      W(U"该"),	  W(U"等"),
+    W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"),     W(U"各"),	  W(U"预计"),
+    W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	      W(U"将"),	  W(U"比"),
+    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), {NULL, 0}};
 
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
@@ -236,16 +236,15 @@ static const struct word object_verbs[] = {
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
-    W(U"增长"),	    W(U"下降"), W(U"上涨"),   W(U"上升"),	W(U"回落"),   W(U"增加"),
-    W(U"减少"),	    W(U"提高"), W(U"降低"),   W(U"新增"),	W(U"净增"),   W(U"比上年"),
-    W(U"比去年"),   W(U"同比"), W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
-    W(U"情况"),	    W(U"工作"), W(U"分别"),   W(U"均"),		W(U"共"),     W(U"累计"),
-    W(U"总计"),	    W(U"合计"), W(U"共计"),   W(U"已"),		W(U"约"),     W(U"达"),
-    W(U"为"),	    W(U"了"),	W(U"在"),     W(U"按"),		W(U"从"),     W(U"由"),
-    W(U"压减"),	    W(U"突破"), W(U"增至"),   W(U"降至"),	W(U"减至"),   W(U"调高到"),
-    W(U"提高到"),   W(U"达到"), W(U"精简后"), W(U"平均"),	W(U"受益"),   W(U"完成"),
-    W(U"累计完成"), W(U"保持"), W(U"保持在"), W(U"约有"),	W(U"稳定在"), W(U"以"),
-    {NULL, 0}};
+    W(U"增长"),	  W(U"下降"),	W(U"上涨"),   W(U"上升"),	W(U"回落"),   W(U"增加"),
+    W(U"减少"),	  W(U"提高"),	W(U"降低"),   W(U"新增"),	W(U"净增"),   W(U"比上年"),
+    W(U"比去年"), W(U"同比"),	W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
+    W(U"情况"),	  W(U"工作"),	W(U"分别"),   W(U"均"),		W(U"共"),     W(U"累计"),
+    W(U"总计"),	  W(U"合计"),	W(U"共计"),   W(U"已"),		W(U"达"),     W(U"为"),
+    W(U"了"),	  W(U"在"),	W(U"按"),     W(U"从"),		W(U"由"),     W(U"压减"),
+    W(U"突破"),	  W(U"增至"),	W(U"降至"),   W(U"减至"),	W(U"调高到"), W(U"提高到"),
+    W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
+    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     {NULL, 0}};
 
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
@@ -380,7 +379,7 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	*a = cut;
 	for (int changed = 1; changed;) {
 		changed = 0;
-		while (*a < *b && is_space(t->cp[*a]))
+		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' || t->cp[*a] == U'，'))
 			(*a)++;
 		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
 			*a += n;
