@@ -246,6 +246,7 @@ static const struct word tail_drops[] = {
     W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
     W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     {NULL, 0}};
 
+#define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
 #define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
 
@@ -333,6 +334,8 @@ only_frame(const struct text *t, size_t a, size_t b)
 	const struct text in = {t->cp, b};
 	size_t n = b - a;
 
+	if (n > FRAME_MAX)
+		return 0; /* longer than any of these words */
 	return a < b && (unit_words_at(&in, a, lead_drops, NULL) == n ||
 			 unit_words_at(&in, a, scope_words, NULL) == n ||
 			 unit_words_at(&in, a, scope_times, NULL) == n ||
@@ -369,7 +372,13 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	}
 	const struct text in = {t->cp, *b}; /* words must end within the phrase */
 	size_t cut = *a;
+	struct word_filter f;
+	unit_filter_init(&f);
+	unit_filter_add(&f, scope_words);
+	unit_filter_add(&f, object_verbs);
 	for (size_t i = *a; i < *b; i++) {
+		if (!unit_filter_may(&f, t->cp[i]))
+			continue;
 		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
 			cut = i + n;
 		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&

@@ -231,9 +231,11 @@ static int
 plan_in(const struct text *t, size_t a, size_t b)
 {
 	const struct text in = {t->cp, b};
+	struct word_filter f;
+	unit_filter_init(&f);
+	unit_filter_add(&f, plan_words);
 	for (size_t i = a; i < b; i++) {
-		size_t n = unit_words_at(&in, i, plan_words, NULL);
-		if (n == 0)
+		if (!unit_filter_may(&f, t->cp[i]) || unit_words_at(&in, i, plan_words, NULL) == 0)
 			continue;
 		if (i > 0 && (t->cp[i - 1] == U'“' || t->cp[i - 1] == U'个'))
 			continue; /* “两个确保”: a name */
