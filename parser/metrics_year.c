@@ -359,6 +359,23 @@ paragraph_start(const struct text *t, size_t pos)
 }
 
 /*
+ * The time the paragraph holding pos opens with, before pos (刚刚过去的2017年，
+ * …。国内生产总值增长6.9%; 五年来，…): only a time that is its first clause.
+ */
+static enum time_kind
+paragraph_time(const struct year_ctx *yc, size_t pos, int *year)
+{
+	const struct text *t = yc->t;
+	size_t p = paragraph_start(t, pos), q = p;
+
+	while (q < pos && q - p < TOPIC_MAX && !is_clause_break(t->cp[q]))
+		q++;
+	if (q >= pos || t->cp[q] != U'，')
+		return TIME_NONE;
+	return time_before(yc, p, q, year);
+}
+
+/*
  * The year m is about, 0 for a span or unknown; *named is cleared when
  * neither its sentence nor its headings tell, and the caller falls back to
  * the year the report covers.
@@ -390,17 +407,14 @@ year_of(struct year_ctx *yc, const struct metric *m, int *named)
 		span = 1;
 		break;
 	case TIME_NONE:
-		/* 刚刚过去的2017年，…。国内生产总值增长6.9%: the time a paragraph opens with
-		 * (五年来，…) */
-		size_t p = paragraph_start(t, m->sent_start), q = p;
-		while (q < m->sent_start && q - p < TOPIC_MAX && !is_clause_break(t->cp[q]))
-			q++;
-		enum time_kind k = TIME_NONE;
-		if (q < m->sent_start && t->cp[q] == U'，')
-			k = time_before(yc, p, q, &year);
-		if (k == TIME_YEAR)
+		switch (paragraph_time(yc, m->sent_start, &year)) {
+		case TIME_YEAR:
 			return year;
-		span = k != TIME_NONE;
+		case TIME_NONE:
+			break;
+		default:
+			span = 1;
+		}
 		for (int s = m->section; s >= 0 && !span; s = yc->doc->sections[s].parent) {
 			int h = heading_time(yc, s);
 			if (h > 0)
