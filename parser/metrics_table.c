@@ -70,19 +70,22 @@ table_span_add(struct table_cells *c, size_t start, size_t end)
 	c->span[c->nspan++] = end;
 }
 
-/* The innermost section holding pos, or -1. */
+/* The innermost section holding pos, or -1: the last to start at or before it, or its parent. */
 static int
 tb_section_at(const struct doc *doc, size_t pos)
 {
-	int best = -1;
-	for (size_t i = 0; i < doc->nsections; i++) {
-		const struct section *s = &doc->sections[i];
-		if (s->start <= pos && pos < s->end)
-			best = (int)i; /* later sections that hold pos are nested deeper */
-		else if (s->start > pos)
-			break;
+	size_t lo = 0, hi = doc->nsections;
+	while (lo < hi) { /* sections are in the order they start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (doc->sections[mid].start <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return best;
+	int i = (int)lo - 1;
+	while (i >= 0 && doc->sections[i].end <= pos)
+		i = doc->sections[i].parent;
+	return i;
 }
 
 void
@@ -371,10 +374,14 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 	struct gnum g;
 	while (i < r->n && r->c[i].s == r->c[i].e)
 		i++;
-	if (i == r->n || (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year) ||
-	    tb_prose(t, r->c[i].s, r->c[i].e))
+	if (i == r->n || tb_prose(t, r->c[i].s, r->c[i].e))
 		return 0;
-	for (i++; i < r->n; i++) {
+	/* figures from the first column on have no heading, unless a rowspan gave it */
+	if (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year && i == 0)
+		return 0;
+	if (tb_number(t, r->c[i].s, r->c[i].e, &g) < 0 || g.year)
+		i++;
+	for (; i < r->n; i++) {
 		const struct gcell *c = &r->c[i];
 		if (c->s == c->e)
 			continue;
@@ -395,11 +402,13 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 /*
  * The heading of column j: the header rows' cells, top down. In a row above
  * the last, an empty cell is covered by a colspan: the heading is its left
- * neighbour's (never one of the row headings' columns, below minc).
+ * neighbour's (never one of the row headings' columns, below minc). A
+ * heading over every figure column is left out of it; its year goes to
+ * *year (0: none) and its unit to unit.
  */
 static void
 tb_col_heading(const struct text *t, const struct grow *head, size_t nhead, size_t j, size_t minc,
-	       struct buf *b, char unit[32], double *scale)
+	       int *year, struct buf *b, char unit[32], double *scale)
 {
 	size_t last_s = 0, last_n = 0;
 	for (size_t h = 0; h < nhead; h++) {
@@ -407,8 +416,18 @@ tb_col_heading(const struct text *t, const struct grow *head, size_t nhead, size
 		size_t k = j, over = 0;
 		for (size_t i = minc; i < r->n; i++)
 			over += r->c[i].s != r->c[i].e;
-		if (over == 1 && r->c[minc].s != r->c[minc].e && nhead > 1)
-			continue; /* one heading over every figure column: a caption */
+		if (over == 1 && r->c[minc].s != r->c[minc].e && nhead > 1) {
+			/* one heading over every figure column says nothing of one column: it
+			 * only gives the year (2023年) or the unit */
+			size_t cs = 0, ce = 0;
+			if (!unit[0])
+				tb_unit_in(t, r->c[minc].s, r->c[minc].e, unit, scale, &cs, &ce);
+			char *all = text_utf8(t, r->c[minc].s, r->c[minc].e);
+			if (!*year)
+				*year = tb_year_in(all);
+			free(all);
+			continue;
+		}
 		if (k >= r->n || r->c[k].s == r->c[k].e) {
 			if (h + 1 == nhead)
 				continue;
@@ -512,7 +531,8 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			struct buf ch = {0};
 			char cunit[32] = "";
 			double cscale = 1;
-			tb_col_heading(t, rows + h0, d0 - h0, j, first, &ch, cunit, &cscale);
+			int year = 0;
+			tb_col_heading(t, rows + h0, d0 - h0, j, first, &year, &ch, cunit, &cscale);
 			const char *unit = g.percent  ? "%"
 					   : cunit[0] ? cunit
 					   : runit[0] ? runit
@@ -531,7 +551,8 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			char *lab = buf_take(&label);
 			enum measure ms = tb_measure(lab, g.percent || strcmp(unit, "%") == 0);
 			/* a year in the column heading, else one written in the row's */
-			int year = tb_year(ch.data ? ch.data : "", doc->report_year);
+			if (year == 0)
+				year = tb_year(ch.data ? ch.data : "", doc->report_year);
 			if (year == doc->report_year && tb_year_in(lab))
 				year = tb_year_in(lab);
 			table_cell_add(doc, out, g.s, g.e, r->s, r->e, g.value * scale, unit, lab,

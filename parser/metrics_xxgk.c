@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define XX_MAX_COLS 16
+#define XX_MAX_ROWS 40	      /* rows of one table: the template has 25 */
 #define XX_MAX_DIGITS 40      /* digits of one flattened row */
 #define XX_LABEL_MAX 80	      /* code points of a row heading */
 #define XX_HEAD_MAX 300	      /* code points of a flattened header */
@@ -328,7 +329,7 @@ xx_apply(struct doc *doc, struct table_cells *c)
 	char *part[4] = {NULL, NULL, NULL, NULL};
 	int top = 0;
 	size_t end = p;
-	for (;;) {
+	for (int nrow = 0; nrow < XX_MAX_ROWS; nrow++) {
 		while (p < t->len && xx_space(t->cp[p]))
 			p++;
 		size_t row_s = p, q = p, mlen;
@@ -478,7 +479,7 @@ xx_active(struct doc *doc, struct table_cells *c)
 		}
 		if (ncols == 0)
 			continue;
-		for (;;) {
+		for (int nrow = 0; nrow < XX_MAX_ROWS; nrow++) {
 			while (p < stop && xx_space(t->cp[p]))
 				p++;
 			if ((len = unit_words_at(t, p, roww, &which)) == 0)

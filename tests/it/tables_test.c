@@ -222,6 +222,69 @@ test_layout_grid_is_not_a_table(void **state)
 	json_object_put(doc);
 }
 
+/*
+ * A DOCX whose table merges cells as Word does: a header cell over two
+ * grid columns (w:gridSpan) and a row heading down two rows (w:vMerge).
+ */
+static const char docx_script[] =
+    "import sys, zipfile\n"
+    "W = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main'\n"
+    "def cell(t, span=1, merge=None):\n"
+    "    pr = ''\n"
+    "    if span > 1: pr += '<w:gridSpan w:val=\"%d\"/>' % span\n"
+    "    if merge: pr += '<w:vMerge w:val=\"restart\"/>' if merge == 'start' else '<w:vMerge/>'\n"
+    "    return '<w:tc><w:tcPr>%s</w:tcPr><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:tc>' % (pr, t)\n"
+    "def row(*c): return '<w:tr>' + ''.join(c) + '</w:tr>'\n"
+    "tbl = '<w:tbl>' + row(cell('项目', merge='start'), cell('2023年', span=2)) \\\n"
+    "    + row(cell('', merge='cont'), cell('件数'), cell('占比（%）')) \\\n"
+    "    + row(cell('无法提供', merge='start'), cell('31'), cell('38.27')) \\\n"
+    "    + row(cell('', merge='cont'), cell('31'), cell('38.27')) \\\n"
+    "    + row(cell('其他处理'), cell('2'), cell('2.47')) + '</w:tbl>'\n"
+    "body = '<w:p><w:r><w:t>一、依申请公开情况</w:t></w:r></w:p>' + tbl\n"
+    "doc = '<?xml version=\"1.0\"?><w:document xmlns:w=\"%s\"><w:body>%s</w:body></w:document>' % "
+    "(W, body)\n"
+    "ct = '<?xml version=\"1.0\"?><Types "
+    "xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+    "<Override PartName=\"/word/document.xml\" ContentType=\"application/"
+    "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>'\n"
+    "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+    "    z.writestr('[Content_Types].xml', ct)\n"
+    "    z.writestr('word/document.xml', doc)\n";
+
+static void
+test_docx_table(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rp-tables-it.XXXXXX", path[64];
+	int rc;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.docx", dir);
+	char script[64];
+	snprintf(script, sizeof(script), "%s/make.py", dir);
+	assert_int_equal(testutil_write_file(script, docx_script, strlen(docx_script)), 0);
+	char *out = testutil_run(&rc, "python3 %s %s", script, path);
+	if (rc != 0)
+		fail_msg("making the DOCX failed: %s", out);
+	free(out);
+	struct json_object *doc = parse(path);
+	/* 2023年 over both columns is the cells' year, not part of their labels */
+	struct json_object *m = by_label(doc, "其他处理·占比"), *v;
+	assert_true(json_object_object_get_ex(m, "value", &v));
+	assert_true(fabs(json_object_get_double(v) - 2.47) < 1e-9);
+	assert_string_equal(str(m, "unit"), "%");
+	assert_string_equal(str(m, "measure"), "share");
+	assert_string_equal(str(m, "year"), "2023");
+	m = by_label(doc, "其他处理·件数");
+	assert_string_equal(str(m, "value"), "2");
+	assert_string_equal(str(m, "measure"), "level");
+	/* the merged row heading carries down to the row below it */
+	assert_int_equal(count_prefix(doc, "无法提供·件数"), 2);
+	assert_int_equal(count_prefix(doc, "无法提供·占比"), 2);
+	json_object_put(doc);
+	out = testutil_run(&rc, "rm -rf %s", dir);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -229,6 +292,7 @@ main(void)
 	    cmocka_unit_test(test_flattened_statutory_tables),
 	    cmocka_unit_test(test_html_tables),
 	    cmocka_unit_test(test_layout_grid_is_not_a_table),
+	    cmocka_unit_test(test_docx_table),
 	};
 	return cmocka_run_group_tests_name("tables", tests, NULL, NULL);
 }
