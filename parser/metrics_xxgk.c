@@ -61,6 +61,16 @@ xx_cn_digit(uint32_t c)
 	return 0;
 }
 
+/* Is pos inside a table already read (a real table, read as a grid)? */
+static int
+xx_taken(const struct table_cells *c, size_t pos)
+{
+	for (size_t i = 0; i + 1 < c->nspan; i += 2)
+		if (c->span[i] <= pos && pos < c->span[i + 1])
+			return 1;
+	return 0;
+}
+
 /* The first place at or after from (before to) where word stands, or SIZE_MAX. */
 static size_t
 xx_find(const struct text *t, size_t from, size_t to, const char32_t *word)
@@ -199,7 +209,7 @@ xx_cells(const struct text *t, size_t *p, size_t ncols, size_t group, struct xx_
 		gs[ng] = a;
 		ge[ng++] = i;
 		size_t k = i;
-		while (k < t->len && (t->cp[k] == ' ' || t->cp[k] == 0x3000))
+		while (k < t->len && xx_space(t->cp[k]))
 			k++;
 		if (k >= t->len || !xx_digit(t->cp[k]))
 			break;
@@ -326,6 +336,8 @@ xx_apply(struct doc *doc, struct table_cells *c)
 	for (const char32_t *const *h = head; *h; h++)
 		if (xx_find(t, a, p, *h) == SIZE_MAX)
 			return;
+	if (xx_taken(c, p))
+		return;
 	char *part[4] = {NULL, NULL, NULL, NULL};
 	int top = 0;
 	size_t end = p;
@@ -407,7 +419,7 @@ xx_review(struct doc *doc, struct table_cells *c)
 		q++;
 	if (q >= t->len || !xx_digit(t->cp[q]) || xx_count(t, a, q, U"结果维持") != 3 ||
 	    xx_find(t, a, q, U"未经复议直接起诉") == SIZE_MAX ||
-	    xx_find(t, a, q, U"复议后起诉") == SIZE_MAX)
+	    xx_find(t, a, q, U"复议后起诉") == SIZE_MAX || xx_taken(c, q))
 		return;
 	size_t s = q;
 	struct xx_row row;
@@ -483,6 +495,8 @@ xx_active(struct doc *doc, struct table_cells *c)
 			while (p < stop && xx_space(t->cp[p]))
 				p++;
 			if ((len = unit_words_at(t, p, roww, &which)) == 0)
+				break;
+			if (xx_taken(c, p))
 				break;
 			size_t row_s = p, q = p + len;
 			struct xx_row row;
