@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARSER_VERSION 1
+#define PARSER_VERSION 2
 
 /* The normalised text as code points: what every offset points into. */
 struct text {

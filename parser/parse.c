@@ -14,6 +14,7 @@
 #include "html.h"
 #include "meta.h"
 #include "metrics.h"
+#include "metrics_table.h"
 #include "pdf.h"
 #include "sections.h"
 
@@ -161,6 +162,7 @@ parse_document_opts(const unsigned char *data, size_t len, const struct parse_op
 		s->end = doc->text.len;
 	}
 	metrics_find(doc);
+	metrics_table_find(doc);
 	return doc;
 }
 

@@ -381,7 +381,12 @@ test_open_government_report(void **state)
 	assert_false(any_metric_has(doc, "0000000"));
 	assert_false(any_metric_has(doc, "是"));
 	assert_false(any_metric_has(doc, "号"));
-	assert_int_equal(doc->nmetrics, 25);
+	/* the sentences give 25; the tables' cells (tables_test.c) stand in sections 2 to 4 */
+	size_t sentences = 0;
+	for (size_t i = 0; i < doc->nmetrics; i++)
+		sentences += doc->metrics[i].section >= 0 &&
+			     doc->sections[doc->metrics[i].section].path[0] == '1';
+	assert_int_equal(sentences, 25);
 	doc_free(&doc);
 }
 
