@@ -47,8 +47,7 @@ doc_to_json(const struct doc *doc)
 						    : NULL);
 	json_object_object_add(o, "genre", str_or_null(doc->genre));
 	json_object_object_add(o, "region_code",
-			       doc->region_code[0] ? json_object_new_string(doc->region_code)
-						   : NULL);
+			       doc->region_code[0] ? json_object_new_string(doc->region_code) : NULL);
 	json_object_object_add(o, "region_name", str_or_null(doc->region_name));
 	char *all = text_utf8(t, 0, t->len);
 	json_object_object_add(o, "text", json_object_new_string(all));
@@ -77,14 +76,13 @@ doc_to_json(const struct doc *doc)
 		char *sent = text_utf8(t, m->sent_start, m->sent_end);
 		json_object_object_add(mo, "section_path",
 				       m->section >= 0
-					   ? json_object_new_string(doc->sections[m->section].path)
-					   : NULL);
+					       ? json_object_new_string(doc->sections[m->section].path)
+					       : NULL);
 		json_object_object_add(mo, "label", json_object_new_string(m->label));
 		json_object_object_add(mo, "value", json_number(m->value));
 		json_object_object_add(mo, "unit", json_object_new_string(m->unit));
 		json_object_object_add(mo, "qualifier", str_or_null(q));
-		json_object_object_add(mo, "measure",
-				       json_object_new_string(measure_name(m->measure)));
+		json_object_object_add(mo, "measure", json_object_new_string(measure_name(m->measure)));
 		json_object_object_add(mo, "target", json_object_new_boolean(m->target));
 		json_object_object_add(mo, "year", m->year ? json_object_new_int(m->year) : NULL);
 		json_object_object_add(mo, "key", str_or_null(m->key));

@@ -34,7 +34,7 @@ is_digit(uint32_t c)
 
 /* Document-type words a title ends with (UTF-32, longest first within a family). */
 static const uint32_t *const title_ends[] = {
-    U"报告", U"公报", U"年报", U"总结", U"规划", U"纲要", U"白皮书", U"决算", U"预算",
+	U"报告", U"公报", U"年报", U"总结", U"规划", U"纲要", U"白皮书", U"决算", U"预算",
 };
 
 static int
@@ -294,8 +294,8 @@ meta_date(struct doc *doc)
 
 /* Words that end the name of a government body. */
 static const uint32_t *const org_suffixes[] = {
-    U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室",
-    U"统计局",	 U"局",	  U"厅",     U"委",	U"院",	   U"署",
+	U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室", U"统计局",
+	U"局",	     U"厅",   U"委",	 U"院",	    U"署",
 };
 
 /*
@@ -345,8 +345,7 @@ issuer_from_title(const char *title)
 				at++;
 			size_t k = org_prefix(t->cp + at, t->len - at);
 			if (k)
-				issuer =
-				    text_utf8(t, at, at + k); /* 2026年四川省人民政府工作报告 */
+				issuer = text_utf8(t, at, at + k); /* 2026年四川省人民政府工作报告 */
 		}
 		break;
 	}
@@ -430,8 +429,7 @@ meta_issuer(struct doc *doc)
 			while (ps > 0 && t->cp[ps - 1] != '\n')
 				ps--;
 			trim(t, &ps, &pe);
-			if (pe > ps && pe - ps <= 30 &&
-			    org_prefix(t->cp + ps, pe - ps) == pe - ps) {
+			if (pe > ps && pe - ps <= 30 && org_prefix(t->cp + ps, pe - ps) == pe - ps) {
 				doc->issuer = text_utf8(t, ps, pe);
 				return;
 			}
@@ -588,9 +586,8 @@ meta_year(struct doc *doc)
 				if (p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
 				    strncmp(p + 4, "年", strlen("年")) == 0 &&
 				    (p == doc->title || p[-1] < '0' || p[-1] > '9')) {
-					doc->report_year = (p[0] - '0') * 1000 +
-							   (p[1] - '0') * 100 + (p[2] - '0') * 10 +
-							   (p[3] - '0');
+					doc->report_year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 +
+							   (p[2] - '0') * 10 + (p[3] - '0');
 					return;
 				}
 			}
