@@ -75,7 +75,7 @@ genre_find(struct doc *doc)
 	    (strstr(head, "政府工作报告") || strstr(head, "报告政府工作") ||
 	     strstr(head, "向大会报告") || strstr(head, "报告工作") || strstr(head, "我代表")))
 		g = GENRE_ZFGZBG;
-	else
+	else if (strstr(head, "报告") || strstr(head, "公报"))
 		g = genre_of_title(head); /* a report that names itself at the top */
 	free(head);
 	if (g == NULL) {
