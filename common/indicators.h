@@ -17,17 +17,24 @@ struct indicator {
 	const char *units;
 };
 
-/* A key or alias, and the index of its indicator. */
+/* A key or alias, its length in bytes, and the index of its indicator. */
 struct indicator_name {
 	const char *name;
+	size_t len;
 	int indicator;
+};
+
+/* A word of the @lead or @tail lists, with its length in bytes. */
+struct indicator_word {
+	const char *text;
+	size_t len;
 };
 
 extern const struct indicator indicators[]; /* in file order */
 extern const size_t indicators_len;
 extern const struct indicator_name indicator_names[]; /* sorted by UTF-8 bytes */
 extern const size_t indicator_names_len;
-extern const char *const indicator_lead[]; /* NULL-terminated */
-extern const char *const indicator_tail[]; /* NULL-terminated */
+extern const struct indicator_word indicator_lead[]; /* ended by {NULL, 0} */
+extern const struct indicator_word indicator_tail[]; /* ended by {NULL, 0} */
 
 #endif

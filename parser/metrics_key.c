@@ -46,15 +46,19 @@ key_year_at(const char *s, size_t n)
 
 /* Length in bytes of the longest word of list (or year) at s, else 0. */
 static size_t
-key_word_at(const char *s, size_t n, const char *const *list)
+key_word_at(const char *s, size_t n, const struct indicator_word *list)
 {
 	size_t best = key_year_at(s, n);
 	if (n > 0 && (s[0] == ' ' || s[0] == '\t'))
 		best = best > 1 ? best : 1;
-	for (const char *const *w = list; *w; w++) {
-		size_t k = strlen(*w);
-		if (k > best && k <= n && memcmp(s, *w, k) == 0)
-			best = k;
+	for (const struct indicator_word *w = list; w->text; w++) {
+		if (w->len <= best || w->len > n || w->text[0] != s[0])
+			continue;
+		/* most words are refused on their first character, before memcmp */
+		if (w->len >= 3 && (w->text[1] != s[1] || w->text[2] != s[2]))
+			continue;
+		if (memcmp(s, w->text, w->len) == 0)
+			best = w->len;
 	}
 	return best;
 }
@@ -73,42 +77,55 @@ key_all_tail(const char *s, size_t n)
 	return 1;
 }
 
-/* The indicator whose name is exactly s[0..n), or -1. */
+/* Compare a name with s[0..n) as whole strings. */
 static int
-key_find_name(const char *s, size_t n)
+key_cmp(const struct indicator_name *name, const char *s, size_t n)
 {
-	size_t lo = 0, hi = indicator_names_len;
+	size_t k = name->len;
+	int c = memcmp(name->name, s, k < n ? k : n);
+	return c ? c : (k < n ? -1 : k > n);
+}
+
+/* The first index at or after lo whose name is >= s[0..n). */
+static size_t
+key_lower(const char *s, size_t n, size_t lo)
+{
+	size_t hi = indicator_names_len;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *name = indicator_names[mid].name;
-		size_t k = strlen(name);
-		int c = memcmp(name, s, k < n ? k : n);
-		if (c == 0)
-			c = k < n ? -1 : k > n;
-		if (c == 0)
-			return indicator_names[mid].indicator;
-		if (c < 0)
+		if (key_cmp(&indicator_names[mid], s, n) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return -1;
+	return lo;
 }
 
-/* The indicator whose name starts s with only tail words after it; the longest wins. */
+/*
+ * The indicator whose name starts s with only tail words after it; the
+ * longest name wins. The prefixes of s are tried from the shortest, and the
+ * search stops at the first one that no name starts with.
+ */
 static int
 key_match(const char *s, size_t n)
 {
-	size_t ends[64], nend = 0;
-	for (size_t i = 0; i < n && nend < 64;) {
-		i += key_seqlen((unsigned char)s[i]);
-		ends[nend++] = i > n ? n : i;
+	size_t found[16], ends[16], nfound = 0, lo = 0;
+	for (size_t len = 0; len < n && nfound < 16;) {
+		len += key_seqlen((unsigned char)s[len]);
+		if (len > n)
+			break;
+		lo = key_lower(s, len, lo);
+		if (lo == indicator_names_len || indicator_names[lo].len < len ||
+		    memcmp(indicator_names[lo].name, s, len) != 0)
+			break; /* no name starts with s[0..len) */
+		if (indicator_names[lo].len == len) {
+			found[nfound] = lo;
+			ends[nfound++] = len;
+		}
 	}
-	while (nend-- > 0) {
-		int ind = key_find_name(s, ends[nend]);
-		if (ind >= 0 && key_all_tail(s + ends[nend], n - ends[nend]))
-			return ind;
-	}
+	while (nfound-- > 0)
+		if (key_all_tail(s + ends[nfound], n - ends[nfound]))
+			return indicator_names[found[nfound]].indicator;
 	return -1;
 }
 

@@ -75,13 +75,14 @@ echo "const size_t indicators_len = $(wc -l <"$ind");"
 echo
 echo '/* every key and alias, sorted by UTF-8 bytes (code point order) */'
 echo 'const struct indicator_name indicator_names[] = {'
-LC_ALL=C sort -t "$tab" -k1,1 "$names" | awk -F "$tab" '{ printf "\t{\"%s\", %d},\n", $1, $2 }'
+LC_ALL=C sort -t "$tab" -k1,1 "$names" |
+	awk -F "$tab" '{ printf "\t{\"%s\", sizeof(\"%s\") - 1, %d},\n", $1, $1, $2 }'
 echo '};'
 echo "const size_t indicator_names_len = $(wc -l <"$names");"
 for kind in lead tail; do
 	echo
-	echo "const char *const indicator_${kind}[] = {"
-	awk -F "$tab" -v k="$kind" '$1 == k { printf "\t\"%s\",\n", $2 }' "$words"
-	echo '	NULL,'
+	echo "const struct indicator_word indicator_${kind}[] = {"
+	awk -F "$tab" -v k="$kind" '$1 == k { printf "\t{\"%s\", sizeof(\"%s\") - 1},\n", $2, $2 }' "$words"
+	echo '	{NULL, 0},'
 	echo '};'
 done
