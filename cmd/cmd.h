@@ -15,6 +15,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_reparse(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 /* Set the process title seen by ps(1): "reportpipe: <what>". */
 void cmd_set_title(const char *what);

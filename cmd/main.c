@@ -26,6 +26,7 @@ usage(FILE *fp)
 	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
 	      "  reparse [-c FILE] [--below-version N]\n"
 	      "                                run stored documents through the current parser\n"
+	      "  keys [LABEL...]               list the indicator dictionary (or labels' keys)\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help                    show this help (also after a command)\n"
@@ -73,6 +74,8 @@ main(int argc, char **argv)
 		rc = cmd_db(argc - 1, argv + 1);
 	else if (strcmp(cmd, "reparse") == 0)
 		rc = cmd_reparse(argc - 1, argv + 1);
+	else if (strcmp(cmd, "keys") == 0)
+		rc = cmd_keys(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

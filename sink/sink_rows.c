@@ -145,8 +145,32 @@ rows_document(struct sink_doc *d, struct json_object *job, struct json_object *d
 	    rows_int(doc, "parser_version", pv, sizeof(pv)) ? pv : "0",
 	    text,
 	    "f", /* is_current: set once the batch knows which version is newest */
+	    rows_str(doc, "genre"),
+	    rows_str(doc, "region_code"),
+	    rows_str(doc, "region_name"),
 	};
 	rows_put(&d->docrow, fields, sizeof(fields) / sizeof(fields[0]));
+}
+
+/* A region code is six digits and a genre one of the five, as the schema checks. */
+static int
+rows_check_place(struct json_object *doc, char *err, size_t errlen)
+{
+	static const char *const genres[] = {
+	    "法治政府建设报告", "政府信息公开年度报告", "统计公报", "政府工作报告", "其他", NULL};
+	const char *code = rows_str(doc, "region_code"), *genre = rows_str(doc, "genre");
+	if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6)) {
+		snprintf(err, errlen, "region_code '%.16s' is not six digits", code);
+		return -1;
+	}
+	const char *const *g = genres;
+	while (genre && *g && strcmp(*g, genre) != 0)
+		g++;
+	if (genre && *g == NULL) {
+		snprintf(err, errlen, "genre '%.64s' is not one of the five", genre);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -306,7 +330,8 @@ rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errl
 		    measure,
 		    json_object_is_type(tv, json_type_boolean) && json_object_get_boolean(tv) ? "t"
 											      : "f",
-		    y};
+		    y,
+		    rows_str(m, "key")};
 		rows_put(&d->met, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->met_off[n] = d->met.len;
@@ -335,6 +360,8 @@ sink_rows_new(struct json_object *job, char *err, size_t errlen)
 		snprintf(err, errlen, "the document's text holds a NUL byte");
 		goto fail;
 	}
+	if (rows_check_place(doc, err, errlen) < 0)
+		goto fail;
 	rows_document(d, job, doc, text);
 	if (rows_sections(d, doc, text, text_len, err, errlen) < 0 ||
 	    rows_metrics(d, doc, err, errlen) < 0)
