@@ -39,7 +39,7 @@ LDLIBS   = $(PKG_LIBS) -lm
 LIB_SRC  := $(wildcard common/*.c config/*.c parser/*.c sink/*.c fetcher/*.c) \
 	    $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o \
-	    $(BUILD)/obj/gen/units.o
+	    $(BUILD)/obj/gen/units.o $(BUILD)/obj/gen/indicators.o $(BUILD)/obj/gen/divisions.o
 MAIN_OBJ := $(BUILD)/obj/cmd/main.o
 MIGRATIONS := $(sort $(wildcard sink/migrations/*.sql))
 
@@ -74,6 +74,19 @@ $(BUILD)/gen/units.c: parser/units.txt tools/embed-lexicon.sh
 	sh tools/embed-lexicon.sh parser/units.txt > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/units.o: $(BUILD)/gen/units.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/indicators.c: parser/indicators.txt tools/embed-indicators.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-indicators.sh parser/indicators.txt > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/divisions.c: parser/divisions.txt tools/embed-divisions.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-divisions.sh parser/divisions.txt > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -188,7 +201,8 @@ format:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_DIR     := build/fuzz
-FUZZ_SRC     := $(wildcard common/*.c parser/*.c) $(BUILD)/gen/units.c tests/fuzz/parse_fuzz.c
+FUZZ_SRC     := $(wildcard common/*.c parser/*.c) $(BUILD)/gen/units.c $(BUILD)/gen/indicators.c \
+		$(BUILD)/gen/divisions.c tests/fuzz/parse_fuzz.c
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
 FUZZ_SEEDS   := $(wildcard ../shared/fixtures/reports/*.txt examples/reports/* \
 		tests/fixtures/formats/*.html tests/fixtures/formats/*.docx \

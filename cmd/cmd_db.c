@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "sink_db.h"
+#include "sink_indicators.h"
 #include "sink_localdb.h"
 
 #include <getopt.h>
@@ -231,7 +232,9 @@ cmd_db(int argc, char **argv)
 		if (conn == NULL)
 			rc = EX_TEMPFAIL;
 		else if (strcmp(sub, "migrate") == 0)
-			rc = sink_db_migrate(conn) == 0 ? 0 : EX_SOFTWARE;
+			rc = sink_db_migrate(conn) == 0 && sink_indicators_sync(conn) == 0
+				 ? 0
+				 : EX_SOFTWARE;
 		else
 			rc = db_status(conn, cfg->stale_after);
 		PQfinish(conn);

@@ -28,6 +28,7 @@ usage(FILE *fp)
 	      "                                run stored documents through the current parser\n"
 	      "  dead-letters [list|ack|retry] what failed for good: list it, settle it\n"
 	      "                                (ack ID...|--all) or try it again (retry)\n"
+	      "  keys [LABEL...]               list the indicator dictionary (or labels' keys)\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help                    show this help (also after a command)\n"
@@ -77,6 +78,8 @@ main(int argc, char **argv)
 		rc = cmd_reparse(argc - 1, argv + 1);
 	else if (strcmp(cmd, "dead-letters") == 0)
 		rc = cmd_dead_letters(argc - 1, argv + 1);
+	else if (strcmp(cmd, "keys") == 0)
+		rc = cmd_keys(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

@@ -26,6 +26,7 @@ doc_free(struct doc **docp)
 	free(doc->charset);
 	free(doc->title);
 	free(doc->issuer);
+	free(doc->region_name);
 	free(doc->text.cp);
 	for (size_t i = 0; i < doc->nsections; i++)
 		free(doc->sections[i].heading);

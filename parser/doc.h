@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARSER_VERSION 1
+#define PARSER_VERSION 2
 
 /* The normalised text as code points: what every offset points into. */
 struct text {
@@ -47,6 +47,7 @@ struct metric {
 	enum measure measure;
 	int target;	     /* 1: stated as a goal, plan or limit */
 	int year;	     /* the calendar year it is about; 0: a span, or unknown */
+	const char *key;     /* its indicator (parser/indicators.txt), static; NULL: none */
 	size_t start, end;   /* the quantity as written: "近13万", "86%" */
 	size_t sent_start, sent_end; /* the sentence it stands in */
 };
@@ -62,6 +63,9 @@ struct doc {
 	char *issuer;
 	int report_year;      /* 0: unknown */
 	char published_on[11]; /* "YYYY-MM-DD", or "" */
+	const char *genre;     /* static: one of genre.h's names; NULL until found */
+	char region_code[7];   /* the place it speaks for: "440200", "000000"; "" unknown */
+	char *region_name;     /* as the report names the place (韶关市, 全国); owned */
 	struct text text;
 	struct section *sections;
 	size_t nsections;

@@ -45,6 +45,10 @@ doc_to_json(const struct doc *doc)
 	json_object_object_add(o, "published_on",
 			       doc->published_on[0] ? json_object_new_string(doc->published_on)
 						    : NULL);
+	json_object_object_add(o, "genre", str_or_null(doc->genre));
+	json_object_object_add(o, "region_code",
+			       doc->region_code[0] ? json_object_new_string(doc->region_code) : NULL);
+	json_object_object_add(o, "region_name", str_or_null(doc->region_name));
 	char *all = text_utf8(t, 0, t->len);
 	json_object_object_add(o, "text", json_object_new_string(all));
 	free(all);
@@ -81,6 +85,7 @@ doc_to_json(const struct doc *doc)
 		json_object_object_add(mo, "measure", json_object_new_string(measure_name(m->measure)));
 		json_object_object_add(mo, "target", json_object_new_boolean(m->target));
 		json_object_object_add(mo, "year", m->year ? json_object_new_int(m->year) : NULL);
+		json_object_object_add(mo, "key", str_or_null(m->key));
 		json_object_object_add(mo, "text", json_object_new_string(txt));
 		json_object_object_add(mo, "sentence", json_object_new_string(sent));
 		json_object_object_add(mo, "start", json_object_new_int64((int64_t)m->start));
@@ -111,6 +116,9 @@ doc_to_text(const struct doc *doc)
 	else
 		buf_puts(&b, "report year:  (none)\n");
 	buf_printf(&b, "published on: %s\n", doc->published_on[0] ? doc->published_on : "(none)");
+	buf_printf(&b, "genre:        %s\n", doc->genre ? doc->genre : "(none)");
+	buf_printf(&b, "region:       %s %s\n", doc->region_code[0] ? doc->region_code : "(none)",
+		   doc->region_name ? doc->region_name : "");
 	buf_printf(&b, "charset:      %s\n", doc->charset ? doc->charset : "(none)");
 	buf_printf(&b, "\nsections (%zu):\n", doc->nsections);
 	for (size_t i = 0; i < doc->nsections; i++) {

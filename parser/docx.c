@@ -21,6 +21,7 @@
 
 #define DOCX_MAX (64u * 1024 * 1024) /* bytes of XML read from one entry */
 #define TITLE_MAX 600
+#define DOCX_SPAN_MAX 64 /* grid columns one cell may span */
 
 /* Read entry name of za into an owned, NUL-terminated buffer; NULL with a reason. */
 static char *
@@ -128,6 +129,25 @@ docx_enter(struct docx_out *o, const xmlNode *n)
 	return 1;
 }
 
+/* The grid columns a table cell spans (w:tcPr/w:gridSpan), 1 when it says none. */
+static int
+docx_grid_span(const xmlNode *tc)
+{
+	for (const xmlNode *p = tc->children; p; p = p->next) {
+		if (!docx_is(p, "tcPr"))
+			continue;
+		for (const xmlNode *g = p->children; g; g = g->next) {
+			if (!docx_is(g, "gridSpan"))
+				continue;
+			xmlChar *v = xmlGetProp(g, (const xmlChar *)"val");
+			long k = v ? strtol((const char *)v, NULL, 10) : 1;
+			xmlFree(v);
+			return k < 1 ? 1 : k > DOCX_SPAN_MAX ? DOCX_SPAN_MAX : (int)k;
+		}
+	}
+	return 1;
+}
+
 static void
 docx_exit(struct docx_out *o, const xmlNode *n)
 {
@@ -139,6 +159,9 @@ docx_exit(struct docx_out *o, const xmlNode *n)
 		/* a cell's last paragraph left a space: drop it */
 		if (o->b->len && o->b->data[o->b->len - 1] == ' ')
 			o->b->data[--o->b->len] = '\0';
+		/* the grid columns a merged cell covers are empty cells, so columns line up */
+		for (int k = docx_grid_span(n); k > 1 && !o->cell_depth; k--)
+			buf_putc(o->b, '\t');
 	} else if (docx_is(n, "tr")) {
 		if (!o->cell_depth && o->line_text) {
 			buf_putc(o->b, '\n');

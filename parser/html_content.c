@@ -14,19 +14,32 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#define SPAN_MAX 64    /* a colspan or rowspan above this counts as this */
+#define TABLE_COLS 256 /* columns whose rowspans are followed */
+
+/* An open table: is it data, and, for data, the rowspans still covering its columns. */
+struct htable {
+	unsigned char data;
+	size_t col;			 /* the next cell's column on this row */
+	unsigned char cover[TABLE_COLS]; /* rows still covered by a rowspan above */
+	unsigned char span;		 /* the open cell's colspan */
+	unsigned char down;		 /* the open cell's rowspan */
+};
 
 struct hout {
 	struct hwalk *w;
 	xmlNode *root;
 	struct buf *b;
-	uint32_t last;		    /* the last code point written on this line */
-	int line_text;		    /* the current line has text */
-	int pending_space;	    /* white space seen since */
-	int space_nl;		    /* ... and it held a line end */
-	int pending_break;	    /* a block boundary since */
-	int cell_depth;		    /* inside a cell of a data table */
-	int first_cell;		    /* no cell written yet on this row */
-	unsigned char *data_tables; /* for each open table: is it data */
+	uint32_t last;	       /* the last code point written on this line */
+	int line_text;	       /* the current line has text */
+	int pending_space;     /* white space seen since */
+	int space_nl;	       /* ... and it held a line end */
+	int pending_break;     /* a block boundary since */
+	int cell_depth;	       /* inside a cell of a data table */
+	int first_cell;	       /* no cell written yet on this row */
+	struct htable *tables; /* the open tables, innermost last */
 	size_t ntables, captables;
 };
 
@@ -120,7 +133,47 @@ out_text(struct hout *o, const unsigned char *s)
 static int
 out_in_data_table(const struct hout *o)
 {
-	return o->ntables > 0 && o->data_tables[o->ntables - 1];
+	return o->ntables > 0 && o->tables[o->ntables - 1].data;
+}
+
+/* Start a cell of a data table: a tab before all but a row's first. */
+static void
+out_cell_sep(struct hout *o)
+{
+	if (!o->first_cell) {
+		out_flush_break(o);
+		buf_putc(o->b, '\t');
+		o->line_text = 1;
+		o->last = '\t';
+		o->pending_space = o->space_nl = 0;
+	}
+	o->first_cell = 0;
+}
+
+/* A colspan or rowspan attribute, 1 when absent or nonsense, at most SPAN_MAX. */
+static unsigned char
+out_span(const xmlNode *n, const char *name)
+{
+	for (const xmlAttr *a = n->properties; a; a = a->next)
+		if (strcasecmp((const char *)a->name, name) == 0 && a->children &&
+		    a->children->type == XML_TEXT_NODE && a->children->content) {
+			long v = strtol((const char *)a->children->content, NULL, 10);
+			return v < 1 ? 1 : v > SPAN_MAX ? SPAN_MAX : (unsigned char)v;
+		}
+	return 1;
+}
+
+/*
+ * Write an empty cell for each column at the row's position that a rowspan
+ * above still covers, so that the cells after it stay in their columns.
+ */
+static void
+out_covered(struct hout *o, struct htable *tb)
+{
+	while (tb->col < TABLE_COLS && tb->cover[tb->col]) {
+		tb->cover[tb->col++]--;
+		out_cell_sep(o);
+	}
 }
 
 /* Link lists (menus, related articles, share buttons): mostly the text of several links. */
@@ -159,28 +212,28 @@ out_enter(void *ctx, xmlNode *n)
 	case HK_TABLE:
 		out_break(o);
 		if (o->ntables == o->captables) {
-			o->captables = o->captables ? o->captables * 2 : 16;
-			o->data_tables = xreallocarray(o->data_tables, o->captables, 1);
+			o->captables = o->captables ? o->captables * 2 : 8;
+			o->tables = xreallocarray(o->tables, o->captables, sizeof(struct htable));
 		}
-		o->data_tables[o->ntables++] = s->data;
+		memset(&o->tables[o->ntables], 0, sizeof(struct htable));
+		o->tables[o->ntables++].data = s->data;
 		break;
 	case HK_ROW:
 		out_break(o);
 		o->first_cell = 1;
+		if (o->ntables)
+			o->tables[o->ntables - 1].col = 0;
 		break;
 	case HK_CELL:
 		if (!out_in_data_table(o)) {
 			out_break(o);
 			break;
 		}
-		if (!o->first_cell) {
-			out_flush_break(o);
-			buf_putc(o->b, '\t');
-			o->line_text = 1;
-			o->last = '\t';
-			o->pending_space = o->space_nl = 0;
-		}
-		o->first_cell = 0;
+		struct htable *tb = &o->tables[o->ntables - 1];
+		out_covered(o, tb);
+		out_cell_sep(o);
+		tb->span = out_span(n, "colspan");
+		tb->down = out_span(n, "rowspan");
 		o->cell_depth++;
 		break;
 	case HK_BLOCK:
@@ -208,13 +261,33 @@ out_exit(void *ctx, xmlNode *n)
 		break;
 	case HK_CELL:
 		if (o->cell_depth && out_in_data_table(o)) {
+			struct htable *tb = &o->tables[o->ntables - 1];
 			o->cell_depth--;
 			o->pending_space = 0;
+			/* the columns a colspan covers are empty cells; a rowspan covers them below
+			 */
+			for (unsigned k = 0; k < tb->span; k++, tb->col++) {
+				if (k > 0)
+					out_cell_sep(o);
+				if (tb->col < TABLE_COLS)
+					tb->cover[tb->col] = (unsigned char)(tb->down - 1);
+			}
+			tb->span = tb->down = 1;
 		} else {
 			out_break(o);
 		}
 		break;
 	case HK_ROW:
+		if (out_in_data_table(o)) {
+			/* rowspans from above at the row's end; past a gap, they only count down */
+			struct htable *tb = &o->tables[o->ntables - 1];
+			out_covered(o, tb);
+			for (size_t c = tb->col; c < TABLE_COLS; c++)
+				if (tb->cover[c])
+					tb->cover[c]--;
+		}
+		out_break(o);
+		break;
 	case HK_BLOCK:
 		out_break(o);
 		break;
@@ -230,7 +303,7 @@ out_write(struct hwalk *w, xmlNode *root, struct buf *b)
 	html_tree_walk(root, out_enter, out_exit, &o);
 	if (o.line_text)
 		buf_putc(b, '\n');
-	free(o.data_tables);
+	free(o.tables);
 }
 
 /* The element with the best score, discounted by its link density; NULL when none scores. */

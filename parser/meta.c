@@ -378,9 +378,34 @@ issuer_from_source_label(const struct text *t)
 }
 
 /*
+ * The body a work report is delivered for: 我代表国务院 (near the top). A
+ * bare level (我代表省人民政府) names no body of its own and is left out.
+ */
+static char *
+issuer_from_speaker(const struct text *t)
+{
+	size_t limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
+	for (size_t i = 0; i + 3 < limit; i++) {
+		if (!(t->cp[i] == 0x6211 && t->cp[i + 1] == 0x4EE3 && t->cp[i + 2] == 0x8868))
+			continue; /* 我代表 */
+		size_t s = i + 3, e = s;
+		while (e < t->len && e - s < 30 && t->cp[e] != 0xFF0C && t->cp[e] != ',' &&
+		       t->cp[e] != 0x5411 && t->cp[e] != '\n') /* ， , 向 */
+			e++;
+		size_t k = org_prefix(t->cp + s, e - s);
+		uint32_t first = t->cp[s];
+		if (k && first != 0x7701 && first != 0x5E02 && first != 0x53BF && first != 0x533A)
+			return text_utf8(t, s, s + k); /* not 省 市 县 区 */
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
  * The issuer: from the title (before 关于, before its year, or the body
- * after it), else the signature line above the closing date, else a
- * labelled source that names a government body.
+ * after it), else the signature line above the closing date, else the
+ * body a work report speaks for, else a labelled source that names a
+ * government body.
  */
 static void
 meta_issuer(struct doc *doc)
@@ -410,6 +435,8 @@ meta_issuer(struct doc *doc)
 			}
 		}
 	}
+	if ((doc->issuer = issuer_from_speaker(t)) != NULL)
+		return;
 	doc->issuer = issuer_from_source_label(t);
 }
 
@@ -431,9 +458,126 @@ year_most_mentioned(const struct text *t)
 	return counts[best] ? best + 1900 : 0;
 }
 
+/* Does a title write a year (19xx年, 20xx年)? */
+static int
+title_names_year(const char *title)
+{
+	for (const char *p = title; p && *p; p++)
+		if ((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0'))
+			if (p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
+			    strncmp(p + 4, "年", strlen("年")) == 0)
+				return 1;
+	return 0;
+}
+
+static int
+year_at(const struct text *t, size_t i)
+{
+	if (i + 4 >= t->len ||
+	    !(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
+	      is_digit(t->cp[i + 3])) ||
+	    t->cp[i + 4] != 0x5E74 || (i > 0 && is_digit(t->cp[i - 1])))
+		return 0;
+	return (int)((t->cp[i] - '0') * 1000 + (t->cp[i + 1] - '0') * 100 +
+		     (t->cp[i + 2] - '0') * 10 + (t->cp[i + 3] - '0'));
+}
+
+/* Does t->cp[pos..] start with one of words? */
+static int
+words_at(const struct text *t, size_t pos, const uint32_t *const *words, size_t nwords)
+{
+	for (size_t w = 0; w < nwords; w++) {
+		size_t k = 0;
+		while (words[w][k] && pos + k < t->len && t->cp[pos + k] == words[w][k])
+			k++;
+		if (words[w][k] == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The year a work report is delivered in, which names it (DESIGN-NOTES,
+ * "report_year"): the date it was delivered (2024年3月5日在…会议上), else the
+ * year its plan is for (二、2024年政府工作任务, 对2018年政府工作的建议), else
+ * the year after the one it reviews (一、2023年工作回顾), else the year a
+ * paragraph opens by naming (1993年是…). 0 when none of these is written.
+ */
+static int
+year_of_work_report(const struct text *t)
+{
+	static const uint32_t *const plans[] = {
+	    U"主要任务",     U"工作总体部署", U"重点工作",	 U"经济社会发展总体要求",
+	    U"政府工作任务", U"的工作",	      U"政府工作的建议", U"工作的总体要求",
+	};
+	static const uint32_t *const reviews[] = {U"工作回顾", U"国内工作回顾"};
+	int plan = 0, review = 0, opens = 0;
+	char d[11];
+
+	for (size_t i = 0; i < t->len; i++) {
+		int y = year_at(t, i);
+		if (y == 0)
+			continue;
+		uint32_t before = i > 0 ? t->cp[i - 1] : '\n';
+		if (i < HEAD_SCAN && meta_date_at(t->cp + i, t->len - i, d)) {
+			size_t used = meta_date_at(t->cp + i, t->len - i, d);
+			if (i + used < t->len && t->cp[i + used] == 0x5728) /* 在…会议上 */
+				return y;
+		}
+		if (!plan && (before == 0x3001 || before == 0x5BF9) && /* 、 对 */
+		    words_at(t, i + 5, plans, sizeof(plans) / sizeof(plans[0])))
+			plan = y;
+		if (!review && before == 0x3001 &&
+		    words_at(t, i + 5, reviews, sizeof(reviews) / sizeof(reviews[0])))
+			review = y + 1;
+		if (!opens && t->cp[i + 5] == 0x662F && /* 是 */
+		    (before == '\n' || is_space(before) || before == 0xFF01 || before == 0x3002))
+			opens = y;
+	}
+	return plan ? plan : review ? review : opens;
+}
+
+/* Does the text open as a work report does (各位代表, near the top)? */
+static int
+opens_as_work_report(const struct text *t)
+{
+	size_t limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
+	for (size_t i = 0; i + 3 < limit; i++)
+		if (t->cp[i] == 0x5404 && t->cp[i + 1] == 0x4F4D && t->cp[i + 2] == 0x4EE3 &&
+		    t->cp[i + 3] == 0x8868)
+			return 1;
+	return 0;
+}
+
+/*
+ * The delivery date of a work report (——2024年3月5日在…会议上) when no
+ * signature date stands alone.
+ */
+static void
+meta_delivery_date(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	size_t limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
+	char d[11];
+	for (size_t i = 0; i < limit; i++) {
+		if (year_at(t, i) == 0)
+			continue;
+		size_t used = meta_date_at(t->cp + i, t->len - i, d);
+		if (used && i + used < t->len && t->cp[i + used] == 0x5728) { /* 在 */
+			memcpy(doc->published_on, d, 11);
+			return;
+		}
+	}
+}
+
 static void
 meta_year(struct doc *doc)
 {
+	if (opens_as_work_report(&doc->text) && !title_names_year(doc->title)) {
+		doc->report_year = year_of_work_report(&doc->text);
+		if (doc->report_year)
+			return;
+	}
 	if (doc->title) {
 		/* the first 19xx/20xx followed by 年 in the title */
 		const char *p = doc->title;
@@ -458,6 +602,8 @@ meta_find(struct doc *doc)
 {
 	meta_title(doc);
 	meta_date(doc);
+	if (doc->published_on[0] == '\0' && opens_as_work_report(&doc->text))
+		meta_delivery_date(doc);
 	meta_issuer(doc);
 	meta_year(doc);
 }

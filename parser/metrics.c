@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "buf.h"
 #include "metrics_label.h"
+#include "metrics_meaning.h"
 #include "metrics_number.h"
 #include "metrics_unit.h"
 #include "sections.h"
@@ -57,12 +58,15 @@ _Static_assert(sizeof(postfix_kinds) / sizeof(postfix_kinds[0]) + 1 ==
  */
 #define FIXED_LEAD 4
 static const struct word fixed_phrases[] = {
-    W(U"三次产业"),	W(U"三个代表"),		W(U"四个全面"),	  W(U"四个意识"),
-    W(U"四个自信"),	W(U"两个维护"),		W(U"两个确立"),	  W(U"两个毫不动摇"),
-    W(U"两个一百年"),	W(U"两个大局"),		W(U"两个务必"),	  W(U"三个务必"),
-    W(U"四个现代化"),	W(U"三项制度"),		W(U"三个有利于"), W(U"八项规定"),
-    W(U"三个区分开来"), W(U"四个不摘"),		W(U"五个一"),	  W(U"四项基本原则"),
-    W(U"铁人三项"),	W(U"和平共处五项原则"), {NULL, 0}};
+    W(U"三次产业"),	    W(U"三个代表"),	W(U"四个全面"),
+    W(U"四个意识"),	    W(U"四个自信"),	W(U"两个维护"),
+    W(U"两个确立"),	    W(U"两个毫不动摇"), W(U"两个一百年"),
+    W(U"两个大局"),	    W(U"两个务必"),	W(U"三个务必"),
+    W(U"四个现代化"),	    W(U"三项制度"),	W(U"三个有利于"),
+    W(U"八项规定"),	    W(U"三个区分开来"), W(U"四个不摘"),
+    W(U"五个一"),	    W(U"四项基本原则"), W(U"铁人三项"),
+    W(U"和平共处五项原则"), W(U"两个市场"),	W(U"两种资源"),
+    W(U"八项主张"),	    {NULL, 0}};
 
 /* After 届, "N次" before these is the Nth session (十二届八次全会), not N meetings. */
 static const struct word sessions[] = {W(U"会议"),   W(U"全会"), W(U"全体会议"),
@@ -71,7 +75,7 @@ static const struct word sessions[] = {W(U"会议"),   W(U"全会"), W(U"全体�
 /* After a capacity unit these name the facility it rates (10万吨自来水厂). */
 static const struct word facilities[] = {W(U"厂"),   W(U"站"), W(U"泊位"),   W(U"码头"),
 					 W(U"机组"), W(U"级"), W(U"生产线"), W(U"项目"),
-					 W(U"工程"), W(U"船"), {NULL, 0}};
+					 W(U"工程"), W(U"船"), W(U"反应堆"), {NULL, 0}};
 
 struct scan {
 	struct doc *doc;
@@ -87,8 +91,8 @@ struct scan {
 	size_t prev_end;     /* end of the last metric */
 	size_t stop_from;    /* sentence_end cache: no stop in [stop_from, stop_at) */
 	size_t stop_at;
-	size_t lead_for;     /* sentence_lead cache: the sentence start it was asked for… */
-	size_t lead_at;	     /* …and its first code point that is not a space */
+	size_t lead_for; /* sentence_lead cache: the sentence start it was asked for… */
+	size_t lead_at;	 /* …and its first code point that is not a space */
 };
 
 static int
@@ -509,7 +513,8 @@ sentences_cut(struct doc *doc)
 		cut++;
 	}
 	if (cut)
-		doc_warn(doc, "%zu metric sentence%s longer than %d characters cut to %d either side",
+		doc_warn(doc,
+			 "%zu metric sentence%s longer than %d characters cut to %d either side",
 			 cut, cut == 1 ? "" : "s", SENT_MAX, SENT_CTX);
 }
 
@@ -544,6 +549,9 @@ metrics_find(struct doc *doc)
 		i++;
 	}
 	free(sc.depth);
+	label_lists(doc);
+	label_owners(doc);
+	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;
 }

@@ -11,6 +11,7 @@
 #include "metrics_label.h"
 #include "metrics_unit.h"
 #include "buf.h"
+#include "cn_numeral.h"
 
 #include <stdlib.h>
 
@@ -51,15 +52,16 @@ static const struct word after_stops[] = {
     W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
     W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
     W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
-    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), {NULL, 0}};
+    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), W(U"的"),
+    W(U"加快"),	  W(U"落地"), W(U"入选"), W(U"率先"), W(U"获批"), {NULL, 0}};
 
 /* Words that end in a one-character stop word but stop nothing (行为, 存在). */
 static const struct word stop_compounds[] = {
-    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"),
-    W(U"视为"), W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"),
-    W(U"潜在"), W(U"平等"), W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"),
-    W(U"参与"), W(U"给与"), W(U"发达"), W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"),
-    W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"), {NULL, 0}};
+    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"), W(U"视为"),
+    W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"), W(U"潜在"), W(U"平等"),
+    W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"), W(U"参与"), W(U"给与"), W(U"发达"),
+    W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"), W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"),
+    W(U"目的"), W(U"有的"), W(U"的确"), {NULL, 0}};
 
 /* What after a unit cannot begin a noun: the phrase after is no label then. */
 static const struct word after_nonstart[] = {
@@ -191,6 +193,225 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 	}
 }
 
+/*
+ * Scope, time and framing words a label never starts with (全年全市, 由原, 其):
+ * stripped from its start, and where one stands inside the phrase, what
+ * comes before it is another clause's tail (邮电全区各种运输方式…).
+ */
+static const struct word scope_words[] = {
+    W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
+    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
+/* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
+static const struct word scope_times[] = {
+    W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
+    W(U"年初"),	  W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
+static const struct word lead_drops[] = {
+    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"),   W(U"总计"),     W(U"共计"), W(U"已"),
+    W(U"作为"), W(U"又"),   W(U"再"),	W(U"并"),     W(U"还"),	      W(U"也"),	  W(U"均"),
+    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	      W(U"该"),	  W(U"等"),
+    W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"),     W(U"各"),	  W(U"预计"),
+    W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	      W(U"将"),	  W(U"比"),
+    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), {NULL, 0}};
+
+/*
+ * Verbs that take the counted thing as their object (审结知识产权案件): the
+ * label is what follows the last of them. Never words that also end nouns
+ * (建设, 投资, 服务, 管理), which may stand at a label's end, nor verbs that
+ * make a different indicator of their object (新建, 改造, 淘汰, 整治: 新建
+ * 保障性住房 is not the stock of 保障性住房).
+ */
+static const struct word object_verbs[] = {
+    W(U"完成"), W(U"实现"), W(U"达到"), W(U"突破"), W(U"增至"), W(U"调高到"), W(U"压减"),
+    W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
+    W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
+    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"培育"),   W(U"开通"),
+    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"办结"), W(U"化解"), W(U"通过"),   W(U"安排"),
+    W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"),   W(U"吸引"),
+    W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"),   W(U"救助"),
+    W(U"资助"), W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"),   W(U"审核"),
+    W(U"修订"), W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"),   W(U"设立"),
+    W(U"组建"), W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"),   W(U"支持"),
+    W(U"扶持"), W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"),   W(U"缩短"),
+    W(U"刊出"), W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+
+/* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
+static const struct word tail_drops[] = {
+    W(U"增长"),	  W(U"下降"),	W(U"上涨"),   W(U"上升"),	W(U"回落"),   W(U"增加"),
+    W(U"减少"),	  W(U"提高"),	W(U"降低"),   W(U"新增"),	W(U"净增"),   W(U"比上年"),
+    W(U"比去年"), W(U"同比"),	W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
+    W(U"情况"),	  W(U"工作"),	W(U"分别"),   W(U"均"),		W(U"共"),     W(U"累计"),
+    W(U"总计"),	  W(U"合计"),	W(U"共计"),   W(U"已"),		W(U"达"),     W(U"为"),
+    W(U"了"),	  W(U"在"),	W(U"按"),     W(U"从"),		W(U"由"),     W(U"压减"),
+    W(U"突破"),	  W(U"增至"),	W(U"降至"),   W(U"减至"),	W(U"调高到"), W(U"提高到"),
+    W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
+    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     {NULL, 0}};
+
+#define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
+#define LABEL_MIN 2	/* a shorter remainder is not cut down to */
+#define VERB_REST_MIN 3 /* …nor, after a verb, one shorter than this (办理申请) */
+
+/* Length of a year (2011年, 2020年度) at pos, before end; 0 when none. */
+static size_t
+year_at(const struct text *t, size_t pos, size_t end)
+{
+	size_t i = pos;
+	while (i < end && i - pos < 5 && t->cp[i] >= '0' && t->cp[i] <= '9')
+		i++;
+	/* 02年: a year the phrase's window cut into */
+	if (i == pos || i - pos > 4 || i >= end || t->cp[i] != U'年')
+		return 0;
+	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
+}
+
+/*
+ * Words that only place a figure in time or between two figures
+ * (从1997年的A增加到2002年的B, 比前五年, 平均每年): dropped from a label's end
+ * even when nothing is left, since then the subject is the one before.
+ */
+static const struct word time_tails[] = {
+    W(U"的"),	    W(U"从"),		W(U"由"),     W(U"比"),	    W(U"较"),	    W(U"到"),
+    W(U"至"),	    W(U"分别"),		W(U"增加到"), W(U"提高到"), W(U"降到"),	    W(U"上升到"),
+    W(U"下降到"),   W(U"减少到"),	W(U"扩大到"), W(U"增长到"), W(U"提升到"),   W(U"降低到"),
+    W(U"年底"),	    W(U"年末"),		W(U"年初"),   W(U"底"),	    W(U"末"),	    W(U"现在"),
+    W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
+    W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
+    W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
+    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), {NULL, 0}};
+
+/* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
+static size_t
+time_before(const struct text *t, size_t a, size_t b)
+{
+	size_t n, i = b;
+
+	if (i > a + 1 &&
+	    (t->cp[i - 1] == U'底' || t->cp[i - 1] == U'末' || t->cp[i - 1] == U'初') &&
+	    t->cp[i - 2] == U'年')
+		i--; /* 2007年底 */
+	if (i == a || t->cp[i - 1] != U'年') {
+		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+			return n;
+		return 0;
+	}
+	i--;
+	size_t d = i;
+	while (d > a && i - d < 4 && t->cp[d - 1] >= '0' && t->cp[d - 1] <= '9')
+		d--;
+	if (i - d == 4)
+		return b - d;
+	while (d > a && i - d < 3 &&
+	       (cn_digit(t->cp[d - 1]) > 0 || t->cp[d - 1] == U'十' || t->cp[d - 1] == U'两'))
+		d--;
+	if (d < i) {
+		if (d > a &&
+		    (t->cp[d - 1] == U'前' || t->cp[d - 1] == U'近' || t->cp[d - 1] == U'这'))
+			d--;
+		return b - d;
+	}
+	if (i > a && (t->cp[i - 1] == U'去' || t->cp[i - 1] == U'今' || t->cp[i - 1] == U'上' ||
+		      t->cp[i - 1] == U'当'))
+		return b - i + 1;
+	if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+		return n;
+	return 0;
+}
+
+/* Length of a count of years (五年, 两年) at pos, before end; 0 when none. */
+static size_t
+span_at(const struct text *t, size_t pos, size_t end)
+{
+	size_t i = pos;
+	while (i < end && i - pos < 3 &&
+	       (cn_digit(t->cp[i]) > 0 || t->cp[i] == U'十' || t->cp[i] == U'两'))
+		i++;
+	return i > pos && i < end && t->cp[i] == U'年' ? i + 1 - pos : 0;
+}
+
+/* Whether [a, b) is one framing word, scope word or verb and nothing else. */
+static int
+only_frame(const struct text *t, size_t a, size_t b)
+{
+	const struct text in = {t->cp, b};
+	size_t n = b - a;
+
+	if (n > FRAME_MAX)
+		return 0; /* longer than any of these words */
+	return a < b && (unit_words_at(&in, a, lead_drops, NULL) == n ||
+			 unit_words_at(&in, a, scope_words, NULL) == n ||
+			 unit_words_at(&in, a, scope_times, NULL) == n ||
+			 unit_words_at(&in, a, object_verbs, NULL) == n ||
+			 unit_words_at(&in, a, tail_drops, NULL) == n);
+}
+
+/*
+ * Cut [*a, *b) down to its noun phrase: predicates off its end, then what
+ * comes before the last scope word or object verb, then framing words off
+ * its start. A phrase that is only such a word becomes empty.
+ */
+static void
+trim_noun(const struct text *t, size_t *a, size_t *b)
+{
+	size_t n;
+
+	if (only_frame(t, *a, *b)) {
+		*a = *b;
+		return;
+	}
+	while (*b > *a && is_space(t->cp[*b - 1]))
+		(*b)--;
+	/* the predicate first (增速回落), then what places it (比上年, 从2007年底的) */
+	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *a + LABEL_MIN + n <= *b) {
+		*b -= n;
+		while (*b > *a && is_space(t->cp[*b - 1]))
+			(*b)--;
+	}
+	while ((n = time_before(t, *a, *b)) != 0) {
+		*b -= n;
+		while (*b > *a && is_space(t->cp[*b - 1]))
+			(*b)--;
+	}
+	const struct text in = {t->cp, *b}; /* words must end within the phrase */
+	size_t cut = *a;
+	struct word_filter f;
+	unit_filter_init(&f);
+	unit_filter_add(&f, scope_words);
+	unit_filter_add(&f, object_verbs);
+	for (size_t i = *a; i < *b; i++) {
+		if (!unit_filter_may(&f, t->cp[i]))
+			continue;
+		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
+			cut = i + n;
+		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
+			 i + n + VERB_REST_MIN <= *b)
+			cut = i + n;
+	}
+	*a = cut;
+	for (int changed = 1; changed;) {
+		changed = 0;
+		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' || t->cp[*a] == U'，'))
+			(*a)++;
+		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
+			*a += n;
+			changed = 1;
+		} else if (((n = unit_words_at(&in, *a, scope_words, NULL)) ||
+			    (n = unit_words_at(&in, *a, scope_times, NULL))) &&
+			   *a + n + LABEL_MIN <= *b) {
+			*a += n;
+			changed = 1;
+		} else if (t->cp[*a] == U'其' && *a + LABEL_MIN < *b && t->cp[*a + 1] != U'他' &&
+			   t->cp[*a + 1] != U'它' && t->cp[*a + 1] != U'余') {
+			(*a)++; /* 其贡献率, not 其他 */
+			changed = 1;
+		} else if (((n = year_at(t, *a, *b)) || (n = span_at(t, *a, *b))) &&
+			   *a + n + LABEL_MIN <= *b) {
+			*a += n; /* 2011年刊出… */
+			changed = 1;
+		}
+	}
+	if (only_frame(t, *a, *b))
+		*a = *b; /* 已办结: a bare verb says nothing of what was counted */
+}
+
 /* Whether [a, b) says nothing but "changed by" / "came to" (or nothing at all). */
 static int
 only_predicate(const struct text *t, size_t a, size_t b)
@@ -231,6 +452,18 @@ phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		}
 		i--;
 	}
+	/* 机构职能、主要职能、办事程序信息148条: one figure for a list of names counts them all */
+	size_t k = i;
+	while (k > lo && t->cp[k - 1] == U'、') {
+		k--;
+		while (k > lo && qstart - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]) &&
+		       !(t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9'))
+			k--;
+		if (k > lo && !is_clause_break(t->cp[k - 1]))
+			break; /* a number or too long: not one list */
+	}
+	if (k == lo || (is_clause_break(t->cp[k - 1]) && t->cp[k - 1] != U'、'))
+		i = k; /* the whole list, from its clause's start, or none of it */
 	*a = i;
 	*b = qstart;
 	trim_before(t, a, b);
@@ -273,6 +506,41 @@ noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
 	*b = i;
 }
 
+/*
+ * The clause before the one that holds qstart, not before lo, trimmed to its
+ * noun phrase; empty when there is none or it holds a number.
+ */
+static void
+clause_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t *b)
+{
+	size_t p = qstart, k;
+
+	*a = *b = qstart;
+	while (p > lo && qstart - p < BEFORE_MAX && !is_clause_break(t->cp[p - 1]))
+		p--;
+	if (p <= lo || (t->cp[p - 1] != U'，' && t->cp[p - 1] != U'；' && t->cp[p - 1] != ','))
+		return;
+	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--)
+		if (t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9')
+			return;
+	if (k > lo && !is_clause_break(t->cp[k - 1]))
+		return; /* longer than a label's clause */
+	size_t ca = k, cb = p - 1;
+	trim_before(t, &ca, &cb);
+	trim_noun(t, &ca, &cb);
+	if (ca < cb) {
+		*a = ca;
+		*b = cb;
+	}
+}
+
+void
+label_trim(const struct text *t, size_t *a, size_t *b)
+{
+	trim_before(t, a, b);
+	trim_noun(t, a, b);
+}
+
 /* text_utf8() of an empty span returns an unterminated buffer: never ask it for one. */
 static char *
 span_utf8(const struct text *t, size_t a, size_t b)
@@ -296,9 +564,25 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 
 	if (aa < ab && (kind != LABEL_MEASURE || pred)) {
 		*used_end = ab;
+		trim_noun(t, &aa, &ab);
 		return span_utf8(t, aa, ab);
 	}
 	if (kind != LABEL_MEASURE || pred)
 		*inherit = pred;
+	trim_noun(t, &ba, &bb);
+	if (ba == bb && aa < ab) {
+		/* 今年拟发行1400亿元长期建设国债: nothing before, the noun after */
+		size_t na = aa, nb = ab;
+		trim_noun(t, &na, &nb);
+		if (na < nb) {
+			*used_end = ab;
+			return span_utf8(t, na, nb);
+		}
+	}
+	if (ba == bb) {
+		/* 简化施工许可办理手续，由原15个工作日: the subject is the clause before */
+		*inherit = 1;
+		clause_before(t, lo, qstart, &ba, &bb);
+	}
 	return span_utf8(t, ba, bb);
 }

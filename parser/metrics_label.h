@@ -24,4 +24,20 @@ enum label_kind {
 char *label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum label_kind kind,
 		 int *inherit, size_t *used_end);
 
+/* Cut [*a, *b) down to the noun phrase a label is made of (scope, verbs, times off). */
+void label_trim(const struct text *t, size_t *a, size_t *b);
+
+/*
+ * Give the metrics of a list their own subjects: "A、B分别下降15%、14.5%"
+ * labels 15% A and 14.5% B; a later list of the same length in the sentence
+ * with no subject of its own ("分别增长…") takes the same ones.
+ */
+void label_lists(struct doc *doc);
+
+/*
+ * Give a label that names only what of something was counted (产量, 增速,
+ * 死亡) the owner named by the figure before it in its sentence.
+ */
+void label_owners(struct doc *doc);
+
 #endif

@@ -7,6 +7,8 @@
  */
 #include "metrics_unit.h"
 
+#include <string.h>
+
 size_t
 unit_word_at(const struct text *t, size_t pos, const char32_t *word)
 {
@@ -80,6 +82,35 @@ unit_words_before(const struct text *t, size_t pos, const struct word *list, int
 			*which = i;
 	}
 	return best;
+}
+
+void
+unit_filter_init(struct word_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+unit_filter_add(struct word_filter *f, const struct word *list)
+{
+	for (int i = 0; list[i].text != NULL; i++) {
+		uint32_t c = list[i].text[0];
+		f->bits[(c >> 6) & 15] |= (uint64_t)1 << (c & 63);
+	}
+}
+
+int
+unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which)
+{
+	const struct text in = {t->cp, b < t->len ? b : t->len};
+	struct word_filter f;
+
+	unit_filter_init(&f);
+	unit_filter_add(&f, list);
+	for (size_t i = a; i < in.len; i++)
+		if (unit_filter_may(&f, in.cp[i]) && unit_words_at(&in, i, list, which))
+			return 1;
+	return 0;
 }
 
 size_t

@@ -8,6 +8,7 @@
 
 #include "doc.h"
 
+#include <stdint.h>
 #include <uchar.h>
 
 /* Flags of a unit; see the head of parser/units.txt. */
@@ -53,5 +54,27 @@ struct word {
  */
 size_t unit_words_at(const struct text *t, size_t pos, const struct word *list, int *which);
 size_t unit_words_before(const struct text *t, size_t pos, const struct word *list, int *which);
+
+/*
+ * A filter of the first code points of some lists' words (bit c % 1024): a
+ * position whose code point's bit is clear starts none of them. Filling it
+ * once before a scan costs one pass over the lists instead of one per
+ * position.
+ */
+struct word_filter {
+	uint64_t bits[16];
+};
+
+void unit_filter_init(struct word_filter *f);
+void unit_filter_add(struct word_filter *f, const struct word *list);
+
+static inline int
+unit_filter_may(const struct word_filter *f, uint32_t c)
+{
+	return (f->bits[(c >> 6) & 15] >> (c & 63)) & 1;
+}
+
+/* Whether a word of list lies wholly within [a, b); *which gets the first one's index. */
+int unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which);
 
 #endif

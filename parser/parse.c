@@ -11,10 +11,14 @@
 #include "decode.h"
 #include "docx.h"
 #include "format.h"
+#include "genre.h"
 #include "html.h"
 #include "meta.h"
 #include "metrics.h"
+#include "metrics_key.h"
+#include "metrics_table.h"
 #include "pdf.h"
+#include "region.h"
 #include "sections.h"
 
 #include <ctype.h>
@@ -161,6 +165,10 @@ parse_document_opts(const unsigned char *data, size_t len, const struct parse_op
 		s->end = doc->text.len;
 	}
 	metrics_find(doc);
+	metrics_table_find(doc);
+	genre_find(doc);
+	region_find(doc);
+	metrics_key_find(doc);
 	return doc;
 }
 

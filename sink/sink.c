@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sig.h"
 #include "sink_db.h"
+#include "sink_indicators.h"
 #include "sink_prep.h"
 #include "sink_rows.h"
 #include "sink_write.h"
@@ -662,7 +663,8 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		return for_good ? EX_CONFIG : EX_TEMPFAIL;
 	}
 	int behind = sink_db_schema_behind(s.conn);
-	if (behind < 0 || (behind && sink_db_migrate(s.conn) < 0)) {
+	if (behind < 0 || (behind && sink_db_migrate(s.conn) < 0) ||
+	    sink_indicators_sync(s.conn) < 0) {
 		PQfinish(s.conn);
 		return EX_SOFTWARE;
 	}

@@ -128,6 +128,13 @@ reparse_rows(PGconn *conn, const char *id_text, long long id, struct json_object
 			 " text = $8 WHERE id = $1",
 			 8, p, NULL, e) < 0)
 		return -1;
+	const char *place[] = {id_text, reparse_str(doc, "genre"), reparse_str(doc, "region_code"),
+			       reparse_str(doc, "region_name")};
+	if (sink_db_exec(conn, "updating the document's genre and place",
+			 "UPDATE documents SET genre = $2, region_code = $3, region_name = $4"
+			 " WHERE id = $1",
+			 4, place, NULL, e) < 0)
+		return -1;
 
 	struct sink_write_item item = {.doc = rows};
 	return sink_write_tree(conn, &item, 1, &id, e);

@@ -145,8 +145,32 @@ rows_document(struct sink_doc *d, struct json_object *job, struct json_object *d
 	    rows_int(doc, "parser_version", pv, sizeof(pv)) ? pv : "0",
 	    text,
 	    "f", /* is_current: set once the batch knows which version is newest */
+	    rows_str(doc, "genre"),
+	    rows_str(doc, "region_code"),
+	    rows_str(doc, "region_name"),
 	};
 	rows_put(&d->docrow, fields, sizeof(fields) / sizeof(fields[0]));
+}
+
+/* A region code is six digits and a genre one of the five, as the schema checks. */
+static int
+rows_check_place(struct json_object *doc, char *err, size_t errlen)
+{
+	static const char *const genres[] = {
+	    "法治政府建设报告", "政府信息公开年度报告", "统计公报", "政府工作报告", "其他", NULL};
+	const char *code = rows_str(doc, "region_code"), *genre = rows_str(doc, "genre");
+	if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6)) {
+		snprintf(err, errlen, "region_code '%.16s' is not six digits", code);
+		return -1;
+	}
+	const char *const *g = genres;
+	while (genre && *g && strcmp(*g, genre) != 0)
+		g++;
+	if (genre && *g == NULL) {
+		snprintf(err, errlen, "genre '%.64s' is not one of the five", genre);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -213,6 +237,29 @@ rows_sections(struct sink_doc *d, struct json_object *doc, const char *text, siz
 	return 0;
 }
 
+/*
+ * A metric's measure: one of the names of shared/DESIGN.md, or NULL when the
+ * parser that made the document did not say (before parser version 2).
+ * Returns 0, or -1 for a name the database would refuse.
+ */
+static int
+rows_measure(struct json_object *m, const char **out)
+{
+	static const char *const names[] = {"level", "change", "growth", "share", NULL};
+	struct json_object *v;
+	*out = NULL;
+	if (!json_object_object_get_ex(m, "measure", &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	for (const char *const *n = names; *n; n++)
+		if (strcmp(json_object_get_string(v), *n) == 0) {
+			*out = *n;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errlen)
 {
@@ -225,7 +272,8 @@ rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errl
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(mets, i), *v;
 		const char *spath = rows_str(m, "section_path");
-		char st[32], en[32], value[64];
+		char st[32], en[32], value[64], year[16];
+		const char *measure;
 		d->met_off[i] = d->met.len;
 		d->met_sec[i] = -1;
 		/* metrics come in text order, so the search starts where the last one matched */
@@ -253,17 +301,37 @@ rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errl
 			snprintf(err, errlen, "metric %zu has a value that is not a number", i);
 			return -1;
 		}
+		if (rows_measure(m, &measure) < 0) {
+			snprintf(err, errlen,
+				 "metric %zu has a measure that is not one of level,"
+				 " change, growth or share",
+				 i);
+			return -1;
+		}
+		const char *y = rows_int(m, "year", year, sizeof(year));
+		if (y && (atoll(y) < 1 || atoll(y) > 9999)) {
+			snprintf(err, errlen, "metric %zu has the year %.20s", i, y);
+			return -1;
+		}
+		struct json_object *tv = NULL;
+		json_object_object_get_ex(m, "target", &tv);
 		const char *label = rows_str(m, "label"), *unit = rows_str(m, "unit");
 		const char *text = rows_str(m, "text"), *sentence = rows_str(m, "sentence");
-		const char *fields[] = {spath,
-					label ? label : "",
-					value,
-					unit ? unit : "",
-					rows_str(m, "qualifier"),
-					text ? text : "",
-					sentence ? sentence : "",
-					st,
-					en};
+		const char *fields[] = {
+		    spath,
+		    label ? label : "",
+		    value,
+		    unit ? unit : "",
+		    rows_str(m, "qualifier"),
+		    text ? text : "",
+		    sentence ? sentence : "",
+		    st,
+		    en,
+		    measure,
+		    json_object_is_type(tv, json_type_boolean) && json_object_get_boolean(tv) ? "t"
+											      : "f",
+		    y,
+		    rows_str(m, "key")};
 		rows_put(&d->met, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->met_off[n] = d->met.len;
@@ -292,6 +360,8 @@ sink_rows_new(struct json_object *job, char *err, size_t errlen)
 		snprintf(err, errlen, "the document's text holds a NUL byte");
 		goto fail;
 	}
+	if (rows_check_place(doc, err, errlen) < 0)
+		goto fail;
 	rows_document(d, job, doc, text);
 	if (rows_sections(d, doc, text, text_len, err, errlen) < 0 ||
 	    rows_metrics(d, doc, err, errlen) < 0)

@@ -15,10 +15,11 @@
 	"id, document_id, parent_id, path, level, marker, heading, body, start_pos, end_pos"
 #define SINK_ROWS_METRIC_COLUMNS                                                                   \
 	"document_id, section_id, section_path, label, value, unit, qualifier, text, sentence,"    \
-	" start_pos, end_pos"
+	" start_pos, end_pos, measure, target, year, key"
 #define SINK_ROWS_DOCUMENT_COLUMNS                                                                 \
 	"id, source_id, url, final_url, sha256, etag, last_modified, content_type, charset,"       \
-	" fetched_at, title, issuer, report_year, published_on, parser_version, text, is_current"
+	" fetched_at, title, issuer, report_year, published_on, parser_version, text, is_current"  \
+	", genre, region_code, region_name"
 
 /*
  * One document ready to store. Strings point into the job it was made from,

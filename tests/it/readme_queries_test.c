@@ -2,7 +2,8 @@
  * readme_queries_test.c - every ```sql block of README.md, statement by
  * statement, against a database loaded by `reportpipe run` of the sample
  * report (plus one source that cannot be fetched, so that there is a dead
- * letter to list). Each statement must run and return rows.
+ * letter to list). Each statement must run and return rows, unless its
+ * comment says it finds "no rows on the sample data".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,7 +125,8 @@ test_every_readme_query_runs_and_returns_rows(void **state)
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			fail_msg("README query %d failed: %s\n%s", i + 1, PQerrorMessage(c),
 				 stmts[i]);
-		if (PQntuples(r) == 0)
+		/* a query may say it finds nothing in the sample; it must still run */
+		if (PQntuples(r) == 0 && strstr(stmts[i], "no rows on the sample data") == NULL)
 			fail_msg("README query %d returned no rows on the sample data:\n%s", i + 1,
 				 stmts[i]);
 		const char *first = strstr(stmts[i], "-- ");

@@ -212,6 +212,72 @@ test_reparse_after_parser_change_replaces_rows_without_orphans(void **state)
 	assert_int_equal(q("SELECT count(*) FROM metrics"), 3 * per_doc_metrics);
 }
 
+/* A report of parser version 1 (before tables and meanings) reaches version 2 with them. */
+static void
+test_reparse_below_version_2_adds_tables_and_meaning(void **state)
+{
+	(void)state;
+	int rc;
+	size_t len;
+	char dir[PATH_MAX], *report = testutil_read_file(
+				"../shared/fixtures/reports/pingtan-2023-xxgk-nianbao.txt", &len);
+	static const char table[] = "\n单位：%\n指标\t2022年\n依申请公开答复率\t98.5\n";
+	assert_non_null(report);
+	char *body = malloc(len + sizeof(table));
+	memcpy(body, report, len);
+	memcpy(body + len, table, sizeof(table));
+	len += sizeof(table) - 1;
+	free(report);
+	struct sinkdrv d;
+	snprintf(dir, sizeof(dir), "%s/sink2", tmpdir);
+	assert_int_equal(sinkdrv_start(&d, dir, conninfo), 0);
+	struct json_object *h = sinkdrv_result("v1", "file:///reparse/xxgk", body, len);
+	assert_non_null(h);
+	assert_int_equal(sinkdrv_send(&d, h, body, len), 0);
+	json_object_put(h);
+	free(body);
+	const char *keys[] = {"v1"};
+	assert_int_equal(sinkdrv_wait_acks(&d, keys, 1, 30000), 0);
+	json_object_put(sinkdrv_finish(&d, &rc));
+	sinkdrv_close(&d);
+	long id = q("SELECT id FROM documents WHERE url = 'file:///reparse/xxgk'");
+	long cells = q("SELECT count(*) FROM metrics m JOIN documents d ON d.id = m.document_id"
+		       " WHERE d.url = 'file:///reparse/xxgk' AND m.section_path = '3'");
+	assert_true(cells >= 7 * 25);
+
+	/* what version 1 stored: no table cells, nothing of what the figures mean */
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE documents SET parser_version = 1 WHERE id = %ld;"
+		 " DELETE FROM metrics WHERE document_id = %ld AND label LIKE '%%·%%';"
+		 " UPDATE metrics SET measure = NULL, year = NULL WHERE document_id = %ld",
+		 id, id, id);
+	exec_sql(sql);
+	char *out = testutil_run(&rc, "%s reparse -c %s --below-version 2", testutil_bin(), conf);
+	if (rc != 0)
+		fail_msg("reparse exited %d:\n%s", rc, out);
+	/* only this one was below 2: the seeds were stored by this parser */
+	assert_non_null(strstr(out, "1 of 1 document replaced, 0 failed"));
+	free(out);
+	snprintf(sql, sizeof(sql), "SELECT parser_version FROM documents WHERE id = %ld", id);
+	assert_int_equal(q(sql), 2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM metrics WHERE document_id = %ld AND section_path = '3'"
+		 " AND measure = 'level' AND NOT target AND year = 2023",
+		 id);
+	assert_int_equal(q(sql), cells);
+	assert_int_equal(q("SELECT count(*) FROM report_metrics WHERE label ="
+			   " '本年新收政府信息公开申请数量·总计' AND value = 81 AND year = 2023"),
+			 1);
+	assert_int_equal(q("SELECT count(*) FROM report_metrics WHERE label ="
+			   " '依申请公开答复率·2022年' AND value = 98.5 AND unit = '%'"
+			   " AND measure = 'share' AND year = 2022"),
+			 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM metrics WHERE document_id = %ld AND measure IS NULL", id);
+	assert_int_equal(q(sql), 0);
+}
+
 static void
 test_reparse_usage(void **state)
 {
@@ -234,6 +300,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reparse_after_parser_change_replaces_rows_without_orphans),
+	    cmocka_unit_test(test_reparse_below_version_2_adds_tables_and_meaning),
 	    cmocka_unit_test(test_reparse_usage),
 	};
 	return cmocka_run_group_tests_name("sink_reparse", tests, group_setup, group_teardown);

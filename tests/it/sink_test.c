@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "migrations.h"
 #include "sinkdrv.h"
 #include "testutil.h"
 
@@ -422,6 +423,91 @@ test_copy_fields_round_trip(void **state)
 			 1);
 }
 
+/* Set metric i's measure, target and year as a parser would. */
+static void
+set_meaning(struct json_object *hdr, size_t i, const char *measure, int target, int year)
+{
+	struct json_object *mets;
+	assert_true(json_object_object_get_ex(sinkdrv_doc(hdr), "metrics", &mets));
+	struct json_object *m = json_object_array_get_idx(mets, i);
+	assert_non_null(m);
+	json_object_object_add(m, "measure", measure ? json_object_new_string(measure) : NULL);
+	json_object_object_add(m, "target", json_object_new_boolean(target));
+	json_object_object_add(m, "year", year ? json_object_new_int(year) : NULL);
+}
+
+static void
+test_metric_meaning_is_stored(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	size_t len;
+	start(&d, "meaning", conn, sizeof(conn));
+	char *body = seed_variant(1, &len);
+	struct json_object *h = result("m", "file:///r/meaning.txt", body, len), *mets, *m0;
+	/* what the parser said of the seed's first metric is what the database holds */
+	assert_true(json_object_object_get_ex(sinkdrv_doc(h), "metrics", &mets));
+	m0 = json_object_array_get_idx(mets, 0);
+	struct json_object *v;
+	assert_true(json_object_object_get_ex(m0, "measure", &v));
+	char want[160];
+	snprintf(want, sizeof(want), "%s", json_object_get_string(v));
+	set_meaning(h, 1, "growth", 1, 2021);
+	set_meaning(h, 2, "share", 0, 2020);
+	set_meaning(h, 3, "change", 0, 0);
+	/* a document from a parser before version 2 says nothing of them */
+	json_object_object_del(json_object_array_get_idx(mets, 4), "measure");
+	json_object_object_del(json_object_array_get_idx(mets, 4), "target");
+	json_object_object_del(json_object_array_get_idx(mets, 4), "year");
+	assert_int_equal(sinkdrv_send(&d, h, body, len), 0);
+	/* a measure the schema does not know makes the document a dead letter */
+	free(body);
+	body = seed_variant(2, &len);
+	struct json_object *bad = result("x", "file:///r/badmeasure.txt", body, len);
+	set_meaning(bad, 0, "speed", 0, 0);
+	assert_int_equal(sinkdrv_send(&d, bad, body, len), 0);
+	const char *k[] = {"m", "x"};
+	assert_int_equal(sinkdrv_wait_acks(&d, k, 2, 30000), 0);
+	assert_string_equal(sinkdrv_status(&d, "m"), "stored");
+	assert_string_not_equal(sinkdrv_status(&d, "x"), "stored");
+	json_object_put(finish(&d));
+	sinkdrv_close(&d);
+	json_object_put(h);
+	json_object_put(bad);
+	free(body);
+
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM metrics WHERE id = (SELECT min(id) FROM metrics)"
+		 " AND measure = '%s' AND NOT target",
+		 want);
+	assert_int_equal(sinkdrv_query_long(conn, sql), 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM report_metrics WHERE"
+						  " measure = 'growth' AND target AND year = 2021"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn,
+					    "SELECT count(*) FROM report_metrics WHERE"
+					    " measure = 'share' AND NOT target AND year = 2020"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM report_metrics WHERE"
+						  " measure = 'change' AND year IS NULL"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn,
+					    "SELECT count(*) FROM metrics WHERE"
+					    " measure IS NULL AND NOT target AND year IS NULL"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM metrics"), seed_metrics);
+	/* report_metrics keeps its earlier columns first, in order */
+	assert_int_equal(sinkdrv_query_long(
+			     conn, "SELECT count(*) FROM information_schema.columns WHERE"
+				   " table_name = 'report_metrics' AND ((column_name = 'qualifier'"
+				   " AND ordinal_position = 11) OR (column_name = 'section_id' AND"
+				   " ordinal_position = 16) OR (column_name = 'year' AND"
+				   " ordinal_position = 19))"),
+			 3);
+}
+
 static int
 count_in(const char *text, const char *needle)
 {
@@ -478,13 +564,17 @@ test_migrate_from_version_1_keeps_data(void **state)
 	assert_int_equal(count_in(out, "applied migration 002"), 1);
 	assert_int_equal(count_in(out, "applied migration 003"), 1);
 	assert_int_equal(count_in(out, "applied migration 004"), 1);
+	assert_int_equal(count_in(out, "applied migration 005"), 1);
 	free(out);
 	out = testutil_run(&rc, "%s db -c %s migrate", testutil_bin(), conf);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(out, "applied migration"));
 	free(out);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"), 4);
-	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"), 4);
+	const struct migration *last = &migrations[migrations_count - 1];
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT max(version) FROM schema_migrations"),
+			 last->version);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM schema_migrations"),
+			 migrations_count);
 	/* 004 collapsed the three into the latest, seen three times since the first */
 	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM dead_letters"), 2);
 	assert_int_equal(sinkdrv_query_long(conn, "SELECT count FROM dead_letters WHERE url ="
@@ -498,7 +588,9 @@ test_migrate_from_version_1_keeps_data(void **state)
 	/* db status: the version, the runs, the dead letters waiting; no run yet is not healthy */
 	out = testutil_run(&rc, "%s db -c %s status", testutil_bin(), conf);
 	assert_int_equal(rc, 1);
-	assert_non_null(strstr(out, "schema version: 4 (004_dead_letters)"));
+	char want[128];
+	snprintf(want, sizeof(want), "schema version: %d (%s)", last->version, last->name);
+	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "dead letters waiting: 2 "));
 	assert_non_null(strstr(out, "health: no run recorded yet"));
 	assert_non_null(strstr(out, "last runs:"));
@@ -515,6 +607,7 @@ main(void)
 	    cmocka_unit_test(test_batch_with_several_bad_documents),
 	    cmocka_unit_test(test_documents_are_batched),
 	    cmocka_unit_test(test_copy_fields_round_trip),
+	    cmocka_unit_test(test_metric_meaning_is_stored),
 	    cmocka_unit_test(test_migrate_from_version_1_keeps_data),
 	};
 	return cmocka_run_group_tests_name("sink", tests, group_setup, group_teardown);

@@ -50,8 +50,9 @@ parse_fixture(const char *name)
 	snprintf(path, sizeof(path), FIXTURES "%s", name);
 	char *data = testutil_read_file(path, &len);
 	if (data == NULL)
-		fail_msg("fixture %s is missing (tests run from the project root, beside ../shared)",
-			 path);
+		fail_msg(
+		    "fixture %s is missing (tests run from the project root, beside ../shared)",
+		    path);
 	struct doc *doc = parse_bytes(data, len);
 	free(data);
 	return doc;
@@ -173,7 +174,7 @@ test_chinese_numerals(void **state)
 	expect_metric(doc, "一万二千人", 12000, "人", QUAL_NONE);
 	expect_metric(doc, "百分之八十六", 86, "%", QUAL_NONE);
 	expect_metric(doc, "百分之七点九", 7.9, "%", QUAL_NONE);
-	expect_metric(doc, "一个百分点", 1, "个百分点", QUAL_NONE);
+	expect_metric(doc, "一个百分点", -1, "个百分点", QUAL_NONE); /* 下降: a fall */
 	expect_metric(doc, "一倍", 1, "倍", QUAL_NONE);
 	doc_free(&doc);
 }
@@ -380,7 +381,12 @@ test_open_government_report(void **state)
 	assert_false(any_metric_has(doc, "0000000"));
 	assert_false(any_metric_has(doc, "是"));
 	assert_false(any_metric_has(doc, "号"));
-	assert_int_equal(doc->nmetrics, 25);
+	/* the sentences give 25; the tables' cells (tables_test.c) stand in sections 2 to 4 */
+	size_t sentences = 0;
+	for (size_t i = 0; i < doc->nmetrics; i++)
+		sentences += doc->metrics[i].section >= 0 &&
+			     doc->sections[doc->metrics[i].section].path[0] == '1';
+	assert_int_equal(sentences, 25);
 	doc_free(&doc);
 }
 
@@ -475,6 +481,150 @@ test_robust_inputs(void **state)
 	}
 }
 
+/* --- what a figure means: measure, sign, target, year, subject ----------- */
+
+static const struct metric *
+expect_meaning(const struct doc *doc, const char *text, double value, enum measure measure,
+	       int target, int year)
+{
+	const struct metric *m = metric_by_text(doc, text);
+	if (m == NULL)
+		fail_msg("no metric written as '%s' (%zu metrics)", text, doc->nmetrics);
+	if (fabs(m->value - value) > 1e-9 * fabs(value))
+		fail_msg("'%s': value %.17g, want %.17g", text, m->value, value);
+	if (m->measure != measure)
+		fail_msg("'%s': measure %s, want %s", text, measure_name(m->measure),
+			 measure_name(measure));
+	if (m->target != target)
+		fail_msg("'%s': target %d, want %d", text, m->target, target);
+	if (m->year != year)
+		fail_msg("'%s': year %d, want %d", text, m->year, year);
+	return m;
+}
+
+static void
+expect_label(const struct doc *doc, const char *text, const char *label)
+{
+	const struct metric *m = metric_by_text(doc, text);
+	if (m == NULL)
+		fail_msg("no metric written as '%s'", text);
+	if (strcmp(m->label, label) != 0)
+		fail_msg("'%s': label '%s', want '%s'", text, m->label, label);
+}
+
+static void
+test_measure_and_sign(void **state)
+{
+	(void)state;
+	/* made-up sentences in the shapes of statistical communiqués */
+	struct doc *doc =
+	    parse_str("2019年，全县农村居民人均可支配收入18620元，比上年增长9.2%。"
+		      "油料播种面积5210亩，减少320亩，下降5.8%。"
+		      "森林覆盖率为61.3%，行政机关负责人出庭应诉率达92%。"
+		      "第三产业增加值占生产总值的比重提高1.6个百分点，增速回落2.5个百分点。"
+		      "人口自然增长率降到5.12‰，城镇登记失业率下降0.3个百分点。"
+		      "全年发生火灾事故比上年减少12起，直接经济损失同比下降21.4%。"
+		      "企业总数85家，本年新增9家；电子商务交易额增长1倍多。");
+	const struct metric *m = expect_meaning(doc, "18620元", 18620, MEASURE_LEVEL, 0, 2019);
+	assert_string_equal(m->label, "农村居民人均可支配收入");
+	m = expect_meaning(doc, "9.2%", 9.2, MEASURE_GROWTH, 0, 2019);
+	assert_string_equal(m->label, "农村居民人均可支配收入"); /* 比上年 refers back */
+	expect_meaning(doc, "320亩", -320, MEASURE_CHANGE, 0, 2019);
+	expect_meaning(doc, "5.8%", -5.8, MEASURE_GROWTH, 0, 2019);
+	expect_meaning(doc, "61.3%", 61.3, MEASURE_SHARE, 0, 2019);
+	expect_meaning(doc, "92%", 92, MEASURE_SHARE, 0, 2019);
+	expect_meaning(doc, "1.6个百分点", 1.6, MEASURE_CHANGE, 0, 2019);
+	expect_meaning(doc, "2.5个百分点", -2.5, MEASURE_CHANGE, 0, 2019);
+	expect_meaning(doc, "5.12‰", 5.12, MEASURE_SHARE, 0,
+		       2019); /* a state reached, not a fall */
+	expect_meaning(doc, "0.3个百分点", -0.3, MEASURE_CHANGE, 0, 2019);
+	expect_meaning(doc, "12起", -12, MEASURE_CHANGE, 0, 2019);
+	expect_meaning(doc, "21.4%", -21.4, MEASURE_GROWTH, 0, 2019);
+	expect_meaning(doc, "9家", 9, MEASURE_CHANGE, 0, 2019); /* added to the stock before */
+	expect_meaning(doc, "1倍多", 1, MEASURE_GROWTH, 0, 2019);
+	doc_free(&doc);
+}
+
+static void
+test_list_subjects(void **state)
+{
+	(void)state;
+	struct doc *doc = parse_str(
+	    "全年道路交通事故起数、受伤人数分别下降12%、9.5%。"
+	    "小麦、玉米和大豆产量分别为3200吨、2800吨和650吨，分别增长1.5%、2.4%和0.8%。");
+	expect_meaning(doc, "12%", -12, MEASURE_GROWTH, 0, 0);
+	expect_meaning(doc, "9.5%", -9.5, MEASURE_GROWTH, 0, 0);
+	expect_label(doc, "12%", "道路交通事故起数");
+	expect_label(doc, "9.5%", "受伤人数");
+	expect_label(doc, "3200吨", "小麦产量"); /* the last item's head is shared */
+	expect_label(doc, "2800吨", "玉米产量");
+	expect_label(doc, "650吨", "大豆产量");
+	expect_label(doc, "1.5%", "小麦产量"); /* a second 分别 list: the same subjects */
+	expect_label(doc, "2.4%", "玉米产量");
+	expect_meaning(doc, "0.8%", 0.8, MEASURE_GROWTH, 0, 0);
+	expect_label(doc, "0.8%", "大豆产量");
+	doc_free(&doc);
+}
+
+static void
+test_label_trimming(void **state)
+{
+	(void)state;
+	/* the first two sentences are the Shaoguan report's */
+	struct doc *doc = parse_str("简化施工许可办理手续，由原15个工作日压减为1个工作日。"
+				    "全年市政府行政复议案受案130宗，已办结48宗。"
+				    "2018年全市共审结知识产权案件210件。新开12条国际客货运航线。"
+				    "现有村（社区）的法律顾问在328个村（社区）的服务站坐班。");
+	expect_label(doc, "15个工作日", "施工许可办理手续"); /* 由原: the clause before */
+	expect_label(doc, "1个工作日", "施工许可办理手续");  /* 压减为: only a verb */
+	const struct metric *m = metric_by_text(doc, "48宗");
+	assert_non_null(m);
+	expect_label_has(m, "行政复议案");	     /* never the bare verb 办结 */
+	expect_label(doc, "210件", "知识产权案件");  /* 2018年 全市 共 审结 off */
+	expect_label(doc, "12条", "国际客货运航线"); /* the noun after the number */
+	expect_label(doc, "328个", "村（社区）");    /* 的 ends it */
+	m = metric_by_text(doc, "15个工作日");
+	assert_int_equal(m->year, 0); /* 原: a former state, year unknown */
+	doc_free(&doc);
+}
+
+static void
+test_targets_and_years(void **state)
+{
+	(void)state;
+	/* a made-up work report delivered in 2031: it reviews 2030 and plans 2031 */
+	struct doc *doc =
+	    parse_str("各位代表：\n现在，我代表市人民政府，向大会报告工作，请予审议。\n"
+		      "一、2030年工作回顾\n"
+		      "全市生产总值增长6.1%。五年来，年均增长6.8%。比2025年增长38%。"
+		      "预计今年高校毕业生超过5万人。\n"
+		      "二、2031年主要任务\n"
+		      "今年发展的主要预期目标是：生产总值增长6%左右；城镇新增就业6万人以上。"
+		      "居民消费价格涨幅控制在3%以内。力争新建5G基站3000个。"
+		      "到2035年，常住人口城镇化率达到75%。\n");
+	expect_meaning(doc, "6.1%", 6.1, MEASURE_GROWTH, 0, 2030);
+	expect_meaning(doc, "6.8%", 6.8, MEASURE_GROWTH, 0, 0);	 /* a span */
+	expect_meaning(doc, "38%", 38, MEASURE_GROWTH, 0, 2030); /* 2025 is only the base */
+	const struct metric *m = metric_by_text(doc, "超过5万人");
+	assert_non_null(m);
+	assert_int_equal(m->target, 0); /* a forecast, not a goal */
+	expect_meaning(doc, "6%左右", 6, MEASURE_GROWTH, 1, 2031);
+	expect_meaning(doc, "6万人以上", 60000, MEASURE_LEVEL, 1, 2031);
+	expect_meaning(doc, "3%以内", 3, MEASURE_GROWTH, 1, 2031);
+	expect_meaning(doc, "3000个", 3000, MEASURE_LEVEL, 1, 2031);
+	expect_meaning(doc, "75%", 75, MEASURE_SHARE, 1, 2035);
+	doc_free(&doc);
+
+	/* a result report: its figures are about the year it covers */
+	doc = parse_str("韶关市人民政府关于2020年度法治政府建设工作的报告\n"
+			"全年计划16件，完成合法性审核12件。"
+			"产业园类项目审批时间原则上不超过34个工作日。\n");
+	expect_meaning(doc, "16件", 16, MEASURE_LEVEL, 1, 2020);
+	expect_meaning(doc, "12件", 12, MEASURE_LEVEL, 0, 2020);
+	expect_meaning(doc, "不超过34个工作日", 34, MEASURE_LEVEL, 1, 2020); /* a limit */
+	doc_free(&doc);
+}
+
 int
 main(void)
 {
@@ -498,6 +648,10 @@ main(void)
 	    cmocka_unit_test(test_open_government_report),
 	    cmocka_unit_test(test_numeral_set),
 	    cmocka_unit_test(test_robust_inputs),
+	    cmocka_unit_test(test_measure_and_sign),
+	    cmocka_unit_test(test_list_subjects),
+	    cmocka_unit_test(test_label_trimming),
+	    cmocka_unit_test(test_targets_and_years),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,272 @@
+/*
+ * metrics_list.c - the subjects of a list of figures (shared/DESIGN.md,
+ * "What a figure means"): in "生产安全事故起数、死亡人数分别下降15%、14.5%"
+ * each value gets its own subject, and in "鱼类、贝类和甲壳类产量" the
+ * shared head (产量) goes to every item.
+ *
+ * A pass over doc->metrics after the scan, looking only between a list's
+ * first figure and the clause break before it. Must never special-case a
+ * document: the head words below are the nouns indicators end in.
+ */
+#include "metrics_label.h"
+#include "metrics_unit.h"
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_MAX 8	/* items of a list paired one by one */
+#define SUBJECT_BACK 60 /* code points looked back at for the subject list */
+#define SHORT_ITEM 6	/* an item this short may share the last item's head */
+
+/* Nouns an indicator's name ends in, shared by the items before them (生猪、家禽年末存栏数). */
+static const struct word heads[] = {W(U"年末"), W(U"产量"), W(U"产值"), W(U"增加值"), W(U"总额"),
+				    W(U"总量"), W(U"面积"), W(U"人数"), W(U"收入"),   W(U"支出"),
+				    W(U"价格"), W(U"指数"), W(U"存栏"), W(U"出栏"),   W(U"排放"),
+				    W(U"投资"), W(U"用户"), W(U"产能"), W(U"比重"),   W(U"余额"),
+				    W(U"起数"), W(U"数量"), W(U"规模"), {NULL, 0}};
+
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+static int
+is_break(uint32_t c)
+{
+	return c == U'，' || c == U'；' || c == U'：' || c == U'。' || c == U'！' || c == U'？' ||
+	       c == ',' || c == ';' || c == ':' || c == '\n';
+}
+
+static int
+is_join(uint32_t c)
+{
+	return c == U'、' || c == U'和' || c == U'及' || c == U'与';
+}
+
+/* Whether [a, b) joins two items of a list: only 、 和 及 与 以及 and spaces. */
+static int
+joins(const struct text *t, size_t a, size_t b)
+{
+	if (a >= b)
+		return 0;
+	for (size_t i = a; i < b; i++)
+		if (!is_space(t->cp[i]) && !is_join(t->cp[i]) && t->cp[i] != U'以')
+			return 0;
+	return 1;
+}
+
+/*
+ * Split the subject [a, b) into n items at 、 (and the last 和/及/与): their
+ * spans in ia[], ib[]. Returns 0 when it does not hold exactly n items.
+ */
+static int
+split_items(const struct text *t, size_t a, size_t b, size_t n, size_t *ia, size_t *ib)
+{
+	size_t k = 0, s = a;
+	int depth = 0;
+
+	for (size_t i = a; i < b; i++) {
+		uint32_t c = t->cp[i];
+		if (c == U'（' || c == '(' || c == U'“')
+			depth++;
+		else if ((c == U'）' || c == ')' || c == U'”') && depth > 0)
+			depth--;
+		else if (c == U'、' && depth == 0) {
+			if (k + 1 >= n)
+				return 0;
+			ia[k] = s, ib[k++] = i;
+			s = i + 1;
+		}
+	}
+	ia[k] = s, ib[k++] = b;
+	if (k + 1 == n) {
+		/* A、B和C: the last piece splits at its first 和 (及, 与) */
+		size_t j;
+		for (j = ia[k - 1] + 1; j + 1 < ib[k - 1] && !is_join(t->cp[j]); j++)
+			;
+		if (j + 1 >= ib[k - 1])
+			return 0;
+		ia[k] = j + 1, ib[k] = ib[k - 1];
+		ib[k - 1] = j;
+		k++;
+	}
+	return k == n;
+}
+
+/* Where a head word starts in [a, b) (after its first code point), or b. */
+static size_t
+head_at(const struct text *t, size_t a, size_t b)
+{
+	const struct text in = {t->cp, b};
+	for (size_t i = a + 1; i < b; i++)
+		if (unit_words_at(&in, i, heads, NULL))
+			return i;
+	return b;
+}
+
+/* Label the n metrics from first with the items of the subject [a, b); 0 when they do not pair. */
+static int
+pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b)
+{
+	const struct text *t = &doc->text;
+	size_t ia[LIST_MAX], ib[LIST_MAX];
+
+	if (!split_items(t, a, b, n, ia, ib))
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		label_trim(t, &ia[k], &ib[k]);
+		if (ia[k] == ib[k])
+			return 0;
+	}
+	/* 鱼类、贝类和甲壳类产量: short items take the last item's head */
+	size_t h = head_at(t, ia[n - 1], ib[n - 1]);
+	for (size_t k = 0; k < n; k++) {
+		char *item = text_utf8(t, ia[k], ib[k]);
+		if (k + 1 < n && h < ib[n - 1] && ib[k] - ia[k] <= SHORT_ITEM &&
+		    head_at(t, ia[k], ib[k]) == ib[k]) {
+			char *tail = text_utf8(t, h, ib[n - 1]);
+			size_t li = strlen(item), lt = strlen(tail);
+			item = xreallocarray(item, li + lt + 1, 1);
+			memcpy(item + li, tail, lt + 1);
+			free(tail);
+		}
+		free(doc->metrics[first + k].label);
+		doc->metrics[first + k].label = item;
+	}
+	return 1;
+}
+
+/*
+ * Names of a figure that say what of something was counted, not of what
+ * (产量, 增速, 死亡): such a label takes its owner from the figure before it
+ * in the sentence (机动渔船2100艘，总吨位79156总吨 → 机动渔船总吨位). The
+ * first kind measures the owner's own figure (工业总产值 → 工业总产值增速);
+ * the second names a sibling of it, so the owner loses its own head first.
+ */
+static const char *const of_owner[] = {"增速", "增幅", "涨幅", "降幅", "占比", "比重", NULL};
+static const char *const siblings[] = {
+    "产量", "产值",   "增加值", "总功率", "总吨位", "贡献率", "死亡",
+    "受伤", "总产量", "总产值", "面积",	  "人数",   "总额",   "直接经济损失",
+    "利润", "税金",   "收入",	"支出",	  NULL};
+
+/* Whether s is one of list's words. */
+static int
+word_is(const char *s, const char *const *list)
+{
+	for (int i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The byte length of the longest of list's words that s ends with (and is longer than), else 0. */
+static size_t
+ends_with_word(const char *s, const char *const *list)
+{
+	size_t ls = strlen(s), best = 0;
+	for (int i = 0; list[i] != NULL; i++) {
+		size_t n = strlen(list[i]);
+		if (n < ls && n > best && memcmp(s + ls - n, list[i], n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+void
+label_owners(struct doc *doc)
+{
+	for (size_t i = 1; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		/* …占国内生产总值的比重从0.64%提高到1.13%: a share of what the figure before counts
+		 */
+		int own = word_is(m->label, of_owner) || strncmp(m->label, "占", strlen("占")) == 0;
+		if (!own && !word_is(m->label, siblings))
+			continue;
+		const struct metric *o = NULL;
+		for (size_t k = i; k > 0; k--) {
+			const struct metric *p = &doc->metrics[k - 1];
+			if (p->sent_start != m->sent_start)
+				break;
+			if (p->label[0] != '\0' && !word_is(p->label, of_owner) &&
+			    !word_is(p->label, siblings) && strcmp(p->label, m->label) != 0 &&
+			    strncmp(p->label, "占", strlen("占")) != 0) {
+				o = p;
+				break;
+			}
+		}
+		if (o == NULL)
+			continue;
+		size_t lo = strlen(o->label), lm = strlen(m->label);
+		if (!own)
+			lo -= ends_with_word(o->label, siblings);
+		char *label = xmalloc(lo + lm + 1);
+		memcpy(label, o->label, lo);
+		memcpy(label + lo, m->label, lm + 1);
+		free(m->label);
+		m->label = label;
+	}
+}
+
+/* The last 分别 in [a, b), or b. */
+static size_t
+respectively(const struct text *t, size_t a, size_t b)
+{
+	for (size_t i = b; i > a + 1; i--)
+		if (t->cp[i - 2] == U'分' && t->cp[i - 1] == U'别')
+			return i - 2;
+	return b;
+}
+
+void
+label_lists(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	size_t prev_first = 0, prev_n = 0; /* the last list paired, in this sentence */
+
+	for (size_t i = 0; i < doc->nmetrics;) {
+		struct metric *m = &doc->metrics[i];
+		size_t n = 1;
+		while (i + n < doc->nmetrics && n < LIST_MAX &&
+		       doc->metrics[i + n].sent_start == m->sent_start &&
+		       joins(t, doc->metrics[i + n - 1].end, doc->metrics[i + n].start))
+			n++;
+		if (prev_n && doc->metrics[prev_first].sent_start != m->sent_start)
+			prev_n = 0;
+		if (n < 2) {
+			i++;
+			continue;
+		}
+		/* the subject: back to a clause break or the figure before */
+		size_t lo = m->sent_start;
+		if (i > 0 && doc->metrics[i - 1].sent_start == m->sent_start &&
+		    doc->metrics[i - 1].end > lo)
+			lo = doc->metrics[i - 1].end;
+		size_t a = m->start;
+		while (a > lo && m->start - a < SUBJECT_BACK && !is_break(t->cp[a - 1]))
+			a--;
+		size_t r = respectively(t, a, m->start);
+		int paired = 0;
+		if (r < m->start) {
+			size_t sa = a, sb = r;
+			label_trim(t, &sa, &sb);
+			if (sa < sb)
+				paired = pair_items(doc, i, n, a, r);
+			else if (prev_n == n) {
+				/* 分别为…，分别增长…: the subjects of the list before */
+				for (size_t k = 0; k < n; k++) {
+					free(doc->metrics[i + k].label);
+					doc->metrics[i + k].label =
+					    xstrdup(doc->metrics[prev_first + k].label);
+				}
+				paired = 1;
+			}
+		}
+		if (paired) {
+			prev_first = i;
+			prev_n = n;
+		}
+		i += n;
+	}
+}
