@@ -4,52 +4,101 @@
  */
 #include "cmd.h"
 #include "buf.h"
+#include "config.h"
 #include "digest.h"
 #include "doc_json.h"
 #include "parse.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 static void
 parse_usage(FILE *fp)
 {
-	fputs("usage: reportpipe parse [--format json|text] [--content-type TYPE] FILE|-\n"
+	fputs("usage: reportpipe parse [--format json|text] [--content-type TYPE]\n"
+	      "                        [--max-bytes SIZE] [--config FILE] FILE|-\n"
 	      "\n"
 	      "Parse one local report and print the parsed document: JSON as in DESIGN.md\n"
-	      "(the default), or a readable outline with --format text.\n",
+	      "(the default), or a readable outline with --format text. A report larger\n"
+	      "than --max-bytes (default: the config's [fetch] max_bytes) is refused.\n",
 	      fp);
 }
 
+/*
+ * Read fp to its end into b, but never more than max + 1 bytes, so that a
+ * pipe without end costs no more than the limit. Returns 0, 1 when the input
+ * is larger than max, or -1 on a read error.
+ */
 static int
-read_all(FILE *fp, struct buf *b)
+parse_read(FILE *fp, size_t max, struct buf *b)
 {
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(b, chunk, n);
-	return ferror(fp) ? -1 : 0;
+	struct stat st;
+
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uintmax_t)st.st_size > max)
+			return 1;
+		buf_reserve(b, (size_t)st.st_size);
+	}
+	for (;;) {
+		if (b->len > max)
+			return 1;
+		size_t want = max + 1 - b->len;
+		if (want > 65536)
+			want = 65536;
+		buf_reserve(b, want);
+		size_t n = fread(b->data + b->len, 1, want, fp);
+		b->len += n;
+		b->data[b->len] = '\0';
+		if (n < want)
+			return ferror(fp) ? -1 : b->len > max;
+	}
+}
+
+/* The byte limit on the input: --max-bytes, else the config's [fetch] max_bytes. */
+static int
+parse_limit(const char *opt, const char *config_path, size_t *max)
+{
+	if (opt) {
+		if (config_parse_size(opt, max) < 0 || *max == 0) {
+			fprintf(stderr,
+				"reportpipe parse: --max-bytes '%s' is not a size "
+				"(such as 64MiB, 10MB, 512k or 1048576)\n",
+				opt);
+			return EX_USAGE;
+		}
+		return 0;
+	}
+	struct config *cfg = config_load(config_choose_path(config_path));
+	if (cfg == NULL)
+		return EX_CONFIG;
+	*max = cfg->max_bytes;
+	config_free(&cfg);
+	return 0;
 }
 
 int
 cmd_parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"content-type", required_argument, NULL, 't'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'},
+	    {"content-type", required_argument, NULL, 't'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"max-bytes", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *format = "json", *content_type = NULL;
-	int ch;
+	const char *format = "json", *content_type = NULL, *config_path = NULL, *max_opt = NULL;
+	size_t max;
+	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "f:t:c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:t:c:m:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			format = optarg;
@@ -58,7 +107,11 @@ cmd_parse(int argc, char **argv)
 			content_type = optarg;
 			break;
 		case 'c':
-			break; /* parse needs no configuration; accepted like every command */
+			config_path = optarg;
+			break;
+		case 'm':
+			max_opt = optarg;
+			break;
 		case 'h':
 			parse_usage(stdout);
 			return 0;
@@ -71,6 +124,8 @@ cmd_parse(int argc, char **argv)
 		parse_usage(stderr);
 		return EX_USAGE;
 	}
+	if ((rc = parse_limit(max_opt, config_path, &max)) != 0)
+		return rc;
 	const char *path = argv[optind];
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (fp == NULL) {
@@ -78,18 +133,25 @@ cmd_parse(int argc, char **argv)
 		return EX_NOINPUT;
 	}
 	struct buf body = {0};
-	int rerr = read_all(fp, &body);
+	int rerr = parse_read(fp, max, &body);
 	if (fp != stdin)
 		fclose(fp);
-	if (rerr < 0) {
-		fprintf(stderr, "reportpipe parse: %s: read error\n", path);
+	if (rerr != 0) {
+		if (rerr < 0)
+			fprintf(stderr, "reportpipe parse: %s: read error\n", path);
+		else
+			fprintf(stderr,
+				"reportpipe parse: %s: larger than max_bytes (%zu bytes), which "
+				"the pipeline would not fetch either; raise [fetch] max_bytes or "
+				"pass --max-bytes\n",
+				path, max);
 		buf_release(&body);
-		return EX_IOERR;
+		return rerr < 0 ? EX_IOERR : EX_DATAERR;
 	}
 
 	char err[256];
-	struct doc *doc = parse_document((const unsigned char *)body.data, body.len,
-					 content_type, err, sizeof(err));
+	struct doc *doc = parse_document((const unsigned char *)body.data, body.len, content_type,
+					 err, sizeof(err));
 	if (doc == NULL) {
 		fprintf(stderr, "reportpipe parse: %s: %s\n", path, err);
 		buf_release(&body);
@@ -110,10 +172,12 @@ cmd_parse(int argc, char **argv)
 	if (strcmp(format, "json") == 0) {
 		struct json_object *o = doc_to_json(doc);
 		const char *json = json_object_to_json_string_ext(
-			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 		if (json == NULL) { /* json-c gives up past INT_MAX bytes */
-			fprintf(stderr, "reportpipe parse: %s: the parsed document is too large "
-					"to print as JSON\n", path);
+			fprintf(stderr,
+				"reportpipe parse: %s: the parsed document is too large "
+				"to print as JSON\n",
+				path);
 			json_object_put(o);
 			doc_free(&doc);
 			return EX_SOFTWARE;
