@@ -14,7 +14,9 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "doc.h"
+#include "doc_json.h"
 #include "parse.h"
 #include "pdf.h"
 #include "testutil.h"
@@ -143,6 +145,49 @@ test_parse_max_bytes_from_config(void **state)
 			   over);
 	assert_int_equal(rc, 0);
 	free(out);
+}
+
+static void
+test_parse_json_in_slices_same_bytes(void **state)
+{
+	(void)state;
+	/* some 45 000 metrics: printed in slices, the bytes doc_to_json() would give */
+	const char *path = text_file("many.txt", 1400000);
+	char *abs = realpath(path, NULL);
+	size_t len;
+	char *data = testutil_read_file(path, &len);
+	char err[256], sha[DIGEST_HEX_LEN + 1];
+	struct doc *doc = parse_document((const unsigned char *)data, len, NULL, err, sizeof(err));
+	assert_non_null(doc);
+	print_message("%zu metrics\n", doc->nmetrics);
+	assert_true(doc->nmetrics > 40000);
+	digest_sha256_hex(data, len, sha);
+	doc->sha256 = strdup(sha);
+	struct buf url = {0};
+	buf_printf(&url, "file://%s", abs);
+	doc->url = buf_take(&url);
+	struct json_object *o = doc_to_json(doc);
+	struct buf want = {0};
+	buf_puts(&want, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_putc(&want, '\n');
+	json_object_put(o);
+	doc_free(&doc);
+
+	int rc;
+	char *out = testutil_run(&rc, "%s parse %s", testutil_bin(), path);
+	assert_int_equal(rc, 0);
+	if (strcmp(out, want.data) != 0) {
+		size_t i = 0;
+		while (out[i] && out[i] == want.data[i])
+			i++;
+		fail_msg("differs at byte %zu of %zu: '%.60s' for '%.60s'", i, want.len, out + i,
+			 want.data + i);
+	}
+	free(out);
+	buf_release(&want);
+	free(data);
+	free(abs);
 }
 
 /* Compress len bytes of c with zlib at level 9, into out. */
@@ -507,6 +552,7 @@ main(void)
 	    cmocka_unit_test(test_parse_refuses_file_over_max_bytes),
 	    cmocka_unit_test(test_parse_refuses_stdin_over_max_bytes),
 	    cmocka_unit_test(test_parse_max_bytes_from_config),
+	    cmocka_unit_test(test_parse_json_in_slices_same_bytes),
 	    cmocka_unit_test(test_pdf_within_limits_parses),
 	    cmocka_unit_test(test_pdf_inflate_bomb_refused),
 	    cmocka_unit_test(test_pdf_chained_bomb_refused),
