@@ -10,7 +10,9 @@
  * ASCIIHex, ASCII85, RunLength), and the output is counted, not kept.
  * Images and attached files are left alone: text extraction never decodes
  * them. A stream's end is the later of its /Length and the first
- * "endstream", so a lying /Length can only make the count larger.
+ * "endstream", so a lying /Length can only make the count larger. Spans
+ * that add up to more than twice the file are no producer's work but a
+ * way to make the measure itself take time quadratic in the file: refused.
  *
  * Known gaps: an encrypted PDF's streams read as noise here (poppler
  * decrypts them first), and a /Filter or /Length kept in an object stream
@@ -22,6 +24,7 @@
 #include "pdf_streams.h"
 #include "buf.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,16 +199,40 @@ pdf_name_is(const unsigned char *p, const unsigned char *end, const char *name)
 	       (p + n == end || pdf_delim(p[n]));
 }
 
-/* The value of /key in the dictionary text [p, end); NULL when absent. */
-static const unsigned char *
-pdf_dict_get(const unsigned char *p, const unsigned char *end, const char *key)
+/*
+ * The keys this needs of the dictionary of a stream: the text from its
+ * "obj" to the keyword. Found as that text grows (the next "stream" under
+ * the same "obj"), so that no text is read twice; the first of each wins.
+ */
+struct pdf_dict {
+	const unsigned char *upto;
+	const unsigned char *filter, *length, *subtype, *type;
+};
+
+static void
+pdf_dict_scan(struct pdf_dict *dk, const unsigned char *kw)
 {
-	while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {{"Filter", offsetof(struct pdf_dict, filter)},
+		    {"Length", offsetof(struct pdf_dict, length)},
+		    {"Subtype", offsetof(struct pdf_dict, subtype)},
+		    {"Type", offsetof(struct pdf_dict, type)}};
+	const unsigned char *p = dk->upto;
+
+	while (p < kw && (p = memchr(p, '/', (size_t)(kw - p))) != NULL) {
 		p++;
-		if (pdf_name_is(p, end, key))
-			return pdf_skip(p + strlen(key), end);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			const unsigned char **v =
+			    (const unsigned char **)((char *)dk + keys[i].off);
+			if (*v == NULL && pdf_name_is(p, kw, keys[i].name)) {
+				*v = pdf_skip(p + strlen(keys[i].name), kw);
+				break;
+			}
+		}
 	}
-	return NULL;
+	dk->upto = kw;
 }
 
 /*
@@ -253,15 +280,15 @@ pdf_filter_named(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * The filters of the stream whose dictionary is [dict, kw), in the order
- * they decode, into f; returns how many. The chain stops at the first filter
+ * The filters of the stream whose dictionary ends at kw, in the order they
+ * decode, into f; returns how many. The chain stops at the first filter
  * not measured here (an image's), since poppler's text never goes past it.
  */
 static int
 pdf_filters(const unsigned char *data, const unsigned char *end, const struct pdf_objs *byref,
-	    const unsigned char *dict, const unsigned char *kw, enum pdf_filter *f)
+	    const struct pdf_dict *dk, const unsigned char *kw, enum pdf_filter *f)
 {
-	const unsigned char *v = pdf_dict_get(dict, kw, "Filter");
+	const unsigned char *v = dk->filter;
 	int unknown, n = 0;
 	if (v == NULL)
 		return 0;
@@ -292,9 +319,9 @@ pdf_filters(const unsigned char *data, const unsigned char *end, const struct pd
 /* The stream's /Length, when it is a number or a reference to one; -1 otherwise. */
 static long
 pdf_length(const unsigned char *data, const unsigned char *end, const struct pdf_objs *byref,
-	   const unsigned char *dict, const unsigned char *kw)
+	   const struct pdf_dict *dk)
 {
-	const unsigned char *v = pdf_dict_get(dict, kw, "Length");
+	const unsigned char *v = dk->length;
 	int unknown;
 	if (v == NULL || (v = pdf_deref(data, end, byref, v, &unknown)) == NULL)
 		return -1;
@@ -303,12 +330,12 @@ pdf_length(const unsigned char *data, const unsigned char *end, const struct pdf
 
 /* Images and attached files: text extraction never decodes them. */
 static int
-pdf_unread(const unsigned char *dict, const unsigned char *kw)
+pdf_unread(const struct pdf_dict *dk, const unsigned char *kw)
 {
-	const unsigned char *v = pdf_dict_get(dict, kw, "Subtype");
+	const unsigned char *v = dk->subtype;
 	if (v && v < kw && *v == '/' && pdf_name_is(v + 1, kw, "Image"))
 		return 1;
-	v = pdf_dict_get(dict, kw, "Type");
+	v = dk->type;
 	return v && v < kw && *v == '/' && pdf_name_is(v + 1, kw, "EmbeddedFile");
 }
 
@@ -552,8 +579,10 @@ pdf_streams_check(const unsigned char *data, size_t len, size_t max_stream, size
 		  char *err, size_t errlen)
 {
 	const unsigned char *end = data + len, *p = data;
+	const unsigned char *endstream = data; /* the first "endstream" at or after the data */
 	struct pdf_objs objs = {0}, byref;
-	size_t total = 0, o = 0;
+	struct pdf_dict dk = {0};
+	size_t total = 0, spans = 0, o = 0;
 	int rc = 0;
 
 	pdf_index(data, len, &objs);
@@ -570,13 +599,17 @@ pdf_streams_check(const unsigned char *data, size_t len, size_t max_stream, size
 		    !pdf_space(*p))
 			continue;
 		/* the dictionary: from the last "obj" before the keyword */
+		size_t was = o;
 		while (o < objs.n && data + objs.v[o].at <= kw)
 			o++;
-		const unsigned char *dict = o > 0 ? data + objs.v[o - 1].at : data;
+		if (o != was || dk.upto == NULL)
+			dk = (struct pdf_dict){o > 0 ? data + objs.v[o - 1].at : data, NULL, NULL,
+					       NULL, NULL};
+		pdf_dict_scan(&dk, kw);
 		long num = o > 0 ? objs.v[o - 1].num : -1;
 		enum pdf_filter f[MAX_FILTERS];
-		int nf = pdf_filters(data, end, &byref, dict, kw, f);
-		if (nf == 0 || pdf_unread(dict, kw))
+		int nf = pdf_filters(data, end, &byref, &dk, kw, f);
+		if (nf == 0 || pdf_unread(&dk, kw))
 			continue;
 		/* the data: past the end of the keyword's line, as poppler's skipToNextLine */
 		const unsigned char *d = p;
@@ -586,11 +619,27 @@ pdf_streams_check(const unsigned char *data, size_t len, size_t max_stream, size
 			d++;
 		if (d < end)
 			d++;
-		const unsigned char *e = memmem(d, (size_t)(end - d), "endstream", 9);
-		long length = pdf_length(data, end, &byref, dict, kw);
-		if (e == NULL ||
-		    (length >= 0 && (size_t)length <= (size_t)(end - d) && d + length > e))
-			e = e == NULL ? end : d + length;
+		/* to the later of the first "endstream" and /Length; else the end of the file */
+		if (endstream != NULL && endstream < d)
+			endstream = memmem(d, (size_t)(end - d), "endstream", 9);
+		const unsigned char *e = endstream;
+		long length = pdf_length(data, end, &byref, &dk);
+		if (length >= 0 && (size_t)length <= (size_t)(end - d) &&
+		    (e == NULL || d + length > e))
+			e = d + length;
+		if (e == NULL)
+			e = end;
+		/* a legible file's streams do not overlap; spans that add up past it are built */
+		spans += (size_t)(e - d);
+		if (spans > 2 * len + (1u << 20)) {
+			snprintf(err, errlen,
+				 "the PDF's streams overlap one another (%zu bytes of them in a "
+				 "file of %zu): damaged, or built to defeat the check of what "
+				 "they inflate to; refused unread",
+				 spans, len);
+			rc = -1;
+			break;
+		}
 
 		size_t room = max_total - total < max_stream ? max_total - total : max_stream;
 		size_t n = pdf_decode(d, (size_t)(e - d), f, nf, room);

@@ -545,6 +545,27 @@ test_pdf_many_streams_over_total_refused(void **state)
 	buf_release(&pdf);
 }
 
+static void
+test_pdf_overlapping_streams_refused(void **state)
+{
+	(void)state;
+	/*
+	 * One dictionary, then 64 Ki "stream" keywords and no "endstream": every
+	 * one would be measured to the end of the file, again and again.
+	 */
+	struct buf pdf = {0};
+	buf_puts(&pdf, "%PDF-1.4\n1 0 obj\n<< /Filter /FlateDecode >>");
+	for (int i = 0; i < 65536; i++)
+		buf_puts(&pdf, " stream\n");
+	buf_puts(&pdf, "%%EOF\n");
+	char err[256];
+	struct doc *doc = parse_pdf(&pdf, err, sizeof(err));
+	print_message("%s\n", doc ? "parsed" : err);
+	doc_free(&doc);
+	assert_non_null(strstr(err, "streams overlap one another"));
+	buf_release(&pdf);
+}
+
 int
 main(void)
 {
@@ -558,6 +579,7 @@ main(void)
 	    cmocka_unit_test(test_pdf_chained_bomb_refused),
 	    cmocka_unit_test(test_pdf_many_streams_over_total_refused),
 	    cmocka_unit_test(test_pdf_every_filter_measured),
+	    cmocka_unit_test(test_pdf_overlapping_streams_refused),
 	};
 	return cmocka_run_group_tests_name("bounds", tests, setup, teardown);
 }
