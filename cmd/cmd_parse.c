@@ -4,52 +4,178 @@
  */
 #include "cmd.h"
 #include "buf.h"
+#include "config.h"
 #include "digest.h"
 #include "doc_json.h"
 #include "parse.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
+
+/* Metrics go to JSON in about this many slices, each of at least SLICE_MIN. */
+#define PARSE_JSON_SLICES 8
+#define PARSE_JSON_SLICE_MIN 16384
 
 static void
 parse_usage(FILE *fp)
 {
-	fputs("usage: reportpipe parse [--format json|text] [--content-type TYPE] FILE|-\n"
+	fputs("usage: reportpipe parse [--format json|text] [--content-type TYPE]\n"
+	      "                        [--max-bytes SIZE] [--config FILE] FILE|-\n"
 	      "\n"
 	      "Parse one local report and print the parsed document: JSON as in DESIGN.md\n"
-	      "(the default), or a readable outline with --format text.\n",
+	      "(the default), or a readable outline with --format text. A report larger\n"
+	      "than --max-bytes (default: the config's [fetch] max_bytes) is refused.\n",
 	      fp);
 }
 
+/*
+ * Read fp to its end into b, but never more than max + 1 bytes, so that a
+ * pipe without end costs no more than the limit. Returns 0, 1 when the input
+ * is larger than max, or -1 on a read error.
+ */
 static int
-read_all(FILE *fp, struct buf *b)
+parse_read(FILE *fp, size_t max, struct buf *b)
 {
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(b, chunk, n);
-	return ferror(fp) ? -1 : 0;
+	struct stat st;
+
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uintmax_t)st.st_size > max)
+			return 1;
+		buf_reserve(b, (size_t)st.st_size);
+	}
+	for (;;) {
+		if (b->len > max)
+			return 1;
+		size_t want = max + 1 - b->len;
+		if (want > 65536)
+			want = 65536;
+		buf_reserve(b, want);
+		size_t n = fread(b->data + b->len, 1, want, fp);
+		b->len += n;
+		b->data[b->len] = '\0';
+		if (n < want)
+			return ferror(fp) ? -1 : b->len > max;
+	}
+}
+
+/* The byte limit on the input: --max-bytes, else the config's [fetch] max_bytes. */
+static int
+parse_limit(const char *opt, const char *config_path, size_t *max)
+{
+	if (opt) {
+		if (config_parse_size(opt, max) < 0 || *max == 0) {
+			fprintf(stderr,
+				"reportpipe parse: --max-bytes '%s' is not a size "
+				"(such as 64MiB, 10MB, 512k or 1048576)\n",
+				opt);
+			return EX_USAGE;
+		}
+		return 0;
+	}
+	struct config *cfg = config_load(config_choose_path(config_path));
+	if (cfg == NULL)
+		return EX_CONFIG;
+	*max = cfg->max_bytes;
+	config_free(&cfg);
+	return 0;
+}
+
+/*
+ * Write a JSON value as json-c writes it pretty at depth level: what it
+ * writes at depth 0, with every line after the first indented further.
+ * Returns 0, or -1 when json-c gives up (past INT_MAX bytes).
+ */
+static int
+parse_put_json(struct json_object *v, int level, FILE *fp)
+{
+	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL)
+		return -1;
+	for (const char *nl; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
+		fprintf(fp, "%.*s\n%*s", (int)(nl - s), s, 2 * level, "");
+	fputs(s, fp);
+	return 0;
+}
+
+/*
+ * Print doc as doc_to_json() makes it, pretty, with the same bytes, but its
+ * metrics a slice at a time: as json-c objects a metric takes about 2.5 KB,
+ * so a million metrics built at once (a 64 MB report) would take ten times
+ * the memory the whole parse did. doc_to_json() makes a metric's object from
+ * the metric, the sections and the text alone, so the slices' arrays put
+ * together are the whole document's (bounds_test checks the bytes). Returns
+ * 0, or -1 when json-c gives up.
+ */
+static int
+parse_print_json(const struct doc *doc, FILE *fp)
+{
+	struct doc view = *doc;
+	size_t slice = doc->nmetrics / PARSE_JSON_SLICES + 1;
+	int rc = 0, first = 1;
+
+	if (slice < PARSE_JSON_SLICE_MIN)
+		slice = PARSE_JSON_SLICE_MIN;
+	view.metrics = NULL;
+	view.nmetrics = 0;
+	struct json_object *head = doc_to_json(&view);
+	fputs("{\n", fp);
+	json_object_object_foreach(head, key, val)
+	{
+		fprintf(fp, "%s  \"%s\":", first ? "" : ",\n", key);
+		first = 0;
+		if (strcmp(key, "metrics") != 0) {
+			if ((rc = parse_put_json(val, 1, fp)) < 0)
+				break;
+			json_object_object_del(head, key); /* the text: as large as the report */
+			continue;
+		}
+		fputs(doc->nmetrics ? "[\n" : "[\n  ]", fp);
+		for (size_t i = 0; i < doc->nmetrics && rc == 0; i += slice) {
+			view.metrics = doc->metrics + i;
+			view.nmetrics = doc->nmetrics - i < slice ? doc->nmetrics - i : slice;
+			struct json_object *o = doc_to_json(&view);
+			struct json_object *mets = json_object_object_get(o, "metrics");
+			for (size_t k = 0; k < view.nmetrics && rc == 0; k++) {
+				fprintf(fp, "%s    ", i + k > 0 ? ",\n" : "");
+				rc = parse_put_json(json_object_array_get_idx(mets, k), 2, fp);
+			}
+			json_object_put(o);
+		}
+		if (doc->nmetrics)
+			fputs("\n  ]", fp);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		fputs("\n}\n", fp);
+	json_object_put(head);
+	return rc;
 }
 
 int
 cmd_parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"content-type", required_argument, NULL, 't'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'},
+	    {"content-type", required_argument, NULL, 't'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"max-bytes", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *format = "json", *content_type = NULL;
-	int ch;
+	const char *format = "json", *content_type = NULL, *config_path = NULL, *max_opt = NULL;
+	size_t max;
+	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "f:t:c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:t:c:m:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			format = optarg;
@@ -58,7 +184,11 @@ cmd_parse(int argc, char **argv)
 			content_type = optarg;
 			break;
 		case 'c':
-			break; /* parse needs no configuration; accepted like every command */
+			config_path = optarg;
+			break;
+		case 'm':
+			max_opt = optarg;
+			break;
 		case 'h':
 			parse_usage(stdout);
 			return 0;
@@ -71,6 +201,8 @@ cmd_parse(int argc, char **argv)
 		parse_usage(stderr);
 		return EX_USAGE;
 	}
+	if ((rc = parse_limit(max_opt, config_path, &max)) != 0)
+		return rc;
 	const char *path = argv[optind];
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (fp == NULL) {
@@ -78,18 +210,25 @@ cmd_parse(int argc, char **argv)
 		return EX_NOINPUT;
 	}
 	struct buf body = {0};
-	int rerr = read_all(fp, &body);
+	int rerr = parse_read(fp, max, &body);
 	if (fp != stdin)
 		fclose(fp);
-	if (rerr < 0) {
-		fprintf(stderr, "reportpipe parse: %s: read error\n", path);
+	if (rerr != 0) {
+		if (rerr < 0)
+			fprintf(stderr, "reportpipe parse: %s: read error\n", path);
+		else
+			fprintf(stderr,
+				"reportpipe parse: %s: larger than max_bytes (%zu bytes), which "
+				"the pipeline would not fetch either; raise [fetch] max_bytes or "
+				"pass --max-bytes\n",
+				path, max);
 		buf_release(&body);
-		return EX_IOERR;
+		return rerr < 0 ? EX_IOERR : EX_DATAERR;
 	}
 
 	char err[256];
-	struct doc *doc = parse_document((const unsigned char *)body.data, body.len,
-					 content_type, err, sizeof(err));
+	struct doc *doc = parse_document((const unsigned char *)body.data, body.len, content_type,
+					 err, sizeof(err));
 	if (doc == NULL) {
 		fprintf(stderr, "reportpipe parse: %s: %s\n", path, err);
 		buf_release(&body);
@@ -108,19 +247,14 @@ cmd_parse(int argc, char **argv)
 	buf_release(&body);
 
 	if (strcmp(format, "json") == 0) {
-		struct json_object *o = doc_to_json(doc);
-		const char *json = json_object_to_json_string_ext(
-			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (json == NULL) { /* json-c gives up past INT_MAX bytes */
-			fprintf(stderr, "reportpipe parse: %s: the parsed document is too large "
-					"to print as JSON\n", path);
-			json_object_put(o);
+		if (parse_print_json(doc, stdout) < 0) {
+			fprintf(stderr,
+				"reportpipe parse: %s: the parsed document is too large "
+				"to print as JSON\n",
+				path);
 			doc_free(&doc);
 			return EX_SOFTWARE;
 		}
-		fputs(json, stdout);
-		fputc('\n', stdout);
-		json_object_put(o);
 	} else {
 		char *txt = doc_to_text(doc);
 		fputs(txt, stdout);

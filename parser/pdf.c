@@ -15,6 +15,7 @@
 #include "pdf.h"
 #include "buf.h"
 #include "decode.h"
+#include "pdf_streams.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -394,12 +395,17 @@ pdf_parse(struct doc *doc, const unsigned char *data, size_t len, struct format_
 	  char *err, size_t errlen)
 {
 	GError *gerr = NULL;
-	GBytes *bytes = g_bytes_new_static(data, len);
-	PopplerDocument *pd = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+	GBytes *bytes = NULL;
+	PopplerDocument *pd = NULL;
 	struct plines pl = {0};
 	struct buf text = {0};
 	int rc = -1;
 
+	/* poppler inflates without limit: measure first what it would inflate */
+	if (pdf_streams_check(data, len, PDF_STREAM_MAX, PDF_TOTAL_MAX, err, errlen) < 0)
+		goto out;
+	bytes = g_bytes_new_static(data, len);
+	pd = poppler_document_new_from_bytes(bytes, NULL, &gerr);
 	if (pd == NULL) {
 		if (gerr && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED)
 			snprintf(err, errlen,
@@ -442,7 +448,8 @@ out:
 	buf_release(&text);
 	if (pd)
 		g_object_unref(pd);
-	g_bytes_unref(bytes);
+	if (bytes)
+		g_bytes_unref(bytes);
 	if (gerr)
 		g_error_free(gerr);
 	return rc;
