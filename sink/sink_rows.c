@@ -118,6 +118,9 @@ rows_document(struct sink_doc *d, struct json_object *job, struct json_object *d
 {
 	char year[16], pv[16], now[32];
 	const char *ctype = rows_str(doc, "content_type"), *fetched = rows_str(job, "fetched_at");
+	d->etag = rows_str(job, "etag");
+	d->last_modified = rows_str(job, "last_modified");
+	d->fetched_at = fetched;
 	if (fetched == NULL) {
 		/* COPY cannot ask for the column default of one row: the sink's clock stands in */
 		time_t t = time(NULL);
@@ -133,8 +136,8 @@ rows_document(struct sink_doc *d, struct json_object *job, struct json_object *d
 	    d->url,
 	    rows_str(job, "final_url"),
 	    d->sha256,
-	    rows_str(job, "etag"),
-	    rows_str(job, "last_modified"),
+	    d->etag,
+	    d->last_modified,
 	    ctype ? ctype : rows_str(job, "content_type"),
 	    rows_str(doc, "charset"),
 	    fetched,

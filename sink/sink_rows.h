@@ -31,6 +31,9 @@ struct sink_doc {
 	const char *sha256;
 	const char *source;	/* the source's name, or NULL */
 	const char *source_url; /* what sources.url gets */
+	const char *etag;	/* the validators the body came with, or NULL */
+	const char *last_modified;
+	const char *fetched_at; /* as the job says, or NULL: the sink's clock */
 	struct buf docrow;	/* the document row after id and source_id, newline included */
 	struct buf sec;		/* section row tails, back to back */
 	size_t *sec_off;	/* nsec + 1 offsets into sec */

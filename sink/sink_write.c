@@ -4,10 +4,12 @@
  * One query tells the new documents from the ones already stored (by url
  * and sha256); then the new ones, their raw bodies, sections and metrics go
  * in by COPY, one COPY per table for the whole batch, with ids reserved from
- * the sequences up front, and is_current moves to the newest version of each
- * URL. Idempotent: a stored document is a duplicate and nothing of it is
- * written; the unique key on (url, sha256) stays the last word. Must never
- * build SQL from data (every value is a parameter or a COPY field), and
+ * the sequences up front, and is_current moves to the version each URL
+ * serves now: the one fetched last. Idempotent: a stored document is not
+ * written again; the unique key on (url, sha256) stays the last word. A
+ * stored version that is not current (a page gone back from B to A) only
+ * becomes current again, with the validators it was just served with. Must
+ * never build SQL from data (every value is a parameter or a COPY field), and
  * never build multi-row INSERTs, which run into the 65 535-parameter limit.
  */
 #include "sink_write.h"
@@ -45,11 +47,12 @@ write_same_key(const struct sink_write_item *a, const struct sink_write_item *b)
 
 /*
  * Mark in isnew[] the items whose (url, sha256) is neither stored nor sent
- * earlier in the batch. Returns how many are new, or -1 with e filled.
+ * earlier in the batch, and set stored[i] to the id of item i's stored
+ * document (0: none). Returns how many are new, or -1 with e filled.
  */
 static long
 write_find_new(PGconn *conn, struct sink_write_item *items, size_t n, char *isnew,
-	       struct sink_err *e)
+	       long long *stored, struct sink_err *e)
 {
 	struct json_object *keys = json_object_new_array();
 	PGresult *r;
@@ -61,18 +64,21 @@ write_find_new(PGconn *conn, struct sink_write_item *items, size_t n, char *isne
 	}
 	const char *p[] = {json_object_to_json_string_ext(keys, JSON_C_TO_STRING_PLAIN)};
 	int rc = sink_db_exec(conn, "looking up stored documents",
-			      "SELECT k.ord - 1 FROM json_array_elements($1::json) WITH ORDINALITY"
-			      " AS k(v, ord) JOIN documents d ON d.url = k.v->>0"
+			      "SELECT k.ord - 1, d.id FROM json_array_elements($1::json)"
+			      " WITH ORDINALITY AS k(v, ord) JOIN documents d ON d.url = k.v->>0"
 			      " AND d.sha256 = k.v->>1",
 			      1, p, &r, e);
 	json_object_put(keys);
 	if (rc < 0)
 		return -1;
 	memset(isnew, 1, n);
+	memset(stored, 0, n * sizeof(*stored));
 	for (int k = 0; k < PQntuples(r); k++) {
 		long i = atol(PQgetvalue(r, k, 0));
-		if (i >= 0 && (size_t)i < n)
+		if (i >= 0 && (size_t)i < n) {
 			isnew[i] = 0;
+			stored[i] = atoll(PQgetvalue(r, k, 1));
+		}
 	}
 	PQclear(r);
 	long nnew = 0;
@@ -125,13 +131,14 @@ write_sources(PGconn *conn, struct sink_write_item *items, size_t n, const char 
 
 /*
  * Insert the documents that are not stored yet, by COPY with ids reserved
- * up front; set ids[i] for each of them (0: a duplicate). A concurrent writer
+ * up front; set ids[i] for each of them (0: stored before, and then
+ * stored[i] is its id, or sent earlier in the batch). A concurrent writer
  * storing the same key in between makes the COPY fail on the unique key: the
  * batch is then split and tried again, and finds it stored.
  */
 static int
 write_documents(PGconn *conn, struct sink_write_item *items, size_t n, long long *ids,
-		struct sink_err *e)
+		long long *stored, struct sink_err *e)
 {
 	char *isnew = xcalloc(n + 1, 1);
 	long long *sid = xcalloc(n + 1, sizeof(long long)), *doc_ids = NULL;
@@ -139,7 +146,7 @@ write_documents(PGconn *conn, struct sink_write_item *items, size_t n, long long
 	int rc = -1;
 
 	memset(ids, 0, n * sizeof(*ids));
-	long nnew = write_find_new(conn, items, n, isnew, e);
+	long nnew = write_find_new(conn, items, n, isnew, stored, e);
 	if (nnew <= 0) {
 		rc = nnew < 0 ? -1 : 0;
 		goto out;
@@ -234,35 +241,99 @@ out:
 	return rc;
 }
 
-/* Make the newest new version of each URL in the batch its current one. */
+static void
+write_json_opt(struct json_object *a, const char *v)
+{
+	json_object_array_add(a, v ? json_object_new_string(v) : NULL);
+}
+
+/*
+ * Of the versions of each URL in the batch, the one fetched last (the later
+ * in the batch on a tie) is what the URL serves now. A new one becomes
+ * current. A stored one that is not current becomes current again, with
+ * the validators and fetch time it was just served with, unless the current
+ * version was fetched after it (a job an earlier run left in the spool).
+ * Sets revived[i] for the items made current again. 0, or -1 with e filled.
+ */
 static int
 write_current(PGconn *conn, struct sink_write_item *items, size_t n, const long long *ids,
-	      struct sink_err *e)
+	      const long long *stored, char *revived, struct sink_err *e)
 {
-	struct buf newest = {0};
-	buf_putc(&newest, '{');
+	struct json_object *cand = json_object_new_array(), *set = json_object_new_array();
+	struct buf winners = {0};
+	PGresult *r = NULL;
+	int rc = -1;
+
 	for (size_t i = 0; i < n; i++) {
-		if (ids[i] == 0)
+		if (ids[i] == 0 && stored[i] == 0)
 			continue;
-		int later = 0;
-		for (size_t j = i + 1; j < n && !later; j++)
-			later = ids[j] != 0 && strcmp(items[j].doc->url, items[i].doc->url) == 0;
-		if (!later)
-			buf_printf(&newest, "%s%lld", newest.len > 1 ? "," : "", ids[i]);
+		struct json_object *c = json_object_new_array();
+		json_object_array_add(c, json_object_new_int64((int64_t)i));
+		json_object_array_add(c, json_object_new_int64(ids[i] ? ids[i] : stored[i]));
+		json_object_array_add(c, json_object_new_boolean(ids[i] != 0));
+		write_json_opt(c, items[i].doc->fetched_at);
+		json_object_array_add(cand, c);
 	}
-	buf_putc(&newest, '}');
-	const char *p[] = {newest.data};
-	int rc = 0;
-	if (newest.len > 2 &&
+	if (json_object_array_length(cand) == 0) {
+		rc = 0;
+		goto out;
+	}
+	const char *p[] = {json_object_to_json_string_ext(cand, JSON_C_TO_STRING_PLAIN), NULL};
+	if (sink_db_exec(conn, "finding the current versions",
+			 "WITH c AS (SELECT (v->>0)::int AS ord, d.url, d.is_current,"
+			 " (v->>2)::boolean AS fresh, CASE WHEN (v->>2)::boolean THEN d.fetched_at"
+			 " ELSE coalesce((v->>3)::timestamptz, now()) END AS at"
+			 " FROM json_array_elements($1::json) v JOIN documents d"
+			 " ON d.id = (v->>1)::bigint),"
+			 " w AS (SELECT DISTINCT ON (url) * FROM c ORDER BY url, at DESC, ord DESC)"
+			 " SELECT ord FROM w WHERE fresh OR (NOT is_current AND NOT EXISTS"
+			 " (SELECT 1 FROM documents o WHERE o.url = w.url AND o.is_current"
+			 " AND o.fetched_at > w.at))",
+			 1, p, &r, e) < 0)
+		goto out;
+	buf_putc(&winners, '{');
+	for (int k = 0; k < PQntuples(r); k++) {
+		long i = atol(PQgetvalue(r, k, 0));
+		if (i < 0 || (size_t)i >= n)
+			continue;
+		const struct sink_doc *d = items[i].doc;
+		int again = ids[i] == 0;
+		long long id = again ? stored[i] : ids[i];
+		struct json_object *v = json_object_new_array();
+		json_object_array_add(v, json_object_new_int64(id));
+		json_object_array_add(v, json_object_new_boolean(again));
+		write_json_opt(v, d->fetched_at);
+		write_json_opt(v, d->etag);
+		write_json_opt(v, d->last_modified);
+		json_object_array_add(set, v);
+		buf_printf(&winners, "%s%lld", winners.len > 1 ? "," : "", id);
+		revived[i] = (char)again;
+	}
+	buf_putc(&winners, '}');
+	p[0] = winners.data;
+	p[1] = json_object_to_json_string_ext(set, JSON_C_TO_STRING_PLAIN);
+	/* the unique index on the current version of a URL: retire before marking */
+	if (winners.len > 2 &&
 	    (sink_db_exec(conn, "retiring the previous versions",
 			  "UPDATE documents d SET is_current = false FROM documents n"
 			  " WHERE n.id = ANY($1::bigint[]) AND d.url = n.url AND d.is_current",
 			  1, p, NULL, e) < 0 ||
 	     sink_db_exec(conn, "marking the current versions",
-			  "UPDATE documents SET is_current = true WHERE id = ANY($1::bigint[])", 1,
-			  p, NULL, e) < 0))
-		rc = -1;
-	buf_release(&newest);
+			  "UPDATE documents d SET is_current = true,"
+			  " fetched_at = CASE WHEN (v->>1)::boolean"
+			  " THEN coalesce((v->>2)::timestamptz, now()) ELSE d.fetched_at END,"
+			  " etag = CASE WHEN (v->>1)::boolean THEN v->>3 ELSE d.etag END,"
+			  " last_modified = CASE WHEN (v->>1)::boolean THEN v->>4"
+			  " ELSE d.last_modified END"
+			  " FROM json_array_elements($1::json) v WHERE d.id = (v->>0)::bigint",
+			  1, p + 1, NULL, e) < 0))
+		goto out;
+	rc = 0;
+out:
+	PQclear(r);
+	buf_release(&winners);
+	json_object_put(set);
+	json_object_put(cand);
 	return rc;
 }
 
@@ -270,19 +341,32 @@ enum store_result
 sink_write_batch(PGconn *conn, struct sink_write_item *items, size_t n, struct sink_err *e)
 {
 	long long *ids = xcalloc(n + 1, sizeof(long long));
+	long long *stored = xcalloc(n + 1, sizeof(long long));
+	char *revived = xcalloc(n + 1, 1);
 
 	e->msg[0] = e->sqlstate[0] = '\0';
 	if (sink_db_exec(conn, "BEGIN", "BEGIN", 0, NULL, NULL, e) < 0 ||
-	    write_documents(conn, items, n, ids, e) < 0 || write_rows(conn, items, n, ids, e) < 0 ||
-	    write_current(conn, items, n, ids, e) < 0 ||
+	    write_documents(conn, items, n, ids, stored, e) < 0 ||
+	    write_rows(conn, items, n, ids, e) < 0 ||
+	    write_current(conn, items, n, ids, stored, revived, e) < 0 ||
 	    sink_db_exec(conn, "COMMIT", "COMMIT", 0, NULL, NULL, e) < 0)
 		goto fail;
-	for (size_t i = 0; i < n; i++)
-		items[i].outcome = ids[i] ? STORE_STORED : STORE_DUPLICATE;
+	/* a version made current again counts as stored: it changed what the URL shows */
+	for (size_t i = 0; i < n; i++) {
+		items[i].outcome = ids[i] || revived[i] ? STORE_STORED : STORE_DUPLICATE;
+		if (revived[i])
+			log_info("url=%s serves an earlier version again: document %lld is"
+				 " current again",
+				 items[i].doc->url, stored[i]);
+	}
 	free(ids);
+	free(stored);
+	free(revived);
 	return STORE_STORED;
 fail:
 	free(ids);
+	free(stored);
+	free(revived);
 	if (sink_db_lost(conn, e))
 		return STORE_RETRY;
 	struct sink_err ignored;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 enum store_result {
-	STORE_STORED,	 /* committed */
+	STORE_STORED,	 /* committed: stored, or an earlier version made current again */
 	STORE_DUPLICATE, /* (url, sha256) was already stored; nothing written */
 	STORE_REJECTED,	 /* the database refused the transaction: it was rolled back */
 	STORE_RETRY,	 /* the connection failed: keep the work, reconnect, try again */

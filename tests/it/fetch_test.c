@@ -219,6 +219,103 @@ test_changed_report_is_stored_as_a_new_version(void **state)
 			 NREPORTS + 1);
 }
 
+/* www/v/rev.txt: a short report whose figures tell its versions apart, with the given mtime. */
+static int
+write_revert_report(const char *text, time_t mtime)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/v/rev.txt", www);
+	struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
+	if (testutil_write_file(path, text, strlen(text)) < 0 || chmod(path, 0644) < 0)
+		return -1;
+	return utimensat(AT_FDCWD, path, times, 0);
+}
+
+/* The figures report_metrics shows for rev.txt, "label=value" in label order. */
+static char *
+revert_figures(void)
+{
+	char *s =
+	    fetch_env_query_str(&env, "SELECT string_agg(label || '=' || value, ' ' ORDER BY label)"
+				      " FROM report_metrics WHERE url LIKE '%/v/rev.txt'");
+	assert_non_null(s);
+	return s;
+}
+
+static void
+test_report_back_to_an_earlier_version_is_current_again(void **state)
+{
+	(void)state;
+	static const char version_a[] =
+	    "某市人民政府关于2024年度法治政府建设工作的报告\n\n一、主要工作\n"
+	    "全年办理行政复议案件123件，行政机关负责人出庭应诉率达95%。\n\n"
+	    "某市人民政府\n2025年1月20日\n";
+	static const char version_b[] =
+	    "某市人民政府关于2024年度法治政府建设工作的报告\n\n一、主要工作\n"
+	    "全年办理行政复议案件98件，行政机关负责人出庭应诉率达100%。\n\n"
+	    "某市人民政府\n2025年1月20日\n";
+	static const char figures_a[] = "全年办理行政复议案件=123 行政机关负责人出庭应诉率=95";
+	char dir[PATH_MAX + 16], source[PATH_MAX], sha_a[DIGEST_HEX_LEN + 1], sql[512];
+	snprintf(dir, sizeof(dir), "%s/v", www);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(source, sizeof(source), "[source \"rev\"]\nurl = http://127.0.0.1:%d/v/rev.txt\n",
+		 env.nginx_port);
+	assert_int_equal(fetch_env_write_config(&env, "revert",
+						"user_agent = " UA "\nper_host_delay_ms = 0\n",
+						source),
+			 0);
+	digest_sha256_hex(version_a, strlen(version_a), sha_a);
+	/* each version a later mtime, as a republished file has: nginx's validators change */
+	time_t t0 = time(NULL) - 3600;
+
+	assert_int_equal(write_revert_report(version_a, t0), 0);
+	free(run_ok("revert", "stored 1, failed 0 (parsed 1, duplicates 0)"));
+	char *fig = revert_figures();
+	assert_string_equal(fig, figures_a);
+	free(fig);
+
+	assert_int_equal(write_revert_report(version_b, t0 + 100), 0);
+	free(run_ok("revert", "stored 1, failed 0 (parsed 1, duplicates 0)"));
+	fig = revert_figures();
+	assert_string_not_equal(fig, figures_a);
+	free(fig);
+
+	/* the publisher withdraws B: the URL serves A again, and A is the current version */
+	assert_int_equal(write_revert_report(version_a, t0 + 200), 0);
+	free(run_ok("revert", "unchanged 0, stored 1, failed 0 (parsed 1, duplicates 0)"));
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM documents"
+						    " WHERE url LIKE '%/v/rev.txt'"),
+			 2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM documents WHERE url LIKE '%%/v/rev.txt'"
+		 " AND is_current AND sha256 = '%s'",
+		 sha_a);
+	assert_int_equal(fetch_env_query_long(&env, sql), 1);
+	fig = revert_figures();
+	assert_string_equal(fig, figures_a);
+	free(fig);
+	/* its validators are what nginx serves now (ETag: mtime and size in hex) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM documents WHERE url LIKE '%%/v/rev.txt'"
+		 " AND is_current AND etag LIKE '%%\"%llx-%zx\"'",
+		 (unsigned long long)(t0 + 200), strlen(version_a));
+	assert_int_equal(fetch_env_query_long(&env, sql), 1);
+
+	/* and the next night nothing changed: a 304, no duplicate */
+	long offset = fetch_env_file_size(access_log);
+	free(run_ok("revert", "unchanged 1, stored 0, failed 0 (parsed 0, duplicates 0)"));
+	char *log = fetch_env_read_from(access_log, offset);
+	assert_int_equal(fetch_env_count_lines(log, " 304 GET /v/rev.txt", NULL), 1);
+	free(log);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " id = (SELECT max(id) FROM ingest_runs) AND"
+						    " unchanged = 1 AND duplicates = 0"),
+			 1);
+	fig = revert_figures();
+	assert_string_equal(fig, figures_a);
+	free(fig);
+}
+
 int
 main(void)
 {
@@ -226,6 +323,7 @@ main(void)
 	    cmocka_unit_test(test_first_run_stores_every_report_decoded),
 	    cmocka_unit_test(test_second_run_is_conditional_and_stores_nothing),
 	    cmocka_unit_test(test_changed_report_is_stored_as_a_new_version),
+	    cmocka_unit_test(test_report_back_to_an_earlier_version_is_current_again),
 	};
 	return cmocka_run_group_tests_name("fetch (nginx)", tests, group_setup, group_teardown);
 }

@@ -360,6 +360,112 @@ test_batch_with_several_bad_documents(void **state)
 			 1);
 }
 
+/* A RESULT for body at url, as fetched at the given time with the given ETag. */
+static struct json_object *
+fetched(const char *key, const char *url, const char *body, size_t len, const char *at,
+	const char *etag)
+{
+	struct json_object *h = result(key, url, body, len);
+	json_object_object_add(h, "fetched_at", json_object_new_string(at));
+	json_object_object_add(h, "etag", json_object_new_string(etag));
+	return h;
+}
+
+/* Send one result and wait for its acknowledgement: the status. */
+static const char *
+send_one(struct sinkdrv *d, struct json_object *h, const char *body, size_t len)
+{
+	struct json_object *k;
+	assert_true(json_object_object_get_ex(h, "key", &k));
+	const char *keys[] = {json_object_get_string(k)};
+	assert_int_equal(sinkdrv_send(d, h, body, len), 0);
+	assert_int_equal(sinkdrv_wait_acks(d, keys, 1, 30000), 0);
+	const char *status = sinkdrv_status(d, keys[0]);
+	json_object_put(h);
+	return status;
+}
+
+static void
+test_earlier_version_is_current_again(void **state)
+{
+	(void)state;
+	struct sinkdrv d;
+	char conn[600];
+	size_t l2;
+	char *v2 = seed_variant(2, &l2);
+	const char *url = "file:///r/back.txt";
+	static const char current[] = "SELECT count(*) FROM documents WHERE is_current";
+	static const char v1_current[] = "SELECT count(*) FROM documents WHERE is_current"
+					 " AND text NOT LIKE '%（版本2）%'";
+	start(&d, "back", conn, sizeof(conn));
+
+	assert_string_equal(
+	    send_one(&d, fetched("a1", url, seed, seed_len, "2026-01-01T03:00:00Z", "\"e1\""), seed,
+		     seed_len),
+	    "stored");
+	assert_string_equal(
+	    send_one(&d, fetched("b1", url, v2, l2, "2026-01-02T03:00:00Z", "\"e2\""), v2, l2),
+	    "stored");
+	assert_int_equal(sinkdrv_query_long(conn, v1_current), 0);
+
+	/* the page goes back to the first version: that one is current again */
+	assert_string_equal(
+	    send_one(&d, fetched("a2", url, seed, seed_len, "2026-01-03T03:00:00Z", "\"e3\""), seed,
+		     seed_len),
+	    "stored");
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 2);
+	assert_int_equal(sinkdrv_query_long(conn, current), 1);
+	assert_int_equal(sinkdrv_query_long(conn, v1_current), 1);
+	/* with the validators and time of the fetch that brought it back */
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents WHERE is_current"
+						  " AND etag = '\"e3\"' AND fetched_at ="
+						  " '2026-01-03T03:00:00Z'"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(DISTINCT document_id)"
+						  " FROM report_metrics"),
+			 1);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM report_metrics r"
+						  " JOIN documents d ON d.id = r.document_id"
+						  " WHERE d.text LIKE '%（版本2）%'"),
+			 0);
+
+	/* the second version again, but fetched before that: a job left in a spool */
+	assert_string_equal(
+	    send_one(&d, fetched("b2", url, v2, l2, "2026-01-02T04:00:00Z", "\"e2\""), v2, l2),
+	    "duplicate");
+	assert_int_equal(sinkdrv_query_long(conn, v1_current), 1);
+	/* the current version again: a duplicate, and nothing of it is written */
+	assert_string_equal(
+	    send_one(&d, fetched("a3", url, seed, seed_len, "2026-01-04T03:00:00Z", "\"e4\""), seed,
+		     seed_len),
+	    "duplicate");
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents WHERE is_current"
+						  " AND etag = '\"e3\"'"),
+			 1);
+
+	/* both versions at once: the one fetched last is current, whatever their order */
+	struct json_object *late = fetched("a4", url, seed, seed_len, "2026-01-06T03:00:00Z", "e6");
+	struct json_object *early = fetched("b3", url, v2, l2, "2026-01-05T03:00:00Z", "e5");
+	const char *both[] = {"a4", "b3"};
+	assert_int_equal(sinkdrv_send(&d, late, seed, seed_len), 0);
+	assert_int_equal(sinkdrv_send(&d, early, v2, l2), 0);
+	assert_int_equal(sinkdrv_wait_acks(&d, both, 2, 30000), 0);
+	json_object_put(late);
+	json_object_put(early);
+	assert_int_equal(sinkdrv_query_long(conn, current), 1);
+	assert_int_equal(sinkdrv_query_long(conn, v1_current), 1);
+
+	struct json_object *s = finish(&d);
+	sinkdrv_close(&d);
+	/* a1, b1, a2 changed what the URL shows; b2 and a3 did not */
+	assert_true(summary_long(s, "stored") >= 3);
+	assert_true(summary_long(s, "duplicates") >= 2);
+	assert_int_equal(summary_long(s, "stored") + summary_long(s, "duplicates"), 7);
+	json_object_put(s);
+	assert_int_equal(sinkdrv_query_long(conn, "SELECT count(*) FROM documents"), 2);
+	free(v2);
+}
+
 static void
 test_documents_are_batched(void **state)
 {
@@ -603,6 +709,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_document_twice_leaves_one_copy),
 	    cmocka_unit_test(test_new_version_flips_is_current),
+	    cmocka_unit_test(test_earlier_version_is_current_again),
 	    cmocka_unit_test(test_batch_with_one_bad_document),
 	    cmocka_unit_test(test_batch_with_several_bad_documents),
 	    cmocka_unit_test(test_documents_are_batched),
