@@ -104,10 +104,10 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 		f->fetch_failed++;
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
-						       .url = r->url,
-						       .stage = "fetch",
-						       .error = r->error,
-						       .attempts = r->attempts});
+						      .url = r->url,
+						      .stage = "fetch",
+						      .error = r->error,
+						      .attempts = r->attempts});
 		return;
 	}
 	f->fetched++;
@@ -153,12 +153,12 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	if (rc < 0) {
 		f->fetch_failed++;
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
-						       .url = r->url,
-						       .stage = "fetch",
-						       .error = "could not write the spool file",
-						       .attempts = r->attempts,
-						       .body = r->body.data,
-						       .len = r->body.len});
+						      .url = r->url,
+						      .stage = "fetch",
+						      .error = "could not write the spool file",
+						      .attempts = r->attempts,
+						      .body = r->body.data,
+						      .len = r->body.len});
 	}
 	/* the job is queued once the group commit made it durable: fetcher_on_spooled */
 }
@@ -171,12 +171,13 @@ fetcher_on_spooled(struct fetcher *f)
 	while ((b = fetcher_spool_next(f->spool)) != NULL) {
 		if (b->failed) {
 			f->fetch_failed++;
-			fetcher_dead(f, &(struct dead_letter){.url = b->url,
-							       .stage = "fetch",
-							       .error = "could not write the spool file",
-							       .attempts = b->attempts,
-							       .body = b->data,
-							       .len = b->data ? b->len : 0});
+			fetcher_dead(
+			    f, &(struct dead_letter){.url = b->url,
+						     .stage = "fetch",
+						     .error = "could not write the spool file",
+						     .attempts = b->attempts,
+						     .body = b->data,
+						     .len = b->data ? b->len : 0});
 		} else {
 			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;
@@ -253,22 +254,22 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
-						       .url = r->url,
-						       .stage = "fetch",
-						       .error = r->error,
-						       .attempts = r->attempts});
+						      .url = r->url,
+						      .stage = "fetch",
+						      .error = r->error,
+						      .attempts = r->attempts});
 		return;
 	}
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
-						       .url = r->url,
-						       .stage = "fetch",
-						       .error = "index page is not readable HTML",
-						       .attempts = r->attempts,
-						       .body = r->body.data,
-						       .len = r->body.len});
+						      .url = r->url,
+						      .stage = "fetch",
+						      .error = "index page is not readable HTML",
+						      .attempts = r->attempts,
+						      .body = r->body.data,
+						      .len = r->body.len});
 		return;
 	}
 	char **fresh = xcalloc(page.nlinks + 1, sizeof(*fresh));

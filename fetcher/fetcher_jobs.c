@@ -107,9 +107,9 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		j->state = JOB_DONE;
 		f->job_failed++;
 		fetcher_dead(f, &(struct dead_letter){.url = j->url,
-						       .stage = "fetch",
-						       .error = "spool file missing or damaged",
-						       .attempts = j->attempts});
+						      .stage = "fetch",
+						      .error = "spool file missing or damaged",
+						      .attempts = j->attempts});
 		return -1;
 	}
 	struct json_object *h = json_tokener_parse(hdr);
@@ -168,14 +168,15 @@ jobs_bury(struct fetcher *f, struct job *j)
 		h = json_tokener_parse(hdr);
 	if (h)
 		json_object_object_get_ex(h, "source", &source);
-	fetcher_dead(f, &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
-					       .url = j->url,
-					       .stage = "parse",
-					       .error = j->error,
-					       .key = j->key,
-					       .attempts = j->attempts,
-					       .body = body,
-					       .len = len});
+	fetcher_dead(f,
+		     &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
+					   .url = j->url,
+					   .stage = "parse",
+					   .error = j->error,
+					   .key = j->key,
+					   .attempts = j->attempts,
+					   .body = body,
+					   .len = len});
 	json_object_put(h);
 	free(hdr);
 	free(body);
