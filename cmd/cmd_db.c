@@ -145,22 +145,24 @@ db_status(PGconn *conn, int stale_after)
 	printf("dead letters waiting: %s (%s recorded in all; SELECT * FROM dead_letters_waiting)\n",
 	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 	PQclear(r);
+	/* name came with migration 006: read through jsonb, so that an older schema shows none */
 	r = PQexec(conn, "SELECT id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), status, fetched,"
-			 " unchanged, parsed, stored, duplicates, failed"
-			 " FROM ingest_runs ORDER BY id DESC LIMIT 10");
+			 " unchanged, parsed, stored, duplicates, failed,"
+			 " coalesce(to_jsonb(ir)->>'name', '-')"
+			 " FROM ingest_runs ir ORDER BY id DESC LIMIT 10");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_warnx("cannot read ingest_runs: %s", PQerrorMessage(conn));
 		PQclear(r);
 		return EX_SOFTWARE;
 	}
 	printf("last runs:\n");
-	printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s\n", "run", "started", "status",
-	       "fetched", "unchanged", "parsed", "stored", "duplicates", "failed");
+	printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s  %s\n", "run", "started", "status",
+	       "fetched", "unchanged", "parsed", "stored", "duplicates", "failed", "name");
 	for (int i = 0; i < PQntuples(r); i++)
-		printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s\n", PQgetvalue(r, i, 0),
+		printf("%6s  %-19s  %-8s %7s %9s %6s %6s %10s %6s  %s\n", PQgetvalue(r, i, 0),
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
 		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
-		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
+		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8), PQgetvalue(r, i, 9));
 	PQclear(r);
 	return db_status_health(conn, stale_after, have_view);
 }

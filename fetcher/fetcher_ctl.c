@@ -64,7 +64,12 @@ int
 fetcher_begin(struct fetcher *f)
 {
 	struct wire_msg m;
-	if (fetcher_ask(f, "BEGIN", NULL, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1) < 0) {
+	/* the sink records the name the log lines carry with the run's id */
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "run", json_object_new_string(f->run_name));
+	int rc = fetcher_ask(f, "BEGIN", req, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1);
+	json_object_put(req);
+	if (rc < 0) {
 		log_warnx("the sink did not answer within %d s; is it running and is the database"
 			  " up?",
 			  BEGIN_TIMEOUT_MS / 1000);

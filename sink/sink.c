@@ -552,8 +552,15 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 	if (r == NULL)
 		r = oldest;
 	PGresult *res;
+	const char *name = wire_str(m, "run", NULL);
+	char *clean = name && *name ? xstrdup(name) : NULL;
+	if (clean)
+		sink_db_utf8_clean(clean);
 	for (;;) {
-		res = PQexec(s->conn, "INSERT INTO ingest_runs DEFAULT VALUES RETURNING id");
+		const char *vals[] = {clean};
+		res =
+		    PQexecParams(s->conn, "INSERT INTO ingest_runs (name) VALUES ($1) RETURNING id",
+				 1, NULL, vals, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			break;
 		char why[256];
@@ -562,9 +569,11 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 		PQclear(res);
 		if (PQstatus(s->conn) == CONNECTION_OK || sink_reconnect(s, why) < 0) {
 			log_warnx("cannot record a new run: %s", why);
+			free(clean);
 			return; /* no answer: the fetcher gives up and says why */
 		}
 	}
+	free(clean);
 	memset(r, 0, sizeof(*r));
 	memcpy(r->route, m->route, m->route_len);
 	r->route_len = m->route_len;

@@ -215,7 +215,10 @@ test_usage(void **state)
 	}
 }
 
-/* The summary names the run by its database id and by the name on its log lines. */
+/*
+ * The summary names the run by its database id and by the name on its log
+ * lines, and ingest_runs.name is that name (issue 12 item 17).
+ */
 static void
 test_summary_names_the_run_as_its_logs_do(void **state)
 {
@@ -231,6 +234,12 @@ test_summary_names_the_run_as_its_logs_do(void **state)
 	snprintf(want, sizeof(want), "reportpipe: run %ld (%s) ", id, name);
 	if (strstr(out, want) == NULL)
 		fail_msg("the summary does not say \"%s\":\n%s", want, out);
+	/* and ingest_runs keeps the name, so that a row leads to its log lines */
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ingest_runs WHERE id = %ld AND name = '%s'", id, name);
+	if (strspn(name, "0123456789TZ-") != strlen(name) || fetch_env_query_long(&env, sql) != 1)
+		fail_msg("ingest_runs row %ld is not named %s", id, name);
 	free(out);
 }
 

@@ -876,9 +876,8 @@ test_database_stays_down(void **state_)
 	int spooled = spool_entries(NULL);
 	assert_int_equal(pg_ctl("start"), 0);
 	char *out1 = testutil_read_file(log1, NULL);
-	int summary =
-	    out1 && fetch_env_count_lines(out1, "reportpipe: run 1 interrupted: ", "outage_timeout",
-					  NULL) == 1;
+	int summary = out1 && fetch_env_count_lines(out1, "reportpipe: run 1 (",
+						    ") interrupted: ", "outage_timeout", NULL) == 1;
 	free(out1);
 	long running = fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
 						  " id = 1 AND status = 'running'");
