@@ -11,14 +11,16 @@
 #include "buf.h"
 #include "cn_numeral.h"
 #include "decode.h"
+#include "genre.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TITLE_MAX 80
-#define HEAD_SCAN 600 /* code points at the top searched for a title */
-#define TAIL_SCAN 300 /* code points at the end searched for a signature date */
+#define HEAD_SCAN 600	  /* code points at the top searched for a title */
+#define CONTACT_SCAN 2000 /* code points at the top searched for whom to ask */
+#define TAIL_SCAN 300	  /* code points at the end searched for a signature date */
 
 static int
 is_space(uint32_t c)
@@ -34,7 +36,7 @@ is_digit(uint32_t c)
 
 /* Document-type words a title ends with (UTF-32, longest first within a family). */
 static const uint32_t *const title_ends[] = {
-	U"报告", U"公报", U"年报", U"总结", U"规划", U"纲要", U"白皮书", U"决算", U"预算",
+    U"报告", U"公报", U"年报", U"总结", U"规划", U"纲要", U"白皮书", U"决算", U"预算",
 };
 
 static int
@@ -294,8 +296,8 @@ meta_date(struct doc *doc)
 
 /* Words that end the name of a government body. */
 static const uint32_t *const org_suffixes[] = {
-	U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室", U"统计局",
-	U"局",	     U"厅",   U"委",	 U"院",	    U"署",
+    U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室",
+    U"统计局",	 U"局",	  U"厅",     U"委",	U"院",	   U"署",
 };
 
 /*
@@ -345,7 +347,8 @@ issuer_from_title(const char *title)
 				at++;
 			size_t k = org_prefix(t->cp + at, t->len - at);
 			if (k)
-				issuer = text_utf8(t, at, at + k); /* 2026年四川省人民政府工作报告 */
+				issuer =
+				    text_utf8(t, at, at + k); /* 2026年四川省人民政府工作报告 */
 		}
 		break;
 	}
@@ -402,10 +405,39 @@ issuer_from_speaker(const struct text *t)
 }
 
 /*
+ * The body whose office answers for the report (如对本报告有疑问，请与平潭综合
+ * 实验区管委会办公室联系): the preamble of a 政府信息公开年度报告 says it when
+ * nothing else names the issuer. An office (办公室) answers for the body it
+ * belongs to; a body named with no office is taken as it is.
+ */
+static char *
+issuer_from_contact(const struct text *t)
+{
+	static const uint32_t office[] = U"办公室";
+	size_t limit = t->len < CONTACT_SCAN ? t->len : CONTACT_SCAN;
+	for (size_t i = 0; i + 2 < limit; i++) {
+		if (!(t->cp[i] == 0x8BF7 && t->cp[i + 1] == 0x4E0E)) /* 请与 */
+			continue;
+		size_t s = i + 2, e = s;
+		while (e + 1 < t->len && e - s < 40 &&
+		       !(t->cp[e] == 0x8054 && t->cp[e + 1] == 0x7CFB))
+			e++; /* to 联系 */
+		if (e + 1 >= t->len || e - s >= 40 || e - s < 4)
+			continue;
+		if (ends_with(t->cp + s, e - s, office) &&
+		    org_prefix(t->cp + s, e - s - 3) == e - s - 3)
+			return text_utf8(t, s, e - 3);
+		if (org_prefix(t->cp + s, e - s) == e - s)
+			return text_utf8(t, s, e);
+	}
+	return NULL;
+}
+
+/*
  * The issuer: from the title (before 关于, before its year, or the body
  * after it), else the signature line above the closing date, else the
- * body a work report speaks for, else a labelled source that names a
- * government body.
+ * body a work report speaks for, else the body whose office answers for
+ * the report, else a labelled source that names a government body.
  */
 static void
 meta_issuer(struct doc *doc)
@@ -429,13 +461,16 @@ meta_issuer(struct doc *doc)
 			while (ps > 0 && t->cp[ps - 1] != '\n')
 				ps--;
 			trim(t, &ps, &pe);
-			if (pe > ps && pe - ps <= 30 && org_prefix(t->cp + ps, pe - ps) == pe - ps) {
+			if (pe > ps && pe - ps <= 30 &&
+			    org_prefix(t->cp + ps, pe - ps) == pe - ps) {
 				doc->issuer = text_utf8(t, ps, pe);
 				return;
 			}
 		}
 	}
 	if ((doc->issuer = issuer_from_speaker(t)) != NULL)
+		return;
+	if ((doc->issuer = issuer_from_contact(t)) != NULL)
 		return;
 	doc->issuer = issuer_from_source_label(t);
 }
@@ -586,8 +621,9 @@ meta_year(struct doc *doc)
 				if (p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
 				    strncmp(p + 4, "年", strlen("年")) == 0 &&
 				    (p == doc->title || p[-1] < '0' || p[-1] > '9')) {
-					doc->report_year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 +
-							   (p[2] - '0') * 10 + (p[3] - '0');
+					doc->report_year = (p[0] - '0') * 1000 +
+							   (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+							   (p[3] - '0');
 					return;
 				}
 			}
@@ -606,4 +642,38 @@ meta_find(struct doc *doc)
 		meta_delivery_date(doc);
 	meta_issuer(doc);
 	meta_year(doc);
+}
+
+/*
+ * A report whose text, page and link give no title is named as its genre
+ * names its reports, from what is known of it: a work report is titled 政府
+ * 工作报告 (the national and provincial ones are titled just so); the others
+ * put the body or place, the year and the genre's words together, as those
+ * reports title themselves (平潭县人民政府2011年政府信息公开工作年度报告,
+ * 2012年平潭综合实验区国民经济和社会发展统计公报). Without a genre, a year or
+ * a body or place, it stays without a title.
+ */
+void
+meta_title_made(struct doc *doc)
+{
+	if (doc->title || doc->genre == NULL)
+		return;
+	if (strcmp(doc->genre, GENRE_ZFGZBG) == 0) {
+		doc->title = xstrdup("政府工作报告");
+		return;
+	}
+	const char *who = doc->issuer ? doc->issuer : doc->region_name;
+	if (doc->report_year == 0 || who == NULL || *who == '\0')
+		return;
+	struct buf b = {0};
+	if (strcmp(doc->genre, GENRE_XXGK) == 0)
+		buf_printf(&b, "%s%d年政府信息公开工作年度报告", who, doc->report_year);
+	else if (strcmp(doc->genre, GENRE_FAZHI) == 0)
+		buf_printf(&b, "%s%d年法治政府建设年度报告", who, doc->report_year);
+	else if (strcmp(doc->genre, GENRE_TJGB) == 0 && doc->region_name && *doc->region_name)
+		buf_printf(&b, "%d年%s国民经济和社会发展统计公报", doc->report_year,
+			   doc->region_name);
+	if (b.len)
+		doc->title = xstrdup(b.data);
+	buf_release(&b);
 }

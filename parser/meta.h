@@ -10,6 +10,12 @@
 void meta_find(struct doc *doc);
 
 /*
+ * Give a document that has no title one made from its genre, issuer or
+ * place and year (see meta.c); after genre_find and region_find.
+ */
+void meta_title_made(struct doc *doc);
+
+/*
  * Parse a date at cp[0..n): 2020年12月18日, 2020-12-18, 2020/12/18, 2020.12.18 or
  * 二〇二〇年十二月十八日. Returns the code points used (0: none) and writes
  * "YYYY-MM-DD" to out.

@@ -168,6 +168,7 @@ parse_document_opts(const unsigned char *data, size_t len, const struct parse_op
 	metrics_table_find(doc);
 	genre_find(doc);
 	region_find(doc);
+	meta_title_made(doc);
 	metrics_key_find(doc);
 	return doc;
 }

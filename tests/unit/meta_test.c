@@ -181,6 +181,55 @@ test_issuer(void **state)
 		    "关于2019年预算执行情况的报告", NULL, 2019, "2020-01-15");
 }
 
+/* Whom to ask about the report: the body whose office answers for it. */
+static void
+test_issuer_from_the_contact_line(void **state)
+{
+	(void)state;
+	expect_meta("本报告由某某市人民政府办公室编制。本报告中所列数据的统计期限自2023年1月1日起至"
+		    "2023年12月31日止。如对本报告有任何疑问，请与某某市人民政府办公室联系。\n"
+		    "一、总体情况\n",
+		    NULL, "某某市人民政府", 2023, "");
+	/* a body named without its office is taken as it is */
+	expect_meta("如对本报告有疑问，请与某某县政务服务管理局联系（电话：12345）。\n", NULL,
+		    "某某县政务服务管理局", 0, "");
+	/* a person or a place is no body */
+	expect_meta("如有疑问，请与张三联系。\n", NULL, NULL, 0, "");
+}
+
+/* A report with no title gets the one its genre would give it, once its genre and place are known.
+ */
+static void
+test_title_made_from_genre_issuer_and_year(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *title;
+	} cases[] = {
+	    {"各位代表：\n现在，我代表国务院向大会作政府工作报告，请予审议。\n一、过去一年的工作\n"
+	     "2002年国内生产总值增长8%。\n",
+	     "政府工作报告"},
+	    {"本报告根据《中华人民共和国政府信息公开条例》编制。本报告中所列数据的统计期限自"
+	     "2023年1月1日起至2023年12月31日止。如对本报告有任何疑问，请与平潭综合实验区管委会"
+	     "办公室联系。\n一、总体情况\n2023年，平潭综合实验区主动公开政府信息1200条。政府信息"
+	     "公开工作年度报告。政府信息公开。政府信息公开。\n",
+	     "平潭综合实验区管委会2023年政府信息公开工作年度报告"},
+	    /* nothing tells what it is: no title is made up */
+	    {"一、总体情况\n今年完成了很多工作。\n", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256];
+		struct doc *doc =
+		    parse_document((const unsigned char *)cases[i].text, strlen(cases[i].text),
+				   "text/plain", err, sizeof(err));
+		assert_non_null(doc);
+		char got[512];
+		snprintf(got, sizeof(got), "%s", doc->title ? doc->title : "(null)");
+		doc_free(&doc);
+		assert_string_equal(got, cases[i].title ? cases[i].title : "(null)");
+	}
+}
+
 static void
 test_title_shapes(void **state)
 {
@@ -256,6 +305,8 @@ main(void)
 	    cmocka_unit_test(test_signature_date_forms),
 	    cmocka_unit_test(test_labelled_date_near_top),
 	    cmocka_unit_test(test_issuer),
+	    cmocka_unit_test(test_issuer_from_the_contact_line),
+	    cmocka_unit_test(test_title_made_from_genre_issuer_and_year),
 	    cmocka_unit_test(test_title_shapes),
 	    cmocka_unit_test(test_title_not_joined_to_a_line_above),
 	    cmocka_unit_test(test_year_from_title),
