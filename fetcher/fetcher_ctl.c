@@ -64,9 +64,10 @@ int
 fetcher_begin(struct fetcher *f)
 {
 	struct wire_msg m;
-	/* the sink records the name the log lines carry with the run's id */
+	/* the sink records the name our log lines carry (run=) with the run's id */
 	struct json_object *req = json_object_new_object();
-	json_object_object_add(req, "run", json_object_new_string(f->run_name));
+	const char *name = *log_get_run() ? log_get_run() : f->run_name;
+	json_object_object_add(req, "run", json_object_new_string(name));
 	int rc = fetcher_ask(f, "BEGIN", req, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1);
 	json_object_put(req);
 	if (rc < 0) {
