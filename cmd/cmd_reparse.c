@@ -71,7 +71,8 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 		}
 		return 0;
 	}
-	struct doc *doc = parse_document(d.body, d.body_len, d.content_type, err, sizeof(err));
+	struct parse_options opts = {d.content_type, NULL, d.link_text};
+	struct doc *doc = parse_document_opts(d.body, d.body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		log_warnx("url=%s (document %lld) cannot be parsed now: %s; its rows stay", d.url,
 			  id, err);

@@ -146,6 +146,9 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	add_opt(h, "fetched_at", fetched_at);
 	add_opt(h, "source", r->src ? r->src->name : NULL);
 	add_opt(h, "source_url", r->src && r->src->index ? r->src->index : r->url);
+	struct json_object *lt;
+	if (json_object_object_get_ex(f->link_texts, r->url, &lt))
+		add_opt(h, "link_text", json_object_get_string(lt));
 	int rc = fetcher_spool_stage(f->spool, key, r->url, r->attempts,
 				     json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
 				     r->body.data ? r->body.data : "", r->body.len);
@@ -276,6 +279,10 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 	size_t nfresh = 0;
 	for (size_t i = 0; i < page.nlinks; i++) {
 		if (fetcher_first_sight(f, page.links[i])) {
+			/* the parser's title when the report names none */
+			if (page.texts[i][0])
+				json_object_object_add(f->link_texts, page.links[i],
+						       json_object_new_string(page.texts[i]));
 			fresh[nfresh++] = page.links[i];
 			page.links[i] = NULL;
 		}
@@ -504,6 +511,7 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 	f.last_worker_ms = monotime_ms();
 	f.http = fetcher_http_new(cfg);
 	f.seen = json_object_new_object();
+	f.link_texts = json_object_new_object();
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source *src = &cfg->sources[i];
 		const char *url = src->url ? src->url : src->index;
@@ -537,6 +545,7 @@ out:
 	fetcher_spool_free(&f.spool);
 	json_object_put(f.validators);
 	json_object_put(f.seen);
+	json_object_put(f.link_texts);
 	for (size_t i = f.bhead; i < f.nbatches; i++) {
 		for (size_t k = 0; k < f.batches[i].nurls; k++)
 			free(f.batches[i].urls[k]);

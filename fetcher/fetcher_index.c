@@ -27,9 +27,12 @@
 void
 fetcher_index_page_release(struct fetcher_index_page *p)
 {
-	for (size_t i = 0; i < p->nlinks; i++)
+	for (size_t i = 0; i < p->nlinks; i++) {
 		free(p->links[i]);
+		free(p->texts[i]);
+	}
 	free(p->links);
+	free(p->texts);
 	free(p->next);
 	memset(p, 0, sizeof(*p));
 }
@@ -255,6 +258,22 @@ index_matches(const regex_t *re, const char *text, const char *title, const char
 	       (title && regexec(re, title, 0, NULL, 0) == 0) || regexec(re, url, 0, NULL, 0) == 0;
 }
 
+/*
+ * What a link says of its report: its text, unless that is empty or cut
+ * short (…, ...), when its title attribute (lists often put the whole title
+ * there) is the better one.
+ */
+static const char *
+index_link_text(const char *text, const char *title)
+{
+	size_t n = text ? strlen(text) : 0;
+	int cut = (n >= 3 && strcmp(text + n - 3, "...") == 0) ||
+		  (n >= 3 && strcmp(text + n - 3, "\xE2\x80\xA6") == 0); /* … */
+	if (title && *title && (n == 0 || cut))
+		return title;
+	return text && !cut ? text : "";
+}
+
 /* The page's <base href>, resolved, or a copy of page_url. */
 static char *
 index_base(xmlXPathContextPtr xp, const char *page_url)
@@ -341,6 +360,9 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 				json_object_object_add(seen, url, NULL);
 				out->links =
 				    xreallocarray(out->links, out->nlinks + 1, sizeof(*out->links));
+				out->texts =
+				    xreallocarray(out->texts, out->nlinks + 1, sizeof(*out->texts));
+				out->texts[out->nlinks] = xstrdup(index_link_text(text, t));
 				out->links[out->nlinks++] = url;
 				url = NULL;
 			}

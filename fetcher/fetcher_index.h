@@ -10,6 +10,7 @@
 
 struct fetcher_index_page {
 	char **links; /* matching report URLs: absolute, http(s), unique, in page order */
+	char **texts; /* each link's text (else its title attribute), blanks squashed; "" none */
 	size_t nlinks;
 	char *next;	/* the next index page (next_pattern), or NULL */
 	size_t refused; /* links that matched but were off-origin, not http(s), had

@@ -64,6 +64,7 @@ struct fetcher {
 	struct fetcher_spool *spool;	/* group commit of bodies into the spool */
 	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
 	struct json_object *seen;	/* every URL queued in this run, as a set */
+	struct json_object *link_texts; /* report URL -> the text of the index link to it */
 	struct batch *batches;		/* asked of the sink, not answered yet */
 	size_t nbatches, bhead;
 	long long last_spooled_ms;

@@ -95,6 +95,17 @@ parse_meta_date(const char *s, char out[11])
 	return rc;
 }
 
+/*
+ * Whether an index link's text can stand as a title: a few words at least
+ * (下载, 详情, 查看 are no title) and no more than a title's length.
+ */
+static int
+parse_is_link_title(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 18 && n <= 600; /* six to two hundred CJK characters in UTF-8 */
+}
+
 /* Fill what the text did not give from the format's metadata; never override it. */
 static void
 parse_fill_meta(struct doc *doc, const struct format_meta *fm)
@@ -150,6 +161,8 @@ parse_document_opts(const unsigned char *data, size_t len, const struct parse_op
 		return NULL;
 	}
 	meta_find(doc);
+	if (fm.title == NULL && opts && parse_is_link_title(opts->link_text))
+		fm.title = xstrdup(opts->link_text); /* the page said nothing: what linked to it */
 	parse_fill_meta(doc, &fm);
 	format_meta_release(&fm);
 	if (sections_find(doc) == 0 && doc->text.len > 0) {
@@ -177,6 +190,6 @@ struct doc *
 parse_document(const unsigned char *data, size_t len, const char *content_type, char *err,
 	       size_t errlen)
 {
-	struct parse_options opts = {content_type, NULL};
+	struct parse_options opts = {content_type, NULL, NULL};
 	return parse_document_opts(data, len, &opts, err, errlen);
 }

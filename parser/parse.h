@@ -10,6 +10,7 @@
 struct parse_options {
 	const char *content_type;  /* the HTTP Content-Type; NULL: sniffed */
 	const char *content_xpath; /* HTML: the element holding the report; NULL: found */
+	const char *link_text;	   /* the index link's text: the title when none is found */
 };
 
 /*

@@ -30,10 +30,10 @@
 static void
 parser_copy_fields(struct json_object *to, const struct wire_msg *job)
 {
-	static const char *const keys[] = {"key",	  "url",	"final_url", "sha256",
-					   "etag",	  "last_modified", "content_type",
-					   "fetched_at", "source",	"source_url", "attempts",
-					   "run",	  "run_id"};
+	static const char *const keys[] = {"key",    "url",	      "final_url",    "sha256",
+					   "etag",   "last_modified", "content_type", "fetched_at",
+					   "source", "source_url",    "attempts",     "run",
+					   "run_id", "link_text"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		struct json_object *v;
 		if (json_object_object_get_ex(job->hdr, keys[i], &v))
@@ -52,7 +52,8 @@ parser_handle(void *results, const struct wire_msg *job)
 	parser_copy_fields(out, job);
 	/* content_xpath: the source's override of the HTML content extraction, when set */
 	struct parse_options opts = {wire_str(job, "content_type", NULL),
-				     wire_str(job, "content_xpath", NULL)};
+				     wire_str(job, "content_xpath", NULL),
+				     wire_str(job, "link_text", NULL)};
 	struct doc *doc = parse_document_opts(body, job->body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		log_warnx("url=%s cannot parse: %s", url, err);
@@ -125,7 +126,8 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 			heard = now;
 		}
 		if (want || now >= next_beat) {
-			if (parser_say(jobs, want ? "READY" : "HEARTBEAT", done[0] ? done : NULL) < 0) {
+			if (parser_say(jobs, want ? "READY" : "HEARTBEAT", done[0] ? done : NULL) <
+			    0) {
 				if (errno == EINTR)
 					continue;
 				log_warnx("cannot reach the fetcher: %s", zmq_strerror(errno));

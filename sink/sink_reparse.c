@@ -44,10 +44,11 @@ sink_reparse_load(PGconn *conn, long long id, struct sink_reparse_doc *d, struct
 	const char *p[] = {v};
 	memset(d, 0, sizeof(*d));
 	/* binary results: the body comes as its bytes, the text columns as theirs */
-	PGresult *r = PQexecParams(conn,
-				   "SELECT d.url, d.sha256, d.content_type, r.body FROM documents d"
-				   " JOIN documents_raw r ON r.document_id = d.id WHERE d.id = $1",
-				   1, NULL, p, NULL, NULL, 1);
+	PGresult *r = PQexecParams(
+	    conn,
+	    "SELECT d.url, d.sha256, d.content_type, r.body, d.link_text FROM documents d"
+	    " JOIN documents_raw r ON r.document_id = d.id WHERE d.id = $1",
+	    1, NULL, p, NULL, NULL, 1);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", sink_db_sqlstate(r));
 		snprintf(e->msg, sizeof(e->msg), "loading document %lld failed: %s", id,
@@ -65,6 +66,8 @@ sink_reparse_load(PGconn *conn, long long id, struct sink_reparse_doc *d, struct
 	d->sha256 = xstrndup(PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1));
 	if (!PQgetisnull(r, 0, 2))
 		d->content_type = xstrndup(PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2));
+	if (!PQgetisnull(r, 0, 4))
+		d->link_text = xstrndup(PQgetvalue(r, 0, 4), (size_t)PQgetlength(r, 0, 4));
 	d->body_len = (size_t)PQgetlength(r, 0, 3);
 	d->body = xmalloc(d->body_len + 1);
 	memcpy(d->body, PQgetvalue(r, 0, 3), d->body_len);
@@ -79,6 +82,7 @@ sink_reparse_doc_release(struct sink_reparse_doc *d)
 	free(d->url);
 	free(d->sha256);
 	free(d->content_type);
+	free(d->link_text);
 	free(d->body);
 	memset(d, 0, sizeof(*d));
 }

@@ -18,6 +18,7 @@ struct sink_reparse_doc {
 	char *url;
 	char *sha256;
 	char *content_type; /* NULL when unknown */
+	char *link_text;    /* the index link's text, or NULL */
 	unsigned char *body;
 	size_t body_len;
 };

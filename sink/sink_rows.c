@@ -151,6 +151,7 @@ rows_document(struct sink_doc *d, struct json_object *job, struct json_object *d
 	    rows_str(doc, "genre"),
 	    rows_str(doc, "region_code"),
 	    rows_str(doc, "region_name"),
+	    rows_str(job, "link_text"),
 	};
 	rows_put(&d->docrow, fields, sizeof(fields) / sizeof(fields[0]));
 }

@@ -19,7 +19,7 @@
 #define SINK_ROWS_DOCUMENT_COLUMNS                                                                 \
 	"id, source_id, url, final_url, sha256, etag, last_modified, content_type, charset,"       \
 	" fetched_at, title, issuer, report_year, published_on, parser_version, text, is_current"  \
-	", genre, region_code, region_name"
+	", genre, region_code, region_name, link_text"
 
 /*
  * One document ready to store. Strings point into the job it was made from,

@@ -6,8 +6,9 @@
  * with the validators the sink holds for them; a file:// index cannot lead
  * to file:// reports. Every hop of a redirect is held to the same rules as
  * a link (the index's scheme, host and port, or allow_hosts); links with a
- * user name and password are refused without showing the password; and
- * max_links caps the reports taken from one page.
+ * user name and password are refused without showing the password;
+ * max_links caps the reports taken from one page; and a report without a
+ * title takes the text of the link that led to it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,65 @@ test_max_links_caps_an_index_page(void **state)
 	free(out);
 }
 
+/*
+ * A report that names no title of its own takes the text of the index link
+ * that led to it, or the link's title attribute when the text is cut short;
+ * a link that says only 下载 is no title, and the genre's title is made. The
+ * text is kept in documents.link_text, so reparse finds the same title.
+ */
+static void
+test_a_report_without_a_title_takes_its_link_text(void **state)
+{
+	(void)state;
+	static const char body[] =
+	    "<html><body><p>本报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。"
+	    "如对本报告有疑问，请与某某县人民政府办公室联系。</p><p>一、总体情况</p>"
+	    "<p>2023年，主动公开政府信息1200条。政府信息公开工作年度报告。</p></body></html>\n";
+	for (int i = 1; i <= 3; i++) {
+		char name[32], html[sizeof(body) + 64];
+		snprintf(name, sizeof(name), "untitled-%d.html", i);
+		/* three different bodies: three documents */
+		snprintf(html, sizeof(html), "%.*s<!-- %d -->\n", (int)sizeof(body) - 2, body, i);
+		write_page(name, html);
+	}
+	write_page(
+	    "titles.html",
+	    "<html><body>\n"
+	    "<a href=\"/pages/untitled-1.html\">某某县2023年政府信息公开工作年度报告</a>\n"
+	    "<a href=\"/pages/untitled-2.html\" title=\"某某县2022年政府信息公开工作年度报告\">"
+	    "某某县2022年政府信息公开...</a>\n"
+	    "<a href=\"/pages/untitled-3.html\">下载</a>\n"
+	    "</body></html>\n");
+	char sources[512];
+	snprintf(sources, sizeof(sources),
+		 "[source \"titles\"]\n"
+		 "index = http://127.0.0.1:%d/pages/titles.html\n"
+		 "link_pattern = untitled\n",
+		 env.faultd_ports[0]);
+	assert_int_equal(fetch_env_write_config(&env, "titles", "per_host_delay_ms = 0\n", sources),
+			 0);
+	int rc;
+	char *out = fetch_env_run(&env, "titles", &rc);
+	if (rc != 0 || strstr(out, "stored 3,") == NULL)
+		fail_msg("titles run exited %d, want 0 and 3 stored:\n%s", rc, out);
+	free(out);
+	assert_int_equal(
+	    count_sql("SELECT count(*) FROM documents WHERE url LIKE"
+		      " '%%/untitled-1.html' AND title = '某某县2023年政府信息公开工作年度报告'"
+		      " AND link_text = title"),
+	    1);
+	assert_int_equal(
+	    count_sql("SELECT count(*) FROM documents WHERE url LIKE"
+		      " '%%/untitled-2.html' AND title = '某某县2022年政府信息公开工作年度报告'"),
+	    1);
+	/* 下载 is kept as what the link said, but the title is the genre's */
+	assert_int_equal(
+	    count_sql("SELECT count(*) FROM documents WHERE url LIKE '%%/untitled-3.html'"
+		      " AND link_text = '下载' AND title = "
+		      "'某某县人民政府2023年政府信息公开工作年度报告'"),
+	    1);
+}
+
 int
 main(void)
 {
@@ -396,6 +456,7 @@ main(void)
 	    cmocka_unit_test(test_file_index_leads_only_to_http_links),
 	    cmocka_unit_test(test_links_and_redirects_stay_on_the_index_origin),
 	    cmocka_unit_test(test_max_links_caps_an_index_page),
+	    cmocka_unit_test(test_a_report_without_a_title_takes_its_link_text),
 	};
 	return cmocka_run_group_tests_name("fetch (index)", tests, group_setup, group_teardown);
 }

@@ -1,6 +1,0 @@
--- 006_run_name: the name every log line of a run carries (run=<UTC time>-<pid>,
--- set by `run` and `fetch`), so that a row of ingest_runs leads to its log
--- lines and a log line to its row. NULL for runs recorded before this, and for
--- a fetcher that does not send one.
-ALTER TABLE ingest_runs ADD COLUMN name text;
-CREATE INDEX ingest_runs_name ON ingest_runs (name) WHERE name IS NOT NULL;
