@@ -163,6 +163,13 @@ tb_number(const struct text *t, size_t s, size_t e, struct gnum *g)
 	return 0;
 }
 
+/* Could a figure be a row's number (序号): a small whole number, as written? */
+static int
+tb_ordinal(const struct gnum *g)
+{
+	return !g->percent && g->value >= 1 && g->value < 1000 && g->value == floor(g->value);
+}
+
 /* Is text[s, e) prose: long, or with a sentence's end in it? */
 static int
 tb_prose(const struct text *t, size_t s, size_t e)
@@ -330,6 +337,27 @@ tb_year_in(const char *s)
 	return 0;
 }
 
+/* The year a heading cell is and says nothing more (2022, 2022年, 2022年度), or 0. */
+static int
+tb_only_year(const struct text *t, size_t s, size_t e)
+{
+	static const char32_t nian[] = U"年", du[] = U"年度";
+	if (e - s < 4)
+		return 0;
+	int y = 0;
+	for (size_t i = s; i < s + 4; i++) {
+		if (t->cp[i] < '0' || t->cp[i] > '9')
+			return 0;
+		y = y * 10 + (int)(t->cp[i] - '0');
+	}
+	size_t rest = e - s - 4;
+	if (y < 1900 || y > 2100 ||
+	    !(rest == 0 || (rest == 1 && unit_word_at(t, s + 4, nian)) ||
+	      (rest == 2 && unit_word_at(t, s + 4, du))))
+		return 0;
+	return y;
+}
+
 /* The measure that a heading gives its figures. */
 static enum measure
 tb_measure(const char *heading, int percent)
@@ -376,9 +404,17 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 		i++;
 	if (i == r->n || tb_prose(t, r->c[i].s, r->c[i].e))
 		return 0;
-	/* figures from the first column on have no heading, unless a rowspan gave it */
-	if (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year && i == 0)
-		return 0;
+	/* figures from the first column on have no heading, unless a rowspan gave it or
+	 * the first is a row's number (序号) before its heading */
+	if (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year && i == 0) {
+		size_t k = i + 1;
+		struct gnum h;
+		while (k < r->n && r->c[k].s == r->c[k].e)
+			k++;
+		if (!tb_ordinal(&g) || k == r->n || tb_number(t, r->c[k].s, r->c[k].e, &h) == 0)
+			return 0;
+		i = k;
+	}
 	if (tb_number(t, r->c[i].s, r->c[i].e, &g) < 0 || g.year)
 		i++;
 	for (; i < r->n; i++) {
@@ -435,6 +471,11 @@ tb_col_heading(const struct text *t, const struct grow *head, size_t nhead, size
 				k--;
 			if (k >= r->n || r->c[k].s == r->c[k].e)
 				continue;
+		}
+		int y = tb_only_year(t, r->c[k].s, r->c[k].e);
+		if (y) { /* "2022年" says when, not what: the cells' year */
+			*year = y;
+			continue;
 		}
 		size_t cs = 0, ce = 0;
 		if (!unit[0] && !tb_unit_in(t, r->c[k].s, r->c[k].e, unit, scale, &cs, &ce))
@@ -513,8 +554,9 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			} else if (!own) {
 				hc = last[j];
 			}
-			if (hc.s == hc.e)
-				continue;
+			struct gnum g;
+			if (hc.s == hc.e || (tb_number(t, hc.s, hc.e, &g) == 0 && !g.year))
+				continue; /* empty, or a row's number (序号) */
 			cs = ce = 0;
 			if (!runit[0])
 				tb_unit_in(t, hc.s, hc.e, runit, &rscale, &cs, &ce);
