@@ -436,6 +436,30 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 }
 
 /*
+ * Is row r a row of figures with no heading of its own, from its first
+ * column on: at least three, and nothing else in it? Its cells are named
+ * by their column headings alone (the 行政复议、行政诉讼 table of a
+ * 政府信息公开 report is one such row under three rows of headings).
+ */
+static int
+tb_headless_row(const struct text *t, const struct grow *r)
+{
+	size_t nnum = 0;
+	struct gnum g;
+	if (r->n == 0 || r->c[0].s == r->c[0].e)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gcell *c = &r->c[i];
+		if (c->s == c->e)
+			continue;
+		if (tb_number(t, c->s, c->e, &g) < 0 || g.year)
+			return 0;
+		nnum++;
+	}
+	return nnum >= 3;
+}
+
+/*
  * The heading of column j: the header rows' cells, top down. In a row above
  * the last, an empty cell is covered by a colspan: the heading is its left
  * neighbour's (never one of the row headings' columns, below minc). A
@@ -504,13 +528,14 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 	size_t above_e)
 {
 	const struct text *t = &doc->text;
-	size_t nrows, first = 0, ncols = 0;
+	size_t nrows, first = 0, ncols = 0, ncells = out->n;
 	struct grow *rows = tb_rows(t, s, e, &nrows);
 	size_t d0 = nrows;
 	for (size_t i = 0; i < nrows; i++) {
 		if (rows[i].n > ncols)
 			ncols = rows[i].n;
-		if (d0 == nrows && tb_data_row(t, &rows[i], &first))
+		if (d0 == nrows &&
+		    (tb_data_row(t, &rows[i], &first) || (i > 0 && tb_headless_row(t, &rows[i]))))
 			d0 = i;
 	}
 	if (nrows < 2 || ncols < 2 || d0 == nrows) {
@@ -527,6 +552,14 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			filled += rows[h].c[k].s != rows[h].c[k].e;
 		if (filled == 1 && h == h0)
 			h0++;
+		for (size_t k = 0; h >= h0 && k < rows[h].n; k++) {
+			struct gnum g;
+			if (rows[h].c[k].s != rows[h].c[k].e &&
+			    tb_number(t, rows[h].c[k].s, rows[h].c[k].e, &g) == 0 && !g.year) {
+				h0 = h + 1; /* a row with a figure in it heads no column */
+				break;
+			}
+		}
 		if (filled == 1 && !tunit[0])
 			tb_unit_in(t, rows[h].s, rows[h].e, tunit, &tscale, &cs, &ce);
 	}
@@ -538,7 +571,9 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 	memset(last, 0, sizeof(last));
 	for (size_t i = d0; i < nrows; i++) {
 		const struct grow *r = &rows[i];
-		if (!tb_data_row(t, r, &first))
+		if (tb_headless_row(t, r))
+			first = 0;
+		else if (!tb_data_row(t, r, &first))
 			continue;
 		struct buf rh = {0};
 		char runit[32] = "";
@@ -590,6 +625,13 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 					buf_puts(&label, HEAD_SEP);
 				buf_puts(&label, ch.data);
 			}
+			if (label.len == 0 || strcmp(label.data, "序号") == 0 ||
+			    strcmp(label.data, "编号") == 0) {
+				/* nothing names it, or it only numbers the rows */
+				buf_release(&label);
+				buf_release(&ch);
+				continue;
+			}
 			char *lab = buf_take(&label);
 			enum measure ms = tb_measure(lab, g.percent || strcmp(unit, "%") == 0);
 			/* a year in the column heading, else one written in the row's */
@@ -604,7 +646,8 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 		}
 		buf_release(&rh);
 	}
-	table_span_add(out, rows[d0].s, e);
+	if (out->n > ncells) /* a grid that named no cell leaves its sentences be */
+		table_span_add(out, rows[d0].s, e);
 	free(rows);
 }
 
