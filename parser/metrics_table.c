@@ -163,6 +163,13 @@ tb_number(const struct text *t, size_t s, size_t e, struct gnum *g)
 	return 0;
 }
 
+/* Could a figure be a row's number (序号): a small whole number, as written? */
+static int
+tb_ordinal(const struct gnum *g)
+{
+	return !g->percent && g->value >= 1 && g->value < 1000 && g->value == floor(g->value);
+}
+
 /* Is text[s, e) prose: long, or with a sentence's end in it? */
 static int
 tb_prose(const struct text *t, size_t s, size_t e)
@@ -330,6 +337,27 @@ tb_year_in(const char *s)
 	return 0;
 }
 
+/* The year a heading cell is and says nothing more (2022, 2022年, 2022年度), or 0. */
+static int
+tb_only_year(const struct text *t, size_t s, size_t e)
+{
+	static const char32_t nian[] = U"年", du[] = U"年度";
+	if (e - s < 4)
+		return 0;
+	int y = 0;
+	for (size_t i = s; i < s + 4; i++) {
+		if (t->cp[i] < '0' || t->cp[i] > '9')
+			return 0;
+		y = y * 10 + (int)(t->cp[i] - '0');
+	}
+	size_t rest = e - s - 4;
+	if (y < 1900 || y > 2100 ||
+	    !(rest == 0 || (rest == 1 && unit_word_at(t, s + 4, nian)) ||
+	      (rest == 2 && unit_word_at(t, s + 4, du))))
+		return 0;
+	return y;
+}
+
 /* The measure that a heading gives its figures. */
 static enum measure
 tb_measure(const char *heading, int percent)
@@ -376,9 +404,17 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 		i++;
 	if (i == r->n || tb_prose(t, r->c[i].s, r->c[i].e))
 		return 0;
-	/* figures from the first column on have no heading, unless a rowspan gave it */
-	if (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year && i == 0)
-		return 0;
+	/* figures from the first column on have no heading, unless a rowspan gave it or
+	 * the first is a row's number (序号) before its heading */
+	if (tb_number(t, r->c[i].s, r->c[i].e, &g) == 0 && !g.year && i == 0) {
+		size_t k = i + 1;
+		struct gnum h;
+		while (k < r->n && r->c[k].s == r->c[k].e)
+			k++;
+		if (!tb_ordinal(&g) || k == r->n || tb_number(t, r->c[k].s, r->c[k].e, &h) == 0)
+			return 0;
+		i = k;
+	}
 	if (tb_number(t, r->c[i].s, r->c[i].e, &g) < 0 || g.year)
 		i++;
 	for (; i < r->n; i++) {
@@ -397,6 +433,30 @@ tb_data_row(const struct text *t, const struct grow *r, size_t *first)
 		}
 	}
 	return nnum > 0 && nnum >= nother;
+}
+
+/*
+ * Is row r a row of figures with no heading of its own, from its first
+ * column on: at least three, and nothing else in it? Its cells are named
+ * by their column headings alone (the 行政复议、行政诉讼 table of a
+ * 政府信息公开 report is one such row under three rows of headings).
+ */
+static int
+tb_headless_row(const struct text *t, const struct grow *r)
+{
+	size_t nnum = 0;
+	struct gnum g;
+	if (r->n == 0 || r->c[0].s == r->c[0].e)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gcell *c = &r->c[i];
+		if (c->s == c->e)
+			continue;
+		if (tb_number(t, c->s, c->e, &g) < 0 || g.year)
+			return 0;
+		nnum++;
+	}
+	return nnum >= 3;
 }
 
 /*
@@ -436,6 +496,11 @@ tb_col_heading(const struct text *t, const struct grow *head, size_t nhead, size
 			if (k >= r->n || r->c[k].s == r->c[k].e)
 				continue;
 		}
+		int y = tb_only_year(t, r->c[k].s, r->c[k].e);
+		if (y) { /* "2022年" says when, not what: the cells' year */
+			*year = y;
+			continue;
+		}
 		size_t cs = 0, ce = 0;
 		if (!unit[0] && !tb_unit_in(t, r->c[k].s, r->c[k].e, unit, scale, &cs, &ce))
 			cs = ce = 0;
@@ -463,13 +528,14 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 	size_t above_e)
 {
 	const struct text *t = &doc->text;
-	size_t nrows, first = 0, ncols = 0;
+	size_t nrows, first = 0, ncols = 0, ncells = out->n;
 	struct grow *rows = tb_rows(t, s, e, &nrows);
 	size_t d0 = nrows;
 	for (size_t i = 0; i < nrows; i++) {
 		if (rows[i].n > ncols)
 			ncols = rows[i].n;
-		if (d0 == nrows && tb_data_row(t, &rows[i], &first))
+		if (d0 == nrows &&
+		    (tb_data_row(t, &rows[i], &first) || (i > 0 && tb_headless_row(t, &rows[i]))))
 			d0 = i;
 	}
 	if (nrows < 2 || ncols < 2 || d0 == nrows) {
@@ -486,6 +552,14 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			filled += rows[h].c[k].s != rows[h].c[k].e;
 		if (filled == 1 && h == h0)
 			h0++;
+		for (size_t k = 0; h >= h0 && k < rows[h].n; k++) {
+			struct gnum g;
+			if (rows[h].c[k].s != rows[h].c[k].e &&
+			    tb_number(t, rows[h].c[k].s, rows[h].c[k].e, &g) == 0 && !g.year) {
+				h0 = h + 1; /* a row with a figure in it heads no column */
+				break;
+			}
+		}
 		if (filled == 1 && !tunit[0])
 			tb_unit_in(t, rows[h].s, rows[h].e, tunit, &tscale, &cs, &ce);
 	}
@@ -497,7 +571,9 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 	memset(last, 0, sizeof(last));
 	for (size_t i = d0; i < nrows; i++) {
 		const struct grow *r = &rows[i];
-		if (!tb_data_row(t, r, &first))
+		if (tb_headless_row(t, r))
+			first = 0;
+		else if (!tb_data_row(t, r, &first))
 			continue;
 		struct buf rh = {0};
 		char runit[32] = "";
@@ -513,8 +589,9 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 			} else if (!own) {
 				hc = last[j];
 			}
-			if (hc.s == hc.e)
-				continue;
+			struct gnum g;
+			if (hc.s == hc.e || (tb_number(t, hc.s, hc.e, &g) == 0 && !g.year))
+				continue; /* empty, or a row's number (序号) */
 			cs = ce = 0;
 			if (!runit[0])
 				tb_unit_in(t, hc.s, hc.e, runit, &rscale, &cs, &ce);
@@ -548,6 +625,13 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 					buf_puts(&label, HEAD_SEP);
 				buf_puts(&label, ch.data);
 			}
+			if (label.len == 0 || strcmp(label.data, "序号") == 0 ||
+			    strcmp(label.data, "编号") == 0) {
+				/* nothing names it, or it only numbers the rows */
+				buf_release(&label);
+				buf_release(&ch);
+				continue;
+			}
 			char *lab = buf_take(&label);
 			enum measure ms = tb_measure(lab, g.percent || strcmp(unit, "%") == 0);
 			/* a year in the column heading, else one written in the row's */
@@ -562,7 +646,8 @@ tb_grid(struct doc *doc, struct table_cells *out, size_t s, size_t e, size_t abo
 		}
 		buf_release(&rh);
 	}
-	table_span_add(out, rows[d0].s, e);
+	if (out->n > ncells) /* a grid that named no cell leaves its sentences be */
+		table_span_add(out, rows[d0].s, e);
 	free(rows);
 }
 

@@ -3,8 +3,9 @@
  * figures too"), through `reportpipe parse --format json`: the statutory
  * tables of the Pingtan 2023 政府信息公开 report, flattened into its text,
  * and the same figures in an HTML page with real <table>s (rowspans,
- * colspans, a unit line, a share column, a layout table). The expected
- * values were read by hand from the report's text.
+ * colspans, a unit line, a share column, a layout table, a row of figures
+ * under headings only). The expected values were read by hand from the
+ * report's text.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,14 @@ test_html_tables(void **state)
 	    {"本年度办理结果·总计·自然人", 80, "", "level", "4"},
 	    {"本年度办理结果·总计·总计", 81, "", "level", "4"},
 	    {"结转下年度继续办理·总计", 0, "", "level", "4"},
+	    /* one row of figures under three rows of headings, none of its own */
+	    {"行政复议·结果维持", 1, "", "level", "5"},
+	    {"行政复议·总计", 2, "", "level", "5"},
+	    {"行政诉讼·未经复议直接起诉·结果维持", 4, "", "level", "5"},
+	    {"行政诉讼·未经复议直接起诉·尚未审结", 1, "", "level", "5"},
+	    {"行政诉讼·未经复议直接起诉·总计", 5, "", "level", "5"},
+	    {"行政诉讼·复议后起诉·其他结果", 1, "", "level", "5"},
+	    {"行政诉讼·复议后起诉·结果纠正", 0, "", "level", "5"},
 	};
 	struct json_object *doc = parse(TABLES_HTML);
 	expect(doc, cells, sizeof(cells) / sizeof(cells[0]));
@@ -198,6 +207,7 @@ test_html_tables(void **state)
 	assert_int_equal(count_prefix(doc, "本报告由"), 0);
 	assert_int_equal(count_prefix(doc, "申请人情况"), 0);
 	assert_int_equal(count_prefix(doc, "本年度办理结果·"), 10 * 7);
+	assert_int_equal(count_prefix(doc, "行政复议·") + count_prefix(doc, "行政诉讼·"), 15);
 	json_object_put(doc);
 }
 

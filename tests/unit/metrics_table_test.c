@@ -71,6 +71,84 @@ test_units_and_measures_from_the_header(void **state)
 	doc_free(&doc);
 }
 
+/* The metric labelled label about year, or failure. */
+static const struct metric *
+find_year(const struct doc *doc, const char *label, int year)
+{
+	for (size_t i = 0; i < doc->nmetrics; i++)
+		if (strcmp(doc->metrics[i].label, label) == 0 && doc->metrics[i].year == year)
+			return &doc->metrics[i];
+	fail_msg("no metric labelled %s about %d", label, year);
+	return NULL;
+}
+
+static void
+test_ordinal_column_and_year_headings(void **state)
+{
+	(void)state;
+	/* a 序号 column before the row headings; columns headed by a year only */
+	struct doc *doc = parse_str("一、主要指标\n"
+				    "单位：万元\n"
+				    "序号\t项目\t2022年\t2023年度\t增长（%）\n"
+				    "1\t一般公共预算收入\t100\t110\t10.0\n"
+				    "2\t税收收入\t80\t90\t12.5\n"
+				    "3\t非税收入\t20\t20\t0\n");
+	const struct metric *m = find_year(doc, "一般公共预算收入", 2022);
+	assert_true(fabs(m->value - 1000000.0) < 1e-6);
+	assert_string_equal(m->unit, "元");
+	assert_int_equal(m->measure, MEASURE_LEVEL);
+	m = find_year(doc, "税收收入", 2023);
+	assert_true(fabs(m->value - 900000.0) < 1e-6);
+	m = find(doc, "税收收入·增长");
+	assert_true(fabs(m->value - 12.5) < 1e-9);
+	assert_string_equal(m->unit, "%");
+	assert_int_equal(m->measure, MEASURE_GROWTH);
+	/* the row's number is neither a figure nor part of a label */
+	size_t cells = 0;
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		const struct metric *c = &doc->metrics[i];
+		assert_false(c->label[0] >= '0' && c->label[0] <= '9');
+		cells += c->year == 2022 || c->year == 2023 || strstr(c->label, "\xC2\xB7");
+	}
+	assert_int_equal(cells, 9);
+	assert_int_equal(doc->nmetrics, 9);
+	doc_free(&doc);
+}
+
+static void
+test_row_of_figures_under_headings(void **state)
+{
+	(void)state;
+	/* the 行政复议、行政诉讼 table: three rows of headings (colspans and
+	 * rowspans left empty), then one row of figures with no heading */
+	struct doc *doc = parse_str(
+	    "四、复议诉讼\n"
+	    "行政复议\t\t\t\t\t行政诉讼\n"
+	    "结果维持\t结果纠正\t其他结果\t尚未审结\t总计\t未经复议直接起诉\t\t\t\t\t复议后起诉\n"
+	    "\t\t\t\t\t结果维持\t结果纠正\t其他结果\t尚未审结\t总计\t结果维持\t结果纠正\t其他"
+	    "结果\t尚未审结\t总计\n"
+	    "1\t1\t0\t0\t2\t4\t0\t0\t1\t5\t1\t0\t1\t0\t2\n");
+	assert_true(find(doc, "行政复议·总计")->value == 2);
+	assert_true(find(doc, "行政诉讼·未经复议直接起诉·尚未审结")->value == 1);
+	assert_true(find(doc, "行政诉讼·复议后起诉·其他结果")->value == 1);
+	assert_true(find(doc, "行政诉讼·复议后起诉·总计")->value == 2);
+	assert_int_equal(doc->nmetrics, 15);
+	doc_free(&doc);
+
+	/* a row of figures heads no column; years name no cell; 序号 is no figure */
+	doc = parse_str("邮编\t电话\n350400\t23165385\n序号\t数量\t金额\n1\t5\t100\n"
+			"\n"
+			"2021\t2022\t2023\n5\t6\t7\n");
+	assert_true(find(doc, "数量")->value == 5);
+	assert_true(find(doc, "金额")->value == 100);
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		assert_null(strstr(doc->metrics[i].label, "350400"));
+		assert_string_not_equal(doc->metrics[i].label, "序号");
+		assert_string_not_equal(doc->metrics[i].label, "");
+	}
+	doc_free(&doc);
+}
+
 static void
 test_not_tables(void **state)
 {
@@ -133,6 +211,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_units_and_measures_from_the_header),
+	    cmocka_unit_test(test_ordinal_column_and_year_headings),
+	    cmocka_unit_test(test_row_of_figures_under_headings),
 	    cmocka_unit_test(test_not_tables),
 	    cmocka_unit_test(test_hostile_shapes),
 	};
