@@ -254,7 +254,7 @@ test_report_back_to_an_earlier_version_is_current_again(void **state)
 	    "某市人民政府关于2024年度法治政府建设工作的报告\n\n一、主要工作\n"
 	    "全年办理行政复议案件98件，行政机关负责人出庭应诉率达100%。\n\n"
 	    "某市人民政府\n2025年1月20日\n";
-	static const char figures_a[] = "全年办理行政复议案件=123 行政机关负责人出庭应诉率=95";
+	static const char figures_a[] = "行政复议案件=123 行政机关负责人出庭应诉率=95";
 	char dir[PATH_MAX + 16], source[PATH_MAX], sha_a[DIGEST_HEX_LEN + 1], sql[512];
 	snprintf(dir, sizeof(dir), "%s/v", www);
 	assert_int_equal(mkdir(dir, 0755), 0);
