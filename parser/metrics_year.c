@@ -301,6 +301,15 @@ year_is_former(const struct text *t, const struct metric *m)
 	return m->start > 0 && t->cp[m->start - 1] == U'原';
 }
 
+/* Whether the sentence at s (before pos) opens with word, after spaces. */
+static int
+opens_with(const struct text *t, size_t s, size_t pos, const char32_t *word)
+{
+	while (s < pos && is_space(t->cp[s]))
+		s++;
+	return s < pos && unit_word_at(t, s, word);
+}
+
 /* Whether the number is a state reached (提高到, 降至, 已达): the end of a span, not the span. */
 static int
 is_reached(const struct text *t, const struct metric *m)
@@ -453,6 +462,11 @@ year_of(struct year_ctx *yc, const struct metric *m, int *named)
 		span = 1;
 		break;
 	case TIME_NONE:
+		/* 到2020年，…。届时，经济总量超过90万亿元: the time just named */
+		if (opens_with(t, m->sent_start, m->start, U"届时") &&
+		    time_before(yc, paragraph_start(t, m->sent_start), m->sent_start, &year) ==
+			TIME_YEAR)
+			return year;
 		switch (paragraph_time(yc, m->sent_start, &year, &yc->now)) {
 		case TIME_YEAR:
 			return year;
