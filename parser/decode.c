@@ -153,6 +153,14 @@ is_fullwidth_ascii(uint32_t c)
 	       (c >= 0xFF41 && c <= 0xFF5A) || c == 0xFF05;
 }
 
+/* Whether c ends a sentence or a line, so that a break after it is a paragraph's. */
+static int
+is_sentence_end(uint32_t c)
+{
+	return c == U'。' || c == U'！' || c == U'？' || c == '!' || c == '?' || c == '\n' ||
+	       c == U'：' || c == ':';
+}
+
 /* Normalise in place; returns the new length. */
 static size_t
 normalise(uint32_t *cp, size_t n)
@@ -166,6 +174,16 @@ normalise(uint32_t *cp, size_t n)
 			c = '\n';
 		} else if (is_fullwidth_ascii(c)) {
 			c -= 0xFEE0;
+		} else if (c == 0x200B && w >= 2 && cp[w - 1] == '\n' && i + 1 < n &&
+			   cp[i + 1] == '\n' && !is_sentence_end(cp[w - 2])) {
+			/*
+			 * A line holding only a ZWSP inside a sentence is a page or
+			 * span break of the source page (达到74.4\n\u200b\n万亿元,
+			 * 人\n\u200b\n民满意): join the words it cut.
+			 */
+			w--;
+			i++;
+			continue;
 		} else if (c == 0xFEFF || c == 0x200B || (c < 0x20 && c != '\n' && c != '\t') ||
 			   c == 0x7F) {
 			continue;

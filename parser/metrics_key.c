@@ -129,29 +129,84 @@ key_match(const char *s, size_t n)
 	return -1;
 }
 
-const char *
-metrics_key_lookup(const char *label)
+/* The index of the indicator label names, or -1. */
+static int
+key_find_index(const char *label)
 {
 	if (label == NULL)
-		return NULL;
+		return -1;
 	const char *s = label;
 	size_t n = strlen(label);
 	for (int round = 0; round <= KEY_ROUNDS && n > 0; round++) {
 		int ind = key_match(s, n);
 		if (ind >= 0)
-			return indicators[ind].key;
+			return ind;
 		size_t k = key_word_at(s, n, indicator_lead);
 		if (k == 0)
 			break;
 		s += k;
 		n -= k;
 	}
-	return NULL;
+	return -1;
+}
+
+const char *
+metrics_key_lookup(const char *label)
+{
+	int ind = key_find_index(label);
+	return ind >= 0 ? indicators[ind].key : NULL;
+}
+
+/*
+ * Whether label names no subject of its own: after its lead words it is
+ * nothing but tail words (总量, 规模, 增速), so it speaks of the subject
+ * just named (国内生产总值增长6.6%，总量突破90万亿元).
+ */
+static int
+key_is_bare(const char *label)
+{
+	if (label == NULL || *label == '\0')
+		return 0;
+	const char *s = label;
+	size_t n = strlen(label);
+	for (int round = 0; round <= KEY_ROUNDS && n > 0; round++) {
+		if (key_all_tail(s, n))
+			return 1;
+		size_t k = key_word_at(s, n, indicator_lead);
+		if (k == 0)
+			return 0;
+		s += k;
+		n -= k;
+	}
+	return n == 0;
+}
+
+/* Whether the indicator's usual measures include share (a rate, a ratio). */
+static int
+key_is_ratio(const struct indicator *ind)
+{
+	for (const char *s = ind->measures; (s = strstr(s, "share")) != NULL; s += 5)
+		if ((s == ind->measures || s[-1] == ' ') && (s[5] == '\0' || s[5] == ' '))
+			return 1;
+	return 0;
 }
 
 void
 metrics_key_find(struct doc *doc)
 {
-	for (size_t i = 0; i < doc->nmetrics; i++)
-		doc->metrics[i].key = metrics_key_lookup(doc->metrics[i].label);
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		int ind = key_find_index(m->label);
+		if (ind < 0 && i > 0 && doc->metrics[i - 1].sent_start == m->sent_start &&
+		    doc->metrics[i - 1].key && key_is_bare(m->label))
+			ind = key_find_index(doc->metrics[i - 1].key);
+		/*
+		 * A share of an amount is not the amount: 渔业增加值占生产总值的20.8%
+		 * is no 生产总值, whatever its label says. Only an indicator that is
+		 * itself a ratio (城镇化率) keys a share.
+		 */
+		if (ind >= 0 && m->measure == MEASURE_SHARE && !key_is_ratio(&indicators[ind]))
+			ind = -1;
+		m->key = ind >= 0 ? indicators[ind].key : NULL;
+	}
 }

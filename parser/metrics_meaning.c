@@ -226,16 +226,20 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 
 static const struct word forecasts[] = {W(U"预计"), W(U"估计"), {NULL, 0}};
 
-/* Whether a plan word in [a, b) governs what follows it. */
+/* In a work report's review, a past year's goal is named (预期目标, 年初提出…控制在4.8%). */
+static const struct word goal_words[] = {W(U"预期"), W(U"目标"), W(U"计划"), W(U"拟"), {NULL, 0}};
+static const struct word proposals[] = {W(U"提出"), {NULL, 0}};
+
+/* Whether a word of list (plan_words, goal_words) in [a, b) governs what follows it. */
 static int
-plan_in(const struct text *t, size_t a, size_t b)
+plan_in(const struct text *t, size_t a, size_t b, const struct word *list)
 {
 	const struct text in = {t->cp, b};
 	struct word_filter f;
 	unit_filter_init(&f);
-	unit_filter_add(&f, plan_words);
+	unit_filter_add(&f, list);
 	for (size_t i = a; i < b; i++) {
-		if (!unit_filter_may(&f, t->cp[i]) || unit_words_at(&in, i, plan_words, NULL) == 0)
+		if (!unit_filter_may(&f, t->cp[i]) || unit_words_at(&in, i, list, NULL) == 0)
 			continue;
 		if (i > 0 && (t->cp[i - 1] == U'“' || t->cp[i - 1] == U'个'))
 			continue; /* “两个确保”: a name */
@@ -256,7 +260,15 @@ target_of(const struct year_ctx *mc, const struct metric *m, int year, int named
 
 	if (unit_words_in(t, a, m->start, forecasts, NULL))
 		return 0; /* 预计今年高校毕业生超过1170万人 */
-	if (plan_in(t, a, m->start))
+	/*
+	 * A work report's figure of a year before the one it plans is a result
+	 * (过去一年…居民消费价格涨幅控制在3.3%), unless it names that year's goal.
+	 */
+	if (named && mc->work_report && mc->base && year > 0 && year < mc->base)
+		return plan_in(t, a, m->start, goal_words) ||
+		       (unit_words_in(t, a, m->start, proposals, NULL) &&
+			plan_in(t, a, m->start, plan_words));
+	if (plan_in(t, a, m->start, plan_words))
 		return 1;
 	/* 主要预期目标是：…；…: a list of goals after 目标 runs to the sentence's end */
 	for (size_t i = m->sent_start; i + 2 < a; i++) {
@@ -274,7 +286,7 @@ target_of(const struct year_ctx *mc, const struct metric *m, int year, int named
 	if (named && mc->base && year > mc->base)
 		return 1;
 	/* a work report's figures for the year it plans */
-	if (named && mc->work_report && mc->base && year == mc->base &&
+	if (named && mc->work_report && mc->base && year == mc->base && !mc->now &&
 	    !year_says_now(t, a, m->start) && !year_is_from(t, m))
 		return 1;
 	return 0;

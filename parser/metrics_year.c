@@ -61,6 +61,18 @@ is_clause_break(uint32_t c)
 	       c == ',' || c == ';' || c == ':' || c == '\n';
 }
 
+static int
+is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+static int
+is_sentence_end(uint32_t c)
+{
+	return c == U'。' || c == U'！' || c == U'？';
+}
+
 /* Start of the clause that holds pos, not before lo. */
 static size_t
 clause_start(const struct text *t, size_t lo, size_t pos)
@@ -289,6 +301,15 @@ year_is_former(const struct text *t, const struct metric *m)
 	return m->start > 0 && t->cp[m->start - 1] == U'原';
 }
 
+/* Whether the sentence at s (before pos) opens with word, after spaces. */
+static int
+opens_with(const struct text *t, size_t s, size_t pos, const char32_t *word)
+{
+	while (s < pos && is_space(t->cp[s]))
+		s++;
+	return s < pos && unit_word_at(t, s, word);
+}
+
 /* Whether the number is a state reached (提高到, 降至, 已达): the end of a span, not the span. */
 static int
 is_reached(const struct text *t, const struct metric *m)
@@ -358,21 +379,54 @@ paragraph_start(const struct text *t, size_t pos)
 	return i;
 }
 
+/* Whether [a, b) holds a digit: the sentence states a figure. */
+static int
+has_digit(const struct text *t, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++)
+		if (is_digit(t->cp[i]))
+			return 1;
+	return 0;
+}
+
 /*
  * The time the paragraph holding pos opens with, before pos (刚刚过去的2017年，
  * …。国内生产总值增长6.9%; 五年来，…): only a time that is its first clause.
+ * A later sentence that opens with a time and states no figure is the topic
+ * of what follows, and its time replaces the paragraph's (2011年，是…之年。过去
+ * 一年，我们…取得了很大成绩。国内生产总值增长10.3%: 2010). A sentence with
+ * figures (1998年，…减少到29个。2001年，又撤销了9个…) or a deadline (到明年底，
+ * …) speaks only for itself.
  */
 static enum time_kind
-paragraph_time(const struct year_ctx *yc, size_t pos, int *year)
+paragraph_time(const struct year_ctx *yc, size_t pos, int *year, int *now)
 {
 	const struct text *t = yc->t;
-	size_t p = paragraph_start(t, pos), q = p;
+	enum time_kind kind = TIME_NONE;
+	size_t p = paragraph_start(t, pos);
 
-	while (q < pos && q - p < TOPIC_MAX && !is_clause_break(t->cp[q]))
-		q++;
-	if (q >= pos || t->cp[q] != U'，')
-		return TIME_NONE;
-	return time_before(yc, p, q, year);
+	for (size_t s = p; s < pos;) {
+		size_t q = s, e = s;
+		while (q < pos && q - s < TOPIC_MAX && !is_clause_break(t->cp[q]))
+			q++;
+		while (e < pos && !is_sentence_end(t->cp[e]))
+			e++;
+		size_t lead = s;
+		while (lead < q && is_space(t->cp[lead]))
+			lead++;
+		int topic = s == p || (!has_digit(t, s, e) && lead < q && t->cp[lead] != U'到' &&
+				       t->cp[lead] != U'至');
+		int y = 0;
+		enum time_kind k;
+		if (topic && q < pos && t->cp[q] == U'，' &&
+		    (k = time_before(yc, s, q, &y)) != TIME_NONE) {
+			kind = k;
+			*year = y;
+			*now = year_says_now(t, s, q);
+		}
+		s = e + 1;
+	}
+	return kind;
 }
 
 /*
@@ -388,6 +442,7 @@ year_of(struct year_ctx *yc, const struct metric *m, int *named)
 	int reviewed = yc->work_report && yc->base ? yc->base - 1 : yc->base;
 
 	*named = 1;
+	yc->now = 0;
 	if (year_is_former(t, m))
 		return 0;
 	switch (time_before(yc, m->sent_start, m->start, &year)) {
@@ -407,7 +462,12 @@ year_of(struct year_ctx *yc, const struct metric *m, int *named)
 		span = 1;
 		break;
 	case TIME_NONE:
-		switch (paragraph_time(yc, m->sent_start, &year)) {
+		/* 到2020年，…。届时，经济总量超过90万亿元: the time just named */
+		if (opens_with(t, m->sent_start, m->start, U"届时") &&
+		    time_before(yc, paragraph_start(t, m->sent_start), m->sent_start, &year) ==
+			TIME_YEAR)
+			return year;
+		switch (paragraph_time(yc, m->sent_start, &year, &yc->now)) {
 		case TIME_YEAR:
 			return year;
 		case TIME_NONE:

@@ -15,6 +15,7 @@ struct year_ctx {
 	int base;	 /* the year 今年 means; 0: unknown */
 	int *heading;	 /* per section: a year it names, 0 none, -1 a span */
 	char *heading_done;
+	int now; /* year_of's last year is the present (现在，…): a state, not a plan */
 };
 
 /* Read what doc says of its own year (work report or not, the year it plans). */
@@ -23,7 +24,7 @@ void year_release(struct year_ctx *yc);
 
 /*
  * The year m is about, 0 for a span or unknown. *named is cleared when
- * neither its sentence, its paragraph's opening nor its headings tell; the
+ * neither its sentence, its paragraph's topic nor its headings tell; the
  * caller then falls back to the year the report covers (yc->base, or in a
  * work report base - 1 for a result).
  */

@@ -291,6 +291,9 @@ test_controls_and_spaces(void **state)
 			  "e\xC2\xA0"
 			  "f\xE3\x80\x80g";
 	expect_decoded(in, sizeof(in) - 1, NULL, "ab\tcde f\xE3\x80\x80g", "UTF-8", 0);
+	/* a line holding only a ZWSP joins a sentence it cut, not two paragraphs */
+	const char *cut = "74.4\n\xE2\x80\x8B\n万亿元。\n\xE2\x80\x8B\n二、";
+	expect_decoded(cut, strlen(cut), NULL, "74.4万亿元。\n\n二、", "UTF-8", 0);
 
 	struct doc *doc;
 	char *got = decode("x\0y", 3, NULL, &doc);
