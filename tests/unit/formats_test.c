@@ -42,7 +42,7 @@ static struct doc *
 parse_ok(const void *data, size_t len, const char *content_type, const char *xpath)
 {
 	char err[256] = "";
-	struct parse_options opts = {content_type, xpath};
+	struct parse_options opts = {.content_type = content_type, .content_xpath = xpath};
 	struct doc *doc = parse_document_opts(data, len, &opts, err, sizeof(err));
 	if (doc == NULL)
 		fail_msg("parse failed: %s", err);
