@@ -276,7 +276,8 @@ static const struct word time_tails[] = {
     W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
     W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
     W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
-    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), {NULL, 0}};
+    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), W(U"原定"),	    W(U"由原定"),
+    W(U"原来"),	    W(U"由原来"),	{NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t
