@@ -200,7 +200,7 @@ trim_before(const struct text *t, size_t *a, size_t *b)
  */
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
-    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
+    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), W(U"我国"), {NULL, 0}};
 /* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
 static const struct word scope_times[] = {
     W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
@@ -211,7 +211,8 @@ static const struct word lead_drops[] = {
     W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	      W(U"该"),	  W(U"等"),
     W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"),     W(U"各"),	  W(U"预计"),
     W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	      W(U"将"),	  W(U"比"),
-    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), {NULL, 0}};
+    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), W(U"把"),
+    {NULL, 0}};
 
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
@@ -244,7 +245,9 @@ static const struct word tail_drops[] = {
     W(U"了"),	  W(U"在"),	W(U"按"),     W(U"从"),		W(U"由"),     W(U"压减"),
     W(U"突破"),	  W(U"增至"),	W(U"降至"),   W(U"减至"),	W(U"调高到"), W(U"提高到"),
     W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
-    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     {NULL, 0}};
+    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     W(U"年均"),
+    W(U"回落到"), W(U"回落至"), W(U"控制在"), W(U"低于"),	W(U"高于"),   W(U"继续"),
+    W(U"已经"),	  W(U"将"),	{NULL, 0}};
 
 #define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
@@ -389,7 +392,8 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	*a = cut;
 	for (int changed = 1; changed;) {
 		changed = 0;
-		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' || t->cp[*a] == U'，'))
+		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' ||
+				   t->cp[*a] == U'，' || t->cp[*a] == U'的'))
 			(*a)++;
 		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
 			*a += n;
