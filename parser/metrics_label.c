@@ -201,6 +201,8 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
     W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), W(U"我国"), {NULL, 0}};
+/* …after a modifier that ends in 的 (网络提交的各类申请), but not after a verb (新建各类住房) */
+static const struct word kind_words[] = {W(U"各类"), W(U"各种"), {NULL, 0}};
 /* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
 static const struct word scope_times[] = {
     W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
@@ -293,7 +295,9 @@ time_before(const struct text *t, size_t a, size_t b)
 	    t->cp[i - 2] == U'年')
 		i--; /* 2007年底 */
 	if (i == a || t->cp[i - 1] != U'年') {
-		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+		/* 占比 is a share, not 占 and a comparison */
+		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a &&
+		    !(n == 1 && t->cp[b - 1] == U'比' && b - 1 > a && t->cp[b - 2] == U'占'))
 			return n;
 		return 0;
 	}
@@ -380,10 +384,14 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	unit_filter_init(&f);
 	unit_filter_add(&f, scope_words);
 	unit_filter_add(&f, object_verbs);
+	unit_filter_add(&f, kind_words);
 	for (size_t i = *a; i < *b; i++) {
 		if (!unit_filter_may(&f, t->cp[i]))
 			continue;
 		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
+			cut = i + n;
+		else if (i > *a && t->cp[i - 1] == U'的' &&
+			 (n = unit_words_at(&in, i, kind_words, NULL)) && i + n + LABEL_MIN <= *b)
 			cut = i + n;
 		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
 			 i + n + VERB_REST_MIN <= *b)

@@ -199,6 +199,13 @@ label_owners(struct doc *doc)
 		if (o == NULL)
 			continue;
 		size_t lo = strlen(o->label), lm = strlen(m->label);
+		if (own && lo > lm && strcmp(o->label + lo - lm, m->label) == 0) {
+			/* 占比重从0.64%提高到1.13%: the owner is the from-value, already named so
+			 */
+			free(m->label);
+			m->label = xstrdup(o->label);
+			continue;
+		}
 		if (!own)
 			lo -= ends_with_word(o->label, siblings);
 		char *label = xmalloc(lo + lm + 1);
