@@ -551,6 +551,7 @@ metrics_find(struct doc *doc)
 	free(sc.depth);
 	label_lists(doc);
 	label_owners(doc);
+	label_parts(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

@@ -40,4 +40,10 @@ void label_lists(struct doc *doc);
  */
 void label_owners(struct doc *doc);
 
+/*
+ * Give the figures of a breakdown (…申请81件，涉及自然人80件、商业企业1件)
+ * the label of the figure they break down, after their own.
+ */
+void label_parts(struct doc *doc);
+
 #endif

@@ -216,6 +216,56 @@ label_owners(struct doc *doc)
 	}
 }
 
+/* Words that open a breakdown of the figure before by who or what it concerns (涉及自然人80件). */
+static const struct word part_leads[] = {W(U"涉及"), {NULL, 0}};
+
+void
+label_parts(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+
+	for (size_t i = 1; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		size_t c = m->start;
+		while (c > m->sent_start && m->start - c < SUBJECT_BACK && !is_break(t->cp[c - 1]))
+			c--;
+		if (c == m->sent_start || !is_break(t->cp[c - 1]))
+			continue; /* no clause before to break down */
+		while (c < m->start && is_space(t->cp[c]))
+			c++;
+		size_t n = unit_words_at(t, c, part_leads, NULL);
+		if (n == 0)
+			continue;
+		/* the owner: the figure before the clause, in the same unit */
+		const struct metric *o = NULL;
+		for (size_t k = i; k > 0; k--) {
+			const struct metric *p = &doc->metrics[k - 1];
+			if (p->sent_start != m->sent_start)
+				break;
+			if (p->end <= c && strcmp(p->unit, m->unit) == 0) {
+				o = p;
+				break;
+			}
+		}
+		if (o == NULL || o->label[0] == '\0')
+			continue;
+		char *lead = text_utf8(t, c, c + n);
+		const char *item = m->label;
+		size_t ll = strlen(lead), li, lo = strlen(o->label);
+		if (strncmp(item, lead, ll) == 0)
+			item += ll;
+		free(lead);
+		li = strlen(item);
+		if (li == 0 || (li >= lo && strcmp(item + li - lo, o->label) == 0))
+			continue;
+		char *label = xmalloc(li + lo + 1);
+		memcpy(label, item, li);
+		memcpy(label + li, o->label, lo + 1);
+		free(m->label);
+		m->label = label;
+	}
+}
+
 /* The last 分别 in [a, b), or b. */
 static size_t
 respectively(const struct text *t, size_t a, size_t b)
