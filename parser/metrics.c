@@ -552,6 +552,7 @@ metrics_find(struct doc *doc)
 	label_lists(doc);
 	label_owners(doc);
 	label_parts(doc);
+	label_verbs(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

@@ -14,9 +14,11 @@
 #include "cn_numeral.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-#define BEFORE_MAX 24 /* code points of the phrase before the number */
-#define AFTER_MAX 16  /* code points of the noun after the unit */
+#define BEFORE_MAX 24	 /* code points of the phrase before the number */
+#define AFTER_MAX 16	 /* code points of the noun after the unit */
+#define FRAME_VERB_MAX 4 /* the longest result verb */
 
 /* What opens a clause before the quantity without saying what it counts. */
 static const struct word lead_fillers[] = {
@@ -236,6 +238,89 @@ static const struct word object_verbs[] = {
     W(U"组建"), W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"),   W(U"支持"),
     W(U"扶持"), W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"),   W(U"缩短"),
     W(U"刊出"), W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+
+/*
+ * Verbs that make an indicator of their own out of a thing counted before
+ * (清理规章2300件，废止830件): a clause of one of these and a number counts
+ * the earlier figure's thing, so its label is the verb and that thing.
+ */
+static const struct word result_verbs[] = {W(U"废止"), W(U"宣布失效"), W(U"撤销"), W(U"取消"),
+					   W(U"注销"), W(U"吊销"),     W(U"撤并"), W(U"修订"),
+					   W(U"修改"), W(U"办结"),     {NULL, 0}};
+
+/* Fillers a bare verb's clause may start with (已办结, 又撤销了). */
+static const struct word verb_leads[] = {W(U"已"), W(U"又"), W(U"并"),	 W(U"还"),
+					 W(U"共"), W(U"再"), W(U"已经"), {NULL, 0}};
+
+size_t
+label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
+{
+	size_t n;
+
+	while (a < b && is_space(t->cp[a]))
+		a++;
+	while (b > a && (is_space(t->cp[b - 1]) || t->cp[b - 1] == U'了'))
+		b--;
+	const struct text in = {t->cp, b};
+	if ((n = unit_words_at(&in, a, verb_leads, NULL)) && a + n < b)
+		a += n;
+	*va = a;
+	if (b - a > FRAME_VERB_MAX || a == b)
+		return 0;
+	if (unit_words_at(&in, a, result_verbs, NULL) == b - a)
+		return b - a;
+	return 0;
+}
+
+/* Byte length of the UTF-8 form of w, written to out (room for 4 bytes a code point). */
+static size_t
+word_utf8(const struct word *w, char *out)
+{
+	size_t o = 0;
+	for (size_t k = 0; k < w->len; k++) {
+		uint32_t c = w->text[k];
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xC0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xE0 | c >> 12);
+			out[o++] = (char)(0x80 | (c >> 6 & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			out[o++] = (char)(0xF0 | c >> 18);
+			out[o++] = (char)(0x80 | (c >> 12 & 0x3F));
+			out[o++] = (char)(0x80 | (c >> 6 & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	return o;
+}
+
+/* Byte length of the longest word of list that label starts with (and is longer than). */
+static size_t
+utf8_lead(const char *label, const struct word *list)
+{
+	size_t ll = strlen(label), best = 0;
+	char buf[4 * 8];
+
+	for (int i = 0; list[i].text != NULL; i++) {
+		if (list[i].len > 8)
+			continue;
+		size_t n = word_utf8(&list[i], buf);
+		if (n < ll && n > best && memcmp(label, buf, n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+size_t
+label_verb_prefix(const char *label)
+{
+	size_t a = utf8_lead(label, object_verbs), b = utf8_lead(label, result_verbs);
+	return a > b ? a : b;
+}
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {

@@ -41,9 +41,24 @@ void label_lists(struct doc *doc);
 void label_owners(struct doc *doc);
 
 /*
+ * Whether [a, b) is only a verb that makes an indicator of the thing
+ * counted before (废止, 已办结): its length, with *va where it starts; else 0.
+ */
+size_t label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va);
+
+/* Byte length of the verb a UTF-8 label starts with (审结案件 → 审结), else 0. */
+size_t label_verb_prefix(const char *label);
+
+/*
  * Give the figures of a breakdown (…申请81件，涉及自然人80件、商业企业1件)
  * the label of the figure they break down, after their own.
  */
 void label_parts(struct doc *doc);
+
+/*
+ * Give a figure whose clause is only a verb (…2300件，废止830件) the thing
+ * the figure before counts, after the verb (废止规章).
+ */
+void label_verbs(struct doc *doc);
 
 #endif

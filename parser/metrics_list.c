@@ -266,6 +266,48 @@ label_parts(struct doc *doc)
 	}
 }
 
+void
+label_verbs(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+
+	for (size_t i = 1; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		size_t c = m->start, va, n;
+		while (c > m->sent_start && m->start - c < SUBJECT_BACK &&
+		       !is_break(t->cp[c - 1]) && t->cp[c - 1] != U'、')
+			c--;
+		if (c == m->sent_start)
+			continue;
+		/* a noun after the figure is what it counts (建成5个站) */
+		if (m->end < t->len && !is_break(t->cp[m->end]) && t->cp[m->end] != U'、')
+			continue;
+		if ((n = label_bare_verb(t, c, m->start, &va)) == 0)
+			continue;
+		const struct metric *o = NULL;
+		for (size_t k = i; k > 0; k--) {
+			const struct metric *p = &doc->metrics[k - 1];
+			if (p->sent_start != m->sent_start)
+				break;
+			if (p->end <= c && strcmp(p->unit, m->unit) == 0 && p->label[0] != '\0') {
+				o = p;
+				break;
+			}
+		}
+		if (o == NULL)
+			continue;
+		const char *thing = o->label + label_verb_prefix(o->label);
+		char *verb = text_utf8(t, va, va + n);
+		size_t lv = strlen(verb), lt = strlen(thing);
+		char *label = xmalloc(lv + lt + 1);
+		memcpy(label, verb, lv);
+		memcpy(label + lv, thing, lt + 1);
+		free(verb);
+		free(m->label);
+		m->label = label;
+	}
+}
+
 /* The last 分别 in [a, b), or b. */
 static size_t
 respectively(const struct text *t, size_t a, size_t b)
