@@ -553,6 +553,7 @@ metrics_find(struct doc *doc)
 	label_owners(doc);
 	label_parts(doc);
 	label_verbs(doc);
+	label_bases(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

@@ -61,4 +61,10 @@ void label_parts(struct doc *doc);
  */
 void label_verbs(struct doc *doc);
 
+/*
+ * Give a multiple its base (…3366亿元，是1997年的1.8倍 → the figure
+ * before's label, 相当于1997年), since a multiple means nothing without it.
+ */
+void label_bases(struct doc *doc);
+
 #endif

@@ -308,6 +308,54 @@ label_verbs(struct doc *doc)
 	}
 }
 
+/* Words that give the base of a multiple (是1997年的2.3倍); the label says 相当于. */
+static const struct word base_leads[] = {W(U"是"), W(U"相当于"), W(U"为"), {NULL, 0}};
+#define BASE_MAX 24 /* code points of a multiple's base */
+
+void
+label_bases(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+
+	for (size_t i = 1; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		size_t d = m->start, c, n;
+		if (strcmp(m->unit, "倍") != 0 || d == 0 || t->cp[d - 1] != U'的')
+			continue;
+		d--;
+		for (c = d; c > m->sent_start && d - c < BASE_MAX && !is_break(t->cp[c - 1]); c--)
+			;
+		if (c == m->sent_start || !is_break(t->cp[c - 1]))
+			continue;
+		while (c < d && is_space(t->cp[c]))
+			c++;
+		if ((n = unit_words_at(t, c, base_leads, NULL)) == 0 || c + n >= d)
+			continue;
+		const struct metric *o = NULL;
+		for (size_t k = i; k > 0; k--) {
+			const struct metric *p = &doc->metrics[k - 1];
+			if (p->sent_start != m->sent_start)
+				break;
+			if (p->end <= c && p->label[0] != '\0') {
+				o = p;
+				break;
+			}
+		}
+		if (o == NULL)
+			continue;
+		char *base = text_utf8(t, c + n, d);
+		static const char as[] = "相当于";
+		size_t lo = strlen(o->label), la = strlen(as), lb = strlen(base);
+		char *label = xmalloc(lo + la + lb + 1);
+		memcpy(label, o->label, lo);
+		memcpy(label + lo, as, la);
+		memcpy(label + lo + la, base, lb + 1);
+		free(base);
+		free(m->label);
+		m->label = label;
+	}
+}
+
 /* The last 分别 in [a, b), or b. */
 static size_t
 respectively(const struct text *t, size_t a, size_t b)
