@@ -646,6 +646,91 @@ span_utf8(const struct text *t, size_t a, size_t b)
 	return a < b ? text_utf8(t, a, b) : xstrdup("");
 }
 
+/* [a1, b1) + mid + [a2, b2) as one owned UTF-8 string. */
+static char *
+span_join(const struct text *t, size_t a1, size_t b1, const char *mid, size_t a2, size_t b2)
+{
+	char *x = span_utf8(t, a1, b1), *y = span_utf8(t, a2, b2);
+	size_t lx = strlen(x), lm = strlen(mid), ly = strlen(y);
+	char *r = xmalloc(lx + lm + ly + 1);
+	memcpy(r, x, lx);
+	memcpy(r + lx, mid, lm);
+	memcpy(r + lx + lm, y, ly + 1);
+	free(x);
+	free(y);
+	return r;
+}
+
+/*
+ * Verbs that make an indicator of their own of the noun after the figure
+ * (增发1万亿元国债 is not the stock of 国债): kept before that noun.
+ */
+static const struct word new_verbs[] = {W(U"新增"), W(U"增发"), W(U"净增"), {NULL, 0}};
+
+/* Whether [a, b) is only fillers and one of new_verbs: where the verb starts, else b. */
+static size_t
+only_new_verb(const struct text *t, size_t a, size_t b)
+{
+	size_t n, end = b;
+
+	while (b > a && (n = unit_words_before(t, b, predicate_tails, NULL)) && b - n >= a)
+		b -= n;
+	const struct text in = {t->cp, b};
+	while (a < b && unit_words_at(&in, a, new_verbs, NULL) != b - a) {
+		if ((n = unit_words_at(&in, a, lead_fillers, NULL)) == 0)
+			return end;
+		a += n;
+	}
+	return a < b ? a : end;
+}
+
+/* Where the noun [a, b) after a figure ends: before a verb that takes another object. */
+static size_t
+noun_end(const struct text *t, size_t a, size_t b)
+{
+	const struct text in = {t->cp, b};
+	for (size_t i = a + 1; i < b; i++)
+		if (unit_words_at(&in, i, object_verbs, NULL))
+			return i;
+	return b;
+}
+
+/*
+ * 惠及1100多万学生, 6600多万纳税人受益: who benefits is counted, from what
+ * the clause (or the one before) names; the label is that, the verb and who.
+ */
+static char *
+benefit_label(const struct text *t, size_t lo, size_t qstart, size_t ba, size_t bb, size_t aa,
+	      size_t ab)
+{
+	static const char32_t huiji[] = U"惠及", shouyi[] = U"受益";
+	size_t sa = ba, sb = bb;
+	const char *verb;
+
+	if (aa == ab)
+		return NULL;
+	if (bb >= ba + 2 && unit_word_before(t, bb, huiji)) {
+		verb = "惠及";
+		sb = bb - 2;
+	} else if (ab >= aa + 4 && unit_word_before(t, ab, shouyi) &&
+		   (ab >= t->len || is_clause_break(t->cp[ab])) && ba == bb) {
+		verb = "受益";
+		ab -= 2;
+	} else {
+		return NULL;
+	}
+	trim_noun(t, &sa, &sb);
+	if (sa == sb)
+		clause_before(t, lo, qstart, &sa, &sb);
+	if (sa == sb)
+		return NULL;
+	size_t na = aa, nb = ab;
+	trim_noun(t, &na, &nb);
+	if (na == nb)
+		return NULL;
+	return span_join(t, sa, sb, verb, na, nb);
+}
+
 char *
 label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum label_kind kind,
 	   int *inherit, size_t *used_end)
@@ -659,6 +744,21 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	phrase_before(t, lo, qstart, &ba, &bb);
 	noun_after(t, qend, &aa, &ab);
 	int pred = only_predicate(t, ba, bb);
+	char *r;
+	size_t v;
+
+	if ((r = benefit_label(t, lo, qstart, ba, bb, aa, ab)) != NULL) {
+		*used_end = ab;
+		return r;
+	}
+	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb) {
+		size_t na = aa, nb = noun_end(t, aa, ab);
+		trim_noun(t, &na, &nb);
+		if (na < nb) {
+			*used_end = ab;
+			return span_join(t, v, bb, "", na, nb);
+		}
+	}
 
 	if (aa < ab && (kind != LABEL_MEASURE || pred)) {
 		*used_end = ab;
