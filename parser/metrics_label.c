@@ -272,6 +272,19 @@ label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
 	return 0;
 }
 
+int
+label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb)
+{
+	size_t n = unit_words_before(t, p, object_verbs, NULL);
+
+	if (n == 0 || p - n <= c)
+		return 0;
+	*sa = c;
+	*sb = p - n;
+	label_trim(t, sa, sb);
+	return *sa < *sb;
+}
+
 /* Byte length of the UTF-8 form of w, written to out (room for 4 bytes a code point). */
 static size_t
 word_utf8(const struct word *w, char *out)

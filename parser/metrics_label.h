@@ -46,6 +46,12 @@ void label_owners(struct doc *doc);
  */
 size_t label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va);
 
+/*
+ * Whether the clause from c to the label at p names who did it before an
+ * object verb (实体平台接受法律咨询): its noun phrase in [*sa, *sb).
+ */
+int label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb);
+
 /* Byte length of the verb a UTF-8 label starts with (审结案件 → 审结), else 0. */
 size_t label_verb_prefix(const char *label);
 
@@ -66,5 +72,11 @@ void label_verbs(struct doc *doc);
  * before's label, 相当于1997年), since a multiple means nothing without it.
  */
 void label_bases(struct doc *doc);
+
+/*
+ * Tell apart figures of a section that would share a label (实体平台、网络平台
+ * 接受法律咨询…) by the part of their subjects that differs.
+ */
+void label_collisions(struct doc *doc);
 
 #endif

@@ -356,6 +356,105 @@ label_bases(struct doc *doc)
 	}
 }
 
+#define COLLIDE_MAX 8	/* figures of one label in a section told apart */
+#define COLLIDE_SPAN 64 /* …looked for among the figures after the first, so it stays linear */
+
+/*
+ * The subject of metric i's clause in [*sa, *sb), else of the list item
+ * before it (…接受法律咨询2055人次、开展办事服务119件) as sa[i - 1], sb[i - 1]
+ * already say; empty when none.
+ */
+static void
+subject_of(const struct doc *doc, size_t i, size_t *sa, size_t *sb)
+{
+	const struct text *t = &doc->text;
+	const struct metric *m = &doc->metrics[i];
+	size_t c = m->start;
+
+	sa[i] = sb[i] = 0;
+	while (c > m->sent_start && m->start - c < SUBJECT_BACK && !is_break(t->cp[c - 1]) &&
+	       t->cp[c - 1] != U'、')
+		c--;
+	if (m->label[0] != '\0' && c < m->start) {
+		char *clause = text_utf8(t, c, m->start);
+		const char *at = strstr(clause, m->label);
+		size_t p = c;
+		for (const char *q = clause; at != NULL && q < at; q++)
+			if (((unsigned char)*q & 0xC0) != 0x80)
+				p++;
+		free(clause);
+		if (at != NULL && label_subject(t, c, p, &sa[i], &sb[i]))
+			return;
+		sa[i] = sb[i] = 0;
+	}
+	if (i > 0 && c > 0 && t->cp[c - 1] == U'、' &&
+	    doc->metrics[i - 1].sent_start == m->sent_start && doc->metrics[i - 1].end <= c) {
+		sa[i] = sa[i - 1];
+		sb[i] = sb[i - 1];
+	}
+}
+
+void
+label_collisions(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+
+	if (doc->nmetrics < 2)
+		return;
+	size_t *sa = xreallocarray(NULL, doc->nmetrics, sizeof(*sa));
+	size_t *sb = xreallocarray(NULL, doc->nmetrics, sizeof(*sb));
+	for (size_t i = 0; i < doc->nmetrics; i++)
+		subject_of(doc, i, sa, sb);
+	char *done = xmalloc(doc->nmetrics);
+	memset(done, 0, doc->nmetrics);
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		const struct metric *m = &doc->metrics[i];
+		size_t idx[COLLIDE_MAX], n = 0;
+		if (done[i] || m->label[0] == '\0')
+			continue;
+		for (size_t k = i; k < doc->nmetrics && k - i < COLLIDE_SPAN; k++) {
+			const struct metric *o = &doc->metrics[k];
+			if (o->section != m->section)
+				break;
+			if (done[k] || strcmp(o->label, m->label) != 0)
+				continue;
+			done[k] = 1;
+			if (sa[k] < sb[k] && n < COLLIDE_MAX)
+				idx[n++] = k;
+		}
+		if (n < 2)
+			continue;
+		/* the part all subjects share from their start says nothing of which is which */
+		size_t a0 = sa[idx[0]], common = sb[idx[0]] - a0;
+		int differ = 0;
+		for (size_t k = 1; k < n; k++) {
+			size_t a = sa[idx[k]], b = sb[idx[k]], j = 0;
+			while (j < common && a + j < b && t->cp[a0 + j] == t->cp[a + j])
+				j++;
+			if (j < common || b - a != sb[idx[0]] - a0)
+				differ = 1;
+			common = j;
+		}
+		if (!differ)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			size_t a = sa[idx[k]] + common, b = sb[idx[k]];
+			if (a >= b)
+				continue;
+			struct metric *o = &doc->metrics[idx[k]];
+			char *subj = text_utf8(t, a, b);
+			size_t ls = strlen(subj), ll = strlen(o->label);
+			subj = xreallocarray(subj, ls + ll + 1, 1);
+			memcpy(subj + ls, o->label, ll + 1);
+			free(o->label);
+			o->label = subj;
+		}
+	}
+	free(done);
+	free(sa);
+	free(sb);
+}
+
 /* The last 分别 in [a, b), or b. */
 static size_t
 respectively(const struct text *t, size_t a, size_t b)
