@@ -230,14 +230,14 @@ static const struct word object_verbs[] = {
     W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
     W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
     W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"培育"),   W(U"开通"),
-    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"办结"), W(U"化解"), W(U"通过"),   W(U"安排"),
-    W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"),   W(U"吸引"),
-    W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"),   W(U"救助"),
-    W(U"资助"), W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"),   W(U"审核"),
-    W(U"修订"), W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"),   W(U"设立"),
-    W(U"组建"), W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"),   W(U"支持"),
-    W(U"扶持"), W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"),   W(U"缩短"),
-    W(U"刊出"), W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"化解"), W(U"通过"), W(U"安排"),   W(U"召开"),
+    W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"), W(U"吸引"),   W(U"签约"),
+    W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"), W(U"救助"),   W(U"资助"),
+    W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"), W(U"审核"),   W(U"修订"),
+    W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"),   W(U"组建"),
+    W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"),   W(U"扶持"),
+    W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"),   W(U"刊出"),
+    W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
 
 /*
  * Verbs that make an indicator of their own out of a thing counted before
@@ -247,6 +247,12 @@ static const struct word object_verbs[] = {
 static const struct word result_verbs[] = {W(U"废止"), W(U"宣布失效"), W(U"撤销"), W(U"取消"),
 					   W(U"注销"), W(U"吊销"),     W(U"撤并"), W(U"修订"),
 					   W(U"修改"), W(U"办结"),     {NULL, 0}};
+
+/*
+ * Verbs that make an indicator of their own of the noun after the figure
+ * (增发1万亿元国债 is not the stock of 国债): kept before that noun.
+ */
+static const struct word new_verbs[] = {W(U"新增"), W(U"增发"), W(U"净增"), {NULL, 0}};
 
 /* Fillers a bare verb's clause may start with (已办结, 又撤销了). */
 static const struct word verb_leads[] = {W(U"已"), W(U"又"), W(U"并"),	 W(U"还"),
@@ -326,6 +332,12 @@ utf8_lead(const char *label, const struct word *list)
 			best = n;
 	}
 	return best;
+}
+
+size_t
+label_new_verb_prefix(const char *label)
+{
+	return utf8_lead(label, new_verbs);
 }
 
 size_t
@@ -673,12 +685,6 @@ span_join(const struct text *t, size_t a1, size_t b1, const char *mid, size_t a2
 	free(y);
 	return r;
 }
-
-/*
- * Verbs that make an indicator of their own of the noun after the figure
- * (增发1万亿元国债 is not the stock of 国债): kept before that noun.
- */
-static const struct word new_verbs[] = {W(U"新增"), W(U"增发"), W(U"净增"), {NULL, 0}};
 
 /* Whether [a, b) is only fillers and one of new_verbs: where the verb starts, else b. */
 static size_t

@@ -52,6 +52,9 @@ size_t label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va);
  */
 int label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb);
 
+/* Byte length of the 新增/增发/净增 a UTF-8 label starts with, else 0. */
+size_t label_new_verb_prefix(const char *label);
+
 /* Byte length of the verb a UTF-8 label starts with (审结案件 → 审结), else 0. */
 size_t label_verb_prefix(const char *label);
 
