@@ -554,6 +554,7 @@ metrics_find(struct doc *doc)
 	label_parts(doc);
 	label_verbs(doc);
 	label_bases(doc);
+	label_modifiers(doc);
 	label_collisions(doc);
 	meaning_find(doc);
 	sentences_cut(doc);

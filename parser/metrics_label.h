@@ -77,6 +77,12 @@ void label_verbs(struct doc *doc);
 void label_bases(struct doc *doc);
 
 /*
+ * Give the items of a list of figures the first item's modifier that ends
+ * in 的, when they share its noun's head (…引起的行政复议案件2件、行政诉讼案件7件).
+ */
+void label_modifiers(struct doc *doc);
+
+/*
  * Tell apart figures of a section that would share a label (实体平台、网络平台
  * 接受法律咨询…) by the part of their subjects that differs.
  */

@@ -356,6 +356,52 @@ label_bases(struct doc *doc)
 	}
 }
 
+/*
+ * In a list of figures (因政府信息公开引起的行政复议案件2件、行政诉讼案件7件)
+ * a modifier that ends in 的 before the first item's noun goes to the items
+ * after it with the same head (案件).
+ */
+void
+label_modifiers(struct doc *doc)
+{
+	const struct text *t = &doc->text;
+	static const char de[] = "的";
+	const size_t head = 6; /* two CJK code points of UTF-8 */
+
+	for (size_t i = 1, r = 0; i < doc->nmetrics; i++) {
+		struct metric *m = &doc->metrics[i];
+		const struct metric *p = &doc->metrics[i - 1];
+		size_t k = p->end;
+		while (k < m->start && is_space(t->cp[k]))
+			k++;
+		int item = k < m->start && t->cp[k] == U'、';
+		for (k++; item && k < m->start; k++)
+			if (is_break(t->cp[k]) || t->cp[k] == U'、')
+				item = 0;
+		if (p->sent_start != m->sent_start || strcmp(p->unit, m->unit) != 0 || !item) {
+			r = i;
+			continue;
+		}
+		/* m is an item of the list that starts at r */
+		const char *x = doc->metrics[r].label, *d = NULL;
+		for (const char *q = strstr(x, de); q != NULL; q = strstr(q + 1, de))
+			d = q;
+		size_t ly = strlen(m->label);
+		if (d == NULL || ly <= head || strstr(m->label, de) != NULL)
+			continue;
+		const char *z = d + strlen(de);
+		size_t lz = strlen(z), lp = (size_t)(z - x);
+		if (lz <= head || memcmp(z + lz - head, m->label + ly - head, head) != 0 ||
+		    strcmp(z, m->label) == 0)
+			continue;
+		char *label = xmalloc(lp + ly + 1);
+		memcpy(label, x, lp);
+		memcpy(label + lp, m->label, ly + 1);
+		free(m->label);
+		m->label = label;
+	}
+}
+
 #define COLLIDE_MAX 8	/* figures of one label in a section told apart */
 #define COLLIDE_SPAN 64 /* …looked for among the figures after the first, so it stays linear */
 
