@@ -592,9 +592,12 @@ phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 	trim_before(t, a, b);
 }
 
-/* The noun after the quantity, up to a break, a digit, a quote or a stop word. */
+/*
+ * The noun after the quantity, up to a break, a digit, a quote or a stop
+ * word; after a count of times (三次提高工资标准) the action that follows.
+ */
 static void
-noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
+noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 {
 	size_t i = qend;
 
@@ -602,8 +605,12 @@ noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
 		i++;
 	*a = *b = i;
 	if (i >= t->len || is_clause_break(t->cp[i]) || is_opener(t->cp[i]) || is_punct(t->cp[i]) ||
-	    (t->cp[i] >= '0' && t->cp[i] <= '9') || unit_words_at(t, i, after_nonstart, NULL) ||
-	    unit_words_at(t, i, predicates, NULL))
+	    (t->cp[i] >= '0' && t->cp[i] <= '9'))
+		return;
+	if (times ? unit_word_at(t, i, U"以") || unit_word_at(t, i, U"左右") ||
+			unit_word_at(t, i, U"的")
+		  : unit_words_at(t, i, after_nonstart, NULL) ||
+			unit_words_at(t, i, predicates, NULL))
 		return;
 	int depth = 0;
 	for (; i < t->len && i - *a < AFTER_MAX; i++) {
@@ -761,7 +768,12 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	if (lo > qstart)
 		lo = qstart;
 	phrase_before(t, lo, qstart, &ba, &bb);
-	noun_after(t, qend, &aa, &ab);
+	/* 两次降低存款准备金率: a bare 次 after a numeral counts an action */
+	int times =
+	    qend >= qstart + 2 && t->cp[qend - 1] == U'次' &&
+	    ((t->cp[qend - 2] >= '0' && t->cp[qend - 2] <= '9') || cn_digit(t->cp[qend - 2]) > 0 ||
+	     t->cp[qend - 2] == U'十' || t->cp[qend - 2] == U'两');
+	noun_after(t, qend, times, &aa, &ab);
 	int pred = only_predicate(t, ba, bb);
 	char *r;
 	size_t v;
