@@ -237,7 +237,8 @@ static const struct word object_verbs[] = {
     W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"),   W(U"组建"),
     W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"),   W(U"扶持"),
     W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"),   W(U"刊出"),
-    W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+    W(U"收到"), W(U"接收"), W(U"接到"), W(U"获取"), W(U"发行"), W(U"共有"),   W(U"汇集"),
+    {NULL, 0}};
 
 /*
  * Verbs that make an indicator of their own out of a thing counted before

@@ -483,6 +483,8 @@ label_collisions(struct doc *doc)
 		}
 		if (!differ)
 			continue;
+		if (common < 2)
+			common = 0; /* one shared code point is no shared word (线上, 线下) */
 		for (size_t k = 0; k < n; k++) {
 			size_t a = sa[idx[k]] + common, b = sb[idx[k]];
 			if (a >= b)
