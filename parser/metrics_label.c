@@ -360,7 +360,8 @@ static const struct word tail_drops[] = {
     W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
     W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     W(U"年均"),
     W(U"回落到"), W(U"回落至"), W(U"控制在"), W(U"低于"),	W(U"高于"),   W(U"继续"),
-    W(U"已经"),	  W(U"将"),	{NULL, 0}};
+    W(U"已经"),	  W(U"将"),	W(U"一直"),   W(U"略高于"),	W(U"略低于"), W(U"或"),
+    {NULL, 0}};
 
 #define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
@@ -392,8 +393,8 @@ static const struct word time_tails[] = {
     W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
     W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
     W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
-    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), W(U"原定"),	    W(U"由原定"),
-    W(U"原来"),	    W(U"由原来"),	{NULL, 0}};
+    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), W(U"全年"),	    W(U"原定"),
+    W(U"由原定"),   W(U"原来"),		W(U"由原来"), {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t
@@ -627,8 +628,9 @@ noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 			continue;
 		if (is_clause_break(c) || (c >= '0' && c <= '9') || c == U'“' || c == U'《')
 			break;
+		/* an action goes on past 的 (提高重点优抚对象的抚恤补助标准) */
 		if (unit_words_at(t, i, after_stops, NULL) &&
-		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2)
+		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2 && !(times && c == U'的'))
 			break;
 	}
 	while (i > *a && (is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
@@ -783,7 +785,8 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 		*used_end = ab;
 		return r;
 	}
-	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb) {
+	unsigned uf;
+	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb && unit_match(t, aa, &uf) == 0) {
 		size_t na = aa, nb = noun_end(t, aa, ab);
 		trim_noun(t, &na, &nb);
 		if (na < nb) {
