@@ -377,7 +377,11 @@ year_at(const struct text *t, size_t pos, size_t end)
 	/* 02年: a year the phrase's window cut into */
 	if (i == pos || i - pos > 4 || i >= end || t->cp[i] != U'年')
 		return 0;
-	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
+	/* 2020年度, 2002年末 */
+	if (i + 1 < end && (t->cp[i + 1] == U'度' || t->cp[i + 1] == U'末' ||
+			    t->cp[i + 1] == U'底' || t->cp[i + 1] == U'初'))
+		return i + 2 - pos;
+	return i + 1 - pos;
 }
 
 /*
@@ -444,7 +448,13 @@ span_at(const struct text *t, size_t pos, size_t end)
 	while (i < end && i - pos < 3 &&
 	       (cn_digit(t->cp[i]) > 0 || t->cp[i] == U'十' || t->cp[i] == U'两'))
 		i++;
-	return i > pos && i < end && t->cp[i] == U'年' ? i + 1 - pos : 0;
+	if (i == pos || i >= end || t->cp[i] != U'年')
+		return 0;
+	/* 五年内, 五年来, 五年间 */
+	if (i + 1 < end &&
+	    (t->cp[i + 1] == U'内' || t->cp[i + 1] == U'来' || t->cp[i + 1] == U'间'))
+		return i + 2 - pos;
+	return i + 1 - pos;
 }
 
 /* Whether [a, b) is one framing word, scope word or verb and nothing else. */
