@@ -663,9 +663,16 @@ clause_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		p--;
 	if (p <= lo || (t->cp[p - 1] != U'，' && t->cp[p - 1] != U'；' && t->cp[p - 1] != ','))
 		return;
-	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--)
-		if (t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9')
-			return;
+	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--) {
+		if (t->cp[k - 1] < '0' || t->cp[k - 1] > '9')
+			continue;
+		size_t r = k - 1;
+		while (r > lo && t->cp[r - 1] >= '0' && t->cp[r - 1] <= '9')
+			r--;
+		if (year_at(t, r, p - 1) == 0)
+			return; /* a figure of its own; a year (2020年度) is none */
+		k = r + 1;
+	}
 	if (k > lo && !is_clause_break(t->cp[k - 1]))
 		return; /* longer than a label's clause */
 	size_t ca = k, cb = p - 1;
@@ -826,6 +833,17 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 		/* 简化施工许可办理手续，由原15个工作日: the subject is the clause before */
 		*inherit = 1;
 		clause_before(t, lo, qstart, &ba, &bb);
+	} else if (bb - ba <= LABEL_MIN) {
+		/* 编制规范性文件制定计划，全年计划16件: a bare head names the clause before's noun
+		 */
+		size_t ca, cb, n = bb - ba, k = 0;
+		clause_before(t, lo, qstart, &ca, &cb);
+		while (cb - ca > n && k < n && t->cp[cb - n + k] == t->cp[ba + k])
+			k++;
+		if (cb - ca > n && k == n) {
+			ba = ca;
+			bb = cb;
+		}
 	}
 	return span_utf8(t, ba, bb);
 }
