@@ -107,8 +107,18 @@ head_at(const struct text *t, size_t a, size_t b)
 }
 
 /* Label the n metrics from first with the items of the subject [a, b); 0 when they do not pair. */
+/* Whether [a, b)'s last code point stands in [c, d) after its first (鱼类 in 甲壳类产量). */
 static int
-pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b)
+same_end(const struct text *t, size_t a, size_t b, size_t c, size_t d)
+{
+	for (size_t i = c + 1; a < b && i < d; i++)
+		if (t->cp[i] == t->cp[b - 1])
+			return 1;
+	return 0;
+}
+
+static int
+pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b, int implicit)
 {
 	const struct text *t = &doc->text;
 	size_t ia[LIST_MAX], ib[LIST_MAX];
@@ -124,9 +134,18 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b)
 	size_t h = head_at(t, ia[n - 1], ib[n - 1]);
 	for (size_t k = 0; k < n; k++) {
 		char *item = text_utf8(t, ia[k], ib[k]);
-		if (k + 1 < n && h < ib[n - 1] && ib[k] - ia[k] <= SHORT_ITEM &&
+		size_t hk = h, len = ib[k] - ia[k];
+		/*
+		 * 城镇和农村人均住房面积: a short item parallel to the last item's start
+		 * takes all that follows it there (人均住房面积, not only 面积)
+		 */
+		if (k + 1 < n && implicit && len <= SHORT_ITEM &&
+		    ia[n - 1] + len + 2 <= ib[n - 1] &&
+		    !same_end(t, ia[k], ib[k], ia[n - 1], ib[n - 1]))
+			hk = ia[n - 1] + len;
+		if (k + 1 < n && hk < ib[n - 1] && len <= SHORT_ITEM &&
 		    head_at(t, ia[k], ib[k]) == ib[k]) {
-			char *tail = text_utf8(t, h, ib[n - 1]);
+			char *tail = text_utf8(t, hk, ib[n - 1]);
 			size_t li = strlen(item), lt = strlen(tail);
 			item = xreallocarray(item, li + lt + 1, 1);
 			memcpy(item + li, tail, lt + 1);
@@ -513,6 +532,21 @@ respectively(const struct text *t, size_t a, size_t b)
 	return b;
 }
 
+/* Whether the n figures from i are written one after the other with only 、 between them. */
+static int
+joined_by_comma(const struct doc *doc, size_t i, size_t n)
+{
+	const struct text *t = &doc->text;
+	for (size_t k = i + 1; k < i + n; k++) {
+		size_t j = doc->metrics[k - 1].end, e = doc->metrics[k].start;
+		while (j < e && is_space(t->cp[j]))
+			j++;
+		if (j + 1 != e || t->cp[j] != U'、')
+			return 0;
+	}
+	return 1;
+}
+
 void
 label_lists(struct doc *doc)
 {
@@ -546,7 +580,7 @@ label_lists(struct doc *doc)
 			size_t sa = a, sb = r;
 			label_trim(t, &sa, &sb);
 			if (sa < sb)
-				paired = pair_items(doc, i, n, a, r);
+				paired = pair_items(doc, i, n, a, r, 0);
 			else if (prev_n == n) {
 				/* 分别为…，分别增长…: the subjects of the list before */
 				for (size_t k = 0; k < n; k++) {
@@ -556,6 +590,12 @@ label_lists(struct doc *doc)
 				}
 				paired = 1;
 			}
+		} else if (r == m->start && joined_by_comma(doc, i, n)) {
+			/* 城镇和农村人均住房面积32.9平方米、37.1平方米: respectively, unsaid */
+			size_t sa = a, sb = r;
+			label_trim(t, &sa, &sb);
+			if (sa < sb)
+				paired = pair_items(doc, i, n, a, r, 1);
 		}
 		if (paired) {
 			prev_first = i;
