@@ -551,6 +551,11 @@ metrics_find(struct doc *doc)
 	free(sc.depth);
 	label_lists(doc);
 	label_owners(doc);
+	label_parts(doc);
+	label_verbs(doc);
+	label_bases(doc);
+	label_modifiers(doc);
+	label_collisions(doc);
 	meaning_find(doc);
 	sentences_cut(doc);
 	return doc->nmetrics;

@@ -14,9 +14,11 @@
 #include "cn_numeral.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-#define BEFORE_MAX 24 /* code points of the phrase before the number */
-#define AFTER_MAX 16  /* code points of the noun after the unit */
+#define BEFORE_MAX 24	 /* code points of the phrase before the number */
+#define AFTER_MAX 16	 /* code points of the noun after the unit */
+#define FRAME_VERB_MAX 4 /* the longest result verb */
 
 /* What opens a clause before the quantity without saying what it counts. */
 static const struct word lead_fillers[] = {
@@ -200,7 +202,9 @@ trim_before(const struct text *t, size_t *a, size_t *b)
  */
 static const struct word scope_words[] = {
     W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
-    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), {NULL, 0}};
+    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), W(U"我国"), {NULL, 0}};
+/* …after a modifier that ends in 的 (网络提交的各类申请), but not after a verb (新建各类住房) */
+static const struct word kind_words[] = {W(U"各类"), W(U"各种"), {NULL, 0}};
 /* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
 static const struct word scope_times[] = {
     W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
@@ -211,7 +215,8 @@ static const struct word lead_drops[] = {
     W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	      W(U"该"),	  W(U"等"),
     W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"),     W(U"各"),	  W(U"预计"),
     W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	      W(U"将"),	  W(U"比"),
-    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), {NULL, 0}};
+    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), W(U"把"),
+    {NULL, 0}};
 
 /*
  * Verbs that take the counted thing as their object (审结知识产权案件): the
@@ -225,14 +230,123 @@ static const struct word object_verbs[] = {
     W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
     W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
     W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"培育"),   W(U"开通"),
-    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"办结"), W(U"化解"), W(U"通过"),   W(U"安排"),
-    W(U"召开"), W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"),   W(U"吸引"),
-    W(U"签约"), W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"),   W(U"救助"),
-    W(U"资助"), W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"),   W(U"审核"),
-    W(U"修订"), W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"),   W(U"设立"),
-    W(U"组建"), W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"),   W(U"支持"),
-    W(U"扶持"), W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"),   W(U"缩短"),
-    W(U"刊出"), W(U"获取"), W(U"发行"), W(U"共有"), W(U"汇集"), {NULL, 0}};
+    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"化解"), W(U"通过"), W(U"安排"),   W(U"召开"),
+    W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"), W(U"吸引"),   W(U"签约"),
+    W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"), W(U"救助"),   W(U"资助"),
+    W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"), W(U"审核"),   W(U"修订"),
+    W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"),   W(U"组建"),
+    W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"),   W(U"扶持"),
+    W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"),   W(U"刊出"),
+    W(U"收到"), W(U"接收"), W(U"接到"), W(U"获取"), W(U"发行"), W(U"共有"),   W(U"汇集"),
+    {NULL, 0}};
+
+/*
+ * Verbs that make an indicator of their own out of a thing counted before
+ * (清理规章2300件，废止830件): a clause of one of these and a number counts
+ * the earlier figure's thing, so its label is the verb and that thing.
+ */
+static const struct word result_verbs[] = {W(U"废止"), W(U"宣布失效"), W(U"撤销"), W(U"取消"),
+					   W(U"注销"), W(U"吊销"),     W(U"撤并"), W(U"修订"),
+					   W(U"修改"), W(U"办结"),     {NULL, 0}};
+
+/*
+ * Verbs that make an indicator of their own of the noun after the figure
+ * (增发1万亿元国债 is not the stock of 国债): kept before that noun.
+ */
+static const struct word new_verbs[] = {W(U"新增"), W(U"增发"), W(U"净增"), {NULL, 0}};
+
+/* Fillers a bare verb's clause may start with (已办结, 又撤销了). */
+static const struct word verb_leads[] = {W(U"已"), W(U"又"), W(U"并"),	 W(U"还"),
+					 W(U"共"), W(U"再"), W(U"已经"), {NULL, 0}};
+
+size_t
+label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
+{
+	size_t n;
+
+	while (a < b && is_space(t->cp[a]))
+		a++;
+	while (b > a && (is_space(t->cp[b - 1]) || t->cp[b - 1] == U'了'))
+		b--;
+	const struct text in = {t->cp, b};
+	if ((n = unit_words_at(&in, a, verb_leads, NULL)) && a + n < b)
+		a += n;
+	*va = a;
+	if (b - a > FRAME_VERB_MAX || a == b)
+		return 0;
+	if (unit_words_at(&in, a, result_verbs, NULL) == b - a)
+		return b - a;
+	return 0;
+}
+
+int
+label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb)
+{
+	size_t n = unit_words_before(t, p, object_verbs, NULL);
+
+	if (n == 0 || p - n <= c)
+		return 0;
+	*sa = c;
+	*sb = p - n;
+	label_trim(t, sa, sb);
+	return *sa < *sb;
+}
+
+/* Byte length of the UTF-8 form of w, written to out (room for 4 bytes a code point). */
+static size_t
+word_utf8(const struct word *w, char *out)
+{
+	size_t o = 0;
+	for (size_t k = 0; k < w->len; k++) {
+		uint32_t c = w->text[k];
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xC0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xE0 | c >> 12);
+			out[o++] = (char)(0x80 | (c >> 6 & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			out[o++] = (char)(0xF0 | c >> 18);
+			out[o++] = (char)(0x80 | (c >> 12 & 0x3F));
+			out[o++] = (char)(0x80 | (c >> 6 & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	return o;
+}
+
+/* Byte length of the longest word of list that label starts with (and is longer than). */
+static size_t
+utf8_lead(const char *label, const struct word *list)
+{
+	size_t ll = strlen(label), best = 0;
+	char buf[4 * 8];
+
+	for (int i = 0; list[i].text != NULL; i++) {
+		if (list[i].len > 8)
+			continue;
+		size_t n = word_utf8(&list[i], buf);
+		if (n < ll && n > best && memcmp(label, buf, n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+size_t
+label_new_verb_prefix(const char *label)
+{
+	return utf8_lead(label, new_verbs);
+}
+
+size_t
+label_verb_prefix(const char *label)
+{
+	size_t a = utf8_lead(label, object_verbs), b = utf8_lead(label, result_verbs);
+	return a > b ? a : b;
+}
 
 /* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
 static const struct word tail_drops[] = {
@@ -244,7 +358,10 @@ static const struct word tail_drops[] = {
     W(U"了"),	  W(U"在"),	W(U"按"),     W(U"从"),		W(U"由"),     W(U"压减"),
     W(U"突破"),	  W(U"增至"),	W(U"降至"),   W(U"减至"),	W(U"调高到"), W(U"提高到"),
     W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
-    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     {NULL, 0}};
+    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     W(U"年均"),
+    W(U"回落到"), W(U"回落至"), W(U"控制在"), W(U"低于"),	W(U"高于"),   W(U"继续"),
+    W(U"已经"),	  W(U"将"),	W(U"一直"),   W(U"略高于"),	W(U"略低于"), W(U"或"),
+    {NULL, 0}};
 
 #define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
@@ -260,7 +377,11 @@ year_at(const struct text *t, size_t pos, size_t end)
 	/* 02年: a year the phrase's window cut into */
 	if (i == pos || i - pos > 4 || i >= end || t->cp[i] != U'年')
 		return 0;
-	return i + 1 < end && t->cp[i + 1] == U'度' ? i + 2 - pos : i + 1 - pos;
+	/* 2020年度, 2002年末 */
+	if (i + 1 < end && (t->cp[i + 1] == U'度' || t->cp[i + 1] == U'末' ||
+			    t->cp[i + 1] == U'底' || t->cp[i + 1] == U'初'))
+		return i + 2 - pos;
+	return i + 1 - pos;
 }
 
 /*
@@ -276,7 +397,8 @@ static const struct word time_tails[] = {
     W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
     W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
     W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
-    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), {NULL, 0}};
+    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), W(U"全年"),	    W(U"原定"),
+    W(U"由原定"),   W(U"原来"),		W(U"由原来"), {NULL, 0}};
 
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t
@@ -289,7 +411,9 @@ time_before(const struct text *t, size_t a, size_t b)
 	    t->cp[i - 2] == U'年')
 		i--; /* 2007年底 */
 	if (i == a || t->cp[i - 1] != U'年') {
-		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+		/* 占比 is a share, not 占 and a comparison */
+		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a &&
+		    !(n == 1 && t->cp[b - 1] == U'比' && b - 1 > a && t->cp[b - 2] == U'占'))
 			return n;
 		return 0;
 	}
@@ -324,7 +448,13 @@ span_at(const struct text *t, size_t pos, size_t end)
 	while (i < end && i - pos < 3 &&
 	       (cn_digit(t->cp[i]) > 0 || t->cp[i] == U'十' || t->cp[i] == U'两'))
 		i++;
-	return i > pos && i < end && t->cp[i] == U'年' ? i + 1 - pos : 0;
+	if (i == pos || i >= end || t->cp[i] != U'年')
+		return 0;
+	/* 五年内, 五年来, 五年间 */
+	if (i + 1 < end &&
+	    (t->cp[i + 1] == U'内' || t->cp[i + 1] == U'来' || t->cp[i + 1] == U'间'))
+		return i + 2 - pos;
+	return i + 1 - pos;
 }
 
 /* Whether [a, b) is one framing word, scope word or verb and nothing else. */
@@ -376,10 +506,14 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	unit_filter_init(&f);
 	unit_filter_add(&f, scope_words);
 	unit_filter_add(&f, object_verbs);
+	unit_filter_add(&f, kind_words);
 	for (size_t i = *a; i < *b; i++) {
 		if (!unit_filter_may(&f, t->cp[i]))
 			continue;
 		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
+			cut = i + n;
+		else if (i > *a && t->cp[i - 1] == U'的' &&
+			 (n = unit_words_at(&in, i, kind_words, NULL)) && i + n + LABEL_MIN <= *b)
 			cut = i + n;
 		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
 			 i + n + VERB_REST_MIN <= *b)
@@ -388,7 +522,8 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	*a = cut;
 	for (int changed = 1; changed;) {
 		changed = 0;
-		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' || t->cp[*a] == U'，'))
+		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' ||
+				   t->cp[*a] == U'，' || t->cp[*a] == U'的'))
 			(*a)++;
 		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
 			*a += n;
@@ -469,9 +604,12 @@ phrase_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 	trim_before(t, a, b);
 }
 
-/* The noun after the quantity, up to a break, a digit, a quote or a stop word. */
+/*
+ * The noun after the quantity, up to a break, a digit, a quote or a stop
+ * word; after a count of times (三次提高工资标准) the action that follows.
+ */
 static void
-noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
+noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 {
 	size_t i = qend;
 
@@ -479,8 +617,12 @@ noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
 		i++;
 	*a = *b = i;
 	if (i >= t->len || is_clause_break(t->cp[i]) || is_opener(t->cp[i]) || is_punct(t->cp[i]) ||
-	    (t->cp[i] >= '0' && t->cp[i] <= '9') || unit_words_at(t, i, after_nonstart, NULL) ||
-	    unit_words_at(t, i, predicates, NULL))
+	    (t->cp[i] >= '0' && t->cp[i] <= '9'))
+		return;
+	if (times ? unit_word_at(t, i, U"以") || unit_word_at(t, i, U"左右") ||
+			unit_word_at(t, i, U"的")
+		  : unit_words_at(t, i, after_nonstart, NULL) ||
+			unit_words_at(t, i, predicates, NULL))
 		return;
 	int depth = 0;
 	for (; i < t->len && i - *a < AFTER_MAX; i++) {
@@ -496,8 +638,9 @@ noun_after(const struct text *t, size_t qend, size_t *a, size_t *b)
 			continue;
 		if (is_clause_break(c) || (c >= '0' && c <= '9') || c == U'“' || c == U'《')
 			break;
+		/* an action goes on past 的 (提高重点优抚对象的抚恤补助标准) */
 		if (unit_words_at(t, i, after_stops, NULL) &&
-		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2)
+		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2 && !(times && c == U'的'))
 			break;
 	}
 	while (i > *a && (is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
@@ -520,9 +663,16 @@ clause_before(const struct text *t, size_t lo, size_t qstart, size_t *a, size_t 
 		p--;
 	if (p <= lo || (t->cp[p - 1] != U'，' && t->cp[p - 1] != U'；' && t->cp[p - 1] != ','))
 		return;
-	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--)
-		if (t->cp[k - 1] >= '0' && t->cp[k - 1] <= '9')
-			return;
+	for (k = p - 1; k > lo && p - 1 - k < BEFORE_MAX && !is_clause_break(t->cp[k - 1]); k--) {
+		if (t->cp[k - 1] < '0' || t->cp[k - 1] > '9')
+			continue;
+		size_t r = k - 1;
+		while (r > lo && t->cp[r - 1] >= '0' && t->cp[r - 1] <= '9')
+			r--;
+		if (year_at(t, r, p - 1) == 0)
+			return; /* a figure of its own; a year (2020年度) is none */
+		k = r + 1;
+	}
 	if (k > lo && !is_clause_break(t->cp[k - 1]))
 		return; /* longer than a label's clause */
 	size_t ca = k, cb = p - 1;
@@ -548,6 +698,85 @@ span_utf8(const struct text *t, size_t a, size_t b)
 	return a < b ? text_utf8(t, a, b) : xstrdup("");
 }
 
+/* [a1, b1) + mid + [a2, b2) as one owned UTF-8 string. */
+static char *
+span_join(const struct text *t, size_t a1, size_t b1, const char *mid, size_t a2, size_t b2)
+{
+	char *x = span_utf8(t, a1, b1), *y = span_utf8(t, a2, b2);
+	size_t lx = strlen(x), lm = strlen(mid), ly = strlen(y);
+	char *r = xmalloc(lx + lm + ly + 1);
+	memcpy(r, x, lx);
+	memcpy(r + lx, mid, lm);
+	memcpy(r + lx + lm, y, ly + 1);
+	free(x);
+	free(y);
+	return r;
+}
+
+/* Whether [a, b) is only fillers and one of new_verbs: where the verb starts, else b. */
+static size_t
+only_new_verb(const struct text *t, size_t a, size_t b)
+{
+	size_t n, end = b;
+
+	while (b > a && (n = unit_words_before(t, b, predicate_tails, NULL)) && b - n >= a)
+		b -= n;
+	const struct text in = {t->cp, b};
+	while (a < b && unit_words_at(&in, a, new_verbs, NULL) != b - a) {
+		if ((n = unit_words_at(&in, a, lead_fillers, NULL)) == 0)
+			return end;
+		a += n;
+	}
+	return a < b ? a : end;
+}
+
+/* Where the noun [a, b) after a figure ends: before a verb that takes another object. */
+static size_t
+noun_end(const struct text *t, size_t a, size_t b)
+{
+	const struct text in = {t->cp, b};
+	for (size_t i = a + 1; i < b; i++)
+		if (unit_words_at(&in, i, object_verbs, NULL))
+			return i;
+	return b;
+}
+
+/*
+ * 惠及1100多万学生, 6600多万纳税人受益: who benefits is counted, from what
+ * the clause (or the one before) names; the label is that, the verb and who.
+ */
+static char *
+benefit_label(const struct text *t, size_t lo, size_t qstart, size_t ba, size_t bb, size_t aa,
+	      size_t ab)
+{
+	static const char32_t huiji[] = U"惠及", shouyi[] = U"受益";
+	size_t sa = ba, sb = bb;
+	const char *verb;
+
+	if (aa == ab)
+		return NULL;
+	if (bb >= ba + 2 && unit_word_before(t, bb, huiji)) {
+		verb = "惠及";
+		sb = bb - 2;
+	} else if (ab >= aa + 4 && unit_word_before(t, ab, shouyi) &&
+		   (ab >= t->len || is_clause_break(t->cp[ab])) && ba == bb) {
+		verb = "受益";
+		ab -= 2;
+	} else {
+		return NULL;
+	}
+	trim_noun(t, &sa, &sb);
+	if (sa == sb)
+		clause_before(t, lo, qstart, &sa, &sb);
+	if (sa == sb)
+		return NULL;
+	size_t na = aa, nb = ab;
+	trim_noun(t, &na, &nb);
+	if (na == nb)
+		return NULL;
+	return span_join(t, sa, sb, verb, na, nb);
+}
+
 char *
 label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum label_kind kind,
 	   int *inherit, size_t *used_end)
@@ -559,8 +788,29 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	if (lo > qstart)
 		lo = qstart;
 	phrase_before(t, lo, qstart, &ba, &bb);
-	noun_after(t, qend, &aa, &ab);
+	/* 两次降低存款准备金率: a bare 次 after a numeral counts an action */
+	int times =
+	    qend >= qstart + 2 && t->cp[qend - 1] == U'次' &&
+	    ((t->cp[qend - 2] >= '0' && t->cp[qend - 2] <= '9') || cn_digit(t->cp[qend - 2]) > 0 ||
+	     t->cp[qend - 2] == U'十' || t->cp[qend - 2] == U'两');
+	noun_after(t, qend, times, &aa, &ab);
 	int pred = only_predicate(t, ba, bb);
+	char *r;
+	size_t v;
+
+	if ((r = benefit_label(t, lo, qstart, ba, bb, aa, ab)) != NULL) {
+		*used_end = ab;
+		return r;
+	}
+	unsigned uf;
+	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb && unit_match(t, aa, &uf) == 0) {
+		size_t na = aa, nb = noun_end(t, aa, ab);
+		trim_noun(t, &na, &nb);
+		if (na < nb) {
+			*used_end = ab;
+			return span_join(t, v, bb, "", na, nb);
+		}
+	}
 
 	if (aa < ab && (kind != LABEL_MEASURE || pred)) {
 		*used_end = ab;
@@ -583,6 +833,17 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 		/* 简化施工许可办理手续，由原15个工作日: the subject is the clause before */
 		*inherit = 1;
 		clause_before(t, lo, qstart, &ba, &bb);
+	} else if (bb - ba <= LABEL_MIN) {
+		/* 编制规范性文件制定计划，全年计划16件: a bare head names the clause before's noun
+		 */
+		size_t ca, cb, n = bb - ba, k = 0;
+		clause_before(t, lo, qstart, &ca, &cb);
+		while (cb - ca > n && k < n && t->cp[cb - n + k] == t->cp[ba + k])
+			k++;
+		if (cb - ca > n && k == n) {
+			ba = ca;
+			bb = cb;
+		}
 	}
 	return span_utf8(t, ba, bb);
 }

@@ -40,4 +40,52 @@ void label_lists(struct doc *doc);
  */
 void label_owners(struct doc *doc);
 
+/*
+ * Whether [a, b) is only a verb that makes an indicator of the thing
+ * counted before (废止, 已办结): its length, with *va where it starts; else 0.
+ */
+size_t label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va);
+
+/*
+ * Whether the clause from c to the label at p names who did it before an
+ * object verb (实体平台接受法律咨询): its noun phrase in [*sa, *sb).
+ */
+int label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb);
+
+/* Byte length of the 新增/增发/净增 a UTF-8 label starts with, else 0. */
+size_t label_new_verb_prefix(const char *label);
+
+/* Byte length of the verb a UTF-8 label starts with (审结案件 → 审结), else 0. */
+size_t label_verb_prefix(const char *label);
+
+/*
+ * Give the figures of a breakdown (…申请81件，涉及自然人80件、商业企业1件)
+ * the label of the figure they break down, after their own.
+ */
+void label_parts(struct doc *doc);
+
+/*
+ * Give a figure whose clause is only a verb (…2300件，废止830件) the thing
+ * the figure before counts, after the verb (废止规章).
+ */
+void label_verbs(struct doc *doc);
+
+/*
+ * Give a multiple its base (…3366亿元，是1997年的1.8倍 → the figure
+ * before's label, 相当于1997年), since a multiple means nothing without it.
+ */
+void label_bases(struct doc *doc);
+
+/*
+ * Give the items of a list of figures the first item's modifier that ends
+ * in 的, when they share its noun's head (…引起的行政复议案件2件、行政诉讼案件7件).
+ */
+void label_modifiers(struct doc *doc);
+
+/*
+ * Tell apart figures of a section that would share a label (实体平台、网络平台
+ * 接受法律咨询…) by the part of their subjects that differs.
+ */
+void label_collisions(struct doc *doc);
+
 #endif

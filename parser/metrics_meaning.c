@@ -292,6 +292,20 @@ target_of(const struct year_ctx *mc, const struct metric *m, int year, int named
 	return 0;
 }
 
+/* Whether b is where a from-value a went (由45.9%提高到52.6%): same unit and clause, 到 before b.
+ */
+static int
+is_to_value(const struct text *t, const struct metric *a, const struct metric *b)
+{
+	if (strcmp(a->unit, b->unit) != 0 || b->start == 0 ||
+	    (t->cp[b->start - 1] != U'到' && t->cp[b->start - 1] != U'至'))
+		return 0;
+	for (size_t i = a->end; i < b->start; i++)
+		if (is_clause_break(t->cp[i]))
+			return 0;
+	return 1;
+}
+
 /* Whether b is the far end of a range that starts at a (6%-6.5%, 41.7%到86.7%), same unit. */
 static int
 is_range(const struct text *t, const struct metric *a, const struct metric *b)
@@ -328,6 +342,11 @@ meaning_find(struct doc *doc)
 			continue;
 		}
 		measure_set(&doc->text, m, prev, &sign);
+		if (prev && is_to_value(&doc->text, prev, m) && prev->measure != MEASURE_CHANGE) {
+			/* 增长速度由原定6%调高到8%: where a figure went means what it came from */
+			m->measure = prev->measure;
+			sign = 1;
+		}
 		if (sign < 0 && m->value > 0)
 			m->value = -m->value;
 		int year = year_of(&mc, m, &named);

@@ -226,6 +226,49 @@ test_labels(void **state)
 	doc_free(&doc);
 }
 
+/* Labels that come from another figure of the sentence, or from around the number. */
+static void
+test_label_relations(void **state)
+{
+	(void)state;
+	struct doc *doc = parse_str("全年收到信息公开申请共计120件，涉及自然人110件、法人10件。"
+				    "清理地方性法规300件，废止25件，修订40件。"
+				    "全市研发经费投入52亿元，是2015年的2.1倍。"
+				    "免费午餐惠及8万名学生。"
+				    "增发500亿元地方债券。"
+				    "全年三次上调最低工资标准。"
+				    "线上平台受理群众投诉310件、办理政务咨询21件；线下窗口受理群众"
+				    "投诉150件、办理政务咨询9件。"
+				    "因征地拆迁引起的行政复议案件12件、行政诉讼案件8件。"
+				    "失业率控制在5%左右，物价涨幅回落到2%。"
+				    "城镇和农村居民人均收入3.2万元、1.6万元。");
+	const char *want[][2] = {{"110件", "自然人信息公开申请"},
+				 {"10件", "法人信息公开申请"},
+				 {"25件", "废止地方性法规"},
+				 {"40件", "修订地方性法规"},
+				 {"2.1倍", "相当于2015年"},
+				 {"8万名", "免费午餐惠及学生"},
+				 {"500亿元", "增发地方债券"},
+				 {"三次", "上调最低工资标准"},
+				 {"310件", "线上平台群众投诉"},
+				 {"150件", "线下窗口群众投诉"},
+				 {"21件", "线上平台政务咨询"},
+				 {"9件", "线下窗口政务咨询"},
+				 {"8件", "因征地拆迁引起的行政诉讼案件"},
+				 {"3.2万元", "城镇居民人均收入"},
+				 {"1.6万元", "农村居民人均收入"}};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct metric *m = metric_by_text(doc, want[i][0]);
+		if (m == NULL)
+			fail_msg("no metric written as '%s'", want[i][0]);
+		if (strcmp(m->label, want[i][1]) != 0 && strstr(m->label, want[i][1]) == NULL)
+			fail_msg("'%s': label '%s', want '%s'", want[i][0], m->label, want[i][1]);
+	}
+	assert_string_equal(metric_by_text(doc, "5%左右")->label, "失业率");
+	assert_string_equal(metric_by_text(doc, "2%")->label, "物价涨幅");
+	doc_free(&doc);
+}
+
 static void
 test_shared_unit_and_composite_unit(void **state)
 {
@@ -634,6 +677,7 @@ main(void)
 	    cmocka_unit_test(test_chinese_numerals),
 	    cmocka_unit_test(test_qualifiers),
 	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_label_relations),
 	    cmocka_unit_test(test_shared_unit_and_composite_unit),
 	    cmocka_unit_test(test_not_dates_or_years),
 	    cmocka_unit_test(test_not_ordinals),
