@@ -430,6 +430,34 @@ paragraph_time(const struct year_ctx *yc, size_t pos, int *year, int *now)
 }
 
 /*
+ * The base year a change or growth is measured from in its clause (与2000年
+ * 相比, 比2010年, 较2015年), or 0. Looked for from the sentence's start or its
+ * last ；, so that a base named for one list of figures does not reach the next.
+ */
+static int
+base_year(const struct text *t, size_t lo, size_t pos)
+{
+	int base = 0;
+	for (size_t i = lo; i < pos; i++) {
+		if (t->cp[i] == U'；') {
+			base = 0;
+			continue;
+		}
+		if (i + 4 >= pos || t->cp[i + 4] != U'年' ||
+		    !unit_words_before(t, i, baselines, NULL))
+			continue;
+		int y = 0, digits = 1;
+		for (size_t k = i; k < i + 4 && digits; k++) {
+			digits = is_digit(t->cp[k]);
+			y = y * 10 + (int)digit_val(t->cp[k]);
+		}
+		if (digits && y >= YEAR_MIN && y <= YEAR_MAX)
+			base = y;
+	}
+	return base;
+}
+
+/*
  * The year m is about, 0 for a span or unknown; *named is cleared when
  * neither its sentence nor its headings tell, and the caller falls back to
  * the year the report covers.
@@ -447,6 +475,12 @@ year_of(struct year_ctx *yc, const struct metric *m, int *named)
 		return 0;
 	switch (time_before(yc, m->sent_start, m->start, &year)) {
 	case TIME_YEAR:
+		if (m->measure == MEASURE_GROWTH || m->measure == MEASURE_CHANGE) {
+			/* 2005年与2000年相比，国内生产总值增长57.3%: over five years, a span */
+			int base = base_year(t, m->sent_start, m->start);
+			if (base && year - base > 1)
+				return 0;
+		}
 		if (year_is_from(t, m)) {
 			int from = from_year(t, m->sent_start, m->start);
 			if (from)

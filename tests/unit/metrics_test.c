@@ -631,6 +631,23 @@ test_label_trimming(void **state)
 	doc_free(&doc);
 }
 
+/* A change or growth measured from a base more than a year back is over a span: no year. */
+static void
+test_growth_since_an_earlier_year_is_a_span(void **state)
+{
+	(void)state;
+	struct doc *doc =
+	    parse_str("2025年与2020年相比，全县生产总值增长41.2%，年均增长7.1%；"
+		      "2025年生产总值比2024年增长6.8%。"
+		      "2025年底，城镇人均住房面积36.5平方米，比2020年增加3.1平方米。");
+	expect_meaning(doc, "41.2%", 41.2, MEASURE_GROWTH, 0, 0);
+	expect_meaning(doc, "7.1%", 7.1, MEASURE_GROWTH, 0, 0);
+	expect_meaning(doc, "6.8%", 6.8, MEASURE_GROWTH, 0, 2025); /* a year on the one before */
+	expect_meaning(doc, "36.5平方米", 36.5, MEASURE_LEVEL, 0, 2025);
+	expect_meaning(doc, "3.1平方米", 3.1, MEASURE_CHANGE, 0, 0);
+	doc_free(&doc);
+}
+
 static void
 test_targets_and_years(void **state)
 {
@@ -695,6 +712,7 @@ main(void)
 	    cmocka_unit_test(test_measure_and_sign),
 	    cmocka_unit_test(test_list_subjects),
 	    cmocka_unit_test(test_label_trimming),
+	    cmocka_unit_test(test_growth_since_an_earlier_year_is_a_span),
 	    cmocka_unit_test(test_targets_and_years),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
