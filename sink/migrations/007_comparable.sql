@@ -23,10 +23,17 @@ CREATE INDEX documents_region_year ON documents (region_code, report_year);
 ALTER TABLE metrics ADD COLUMN key text;
 CREATE INDEX metrics_key ON metrics (key, year) WHERE key IS NOT NULL;
 
--- One row per metric of the current version of each distinct document: a body
--- stored under two URLs (same sha256) counts once, under the URL stored first.
+-- One row per figure of the current version of each distinct document: a body
+-- stored under two URLs (same sha256) counts once, under the URL stored first,
+-- and a keyed figure a report states twice (its goal in the list of goals,
+-- then again where it explains it: 国内生产总值增长7.5%左右 … 经济增长预期目标定为
+-- 7.5%左右) is one row, its first mention. Figures without a key stay one row
+-- per metric. The DISTINCT ON columns are plain columns, so that a WHERE on
+-- key, measure, target or year is applied before the sort.
 CREATE VIEW comparable_metrics AS
-	SELECT d.region_code, d.region_name, d.genre, d.report_year, m.year, m.key,
+	SELECT DISTINCT ON (d.id, m.key, m.measure, m.target, m.year, m.value, m.unit,
+			    CASE WHEN m.key IS NULL THEN m.id END)
+	       d.region_code, d.region_name, d.genre, d.report_year, m.year, m.key,
 	       m.measure, m.target, m.label, m.value, m.unit, m.qualifier,
 	       d.id AS document_id, d.url
 	FROM (SELECT DISTINCT ON (sha256) id, url, region_code, region_name, genre,
@@ -34,4 +41,6 @@ CREATE VIEW comparable_metrics AS
 	      FROM documents
 	      WHERE is_current
 	      ORDER BY sha256, id) d
-	JOIN metrics m ON m.document_id = d.id;
+	JOIN metrics m ON m.document_id = d.id
+	ORDER BY d.id, m.key, m.measure, m.target, m.year, m.value, m.unit,
+		 CASE WHEN m.key IS NULL THEN m.id END, m.id;
