@@ -36,5 +36,7 @@ extern const struct indicator_name indicator_names[]; /* sorted by UTF-8 bytes *
 extern const size_t indicator_names_len;
 extern const struct indicator_word indicator_lead[]; /* ended by {NULL, 0} */
 extern const struct indicator_word indicator_tail[]; /* ended by {NULL, 0} */
+/* words after which a subject may begin (中央提出今年经济增长): ended by {NULL, 0} */
+extern const struct indicator_word indicator_after[];
 
 #endif

@@ -150,10 +150,30 @@ key_find_index(const char *label)
 	return -1;
 }
 
+/*
+ * The index of the indicator label names, or -1: from its start, else from
+ * after the last @after word in it (中央提出今年经济增长: who proposed, then
+ * the subject).
+ */
+static int
+key_find_after(const char *label)
+{
+	int ind = key_find_index(label);
+	if (ind >= 0 || label == NULL)
+		return ind;
+	size_t n = strlen(label), from = 0;
+	for (size_t i = 0; i < n; i += key_seqlen((unsigned char)label[i])) {
+		size_t k = key_word_at(label + i, n - i, indicator_after);
+		if (k > 0)
+			from = i + k;
+	}
+	return from > 0 && from < n ? key_find_index(label + from) : -1;
+}
+
 const char *
 metrics_key_lookup(const char *label)
 {
-	int ind = key_find_index(label);
+	int ind = key_find_after(label);
 	return ind >= 0 ? indicators[ind].key : NULL;
 }
 
@@ -196,7 +216,7 @@ metrics_key_find(struct doc *doc)
 {
 	for (size_t i = 0; i < doc->nmetrics; i++) {
 		struct metric *m = &doc->metrics[i];
-		int ind = key_find_index(m->label);
+		int ind = key_find_after(m->label);
 		if (ind < 0 && i > 0 && doc->metrics[i - 1].sent_start == m->sent_start &&
 		    doc->metrics[i - 1].key && key_is_bare(m->label))
 			ind = key_find_index(doc->metrics[i - 1].key);

@@ -29,7 +29,7 @@ function list(s,    n, a, i, out) {
 }
 NF == 0 { next }
 /["\\]/ { bad("a word needs escaping") }
-/^@(lead|tail)[ \t]/ {
+/^@(lead|tail|after)[ \t]/ {
 	kind = substr($1, 2)
 	for (i = 2; i <= NF; i++)
 		print kind "\t" $i >> words
@@ -79,7 +79,7 @@ LC_ALL=C sort -t "$tab" -k1,1 "$names" |
 	awk -F "$tab" '{ printf "\t{\"%s\", sizeof(\"%s\") - 1, %d},\n", $1, $1, $2 }'
 echo '};'
 echo "const size_t indicator_names_len = $(wc -l <"$names");"
-for kind in lead tail; do
+for kind in lead tail after; do
 	echo
 	echo "const struct indicator_word indicator_${kind}[] = {"
 	awk -F "$tab" -v k="$kind" '$1 == k { printf "\t{\"%s\", sizeof(\"%s\") - 1},\n", $2, $2 }' "$words"

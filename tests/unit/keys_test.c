@@ -83,6 +83,11 @@ test_label_trimmed_to_its_subject(void **state)
 	assert_key("全年行政机关负责人出庭应诉率", "出庭应诉率");
 	assert_key("累计新增城镇就业", "城镇新增就业");
 	assert_key("公共财政收入从", "一般公共预算收入");
+	/* who set a figure, then its subject: from after the @after verb */
+	assert_key("中央提出今年经济增长", "生产总值");
+	assert_key("省政府确定全年城镇新增就业", "城镇新增就业");
+	/* but an actor is no lead word: the central deficit is not the deficit */
+	assert_key("中央财政赤字", NULL);
 }
 
 /* A key is the whole subject, never a name found inside a longer one. */
