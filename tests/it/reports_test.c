@@ -122,21 +122,23 @@ gold_falls(struct fall *out, size_t max)
 }
 
 /*
- * A label names the gold's subject when one holds the other and the shorter
- * is at least two characters: 生产安全事故死亡 for 生产安全事故死亡人数, but never
- * 生产安全事故 (the subject of the whole list) for its 死亡人数.
+ * A label names the gold's subject when it is the gold's label, or its end
+ * (Chinese puts the head noun last: 合同投资额 of 利用外资合同投资额 is the
+ * same thing, less qualified), or one of them holds the other and they differ
+ * by a measure word at most (生产安全事故死亡 for 生产安全事故死亡人数). A
+ * start that loses the head is another subject: 生产安全事故, the subject of a
+ * whole list, is never right for its 死亡人数.
  */
 static int
 same_subject(const char *got, const char *gold)
 {
 	size_t lg = strlen(got), lo = strlen(gold);
+	if (lg < 6) /* two CJK characters in UTF-8 */
+		return 0;
+	if (lg <= lo && strcmp(gold + lo - lg, got) == 0)
+		return 1;
 	const char *longer = lg >= lo ? got : gold, *shorter = lg >= lo ? gold : got;
-	if (strlen(shorter) < 6) /* two CJK characters in UTF-8 */
-		return 0;
-	if (strstr(longer, shorter) == NULL)
-		return 0;
-	/* what the shorter one leaves out may be a tail (人数, 价格), never a second subject */
-	return strlen(longer) - strlen(shorter) <= 6;
+	return strstr(longer, shorter) != NULL && strlen(longer) - strlen(shorter) <= 6;
 }
 
 static void
