@@ -278,7 +278,8 @@ test_documents_have_genre_place_and_year(void **state)
 	(void)state;
 	assert_int_equal(query_long("SELECT count(*) FROM documents WHERE url LIKE '%guowuyuan%'"
 				    " AND genre = '政府工作报告' AND region_code = '000000'"
-				    " AND region_name = '全国' AND issuer = '国务院'"),
+				    " AND region_name = '全国' AND issuer = '国务院'"
+				    " AND title = '政府工作报告'"),
 			 CORPUS_REPORTS);
 	/* each report is named after the year it was delivered in, as its file is */
 	assert_int_equal(query_long("SELECT count(*) FROM documents WHERE url LIKE '%guowuyuan%'"
