@@ -266,6 +266,10 @@ number_parse(const struct text *t, size_t pos, struct number *n)
 
 	size_t i = n->core_end;
 	int e = 0, k = 0;
+	/* 39.8 万亿元: web text puts a space between digits and their scale */
+	if (!n->chinese && i + 1 < t->len && (cp[i] == ' ' || cp[i] == 0x3000 || cp[i] == 0xA0) &&
+	    cn_big(cp[i + 1]))
+		i++;
 	if (i < t->len && (cp[i] == U'多' || cp[i] == U'余')) {
 		n->over = 1;
 		i++;

@@ -157,6 +157,11 @@ test_separators_decimals_scale(void **state)
 	expect_metric(doc, "1．5万平方米", 15000, "平方米", QUAL_NONE);
 	expect_metric(doc, "44622万千瓦时", 446220000, "千瓦时", QUAL_NONE);
 	doc_free(&doc);
+	/* a space between the digits and their scale, as web pages have it */
+	doc = parse_str("国内生产总值达到39.8 万亿元，财政收入8.31\u3000亿元。");
+	expect_metric(doc, "39.8 万亿元", 39.8e12, "元", QUAL_NONE);
+	expect_metric(doc, "8.31\u3000亿元", 8.31e8, "元", QUAL_NONE);
+	doc_free(&doc);
 }
 
 static void
