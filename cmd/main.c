@@ -34,7 +34,8 @@ usage(FILE *fp)
 	      "  -h, --help                    show this help (also after a command)\n"
 	      "  -V, --version                 show the version\n"
 	      "\n"
-	      "Every command takes -c FILE; the default is $REPORTPIPE_CONFIG, then the\n"
+	      "Every command takes -c FILE; the default is $REPORTPIPE_CONFIG, then\n"
+	      "SYSCONFDIR/reportpipe/reportpipe.conf when installed, or in a checkout the\n"
 	      "built-in default (the bundled sample reports into a project-local PostgreSQL).\n"
 	      "Exit codes: 0 ok, 1 some documents failed, 64 usage, 75 locked, database or\n"
 	      "sink unreachable, or interrupted (try again later), 78 bad config.\n",

@@ -9,6 +9,7 @@
 #include "config_check.h"
 #include "conninfo_mask.h"
 #include "log.h"
+#include "paths.h" /* RP_DATADIR, RP_SYSCONFDIR: generated from the Makefile's install paths */
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -27,10 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#ifndef RP_DATADIR
-#define RP_DATADIR "/usr/local/share/reportpipe"
-#endif
 
 /*
  * The built-in default ingests the bundled sample report into the
@@ -69,50 +66,79 @@ struct load_ctx {
 /* Marks a value that stands in for ctx->long_values[N]: "\x1bN". */
 #define LONG_VALUE_MARK '\x1b'
 
+/*
+ * The source tree the running binary was built in (build/reportpipe,
+ * build/san/reportpipe, a test under build/san/tests/unit), or NULL for an
+ * installed binary. The tree is known by its examples/ and its example config.
+ */
+static const char *
+config_checkout_dir(void)
+{
+	static char root[PATH_MAX];
+	static int looked;
+	char exe[PATH_MAX], probe[PATH_MAX + 64];
+	struct stat st;
+	ssize_t n;
+
+	if (looked)
+		return root[0] ? root : NULL;
+	looked = 1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	/* the binary's directory and four above it: build/san/tests/unit/X is the deepest */
+	for (int up = 0; up <= 4; up++) {
+		char *s = strrchr(exe, '/');
+		if (s == NULL || s == exe)
+			break;
+		*s = '\0';
+		int len = snprintf(probe, sizeof(probe), "%s/config/reportpipe.conf.example", exe);
+		if (len < 0 || (size_t)len >= sizeof(probe) || stat(probe, &st) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		snprintf(probe, sizeof(probe), "%s/examples", exe);
+		if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode) && strlen(exe) < sizeof(root)) {
+			strcpy(root, exe);
+			return root;
+		}
+	}
+	return NULL;
+}
+
+/* The installed default config, as config_choose_path last made it. */
+static char default_path[PATH_MAX];
 
 const char *
 config_choose_path(const char *explicit_path)
 {
-	const char *env;
+	const char *env, *etc;
 
 	if (explicit_path)
 		return explicit_path;
 	env = getenv("REPORTPIPE_CONFIG");
 	if (env && *env)
 		return env;
-	return NULL;
+	etc = getenv("REPORTPIPE_SYSCONFDIR");
+	if (etc == NULL || *etc == '\0') {
+		/* a checkout keeps its zero-setup default, so that `make run` needs no config */
+		if (config_checkout_dir())
+			return NULL;
+		etc = RP_SYSCONFDIR;
+	}
+	/* a directory too long is cut short, and opening the cut path fails naming it */
+	snprintf(default_path, sizeof(default_path), "%s/reportpipe/reportpipe.conf", etc);
+	return default_path;
 }
 
 const char *
 config_examples_dir(void)
 {
-	static char dir[PATH_MAX];
-	char exe[PATH_MAX];
-	struct stat st;
-	ssize_t n;
+	static char dir[PATH_MAX + 16];
+	const char *root = config_checkout_dir();
 
-	if (dir[0])
-		return dir;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/reportpipe (or build/san/reportpipe) in a checkout */
-			for (int up = 1; up <= 2; up++) {
-				char *s = strrchr(exe, '/');
-				if (s == NULL)
-					break;
-				*s = '\0';
-				int len = snprintf(dir, sizeof(dir), "%s/examples", exe);
-				if (len > 0 && (size_t)len < sizeof(dir) && stat(dir, &st) == 0 &&
-				    S_ISDIR(st.st_mode))
-					return dir;
-			}
-		}
-	}
-	snprintf(dir, sizeof(dir), "%s/examples", RP_DATADIR);
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "%s/examples", root ? root : RP_DATADIR);
 	return dir;
 }
 
@@ -861,7 +887,18 @@ config_load(const char *path)
 		ctx.cfg->path = xstrdup(path);
 		ctx.fp = fopen(path, "r");
 		if (ctx.fp == NULL) {
-			fprintf(stderr, "%s: cannot open config: %s\n", path, strerror(errno));
+			int err = errno;
+			/*
+			 * An installed binary has no built-in sources or database: say
+			 * where its default comes from, rather than run with nothing.
+			 */
+			const char *hint =
+			    path == default_path && err == ENOENT
+				? " (the default when neither -c FILE nor REPORTPIPE_CONFIG is "
+				  "given; start from reportpipe.conf.example beside it)"
+				: "";
+			fprintf(stderr, "%s: cannot open config: %s%s\n", path, strerror(err),
+				hint);
 			config_free(&ctx.cfg);
 			return NULL;
 		}

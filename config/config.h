@@ -75,7 +75,12 @@ struct config {
  */
 struct config *config_load(const char *path);
 
-/* The path to load: explicit, else $REPORTPIPE_CONFIG, else NULL (built-in). */
+/*
+ * The path to load: explicit, else $REPORTPIPE_CONFIG, else for an installed
+ * binary SYSCONFDIR/reportpipe/reportpipe.conf (SYSCONFDIR replaced by
+ * $REPORTPIPE_SYSCONFDIR when set), else NULL (the built-in default) in a
+ * checkout. Borrowed: valid until the next call.
+ */
 const char *config_choose_path(const char *explicit_path);
 
 void config_free(struct config **cfg);
