@@ -11,35 +11,34 @@
 static void
 usage(FILE *fp)
 {
-	fputs(
-	    "usage: reportpipe COMMAND [OPTIONS]\n"
-	    "\n"
-	    "Ingest published reports into PostgreSQL: fetch, parse, store.\n"
-	    "\n"
-	    "commands:\n"
-	    "  run [-c FILE] [--remote]      one cron pass: fetch, parse and store every source\n"
-	    "  fetch [-c FILE]               a run whose parsers and sink are services elsewhere\n"
-	    "  parser [-c FILE] [-w N]       parser workers as a service on [network] endpoints\n"
-	    "  sink [-c FILE]                the sink as a service on [network] endpoints\n"
-	    "  keygen                        print a new CURVE key pair for [network]\n"
-	    "  parse [--format json|text] FILE|-\n"
-	    "                                parse one local file and print the document\n"
-	    "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
-	    "  reparse [-c FILE] [--below-version N]\n"
-	    "                                run stored documents through the current parser\n"
-	    "  dead-letters [list|ack|retry] what failed for good: list it, settle it\n"
-	    "                                (ack ID...|--all) or try it again (retry)\n"
-	    "  keys [LABEL...]               list the indicator dictionary (or labels' keys)\n"
-	    "\n"
-	    "options:\n"
-	    "  -h, --help                    show this help (also after a command)\n"
-	    "  -V, --version                 show the version\n"
-	    "\n"
-	    "Every command takes -c FILE; the default is $REPORTPIPE_CONFIG, then the\n"
-	    "built-in default (the bundled sample reports into a project-local PostgreSQL).\n"
-	    "Exit codes: 0 ok, 1 some documents failed, 64 usage, 75 locked, database or\n"
-	    "sink unreachable, or interrupted (try again later), 78 bad config.\n",
-	    fp);
+	fputs("usage: reportpipe COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Ingest published reports into PostgreSQL: fetch, parse, store.\n"
+	      "\n"
+	      "commands:\n"
+	      "  run [-c FILE] [--remote]      one cron pass: fetch, parse and store every source\n"
+	      "  fetch [-c FILE]               a run whose parsers and sink are services elsewhere\n"
+	      "  parser [-c FILE] [-w N]       parser workers as a service on [network] endpoints\n"
+	      "  sink [-c FILE]                the sink as a service on [network] endpoints\n"
+	      "  keygen                        print a new CURVE key pair for [network]\n"
+	      "  parse [--format json|text] FILE|-\n"
+	      "                                parse one local file and print the document\n"
+	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
+	      "  reparse [-c FILE] [--below-version N]\n"
+	      "                                run stored documents through the current parser\n"
+	      "  dead-letters [list|ack|retry] what failed for good: list it, settle it\n"
+	      "                                (ack ID...|--all) or try it again (retry)\n"
+	      "  keys [LABEL...]               list the indicator dictionary (or labels' keys)\n"
+	      "\n"
+	      "options:\n"
+	      "  -h, --help                    show this help (also after a command)\n"
+	      "  -V, --version                 show the version\n"
+	      "\n"
+	      "Every command takes -c FILE; the default is $REPORTPIPE_CONFIG, then the\n"
+	      "built-in default (the bundled sample reports into a project-local PostgreSQL).\n"
+	      "Exit codes: 0 ok, 1 some documents failed, 64 usage, 75 locked, database or\n"
+	      "sink unreachable, or interrupted (try again later), 78 bad config.\n",
+	      fp);
 }
 
 int
