@@ -135,7 +135,8 @@ test: deps
 san-tests: $(TEST_BIN)
 
 # The fetch integration tests share one harness for their servers (tests/it/fetch_env.c).
-$(filter $(BUILD)/tests/it/fetch% $(BUILD)/tests/it/dead_letters%,$(TEST_BIN)): \
+$(filter $(BUILD)/tests/it/fetch% $(BUILD)/tests/it/dead_letters% \
+	$(BUILD)/tests/it/operator%,$(TEST_BIN)): \
 	$(BUILD)/obj/tests/it/fetch_env.o
 $(BUILD)/obj/tests/it/fetch_env.o: CPPFLAGS += -Itests/support
 

@@ -17,6 +17,8 @@ int cmd_db(int argc, char **argv);
 int cmd_reparse(int argc, char **argv);
 int cmd_dead_letters(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_links(int argc, char **argv);
 
 /* Set the process title seen by ps(1): "reportpipe: <what>". */
 void cmd_set_title(const char *what);

@@ -7,7 +7,11 @@
 #include "config.h"
 #include "digest.h"
 #include "doc_json.h"
+#include "fetcher_direct.h"
+#include "fetcher_retry.h"
+#include "log.h"
 #include "parse.h"
+#include "sig.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -27,11 +32,18 @@ static void
 parse_usage(FILE *fp)
 {
 	fputs("usage: reportpipe parse [--format json|text] [--content-type TYPE]\n"
-	      "                        [--max-bytes SIZE] [--config FILE] FILE|-\n"
+	      "                        [--max-bytes SIZE] [--config FILE] FILE|-|URL\n"
 	      "\n"
-	      "Parse one local report and print the parsed document: JSON as in DESIGN.md\n"
+	      "Parse one report and print the parsed document: JSON as in DESIGN.md\n"
 	      "(the default), or a readable outline with --format text. A report larger\n"
-	      "than --max-bytes (default: the config's [fetch] max_bytes) is refused.\n",
+	      "than --max-bytes (default: the config's [fetch] max_bytes) is refused.\n"
+	      "An http:// or https:// URL is fetched as the fetcher fetches a source's\n"
+	      "url (robots.txt, TLS verification, [fetch] limits, redirects to http and\n"
+	      "https only), and its Content-Type is used unless --content-type is given.\n"
+	      "\n"
+	      "Exit 0, 64 usage, 65 the report cannot be parsed or is too large, 66 the\n"
+	      "file cannot be read or the URL not fetched for good, 75 the URL failed for\n"
+	      "a passing reason (try again later), 78 bad config.\n",
 	      fp);
 }
 
@@ -160,6 +172,53 @@ parse_print_json(const struct doc *doc, FILE *fp)
 	return rc;
 }
 
+/* 1 when arg is an http or https URL, which parse fetches instead of opening. */
+static int
+parse_is_url(const char *arg)
+{
+	return strncasecmp(arg, "http://", 7) == 0 || strncasecmp(arg, "https://", 8) == 0;
+}
+
+/*
+ * Fetch url into body as a run fetches a source's url; its Content-Type
+ * (owned) in *type. 0, or an exit code after saying why, once.
+ */
+static int
+parse_fetch(const char *url, const char *config_path, const char *max_opt, struct buf *body,
+	    char **type)
+{
+	log_init("parse", 0);
+	log_set_level(LOG_LEVEL_WARN);
+	sig_install(0);
+	size_t max = 0;
+	int rc = max_opt ? parse_limit(max_opt, NULL, &max) : 0;
+	if (rc != 0)
+		return rc;
+	struct config *cfg = config_load(config_choose_path(config_path));
+	if (cfg == NULL)
+		return EX_CONFIG;
+	if (max_opt)
+		cfg->max_bytes = max;
+	/* written by the operator, as a source's url is: its redirects may go to any host */
+	struct source src = {.name = "(command line)", .url = (char *)url, .robots = 1};
+	struct fetch_result *r = fetcher_direct_get(cfg, &src, url, FETCH_KIND_REPORT, 1);
+	config_free(&cfg);
+	if (r == NULL)
+		return EX_TEMPFAIL; /* stopped by a signal */
+	if (!r->ok) {
+		fprintf(stderr, "reportpipe parse: %s: %s\n", url, r->error);
+		rc = r->cls == FETCH_TOO_LARGE			  ? EX_DATAERR
+		     : fetcher_retry_transient(r->cls, r->status) ? EX_TEMPFAIL
+								  : EX_NOINPUT;
+	} else {
+		*body = r->body;
+		memset(&r->body, 0, sizeof(r->body));
+		*type = r->content_type ? xstrdup(r->content_type) : NULL;
+	}
+	fetcher_http_result_free(&r);
+	return rc;
+}
+
 int
 cmd_parse(int argc, char **argv)
 {
@@ -201,15 +260,23 @@ cmd_parse(int argc, char **argv)
 		parse_usage(stderr);
 		return EX_USAGE;
 	}
+	const char *path = argv[optind];
+	char *fetched_type = NULL;
+	struct buf body = {0};
+	if (parse_is_url(path)) {
+		if ((rc = parse_fetch(path, config_path, max_opt, &body, &fetched_type)) != 0)
+			return rc;
+		if (content_type == NULL)
+			content_type = fetched_type;
+		goto parse;
+	}
 	if ((rc = parse_limit(max_opt, config_path, &max)) != 0)
 		return rc;
-	const char *path = argv[optind];
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (fp == NULL) {
 		fprintf(stderr, "reportpipe parse: %s: %s\n", path, strerror(errno));
 		return EX_NOINPUT;
 	}
-	struct buf body = {0};
 	int rerr = parse_read(fp, max, &body);
 	if (fp != stdin)
 		fclose(fp);
@@ -226,9 +293,11 @@ cmd_parse(int argc, char **argv)
 		return rerr < 0 ? EX_IOERR : EX_DATAERR;
 	}
 
+parse:;
 	char err[256];
-	struct doc *doc = parse_document((const unsigned char *)body.data, body.len, content_type,
-					 err, sizeof(err));
+	struct doc *doc = parse_document((const unsigned char *)(body.data ? body.data : ""),
+					 body.len, content_type, err, sizeof(err));
+	free(fetched_type);
 	if (doc == NULL) {
 		fprintf(stderr, "reportpipe parse: %s: %s\n", path, err);
 		buf_release(&body);
@@ -237,7 +306,9 @@ cmd_parse(int argc, char **argv)
 	char sha[DIGEST_HEX_LEN + 1];
 	digest_sha256_hex(body.data ? body.data : "", body.len, sha);
 	doc->sha256 = xstrdup(sha);
-	if (strcmp(path, "-") != 0) {
+	if (parse_is_url(path)) {
+		doc->url = xstrdup(path);
+	} else if (strcmp(path, "-") != 0) {
 		char *abs = realpath(path, NULL);
 		struct buf url = {0};
 		buf_printf(&url, "file://%s", abs ? abs : path);

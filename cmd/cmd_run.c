@@ -20,6 +20,7 @@
 #include "fetcher.h"
 #include "log.h"
 #include "parser.h"
+#include "run_dry.h"
 #include "run_report.h"
 #include "sig.h"
 #include "sink.h"
@@ -78,7 +79,9 @@ static void
 run_usage(FILE *fp)
 {
 	fputs("usage: reportpipe run [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog] [--remote]\n"
+	      "                      [--source NAME]... [--dry-run]\n"
 	      "       reportpipe fetch [-c FILE] [-q|--quiet] [-v|--verbose] [--syslog]\n"
+	      "                        [--source NAME]...\n"
 	      "\n"
 	      "On a terminal (or with --syslog) the run's events are logged; under cron only\n"
 	      "warnings, errors and the summary are printed. -v logs the events anyway, -vv\n"
@@ -91,11 +94,52 @@ run_usage(FILE *fp)
 	      "fetching and gives the jobs in flight drain_timeout to be stored; a second\n"
 	      "stops at once (the spool keeps the rest for the next run).\n"
 	      "\n"
+	      "--source NAME (repeatable) runs only the sources named. --dry-run fetches\n"
+	      "and parses every source but stores nothing: it prints, per document, what a\n"
+	      "run would do (new, new version, earlier version, unchanged, failed) and the\n"
+	      "counts; it needs the database only to compare, and takes no lock.\n"
+	      "\n"
 	      "Exit 0 when everything was stored (or unchanged), 1 when some documents\n"
 	      "failed (see dead_letters), 75 when another run holds the lock, the database\n"
 	      "or the sink is unreachable, or the run was interrupted, 78 when the config\n"
-	      "is bad.\n",
+	      "is bad, 64 when --source names no source of the config.\n",
 	      fp);
+}
+
+/*
+ * Keep only the sources named (cfg->nsources shrinks; the others move past
+ * it, and *all is the count config_free must see again). 0, or -1 when a
+ * name is no source of cfg (said, with the names there are).
+ */
+static int
+run_pick_sources(struct config *cfg, char **names, size_t nnames, size_t *all)
+{
+	*all = cfg->nsources;
+	if (nnames == 0)
+		return 0;
+	size_t kept = 0;
+	for (size_t k = 0; k < nnames; k++) {
+		size_t i = 0;
+		while (i < cfg->nsources && strcmp(cfg->sources[i].name, names[k]) != 0)
+			i++;
+		if (i == cfg->nsources) {
+			fprintf(stderr,
+				"reportpipe run: --source %s: no such source in %s;"
+				" it has:",
+				names[k], cfg->path);
+			for (size_t j = 0; j < cfg->nsources; j++)
+				fprintf(stderr, " %s", cfg->sources[j].name);
+			fprintf(stderr, "%s\n", cfg->nsources ? "" : " none");
+			return -1;
+		}
+		if (i < kept)
+			continue; /* named twice */
+		struct source tmp = cfg->sources[kept];
+		cfg->sources[kept++] = cfg->sources[i];
+		cfg->sources[i] = tmp;
+	}
+	cfg->nsources = kept;
+	return 0;
 }
 
 /*
@@ -554,11 +598,15 @@ run_main(int argc, char **argv, int remote)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"syslog", no_argument, NULL, 's'},
 	    {"remote", no_argument, NULL, 'r'},
+	    {"source", required_argument, NULL, 'S'},
+	    {"dry-run", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
-	int quiet = 0, verbose = 0, use_syslog = 0, ch;
+	int quiet = 0, verbose = 0, use_syslog = 0, dry = 0, ch;
+	char **names = xcalloc((size_t)argc + 1, sizeof(*names)); /* borrowed from argv */
+	size_t nnames = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -577,15 +625,27 @@ run_main(int argc, char **argv, int remote)
 		case 'r':
 			remote = 1;
 			break;
+		case 'S':
+			names[nnames++] = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
 		case 'h':
+			free(names);
 			run_usage(stdout);
 			return 0;
 		default:
+			free(names);
 			run_usage(stderr);
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (dry && remote)) {
+		if (dry && remote)
+			fprintf(stderr, "reportpipe: --dry-run needs the database, which a remote"
+					" fetcher does not reach\n");
+		free(names);
 		run_usage(stderr);
 		return EX_USAGE;
 	}
@@ -603,15 +663,34 @@ run_main(int argc, char **argv, int remote)
 
 	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	struct config *cfg = config_load(config_choose_path(config_path));
-	if (cfg == NULL)
+	if (cfg == NULL) {
+		free(names);
 		return run_report_finish(&rr, EX_CONFIG, "the config is bad (see above)");
+	}
+	size_t all_sources;
+	int picked = run_pick_sources(cfg, names, nnames, &all_sources);
+	free(names);
+	if (picked < 0) {
+		config_free(&cfg);
+		return EX_USAGE;
+	}
 	config_check_sources(cfg); /* a warning: the spool may still hold work */
 	if (cfg->workers > MAX_WORKERS)
 		cfg->workers = MAX_WORKERS;
+	if (dry) {
+		/* no lock, no run, no metrics: a dry run changes nothing a run would see */
+		char *ci = sink_localdb_conninfo(cfg, 1);
+		int rc = ci ? run_dry(cfg, ci) : EX_TEMPFAIL;
+		free(ci);
+		cfg->nsources = all_sources;
+		config_free(&cfg);
+		return rc;
+	}
 
 	char why[PATH_MAX + 128];
 	int lock = run_lock(cfg, why, sizeof(why));
 	if (lock < 0) {
+		cfg->nsources = all_sources;
 		config_free(&cfg);
 		return run_report_finish(&rr, lock == -2 ? EX_TEMPFAIL : EX_CANTCREAT, why);
 	}
@@ -640,6 +719,7 @@ run_main(int argc, char **argv, int remote)
 	free(r.children);
 	free(conninfo);
 	close(lock);
+	cfg->nsources = all_sources;
 	config_free(&cfg);
 	return rc;
 }

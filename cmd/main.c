@@ -17,12 +17,16 @@ usage(FILE *fp)
 	      "\n"
 	      "commands:\n"
 	      "  run [-c FILE] [--remote]      one cron pass: fetch, parse and store every source\n"
+	      "  run --source NAME...          a run of only the sources named\n"
+	      "  run --dry-run                 fetch and parse, store nothing, print what would change\n"
+	      "  check [-c FILE]               test the config, list the sources, reach the database\n"
+	      "  links [-c FILE] SOURCE        the links an index source keeps and drops, and why\n"
 	      "  fetch [-c FILE]               a run whose parsers and sink are services elsewhere\n"
 	      "  parser [-c FILE] [-w N]       parser workers as a service on [network] endpoints\n"
 	      "  sink [-c FILE]                the sink as a service on [network] endpoints\n"
 	      "  keygen                        print a new CURVE key pair for [network]\n"
-	      "  parse [--format json|text] FILE|-\n"
-	      "                                parse one local file and print the document\n"
+	      "  parse [--format json|text] FILE|-|URL\n"
+	      "                                parse one file (or fetched URL), print the document\n"
 	      "  db migrate|status|url|stop    manage the database (see reportpipe db --help)\n"
 	      "  reparse [-c FILE] [--below-version N]\n"
 	      "                                run stored documents through the current parser\n"
@@ -81,6 +85,10 @@ main(int argc, char **argv)
 		rc = cmd_dead_letters(argc - 1, argv + 1);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = cmd_keys(argc - 1, argv + 1);
+	else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(argc - 1, argv + 1);
+	else if (strcmp(cmd, "links") == 0)
+		rc = cmd_links(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

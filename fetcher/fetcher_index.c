@@ -290,9 +290,34 @@ index_base(xmlXPathContextPtr xp, const char *page_url)
 	return base ? base : xstrdup(page_url);
 }
 
-int
-fetcher_index_scan(const struct source *src, const char *page_url, const char *html, size_t len,
-		   struct fetcher_index_page *out)
+/* Note a link the scan leaves out, and why, when the caller asked (drops not NULL). */
+static void
+index_drop(struct fetcher_index_drops *drops, const char *url, const char *text, const char *why)
+{
+	char shown[2048];
+	if (drops == NULL)
+		return;
+	fetcher_index_redact(url, shown, sizeof(shown));
+	drops->v = xreallocarray(drops->v, drops->n + 1, sizeof(*drops->v));
+	drops->v[drops->n++] =
+	    (struct fetcher_index_drop){xstrdup(shown), xstrdup(text ? text : ""), xstrdup(why)};
+}
+
+void
+fetcher_index_drops_release(struct fetcher_index_drops *drops)
+{
+	for (size_t i = 0; i < drops->n; i++) {
+		free(drops->v[i].url);
+		free(drops->v[i].text);
+		free(drops->v[i].why);
+	}
+	free(drops->v);
+	memset(drops, 0, sizeof(*drops));
+}
+
+static int
+index_scan(const struct source *src, const char *page_url, const char *html, size_t len,
+	   struct fetcher_index_page *out, struct fetcher_index_drops *drops)
 {
 	regex_t link_re, next_re;
 	int have_next = 0, rc = -1;
@@ -352,10 +377,13 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 				else
 					log_debug("index %s: link %s refused: %s", page, shown,
 						  url ? why : "not http or https, or malformed");
+				index_drop(drops, url ? url : raw, text,
+					   url ? why : "not http or https, or malformed");
 			} else if (json_object_object_get_ex(seen, url, NULL)) {
-				; /* listed twice */
+				index_drop(drops, url, text, "listed twice"); /* taken once */
 			} else if (out->nlinks >= max_links) {
 				out->cut++;
+				index_drop(drops, url, text, "past max_links");
 			} else {
 				json_object_object_add(seen, url, NULL);
 				out->links =
@@ -366,6 +394,8 @@ fetcher_index_scan(const struct source *src, const char *page_url, const char *h
 				out->links[out->nlinks++] = url;
 				url = NULL;
 			}
+		} else {
+			index_drop(drops, url ? url : raw, text, "does not match link_pattern");
 		}
 		free(url);
 		free(text);
@@ -389,4 +419,19 @@ out:
 	if (have_next)
 		regfree(&next_re);
 	return rc;
+}
+
+int
+fetcher_index_scan(const struct source *src, const char *page_url, const char *html, size_t len,
+		   struct fetcher_index_page *out)
+{
+	return index_scan(src, page_url, html, len, out, NULL);
+}
+
+int
+fetcher_index_explain(const struct source *src, const char *page_url, const char *html, size_t len,
+		      struct fetcher_index_page *out, struct fetcher_index_drops *drops)
+{
+	memset(drops, 0, sizeof(*drops));
+	return index_scan(src, page_url, html, len, out, drops);
 }

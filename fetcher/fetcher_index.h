@@ -30,6 +30,28 @@ int fetcher_index_scan(const struct source *src, const char *page_url, const cha
 
 void fetcher_index_page_release(struct fetcher_index_page *p);
 
+/* A link an index page has that the scan does not take, and why (for `reportpipe links`). */
+struct fetcher_index_drop {
+	char *url;  /* resolved when it could be, else the href; never a password */
+	char *text; /* the link's text, blanks squashed */
+	char *why;
+};
+
+struct fetcher_index_drops {
+	struct fetcher_index_drop *v;
+	size_t n;
+};
+
+/*
+ * fetcher_index_scan, and into drops (the caller's, released with
+ * fetcher_index_drops_release) every link it leaves out, with the reason.
+ */
+int fetcher_index_explain(const struct source *src, const char *page_url, const char *html,
+			  size_t len, struct fetcher_index_page *out,
+			  struct fetcher_index_drops *drops);
+
+void fetcher_index_drops_release(struct fetcher_index_drops *drops);
+
 /*
  * 1 when url has the index's origin (scheme, host and port, default ports
  * normalised) or an allow_hosts entry admits it: "host" on its scheme's

@@ -1,0 +1,51 @@
+/*
+ * fetcher_direct.c - fetcher_http driven by a command that waits for the
+ * result instead of by the fetcher's loop.
+ *
+ * It polls only curl's sockets: there is no sink, no spool and no worker.
+ * It must never apply rules of its own: whatever the fetcher would refuse
+ * (robots.txt, schemes, hosts, max_bytes) is refused in fetcher_http.c.
+ */
+#include "fetcher_direct.h"
+#include "log.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <zmq.h>
+
+#define DIRECT_POLL_ITEMS 1024
+#define DIRECT_IDLE_MS 1000 /* the longest wait between two looks at the transfers */
+
+struct fetch_result *
+fetcher_direct_next(struct fetcher_http *h)
+{
+	zmq_pollitem_t items[DIRECT_POLL_ITEMS];
+	for (;;) {
+		fetcher_http_perform(h);
+		struct fetch_result *r = fetcher_http_next(h);
+		if (r != NULL)
+			return r;
+		if (!fetcher_http_busy(h) || sig_stop)
+			return NULL;
+		int n = 0;
+		long timeout = DIRECT_IDLE_MS;
+		fetcher_http_poll_items(h, items, &n, DIRECT_POLL_ITEMS, &timeout);
+		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
+			log_warnx("poll failed: %s", zmq_strerror(errno));
+			return NULL;
+		}
+	}
+}
+
+struct fetch_result *
+fetcher_direct_get(const struct config *cfg, const struct source *src, const char *url,
+		   enum fetch_kind kind, int from_config)
+{
+	struct fetcher_http *h = fetcher_http_new(cfg);
+	struct fetch_request req = {
+	    .url = url, .src = src, .kind = kind, .page = 1, .from_config = from_config};
+	fetcher_http_add(h, &req);
+	struct fetch_result *r = fetcher_direct_next(h);
+	fetcher_http_free(&h);
+	return r;
+}
