@@ -255,10 +255,47 @@ run_report_finish(struct run_report *rr, int code_without_summary, const char *w
 	return report_int(o, "failed") > 0 ? 1 : 0;
 }
 
+/* Append v as a Prometheus label value: backslash, quote and newline escaped. */
+static void
+report_label(struct buf *b, const char *v)
+{
+	buf_putc(b, '"');
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(b, '\\');
+		if (*v == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *v);
+	}
+	buf_putc(b, '"');
+}
+
+/*
+ * The last success as the previous textfile gave it (0: none known). The
+ * file is the only memory the supervisor has between runs, and it must not
+ * ask the database, which may be what is failing.
+ */
+static long long
+report_last_success(const char *path)
+{
+	static const char name[] = "reportpipe_last_success_timestamp_seconds ";
+	char line[512];
+	long long t = 0;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, name, sizeof(name) - 1) == 0)
+			t = strtoll(line + sizeof(name) - 1, NULL, 10);
+	fclose(fp);
+	return t > 0 ? t : 0;
+}
+
 int
 run_report_metrics_file(const struct run_report *rr, const char *path)
 {
-	struct json_object *st;
+	struct json_object *st, *sources;
 	/* no summary: the run ended before its end could be recorded */
 	const char *status = rr->last && json_object_object_get_ex(rr->last, "status", &st)
 				 ? json_object_get_string(st)
@@ -268,12 +305,19 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 	static const char *const statuses[] = {"ok", "failed", "interrupted", "error"};
 	struct buf b = {0}, tmp = {0};
 	int rc = 0;
+	long long now = (long long)time(NULL);
+	/* a success is a run that stored or left unchanged every document */
+	long long success = strcmp(status, "ok") == 0 ? now : report_last_success(path);
 
 	buf_puts(&b,
 		 "# HELP reportpipe_run_last_finished_timestamp_seconds When the last run ended.\n"
 		 "# TYPE reportpipe_run_last_finished_timestamp_seconds gauge\n");
-	buf_printf(&b, "reportpipe_run_last_finished_timestamp_seconds %lld\n",
-		   (long long)time(NULL));
+	buf_printf(&b, "reportpipe_run_last_finished_timestamp_seconds %lld\n", now);
+	buf_puts(&b, "# HELP reportpipe_last_success_timestamp_seconds When a run last ended"
+		     " with every document stored or unchanged (0: never, as far as this file"
+		     " remembers).\n"
+		     "# TYPE reportpipe_last_success_timestamp_seconds gauge\n");
+	buf_printf(&b, "reportpipe_last_success_timestamp_seconds %lld\n", success);
 	buf_puts(&b, "# HELP reportpipe_run_last_status How the last run ended (1 on its status).\n"
 		     "# TYPE reportpipe_run_last_status gauge\n");
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -283,12 +327,31 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 		     "# TYPE reportpipe_run_duration_seconds gauge\n");
 	buf_printf(&b, "reportpipe_run_duration_seconds %.3f\n",
 		   (double)(monotime_ms() - rr->started_ms) / 1000);
-	buf_puts(&b,
-		 "# HELP reportpipe_run_documents_total Documents of the last run, by outcome.\n"
-		 "# TYPE reportpipe_run_documents_total gauge\n");
+	/* counts of one run go up and down from run to run: gauges, so no _total */
+	buf_puts(&b, "# HELP reportpipe_run_documents Documents of the last run, by outcome.\n"
+		     "# TYPE reportpipe_run_documents gauge\n");
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-		buf_printf(&b, "reportpipe_run_documents_total{outcome=\"%s\"} %lld\n", outcomes[i],
+		buf_printf(&b, "reportpipe_run_documents{outcome=\"%s\"} %lld\n", outcomes[i],
 			   rr->last ? report_int(rr->last, outcomes[i]) : 0);
+
+	/* per source, from the summary, else as far as the last progress line got */
+	struct json_object *counts = rr->last ? rr->last : rr->progress;
+	buf_puts(&b, "# HELP reportpipe_run_source_documents Documents of the last run stored"
+		     " or failed, by source.\n"
+		     "# TYPE reportpipe_run_source_documents gauge\n");
+	if (counts && json_object_object_get_ex(counts, "sources", &sources) &&
+	    json_object_is_type(sources, json_type_object)) {
+		json_object_object_foreach(sources, name, per)
+		{
+			static const char *const kinds[] = {"stored", "failed"};
+			for (size_t i = 0; i < 2; i++) {
+				buf_puts(&b, "reportpipe_run_source_documents{source=");
+				report_label(&b, name);
+				buf_printf(&b, ",outcome=\"%s\"} %lld\n", kinds[i],
+					   report_int(per, kinds[i]));
+			}
+		}
+	}
 
 	/* node_exporter must never read half a file: write aside, then rename */
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());

@@ -55,7 +55,9 @@ int run_report_finish(struct run_report *rr, int code_without_summary, const cha
 /*
  * Write the Prometheus textfile at path (tmp + rename): the last run's end,
  * status (ok, failed, interrupted; error when it ended without a summary),
- * duration and counts. 0, or -1 after a logged error.
+ * duration and counts, each source's stored and failed documents, and the
+ * last successful run's end (carried over from the file it replaces). 0, or
+ * -1 after a logged error.
  */
 int run_report_metrics_file(const struct run_report *rr, const char *path);
 

@@ -22,7 +22,7 @@
 
 static char tmpdir[] = "/tmp/rp-output-it.XXXXXX";
 static char conninfo[512];
-static char conf[PATH_MAX];
+static char conf[PATH_MAX], ok_conf[PATH_MAX], metrics[PATH_MAX];
 
 static int
 group_setup(void **state)
@@ -54,6 +54,17 @@ group_setup(void **state)
 		at += (size_t)snprintf(text + at, cap - at,
 				       "[source \"copy%02d\"]\nurl = file://%s\n", i, path);
 	}
+	/* without the broken one, and with one new report: a run that succeeds */
+	snprintf(path, sizeof(path), "%s/fresh.txt", tmpdir);
+	if (testutil_write_file(path, body, len) < 0)
+		return -1;
+	snprintf(ok_conf, sizeof(ok_conf), "%s/ok.conf", tmpdir);
+	size_t ok_len = at + (size_t)snprintf(text + at, cap - at,
+					      "[source \"fresh\"]\nurl = file://%s\n", path);
+	if (testutil_write_file(ok_conf, text, ok_len) < 0)
+		return -1;
+	snprintf(metrics, sizeof(metrics), "%s/reportpipe.prom", tmpdir);
+
 	/* one that cannot be parsed: its failure must be logged once */
 	snprintf(path, sizeof(path), "%s/broken.pdf", tmpdir);
 	if (testutil_write_file(path, "%PDF-1.4\n%%EOF\n", 15) < 0)
@@ -177,12 +188,79 @@ test_parse_names_the_formats(void **state)
 	free(out);
 }
 
+/* The value of the sample line that starts with prefix, or -1 when there is none. */
+static double
+sample(const char *text, const char *prefix)
+{
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, strlen(prefix)) == 0 && p[strlen(prefix)] == ' ')
+			return strtod(p + strlen(prefix) + 1, NULL);
+	return -1;
+}
+
+/* promtool's lint, and the naming rule it does not check: only a counter ends in _total. */
+static char *
+check_metrics_file(void)
+{
+	int rc;
+	char *out = testutil_run(&rc, "promtool check metrics < %s", metrics);
+	if (rc != 0)
+		fail_msg("promtool check metrics (rc %d; Debian package prometheus):\n%s", rc, out);
+	free(out);
+	char *text = testutil_read_file(metrics, NULL);
+	assert_non_null(text);
+	for (const char *p = text; (p = strstr(p, "# TYPE ")) != NULL; p++) {
+		char name[128], type[32];
+		assert_int_equal(sscanf(p, "# TYPE %127s %31s", name, type), 2);
+		size_t n = strlen(name);
+		if (n > 6 && strcmp(name + n - 6, "_total") == 0 && strcmp(type, "counter") != 0)
+			fail_msg("%s is a %s, and only a counter may end in _total", name, type);
+	}
+	return text;
+}
+
+static void
+test_metrics_file(void **state)
+{
+	(void)state;
+	int rc;
+	char *out = testutil_run(&rc, "%s run -q -c %s", testutil_bin(), ok_conf);
+	if (rc != 0)
+		fail_msg("a run that should succeed exited %d:\n%s", rc, out);
+	free(out);
+	char *text = check_metrics_file();
+	double success = sample(text, "reportpipe_last_success_timestamp_seconds");
+	if (success < 1e9)
+		fail_msg("no last success after a successful run:\n%s", text);
+	assert_true(sample(text, "reportpipe_run_duration_seconds") > 0);
+	assert_true(sample(text, "reportpipe_run_source_documents{source=\"fresh\","
+				 "outcome=\"stored\"}") == 1);
+	assert_true(sample(text, "reportpipe_run_source_documents{source=\"copy00\","
+				 "outcome=\"failed\"}") == 0);
+	free(text);
+
+	sleep(1); /* so that a new timestamp would differ from the kept one */
+	out = testutil_run(&rc, "%s run -q -c %s", testutil_bin(), conf);
+	if (rc != 1)
+		fail_msg("a run with a broken report exited %d, want 1:\n%s", rc, out);
+	free(out);
+	text = check_metrics_file();
+	/* a failed run keeps the last success the file had */
+	if (sample(text, "reportpipe_last_success_timestamp_seconds") != success)
+		fail_msg("the last success (%.0f) was not kept:\n%s", success, text);
+	assert_true(sample(text, "reportpipe_run_source_documents{source=\"broken\","
+				 "outcome=\"failed\"}") == 1);
+	assert_true(sample(text, "reportpipe_run_last_status{status=\"failed\"}") == 1);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_never_shares_a_line_with_a_log_line),
 	    cmocka_unit_test(test_parse_names_the_formats),
+	    cmocka_unit_test(test_metrics_file),
 	};
 	return cmocka_run_group_tests_name("run_output", tests, group_setup, group_teardown);
 }
