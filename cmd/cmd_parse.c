@@ -256,7 +256,15 @@ cmd_parse(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc - 1 || (strcmp(format, "json") != 0 && strcmp(format, "text") != 0)) {
+	if (strcmp(format, "json") != 0 && strcmp(format, "text") != 0) {
+		/* name the choices: the usage line alone leaves the reader to spot them */
+		fprintf(stderr,
+			"reportpipe parse: unknown format \"%s\"; the formats are json (the"
+			" default) and text\n",
+			format);
+		return EX_USAGE;
+	}
+	if (optind != argc - 1) {
 		parse_usage(stderr);
 		return EX_USAGE;
 	}

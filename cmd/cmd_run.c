@@ -72,7 +72,8 @@ struct run {
 	struct child *children;
 	int nchildren, cap;
 	int quick_deaths;
-	int stopping; /* the children were told to stop: do not replace them */
+	int stopping;	       /* the children were told to stop: do not replace them */
+	struct run_report *rr; /* relays the children's stderr while progress is live */
 };
 
 static void
@@ -227,6 +228,8 @@ run_spawn(struct run *r, enum stage stage)
 	if (pid == 0) {
 		int rc;
 		run_child_setup(supervisor, stage);
+		if (r->rr)
+			run_report_relay_child(r->rr);
 		sigprocmask(SIG_SETMASK, &was, NULL);
 		switch (stage) {
 		case STAGE_SINK:
@@ -305,6 +308,8 @@ run_stop_all(struct run *r)
 			left += !run_reaped(&r->children[i]);
 		if (left == 0)
 			return;
+		if (r->rr) /* a child blocked on a full relay pipe would never stop */
+			run_report_relay_drain(r->rr);
 		if (kill_at && monotime_ms() >= kill_at) {
 			log_warnx("%d child%s did not stop within %d ms; killing %s", left,
 				  left == 1 ? "" : "ren", STOP_GRACE_MS, left == 1 ? "it" : "them");
@@ -390,8 +395,13 @@ run_reap(struct run *r)
 static void
 run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
 {
-	struct pollfd pfd = {r->status_pipe[0], POLLIN, 0};
-	if (poll(&pfd, 1, 200) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
+	struct pollfd pfd[2] = {{r->status_pipe[0], POLLIN, 0},
+				{run_report_relay_fd(rr), POLLIN, 0}};
+	if (poll(pfd, 2, 200) <= 0)
+		return;
+	if (pfd[1].revents & POLLIN)
+		run_report_relay_drain(rr);
+	if (!(pfd[0].revents & (POLLIN | POLLHUP)))
 		return;
 	char chunk[4096];
 	ssize_t n = read(r->status_pipe[0], chunk, sizeof(chunk));
@@ -534,6 +544,8 @@ run_stages(struct run *r, int remote, struct run_report *rr)
 	int rc = EX_SOFTWARE, have_dir = 0;
 
 	r->status_pipe[0] = r->status_pipe[1] = r->deaths_pipe[0] = r->deaths_pipe[1] = -1;
+	if (run_report_relay_open(rr) == 0)
+		r->rr = rr;
 	if (remote) {
 		if (wire_endpoints_network(&r->ep, r->cfg, WIRE_ROLE_FETCHER) < 0)
 			return run_report_finish(rr, EX_CONFIG,

@@ -19,6 +19,9 @@ static char log_run[64];
 static int log_flags;
 static enum log_level log_min = LOG_LEVEL_INFO;
 
+static void (*log_before)(void *), (*log_after)(void *);
+static void *log_hook_arg;
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void
@@ -28,6 +31,16 @@ log_init(const char *stage, int flags)
 	if ((flags & LOG_TO_SYSLOG) && !(log_flags & LOG_TO_SYSLOG))
 		openlog("reportpipe", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_flags = flags;
+	/* the hooks, if any, belong to the process that set them (a parent before fork) */
+	log_set_hooks(NULL, NULL, NULL);
+}
+
+void
+log_set_hooks(void (*before)(void *), void (*after)(void *), void *arg)
+{
+	log_before = before;
+	log_after = after;
+	log_hook_arg = arg;
 }
 
 int
@@ -149,7 +162,11 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	at += (size_t)snprintf(line + at, sizeof(line) - at, " msg=");
 	at = log_quote(line, sizeof(line) - 1, at, text);
 	line[at++] = '\n';
+	if (log_before)
+		log_before(log_hook_arg);
 	(void)!write(STDERR_FILENO, line, at);
+	if (log_after)
+		log_after(log_hook_arg);
 }
 
 #define LOG_BODY(level, errstr)                                                                    \

@@ -20,6 +20,13 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 void log_init(const char *stage, int flags);
 /* The flags given to log_init (a child stage logs where its parent does). */
 int log_get_flags(void);
+/*
+ * Call before(arg) just before each line is written to stderr and after(arg)
+ * just after it (never for syslog), so that whoever draws on the same
+ * terminal can clear its line and draw it again; NULL hooks: none.
+ * log_init drops the hooks: a child stage must not draw its parent's screen.
+ */
+void log_set_hooks(void (*before)(void *), void (*after)(void *), void *arg);
 /* Set the run id that every following line carries (NULL: none). */
 void log_set_run(const char *run_id);
 /* The run id the lines carry ("" when none), for a summary to name the same run. */

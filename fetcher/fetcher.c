@@ -102,6 +102,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 {
 	if (!r->ok) {
 		f->fetch_failed++;
+		fetcher_count(f, r->src ? r->src->name : NULL, r->url, "failed");
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
 						      .url = r->url,
@@ -145,6 +146,8 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	add_opt(h, "content_type", r->content_type);
 	add_opt(h, "fetched_at", fetched_at);
 	add_opt(h, "source", r->src ? r->src->name : NULL);
+	if (r->src)
+		json_object_object_add(f->url_source, r->url, json_object_new_string(r->src->name));
 	add_opt(h, "source_url", r->src && r->src->index ? r->src->index : r->url);
 	struct json_object *lt;
 	if (json_object_object_get_ex(f->link_texts, r->url, &lt))
@@ -155,6 +158,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	json_object_put(h);
 	if (rc < 0) {
 		f->fetch_failed++;
+		fetcher_count(f, NULL, r->url, "failed");
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
 						      .url = r->url,
 						      .stage = "fetch",
@@ -174,6 +178,7 @@ fetcher_on_spooled(struct fetcher *f)
 	while ((b = fetcher_spool_next(f->spool)) != NULL) {
 		if (b->failed) {
 			f->fetch_failed++;
+			fetcher_count(f, NULL, b->url, "failed");
 			fetcher_dead(
 			    f, &(struct dead_letter){.url = b->url,
 						     .stage = "fetch",
@@ -254,6 +259,7 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 
 	if (!r->ok || r->not_modified) {
 		f->fetch_failed++;
+		fetcher_count(f, src->name, NULL, "failed");
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
@@ -266,6 +272,7 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
+		fetcher_count(f, src->name, NULL, "failed");
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
 						      .url = r->url,
 						      .stage = "fetch",
@@ -507,6 +514,11 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 		rc = sig_stop ? 0 : EX_TEMPFAIL;
 		goto out;
 	}
+	f.url_source = json_object_new_object();
+	f.by_source = json_object_new_object();
+	/* every source is listed, with zeros when it stored and lost nothing */
+	for (size_t i = 0; i < cfg->nsources; i++)
+		fetcher_count(&f, cfg->sources[i].name, NULL, NULL);
 	fetcher_jobs_recover(&f);
 	f.last_worker_ms = monotime_ms();
 	f.http = fetcher_http_new(cfg);
@@ -546,6 +558,8 @@ out:
 	json_object_put(f.validators);
 	json_object_put(f.seen);
 	json_object_put(f.link_texts);
+	json_object_put(f.url_source);
+	json_object_put(f.by_source);
 	for (size_t i = f.bhead; i < f.nbatches; i++) {
 		for (size_t k = 0; k < f.batches[i].nurls; k++)
 			free(f.batches[i].urls[k]);

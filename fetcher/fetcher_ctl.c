@@ -82,6 +82,25 @@ fetcher_begin(struct fetcher *f)
 	return 0;
 }
 
+void
+fetcher_count(struct fetcher *f, const char *source, const char *url, const char *outcome)
+{
+	struct json_object *name, *counts, *n;
+	if (source == NULL && url && f->url_source &&
+	    json_object_object_get_ex(f->url_source, url, &name))
+		source = json_object_get_string(name);
+	if (source == NULL || f->by_source == NULL)
+		return;
+	if (!json_object_object_get_ex(f->by_source, source, &counts)) {
+		counts = json_object_new_object();
+		json_object_object_add(counts, "stored", json_object_new_int64(0));
+		json_object_object_add(counts, "failed", json_object_new_int64(0));
+		json_object_object_add(f->by_source, source, counts);
+	}
+	if (outcome && json_object_object_get_ex(counts, outcome, &n))
+		json_object_set_int64(n, json_object_get_int64(n) + 1);
+}
+
 /* One JSON line for the supervisor (progress, summary); dropped when it is not reading. */
 static void
 fetcher_status(struct fetcher *f, struct json_object *o)
@@ -119,6 +138,8 @@ fetcher_progress(struct fetcher *f, int force)
 	json_object_object_add(o, "settled", json_object_new_int64((int64_t)settled));
 	json_object_object_add(o, "fetching", json_object_new_boolean(fetching));
 	json_object_object_add(o, "draining", json_object_new_boolean(f->draining));
+	if (f->by_source)
+		json_object_object_add(o, "sources", json_object_get(f->by_source));
 	fetcher_status(f, o);
 	json_object_put(o);
 }
@@ -190,6 +211,9 @@ fetcher_finish(struct fetcher *f)
 	int wait = f->draining ? FINISH_STOPPING_MS : SUMMARY_TIMEOUT_MS;
 	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, wait, 0) == 0) {
 		json_object_object_add(m.hdr, "type", json_object_new_string("summary"));
+		/* the sink counts the run, the fetcher knows each document's source */
+		if (f->by_source)
+			json_object_object_add(m.hdr, "sources", json_object_get(f->by_source));
 		fetcher_status(f, m.hdr);
 		wire_msg_release(&m);
 		rc = 0;
@@ -213,6 +237,8 @@ fetcher_summary_interrupted(struct fetcher *f)
 	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
 	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
 	json_object_object_add(o, "duplicates", json_object_new_int64(0));
+	if (f->by_source)
+		json_object_object_add(o, "sources", json_object_get(f->by_source));
 	json_object_object_add(
 	    o, "why",
 	    json_object_new_string(f->gave_up

@@ -80,8 +80,14 @@ fetcher_jobs_recover(struct fetcher *f)
 		unsigned char *body = NULL;
 		size_t len;
 		if (spool_load(f->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
-			struct json_object *o = json_tokener_parse(hdr), *u;
+			struct json_object *o = json_tokener_parse(hdr), *u, *src;
 			if (o && json_object_object_get_ex(o, "url", &u)) {
+				/* its source, for the per-source counts, as the header names it */
+				if (json_object_object_get_ex(o, "source", &src) &&
+				    json_object_is_type(src, json_type_string) && f->url_source)
+					json_object_object_add(
+					    f->url_source, json_object_get_string(u),
+					    json_object_new_string(json_object_get_string(src)));
 				log_info(
 				    "url=%s re-dispatching a job an earlier run left in the spool",
 				    json_object_get_string(u));
@@ -106,6 +112,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
 		j->state = JOB_DONE;
 		f->job_failed++;
+		fetcher_count(f, NULL, j->url, "failed");
 		fetcher_dead(f, &(struct dead_letter){.url = j->url,
 						      .stage = "fetch",
 						      .error = "spool file missing or damaged",
@@ -414,10 +421,12 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 		log_debug("url=%s dead letter recorded", j->url);
 	j->state = JOB_DONE;
 	const char *status = wire_str(m, "status", "");
-	if (strcmp(status, "failed") == 0)
+	int failed = strcmp(status, "failed") == 0;
+	if (failed)
 		f->job_failed++;
 	else
 		f->stored++;
+	fetcher_count(f, NULL, j->url, failed ? "failed" : "stored");
 	spool_remove(f->cfg->spool_dir, j->key);
 	log_debug("url=%s %s", j->url, wire_str(m, "status", "acknowledged"));
 }

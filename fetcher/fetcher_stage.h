@@ -65,6 +65,8 @@ struct fetcher {
 	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
 	struct json_object *seen;	/* every URL queued in this run, as a set */
 	struct json_object *link_texts; /* report URL -> the text of the index link to it */
+	struct json_object *url_source; /* report URL -> the name of its source */
+	struct json_object *by_source;	/* source name -> {"stored": n, "failed": n} */
 	struct batch *batches;		/* asked of the sink, not answered yet */
 	size_t nbatches, bhead;
 	long long last_spooled_ms;
@@ -114,6 +116,12 @@ void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
 size_t fetcher_jobs_in_flight(const struct fetcher *f);
 
 /* fetcher_ctl.c: the sink's control socket and the supervisor's pipes. */
+/*
+ * Count one document as "stored" or "failed" for its source: the one named,
+ * else the one url was fetched for (unknown: no count), for the per-source
+ * counts in progress and the summary. outcome NULL: only list the source.
+ */
+void fetcher_count(struct fetcher *f, const char *source, const char *url, const char *outcome);
 /* Name the run in a control message's header. */
 void fetcher_add_run(const struct fetcher *f, struct json_object *h);
 /* Send a request and wait for the answer of type want; 0, or -1 on timeout. */

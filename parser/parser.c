@@ -56,7 +56,10 @@ parser_handle(void *results, const struct wire_msg *job)
 				     wire_str(job, "link_text", NULL)};
 	struct doc *doc = parse_document_opts(body, job->body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
-		log_warnx("url=%s cannot parse: %s", url, err);
+		/* the one line for this failure: the sink records the dead letter quietly */
+		log_warnx(
+		    "url=%s cannot parse: %s; kept as a dead letter (reportpipe dead-letters)", url,
+		    err);
 		json_object_object_add(out, "error", json_object_new_string(err));
 		if (wire_send(results, NULL, 0, "FAILED", out, body, job->body_len) < 0)
 			log_warnx("url=%s cannot send the failure: %s", url, zmq_strerror(errno));

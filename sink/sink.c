@@ -426,7 +426,8 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 		log_warnx("dropped a result without a job key (url %s)", url);
 	} else if (strcmp(m->type, "FAILED") == 0) {
 		const char *why = wire_str(m, "error", "parse failed");
-		log_warnx("url=%s parse failed: %s", url, why);
+		/* the parser logged it where it happened; here it only becomes a dead letter */
+		log_debug("url=%s parse failed: %s", url, why);
 		if (sink_dead_letter(s, run, m, "parse", why, NULL) == 0)
 			sink_ack(s, run, key, "failed");
 	} else if (strcmp(m->type, "RESULT") != 0) {

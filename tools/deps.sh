@@ -7,7 +7,7 @@ PKGS="gcc make pkg-config libc6-dev ca-certificates
 libcurl4-openssl-dev libzmq3-dev libpq-dev libxml2-dev libinih-dev libjson-c-dev libssl-dev
 libpoppler-glib-dev libzip-dev
 libcmocka-dev postgresql postgresql-client python3 nginx-light man-db groff-base
-openssl curl gzip"
+openssl curl gzip prometheus"
 
 missing=""
 for p in $PKGS; do

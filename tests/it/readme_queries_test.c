@@ -129,6 +129,12 @@ test_every_readme_query_runs_and_returns_rows(void **state)
 		if (PQntuples(r) == 0 && strstr(stmts[i], "no rows on the sample data") == NULL)
 			fail_msg("README query %d returned no rows on the sample data:\n%s", i + 1,
 				 stmts[i]);
+		/* sections sort by their key: path and section_path sort as text (1, 10, 2) */
+		if ((strstr(stmts[i], "report_metrics") || strstr(stmts[i], "sections")) &&
+		    strstr(stmts[i], "ORDER BY") && !strstr(stmts[i], "section_sort") &&
+		    !strstr(stmts[i], "sort_key"))
+			fail_msg("README query %d orders sections without their sort key:\n%s",
+				 i + 1, stmts[i]);
 		const char *first = strstr(stmts[i], "-- ");
 		print_message("README query %d: %d row%s  %.*s\n", i + 1, PQntuples(r),
 			      PQntuples(r) == 1 ? " " : "s", first ? (int)strcspn(first, "\n") : 0,
@@ -139,11 +145,43 @@ test_every_readme_query_runs_and_returns_rows(void **state)
 	free(readme);
 }
 
+/* The sort key orders a document's sections as the text does: by where each starts. */
+static void
+test_section_sort_key_is_document_order(void **state)
+{
+	(void)state;
+	PGconn *c = PQconnectdb(conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "SELECT count(*) FILTER (WHERE by_key <> by_text),"
+				" count(*) FROM (SELECT row_number() OVER (PARTITION BY"
+				" document_id ORDER BY sort_key) AS by_key, row_number() OVER"
+				" (PARTITION BY document_id ORDER BY start_pos, level) AS by_text"
+				" FROM sections) o");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s", PQerrorMessage(c));
+	assert_string_equal(PQgetvalue(r, 0, 0), "0");
+	assert_true(atol(PQgetvalue(r, 0, 1)) > 0);
+	PQclear(r);
+	/* and 10 after 2, which text does not give */
+	r = PQexec(c, "SELECT section_sort FROM report_metrics LIMIT 0");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	r = PQexec(c,
+		   "SELECT '{2}'::integer[] < '{10}'::integer[] AND '{1,2}' < '{1,10}'::integer[]"
+		   " AND (SELECT count(*) FROM information_schema.columns WHERE table_name ="
+		   " 'report_metrics' AND column_name = 'section_sort' AND ordinal_position ="
+		   " 20) = 1");
+	assert_string_equal(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	PQfinish(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_readme_query_runs_and_returns_rows),
+	    cmocka_unit_test(test_section_sort_key_is_document_order),
 	};
 	return cmocka_run_group_tests_name("readme_queries", tests, group_setup, group_teardown);
 }
