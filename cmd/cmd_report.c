@@ -455,15 +455,21 @@ report_key(PGconn *conn, struct buf *b, const char *key, const char *mentions)
 	PQclear(m);
 	p[1] = measure;
 	p[2] = unit;
-	/* a figure restated by a later report (a preliminary GDP revised) shows as restated */
+	/*
+	 * A figure restated by a later report (a preliminary GDP revised) shows as
+	 * restated. One report may state two values for one cell (a five-year
+	 * total the parser dated to one year); the smaller wins, so that the page
+	 * is the same on every run rather than whatever order the plan yields.
+	 */
 	struct series s = {0};
-	s.r = report_query(conn, "a key's values",
-			   "SELECT DISTINCT ON (place, year) coalesce(region_name, '') AS place,"
-			   " year, value::text, url, document_id FROM comparable_metrics"
-			   " WHERE key = $1 AND measure = $2 AND unit = $3 AND NOT target"
-			   " AND year IS NOT NULL"
-			   " ORDER BY place, year, report_year DESC NULLS LAST, document_id DESC",
-			   3, p);
+	s.r = report_query(
+	    conn, "a key's values",
+	    "SELECT DISTINCT ON (place, year) coalesce(region_name, '') AS place,"
+	    " year, value::text, url, document_id FROM comparable_metrics"
+	    " WHERE key = $1 AND measure = $2 AND unit = $3 AND NOT target"
+	    " AND year IS NOT NULL"
+	    " ORDER BY place, year, report_year DESC NULLS LAST, document_id DESC, value",
+	    3, p);
 	if (s.r == NULL) {
 		free(measure);
 		free(unit);
