@@ -19,6 +19,7 @@ int cmd_dead_letters(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_links(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Set the process title seen by ps(1): "reportpipe: <what>". */
 void cmd_set_title(const char *what);

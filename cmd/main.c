@@ -33,6 +33,7 @@ usage(FILE *fp)
 	      "  dead-letters [list|ack|retry] what failed for good: list it, settle it\n"
 	      "                                (ack ID...|--all) or try it again (retry)\n"
 	      "  keys [LABEL...]               list the indicator dictionary (or labels' keys)\n"
+	      "  report [-c FILE] [-o FILE]    one HTML page: runs, dead letters, indicators\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help                    show this help (also after a command)\n"
@@ -89,6 +90,8 @@ main(int argc, char **argv)
 		rc = cmd_check(argc - 1, argv + 1);
 	else if (strcmp(cmd, "links") == 0)
 		rc = cmd_links(argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0)
+		rc = cmd_report(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "reportpipe: unknown command '%s'\n\n", cmd);
 		usage(stderr);

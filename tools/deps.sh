@@ -1,13 +1,16 @@
 #!/bin/sh
 # deps.sh - install the Debian packages reportpipe needs to build, run and
 # test. Silent when everything is present; as root it installs with apt-get,
-# otherwise it prints the exact command to run.
+# otherwise it prints the exact command to run. chromium renders the page of
+# `reportpipe report` in tests/it/report_test.c, and the WenQuanYi font gives
+# it CJK glyphs; prometheus ships promtool, which checks the metrics textfile.
 set -eu
 PKGS="gcc make pkg-config libc6-dev ca-certificates
 libcurl4-openssl-dev libzmq3-dev libpq-dev libxml2-dev libinih-dev libjson-c-dev libssl-dev
 libpoppler-glib-dev libzip-dev
 libcmocka-dev postgresql postgresql-client python3 nginx-light man-db groff-base
-openssl curl gzip prometheus"
+openssl curl gzip prometheus
+chromium fonts-wqy-microhei"
 
 missing=""
 for p in $PKGS; do
