@@ -24,10 +24,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-/* Metrics go to JSON in about this many slices, each of at least SLICE_MIN. */
-#define PARSE_JSON_SLICES 8
-#define PARSE_JSON_SLICE_MIN 16384
-
 static void
 parse_usage(FILE *fp)
 {
@@ -97,79 +93,6 @@ parse_limit(const char *opt, const char *config_path, size_t *max)
 	*max = cfg->max_bytes;
 	config_free(&cfg);
 	return 0;
-}
-
-/*
- * Write a JSON value as json-c writes it pretty at depth level: what it
- * writes at depth 0, with every line after the first indented further.
- * Returns 0, or -1 when json-c gives up (past INT_MAX bytes).
- */
-static int
-parse_put_json(struct json_object *v, int level, FILE *fp)
-{
-	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s == NULL)
-		return -1;
-	for (const char *nl; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
-		fprintf(fp, "%.*s\n%*s", (int)(nl - s), s, 2 * level, "");
-	fputs(s, fp);
-	return 0;
-}
-
-/*
- * Print doc as doc_to_json() makes it, pretty, with the same bytes, but its
- * metrics a slice at a time: as json-c objects a metric takes about 2.5 KB,
- * so a million metrics built at once (a 64 MB report) would take ten times
- * the memory the whole parse did. doc_to_json() makes a metric's object from
- * the metric, the sections and the text alone, so the slices' arrays put
- * together are the whole document's (bounds_test checks the bytes). Returns
- * 0, or -1 when json-c gives up.
- */
-static int
-parse_print_json(const struct doc *doc, FILE *fp)
-{
-	struct doc view = *doc;
-	size_t slice = doc->nmetrics / PARSE_JSON_SLICES + 1;
-	int rc = 0, first = 1;
-
-	if (slice < PARSE_JSON_SLICE_MIN)
-		slice = PARSE_JSON_SLICE_MIN;
-	view.metrics = NULL;
-	view.nmetrics = 0;
-	struct json_object *head = doc_to_json(&view);
-	fputs("{\n", fp);
-	json_object_object_foreach(head, key, val)
-	{
-		fprintf(fp, "%s  \"%s\":", first ? "" : ",\n", key);
-		first = 0;
-		if (strcmp(key, "metrics") != 0) {
-			if ((rc = parse_put_json(val, 1, fp)) < 0)
-				break;
-			json_object_object_del(head, key); /* the text: as large as the report */
-			continue;
-		}
-		fputs(doc->nmetrics ? "[\n" : "[\n  ]", fp);
-		for (size_t i = 0; i < doc->nmetrics && rc == 0; i += slice) {
-			view.metrics = doc->metrics + i;
-			view.nmetrics = doc->nmetrics - i < slice ? doc->nmetrics - i : slice;
-			struct json_object *o = doc_to_json(&view);
-			struct json_object *mets = json_object_object_get(o, "metrics");
-			for (size_t k = 0; k < view.nmetrics && rc == 0; k++) {
-				fprintf(fp, "%s    ", i + k > 0 ? ",\n" : "");
-				rc = parse_put_json(json_object_array_get_idx(mets, k), 2, fp);
-			}
-			json_object_put(o);
-		}
-		if (doc->nmetrics)
-			fputs("\n  ]", fp);
-		if (rc < 0)
-			break;
-	}
-	if (rc == 0)
-		fputs("\n}\n", fp);
-	json_object_put(head);
-	return rc;
 }
 
 /* 1 when arg is an http or https URL, which parse fetches instead of opening. */
@@ -326,13 +249,12 @@ parse:;
 	buf_release(&body);
 
 	if (strcmp(format, "json") == 0) {
-		if (parse_print_json(doc, stdout) < 0) {
-			fprintf(stderr,
-				"reportpipe parse: %s: the parsed document is too large "
-				"to print as JSON\n",
-				path);
+		/* streamed: a tree of a large report would cost ten times the report */
+		if (doc_json_write(doc, stdout) < 0) {
+			fprintf(stderr, "reportpipe parse: %s: writing the JSON: %s\n", path,
+				strerror(errno));
 			doc_free(&doc);
-			return EX_SOFTWARE;
+			return EX_IOERR;
 		}
 	} else {
 		char *txt = doc_to_text(doc);

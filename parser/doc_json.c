@@ -1,106 +1,196 @@
 /*
- * doc_json.c - serialise a parsed document.
+ * doc_json.c - serialise a parsed document: the JSON fields described once
+ * (doc_json_walk), a json-c tree of them, and a readable outline.
  *
  * The JSON is the contract with the sink and the scorer: key names and types
  * follow shared/DESIGN.md exactly; unknown values are null, never omitted.
+ * A field is added in doc_json_walk() and nowhere else, so that the tree and
+ * the streamed writer (doc_json_stream.c) never disagree.
  */
 #include "doc_json.h"
 #include "buf.h"
+#include "doc_json_walk.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static struct json_object *
-str_or_null(const char *s)
+/* A metric's value: an integer when it is one, else as "%.15g" writes it. */
+static void
+doc_json_number(const struct doc_json_ops *ops, void *ctx, const char *key, double v)
 {
-	return s ? json_object_new_string(s) : NULL;
+	char repr[64];
+	if (fabs(v) < 9e15 && v == floor(v)) {
+		ops->int64(ctx, key, (int64_t)v);
+		return;
+	}
+	snprintf(repr, sizeof(repr), "%.15g", v);
+	ops->real(ctx, key, v, repr);
 }
 
-static struct json_object *
-json_number(double v)
+/* A year or similar where 0 means unknown: null then. */
+static void
+doc_json_int_or_null(const struct doc_json_ops *ops, void *ctx, const char *key, int v)
 {
-	char text[64];
-	if (fabs(v) < 9e15 && v == floor(v))
-		return json_object_new_int64((int64_t)v);
-	snprintf(text, sizeof(text), "%.15g", v);
-	return json_object_new_double_s(v, text);
+	if (v)
+		ops->int64(ctx, key, v);
+	else
+		ops->str(ctx, key, NULL);
 }
+
+void
+doc_json_walk(const struct doc *doc, const struct doc_json_ops *ops, void *ctx)
+{
+	const struct text *t = &doc->text;
+
+	ops->begin(ctx, NULL, 0, 0);
+	ops->str(ctx, "url", doc->url);
+	ops->str(ctx, "sha256", doc->sha256);
+	ops->str(ctx, "content_type", doc->content_type);
+	ops->str(ctx, "charset", doc->charset);
+	ops->int64(ctx, "parser_version", PARSER_VERSION);
+	ops->str(ctx, "title", doc->title);
+	ops->str(ctx, "issuer", doc->issuer);
+	doc_json_int_or_null(ops, ctx, "report_year", doc->report_year);
+	ops->str(ctx, "published_on", doc->published_on[0] ? doc->published_on : NULL);
+	ops->str(ctx, "genre", doc->genre);
+	ops->str(ctx, "region_code", doc->region_code[0] ? doc->region_code : NULL);
+	ops->str(ctx, "region_name", doc->region_name);
+	ops->text(ctx, "text", t, 0, t->len);
+
+	ops->begin(ctx, "sections", 1, doc->nsections);
+	for (size_t i = 0; i < doc->nsections; i++) {
+		const struct section *s = &doc->sections[i];
+		ops->begin(ctx, NULL, 0, 0);
+		ops->str(ctx, "path", s->path);
+		ops->int64(ctx, "level", s->level);
+		ops->str(ctx, "marker", s->marker);
+		ops->str(ctx, "heading", s->heading);
+		ops->int64(ctx, "start", (int64_t)s->start);
+		ops->int64(ctx, "end", (int64_t)s->end);
+		ops->end(ctx, 0);
+	}
+	ops->end(ctx, 1);
+
+	ops->begin(ctx, "metrics", 1, doc->nmetrics);
+	for (size_t i = 0; i < doc->nmetrics; i++) {
+		const struct metric *m = &doc->metrics[i];
+		ops->begin(ctx, NULL, 0, 0);
+		ops->str(ctx, "section_path",
+			 m->section >= 0 ? doc->sections[m->section].path : NULL);
+		ops->str(ctx, "label", m->label);
+		doc_json_number(ops, ctx, "value", m->value);
+		ops->str(ctx, "unit", m->unit);
+		ops->str(ctx, "qualifier", qualifier_name(m->qualifier));
+		ops->str(ctx, "measure", measure_name(m->measure));
+		ops->boolean(ctx, "target", m->target);
+		doc_json_int_or_null(ops, ctx, "year", m->year);
+		ops->str(ctx, "key", m->key);
+		ops->text(ctx, "text", t, m->start, m->end);
+		ops->text(ctx, "sentence", t, m->sent_start, m->sent_end);
+		ops->int64(ctx, "start", (int64_t)m->start);
+		ops->int64(ctx, "end", (int64_t)m->end);
+		ops->end(ctx, 0);
+	}
+	ops->end(ctx, 1);
+
+	ops->begin(ctx, "warnings", 1, doc->nwarnings);
+	for (size_t i = 0; i < doc->nwarnings; i++)
+		ops->str(ctx, NULL, doc->warnings[i]);
+	ops->end(ctx, 1);
+	ops->end(ctx, 0);
+}
+
+/* --- the walk as a json-c tree ------------------------------------------- */
+
+#define TREE_DEPTH 8 /* the document nests three deep */
+
+struct tree {
+	struct json_object *root;
+	struct json_object *open[TREE_DEPTH]; /* borrowed: each is owned by its parent */
+	int depth;
+};
+
+/* Hand v (owned) to the innermost open container, or make it the root. */
+static void
+tree_add(struct tree *tr, const char *key, struct json_object *v)
+{
+	if (tr->depth == 0) {
+		assert(tr->root == NULL);
+		tr->root = v;
+		return;
+	}
+	struct json_object *parent = tr->open[tr->depth - 1];
+	if (key)
+		json_object_object_add(parent, key, v);
+	else
+		json_object_array_add(parent, v);
+}
+
+static void
+tree_begin(void *ctx, const char *key, int array, size_t n)
+{
+	struct tree *tr = ctx;
+	struct json_object *v =
+	    array ? json_object_new_array_ext((int)n) : json_object_new_object();
+	assert(tr->depth < TREE_DEPTH);
+	tree_add(tr, key, v);
+	tr->open[tr->depth++] = v;
+}
+
+static void
+tree_end(void *ctx, int array)
+{
+	struct tree *tr = ctx;
+	(void)array;
+	assert(tr->depth > 0);
+	tr->depth--;
+}
+
+static void
+tree_str(void *ctx, const char *key, const char *s)
+{
+	tree_add(ctx, key, s ? json_object_new_string(s) : NULL);
+}
+
+static void
+tree_text(void *ctx, const char *key, const struct text *t, size_t start, size_t end)
+{
+	char *s = text_utf8(t, start, end);
+	tree_add(ctx, key, json_object_new_string(s)); /* strlen: a U+0000 ends it */
+	free(s);
+}
+
+static void
+tree_int64(void *ctx, const char *key, int64_t v)
+{
+	tree_add(ctx, key, json_object_new_int64(v));
+}
+
+static void
+tree_real(void *ctx, const char *key, double v, const char *repr)
+{
+	tree_add(ctx, key, json_object_new_double_s(v, repr));
+}
+
+static void
+tree_boolean(void *ctx, const char *key, int v)
+{
+	tree_add(ctx, key, json_object_new_boolean(v));
+}
+
+static const struct doc_json_ops tree_ops = {
+    tree_begin, tree_end, tree_str, tree_text, tree_int64, tree_real, tree_boolean,
+};
 
 struct json_object *
 doc_to_json(const struct doc *doc)
 {
-	struct json_object *o = json_object_new_object();
-	const struct text *t = &doc->text;
-
-	json_object_object_add(o, "url", str_or_null(doc->url));
-	json_object_object_add(o, "sha256", str_or_null(doc->sha256));
-	json_object_object_add(o, "content_type", str_or_null(doc->content_type));
-	json_object_object_add(o, "charset", str_or_null(doc->charset));
-	json_object_object_add(o, "parser_version", json_object_new_int(PARSER_VERSION));
-	json_object_object_add(o, "title", str_or_null(doc->title));
-	json_object_object_add(o, "issuer", str_or_null(doc->issuer));
-	json_object_object_add(o, "report_year",
-			       doc->report_year ? json_object_new_int(doc->report_year) : NULL);
-	json_object_object_add(o, "published_on",
-			       doc->published_on[0] ? json_object_new_string(doc->published_on)
-						    : NULL);
-	json_object_object_add(o, "genre", str_or_null(doc->genre));
-	json_object_object_add(o, "region_code",
-			       doc->region_code[0] ? json_object_new_string(doc->region_code) : NULL);
-	json_object_object_add(o, "region_name", str_or_null(doc->region_name));
-	char *all = text_utf8(t, 0, t->len);
-	json_object_object_add(o, "text", json_object_new_string(all));
-	free(all);
-
-	struct json_object *secs = json_object_new_array_ext((int)doc->nsections);
-	for (size_t i = 0; i < doc->nsections; i++) {
-		const struct section *s = &doc->sections[i];
-		struct json_object *so = json_object_new_object();
-		json_object_object_add(so, "path", json_object_new_string(s->path));
-		json_object_object_add(so, "level", json_object_new_int(s->level));
-		json_object_object_add(so, "marker", json_object_new_string(s->marker));
-		json_object_object_add(so, "heading", json_object_new_string(s->heading));
-		json_object_object_add(so, "start", json_object_new_int64((int64_t)s->start));
-		json_object_object_add(so, "end", json_object_new_int64((int64_t)s->end));
-		json_object_array_add(secs, so);
-	}
-	json_object_object_add(o, "sections", secs);
-
-	struct json_object *mets = json_object_new_array_ext((int)doc->nmetrics);
-	for (size_t i = 0; i < doc->nmetrics; i++) {
-		const struct metric *m = &doc->metrics[i];
-		struct json_object *mo = json_object_new_object();
-		const char *q = qualifier_name(m->qualifier);
-		char *txt = text_utf8(t, m->start, m->end);
-		char *sent = text_utf8(t, m->sent_start, m->sent_end);
-		json_object_object_add(mo, "section_path",
-				       m->section >= 0
-					       ? json_object_new_string(doc->sections[m->section].path)
-					       : NULL);
-		json_object_object_add(mo, "label", json_object_new_string(m->label));
-		json_object_object_add(mo, "value", json_number(m->value));
-		json_object_object_add(mo, "unit", json_object_new_string(m->unit));
-		json_object_object_add(mo, "qualifier", str_or_null(q));
-		json_object_object_add(mo, "measure", json_object_new_string(measure_name(m->measure)));
-		json_object_object_add(mo, "target", json_object_new_boolean(m->target));
-		json_object_object_add(mo, "year", m->year ? json_object_new_int(m->year) : NULL);
-		json_object_object_add(mo, "key", str_or_null(m->key));
-		json_object_object_add(mo, "text", json_object_new_string(txt));
-		json_object_object_add(mo, "sentence", json_object_new_string(sent));
-		json_object_object_add(mo, "start", json_object_new_int64((int64_t)m->start));
-		json_object_object_add(mo, "end", json_object_new_int64((int64_t)m->end));
-		free(txt);
-		free(sent);
-		json_object_array_add(mets, mo);
-	}
-	json_object_object_add(o, "metrics", mets);
-
-	struct json_object *warns = json_object_new_array();
-	for (size_t i = 0; i < doc->nwarnings; i++)
-		json_object_array_add(warns, json_object_new_string(doc->warnings[i]));
-	json_object_object_add(o, "warnings", warns);
-	return o;
+	struct tree tr = {0};
+	doc_json_walk(doc, &tree_ops, &tr);
+	assert(tr.depth == 0);
+	return tr.root;
 }
 
 char *
