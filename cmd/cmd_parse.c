@@ -95,6 +95,16 @@ parse_limit(const char *opt, const char *config_path, size_t *max)
 	return 0;
 }
 
+/*
+ * The parser has decoded the body (a struct buf) and will not read it again:
+ * free it now, as the code points alone are larger than the report.
+ */
+static void
+parse_input_done(void *arg)
+{
+	buf_release(arg);
+}
+
 /* 1 when arg is an http or https URL, which parse fetches instead of opening. */
 static int
 parse_is_url(const char *arg)
@@ -225,17 +235,18 @@ cmd_parse(int argc, char **argv)
 	}
 
 parse:;
-	char err[256];
-	struct doc *doc = parse_document((const unsigned char *)(body.data ? body.data : ""),
-					 body.len, content_type, err, sizeof(err));
+	char err[256], sha[DIGEST_HEX_LEN + 1];
+	digest_sha256_hex(body.data ? body.data : "", body.len, sha);
+	struct parse_options popts = {
+	    .content_type = content_type, .input_done = parse_input_done, .input_done_arg = &body};
+	struct doc *doc = parse_document_opts((const unsigned char *)(body.data ? body.data : ""),
+					      body.len, &popts, err, sizeof(err));
 	free(fetched_type);
+	buf_release(&body); /* parse_input_done() did it, unless the format was refused */
 	if (doc == NULL) {
 		fprintf(stderr, "reportpipe parse: %s: %s\n", path, err);
-		buf_release(&body);
 		return EX_DATAERR;
 	}
-	char sha[DIGEST_HEX_LEN + 1];
-	digest_sha256_hex(body.data ? body.data : "", body.len, sha);
 	doc->sha256 = xstrdup(sha);
 	if (parse_is_url(path)) {
 		doc->url = xstrdup(path);
@@ -246,7 +257,6 @@ parse:;
 		free(abs);
 		doc->url = buf_take(&url);
 	}
-	buf_release(&body);
 
 	if (strcmp(format, "json") == 0) {
 		/* streamed: a tree of a large report would cost ten times the report */

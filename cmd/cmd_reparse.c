@@ -71,7 +71,7 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 		}
 		return 0;
 	}
-	struct parse_options opts = {d.content_type, NULL, d.link_text};
+	struct parse_options opts = {.content_type = d.content_type, .link_text = d.link_text};
 	struct doc *doc = parse_document_opts(d.body, d.body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		log_warnx("url=%s (document %lld) cannot be parsed now: %s; its rows stay", d.url,

@@ -155,6 +155,9 @@ parse_document_opts(const unsigned char *data, size_t len, const struct parse_op
 		rc = docx_parse(doc, data, len, &fm, err, errlen);
 		break;
 	}
+	/* from here on the document holds all it needs: data is not read again */
+	if (opts && opts->input_done)
+		opts->input_done(opts->input_done_arg);
 	if (rc < 0) {
 		format_meta_release(&fm);
 		doc_free(&doc);
@@ -190,6 +193,6 @@ struct doc *
 parse_document(const unsigned char *data, size_t len, const char *content_type, char *err,
 	       size_t errlen)
 {
-	struct parse_options opts = {content_type, NULL, NULL};
+	struct parse_options opts = {.content_type = content_type};
 	return parse_document_opts(data, len, &opts, err, errlen);
 }

@@ -11,6 +11,14 @@ struct parse_options {
 	const char *content_type;  /* the HTTP Content-Type; NULL: sniffed */
 	const char *content_xpath; /* HTML: the element holding the report; NULL: found */
 	const char *link_text;	   /* the index link's text: the title when none is found */
+	/*
+	 * Called once, when data will not be read again: after the format is
+	 * decoded, before metadata, sections and metrics are found. The caller
+	 * may free data then, so that a large report is not held both as bytes
+	 * and as code points. NULL: not called.
+	 */
+	void (*input_done)(void *arg);
+	void *input_done_arg;
 };
 
 /*

@@ -51,9 +51,9 @@ parser_handle(void *results, const struct wire_msg *job)
 
 	parser_copy_fields(out, job);
 	/* content_xpath: the source's override of the HTML content extraction, when set */
-	struct parse_options opts = {wire_str(job, "content_type", NULL),
-				     wire_str(job, "content_xpath", NULL),
-				     wire_str(job, "link_text", NULL)};
+	struct parse_options opts = {.content_type = wire_str(job, "content_type", NULL),
+				     .content_xpath = wire_str(job, "content_xpath", NULL),
+				     .link_text = wire_str(job, "link_text", NULL)};
 	struct doc *doc = parse_document_opts(body, job->body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		/* the one line for this failure: the sink records the dead letter quietly */
