@@ -12,6 +12,10 @@
  * CPU time over the same passes is reported beside it: well under the wall
  * time means the core was shared and the numbers are low.
  *
+ * With -w FILE it also writes the whole mode's input to FILE, so that
+ * bench/run.sh can time `reportpipe parse` as a whole process on the very
+ * same bytes.
+ *
  * Must never be built with sanitizers or run as a test: it is a benchmark,
  * and bench/run.sh pins it to one core. Prints the sections and metrics it
  * found so that one can see real work was done, and one "result" line per
@@ -38,7 +42,7 @@ struct bench_stats {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: parse_bench [-m TARGET_MB] [-r REPS] REPORT.txt\n");
+	fprintf(stderr, "usage: parse_bench [-m TARGET_MB] [-r REPS] [-w FILE] REPORT.txt\n");
 	exit(2);
 }
 
@@ -87,6 +91,24 @@ fail:
 	free(data);
 	fclose(f);
 	return NULL;
+}
+
+/* Write data (len bytes) to path; 0, or -1 with a message. */
+static int
+bench_write_file(const char *path, const unsigned char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL) {
+		fprintf(stderr, "parse_bench: cannot create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int short_write = fwrite(data, 1, len, f) != len;
+	if (fclose(f) != 0 || short_write) {
+		fprintf(stderr, "parse_bench: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -170,14 +192,18 @@ main(int argc, char **argv)
 {
 	double target_mb = 50;
 	int reps = 5, c;
+	const char *write_path = NULL;
 
-	while ((c = getopt(argc, argv, "m:r:")) != -1) {
+	while ((c = getopt(argc, argv, "m:r:w:")) != -1) {
 		switch (c) {
 		case 'm':
 			target_mb = atof(optarg);
 			break;
 		case 'r':
 			reps = atoi(optarg);
+			break;
+		case 'w':
+			write_path = optarg;
 			break;
 		default:
 			usage();
@@ -209,6 +235,9 @@ main(int argc, char **argv)
 		big_len += seed_len;
 		copies++;
 	}
+
+	if (write_path && bench_write_file(write_path, big, big_len) < 0)
+		return 1;
 
 	size_t sec1, met1, secn, metn;
 	bench_parse_once(seed, seed_len, &sec1, &met1);

@@ -2,9 +2,13 @@
 # run.sh [PARSE_BENCH] - the parse benchmark: reportpipe and the Recognizers-Text
 # peer (../shared/tools/peers/recognizers) on the same seed report, in one run,
 # both pinned to one core. Ends with a Markdown table for bench/RESULTS.md.
+# Beside the parse function alone (parse_bench), `reportpipe parse --format
+# json` (and --format text) is timed as a whole process on the same 50-MB
+# input: read, parse, print, exit, with its peak RSS.
 #
 # Run it as `make bench`. Without an argument it builds build/bench/parse_bench
-# itself. The peer's node_modules live outside the repo, in $RP_BENCH_PEER_DIR
+# itself; the reportpipe binary beside it ($RP_BIN, default
+# <build>/reportpipe) is brought up to date with make. The peer's node_modules live outside the repo, in $RP_BENCH_PEER_DIR
 # (default /var/tmp/rp-bench-peer); they are installed once and reused. Must
 # never write inside the repo, and is never run by `make test`.
 #
@@ -25,6 +29,12 @@ bench_mb=${BENCH_MB:-50}
 bench_reps=${BENCH_REPS:-5}
 peer_runs=${PEER_RUNS:-5}
 bench_cpu=${BENCH_CPU:-0}
+rp_bin=${RP_BIN:-$(dirname "$(dirname "$bin")")/reportpipe}
+make --no-print-directory "$rp_bin"
+if [ ! -x /usr/bin/time ]; then
+	echo "run.sh: /usr/bin/time (GNU time) is needed for the whole-process timing and RSS" >&2
+	exit 1
+fi
 
 if command -v taskset >/dev/null 2>&1; then
 	pin="taskset -c $bench_cpu"
@@ -46,12 +56,50 @@ echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
 echo "seed:    $seed ($(wc -c <"$seed" | tr -d ' ') bytes)"
 echo
 
-echo "## reportpipe: $pin $bin -m $bench_mb -r $bench_reps $seed"
-rp_out=$($pin "$bin" -m "$bench_mb" -r "$bench_reps" "$seed")
+times=$(mktemp)
+big=$(mktemp /tmp/rp-bench-input.XXXXXX)
+trap 'rm -f "$times" "$times.p" "$big"' EXIT
+
+echo "## reportpipe: $pin $bin -m $bench_mb -r $bench_reps -w $big $seed"
+rp_out=$($pin "$bin" -m "$bench_mb" -r "$bench_reps" -w "$big" "$seed")
 printf '%s\n' "$rp_out" | grep -v '^result '
 rp_doc=$(printf '%s\n' "$rp_out" | grep '^result mode=per-doc')
 rp_whole=$(printf '%s\n' "$rp_out" | grep '^result mode=whole')
 rp_counts=$(printf '%s\n' "$rp_out" | grep '^result counts')
+echo
+
+# --- the whole process, on the whole mode's input ---------------------------------
+# proc FORMAT: time reportpipe parse --format FORMAT on $big, bench_reps times after
+# one untimed run; prints one line per run and a "result" line.
+proc() {
+	out=$(mktemp)
+	$pin "$rp_bin" parse --max-bytes 1GiB --format "$1" "$big" >/dev/null
+	: >"$times.p"
+	i=0
+	while [ "$i" -lt "$bench_reps" ]; do
+		/usr/bin/time -f '%e %U %S %M' -o "$out" $pin "$rp_bin" parse --max-bytes 1GiB \
+			--format "$1" "$big" >/dev/null
+		tail -n 1 "$out" >>"$times.p"
+		echo "run $((i + 1)): $(tail -n 1 "$out" | awk '{ printf "%.2f s wall, %.2f s CPU, peak RSS %d KB", $1, $2 + $3, $4 }')"
+		i=$((i + 1))
+	done
+	rm -f "$out"
+	echo "result mode=process-$1 bytes=$(wc -c <"$big" | tr -d ' ') runs=$bench_reps" \
+		"best_s=$(cut -d' ' -f1 "$times.p" | sort -n | head -n 1)" \
+		"median_s=$(cut -d' ' -f1 "$times.p" | median)" \
+		"rss_kb=$(cut -d' ' -f4 "$times.p" | sort -n | tail -n 1)" \
+		"cpu_share=$(awk '{ c += $2 + $3; w += $1 } END { printf "%.3f", w > 0 ? c / w : 0 }' "$times.p")"
+	rm -f "$times.p"
+}
+echo "## reportpipe parse, whole process: $pin /usr/bin/time $rp_bin parse --max-bytes 1GiB --format json|text $big  (x$bench_reps each, after one untimed run)"
+pj=$(proc json)
+printf '%s\n' "$pj" | grep -v '^result '
+pj=$(printf '%s\n' "$pj" | grep '^result ')
+echo "$pj"
+pt=$(proc text)
+printf '%s\n' "$pt" | grep -v '^result '
+pt=$(printf '%s\n' "$pt" | grep '^result ')
+echo "$pt"
 echo
 
 # --- the peer, installed once outside the repo --------------------------------
@@ -113,9 +161,8 @@ console.log(`result require_ms=${requireMs.toFixed(1)} build_ms=${buildMs.toFixe
 EOF
 
 echo "## peer: $pin node $peer_dir/extract.js $seed  (x$peer_runs, one process each)"
-times=$(mktemp)
-trap 'rm -f "$times"' EXIT
 i=0
+: >"$times"
 while [ "$i" -lt "$peer_runs" ]; do
 	t0=$(now_ms)
 	ext=$($pin node "$peer_dir/extract.js" "$seed" 2>&1 >"$peer_dir/peer.json" | sed -n 's/^extract_ms=\([0-9.]*\).*/\1/p')
@@ -151,7 +198,12 @@ awk -v b="$seed_bytes" -v bmb="$bench_mb" \
 	-v secs="$(field seed_sections "$rp_counts")" -v mets="$(field seed_metrics "$rp_counts")" \
 	-v pnum="$(field number "$pb")" -v ppct="$(field percentage "$pb")" \
 	-v dshare="$(field cpu_share "$rp_doc")" -v wshare="$(field cpu_share "$rp_whole")" \
-	-v pshare="$(field cpu_share "$pb")" '
+	-v pshare="$(field cpu_share "$pb")" \
+	-v bigb="$(field bytes "$pj")" -v pruns="$(field runs "$pj")" \
+	-v jbest="$(field best_s "$pj")" -v jmed="$(field median_s "$pj")" \
+	-v jrss="$(field rss_kb "$pj")" -v jshare="$(field cpu_share "$pj")" \
+	-v tbest="$(field best_s "$pt")" -v tmed="$(field median_s "$pt")" \
+	-v trss="$(field rss_kb "$pt")" -v tshare="$(field cpu_share "$pt")" '
 function row(what, pb, pm) {
 	printf "| %s | %.2f / %.2f | %.0f / %.0f | %.0f x (%.0f x) |\n", what, dbest, dmed,
 	    pb / mb, pm / mb, pm / mb / dmed, pb / mb / dbest
@@ -165,14 +217,23 @@ BEGIN {
 	    ndocs, 1000 / dbest, 1000 / dmed, dbest, dmed
 	printf "| whole: the seed x%d joined, one %g-MB document | %.1f / %.1f | %.2f / %.2f |\n\n",
 	    ndocs, bmb, 1000 / wbest, 1000 / wmed, wbest, wmed
+	bm = bigb / 1048576
+	printf "| the same %.1f MB (%d bytes), one core | MB/s, best / median | ms/MB, best / median | peak RSS (x input) |\n", bm, bigb
+	printf "|---|---:|---:|---:|\n"
+	printf "| parse function alone (parse_bench whole, %d passes) | %.1f / %.1f | %.2f / %.2f | - |\n",
+	    reps, 1000 / wbest, 1000 / wmed, wbest, wmed
+	printf "| whole process: `reportpipe parse --format json` > /dev/null (%d runs) | %.1f / %.1f | %.2f / %.2f | %.0f MB (%.2f x) |\n",
+	    pruns, bm / jbest, bm / jmed, jbest * 1000 / bm, jmed * 1000 / bm, jrss / 1024, jrss * 1024 / bigb
+	printf "| whole process: `reportpipe parse --format text` > /dev/null (%d runs) | %.1f / %.1f | %.2f / %.2f | %.0f MB (%.2f x) |\n\n",
+	    pruns, bm / tbest, bm / tmed, tbest * 1000 / bm, tmed * 1000 / bm, trss / 1024, trss * 1024 / bigb
 	printf "| peer timing (Recognizers-Text on the seed, %d runs) | reportpipe per-doc ms/MB, best / median | peer ms/MB, best / median | peer / reportpipe, medians (bests) |\n", np
 	printf "|---|---:|---:|---:|\n"
 	row("extraction only: models built once, warm (peer_bench.js)", mbest, mmed)
 	row("extract.js `extract_ms`: recognizers built inside the timing", ebest, emed)
 	row("extract.js whole process: + node start-up, module load, output", pwbest, pwmed)
 	printf "\npeer first extraction after the model build (cold JIT): %.0f ms/MB.\n", first / mb
-	printf "CPU time / wall time (1.00 = the core was ours): reportpipe per-doc %.2f, whole %.2f; peer_bench.js %.2f.\n",
-	    dshare, wshare, pshare
+	printf "CPU time / wall time (1.00 = the core was ours): reportpipe per-doc %.2f, whole %.2f, process json %.2f, text %.2f; peer_bench.js %.2f.\n",
+	    dshare, wshare, jshare, tshare, pshare
 	printf "found on the seed: reportpipe %d sections, %d metrics; peer %d numbers, %d percentages.\n",
 	    secs, mets, pnum, ppct
 }'
