@@ -88,7 +88,7 @@ proc() {
 		"best_s=$(cut -d' ' -f1 "$times.p" | sort -n | head -n 1)" \
 		"median_s=$(cut -d' ' -f1 "$times.p" | median)" \
 		"rss_kb=$(cut -d' ' -f4 "$times.p" | sort -n | tail -n 1)" \
-		"cpu_share=$(awk '{ c += $2 + $3; w += $1 } END { printf "%.3f", w > 0 ? c / w : 0 }' "$times.p")"
+		"cpu_share=$(awk '{ c += $2 + $3; w += $1 } END { printf "%.3f", (w > 0 ? c / w : 0) }' "$times.p")"
 	rm -f "$times.p"
 }
 echo "## reportpipe parse, whole process: $pin /usr/bin/time $rp_bin parse --max-bytes 1GiB --format json|text $big  (x$bench_reps each, after one untimed run)"
