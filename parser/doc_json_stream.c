@@ -109,10 +109,11 @@ stream_esc_cstr(struct stream *w, const char *s)
 		}
 		char *o = w->buf + w->len;
 		for (; *p && room > 0; p++, room--) {
-			if (*p < 0x80)
-				o += stream_esc_ascii(o, *p);
-			else
+			/* the common byte first, inline: the escapes are rare */
+			if ((*p >= 0x20 && *p != '"' && *p != '\\') || *p >= 0x80)
 				*o++ = (char)*p;
+			else
+				o += stream_esc_ascii(o, *p);
 		}
 		w->len = (size_t)(o - w->buf);
 	}
@@ -217,7 +218,15 @@ stream_text(void *ctx, const char *key, const struct text *t, size_t start, size
 		char *o = w->buf + w->len;
 		for (; i < stop; i++) {
 			uint32_t c = t->cp[i];
-			if (c >= 0x80)
+			if (c >= 0x800 && c < 0xD800) {
+				/* CJK, most of a Chinese report: three bytes, inline */
+				o[0] = (char)(0xE0 | (c >> 12));
+				o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+				o[2] = (char)(0x80 | (c & 0x3F));
+				o += 3;
+			} else if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+				*o++ = (char)c;
+			else if (c >= 0x80)
 				o += stream_utf8(o, c);
 			else if (c != 0)
 				o += stream_esc_ascii(o, (unsigned char)c);
