@@ -151,7 +151,7 @@ static void
 test_parse_json_in_slices_same_bytes(void **state)
 {
 	(void)state;
-	/* some 45 000 metrics: printed in slices, the bytes doc_to_json() would give */
+	/* some 45 000 metrics: streamed, the bytes json-c prints doc_to_json()'s tree as */
 	const char *path = text_file("many.txt", 1400000);
 	char *abs = realpath(path, NULL);
 	size_t len;
