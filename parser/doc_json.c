@@ -90,6 +90,11 @@ doc_to_json(const struct doc *doc)
 		json_object_object_add(mo, "sentence", json_object_new_string(sent));
 		json_object_object_add(mo, "start", json_object_new_int64((int64_t)m->start));
 		json_object_object_add(mo, "end", json_object_new_int64((int64_t)m->end));
+		/* where the sentence stands, so that the sink stores it as offsets */
+		json_object_object_add(mo, "sentence_start",
+				       json_object_new_int64((int64_t)m->sent_start));
+		json_object_object_add(mo, "sentence_end",
+				       json_object_new_int64((int64_t)m->sent_end));
 		free(txt);
 		free(sent);
 		json_object_array_add(mets, mo);
