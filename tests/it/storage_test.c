@@ -257,15 +257,17 @@ test_300_reports_fit_the_budget(void **state)
 		  " ORDER BY pg_total_relation_size(c.oid) DESC");
 	print_message("%s", sizes);
 	free(sizes);
-	sizes = query_text(conn, "SELECT c.relname || ' ' || pg_relation_size(c.oid) FROM pg_class c"
-				 " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ="
-				 " 'public' AND c.relkind = 'i' AND pg_relation_size(c.oid) > 65536"
-				 " ORDER BY pg_relation_size(c.oid) DESC");
+	sizes =
+	    query_text(conn, "SELECT c.relname || ' ' || pg_relation_size(c.oid) FROM pg_class c"
+			     " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ="
+			     " 'public' AND c.relkind = 'i' AND pg_relation_size(c.oid) > 65536"
+			     " ORDER BY pg_relation_size(c.oid) DESC");
 	print_message("%s", sizes);
 	free(sizes);
-	sizes = query_text(conn, "SELECT (SELECT count(*) FROM sections) || ' sections, ' ||"
-				 " (SELECT count(*) FROM metrics) || ' metrics, raw bodies of ' ||"
-				 " (SELECT sum(octet_length(body)) FROM documents_raw) || ' bytes'");
+	sizes =
+	    query_text(conn, "SELECT (SELECT count(*) FROM sections) || ' sections, ' ||"
+			     " (SELECT count(*) FROM metrics) || ' metrics, raw bodies of ' ||"
+			     " (SELECT sum(octet_length(body)) FROM documents_raw) || ' bytes'");
 	print_message("%s", sizes);
 	free(sizes);
 	long stored = q(conn, "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
