@@ -91,6 +91,9 @@ doc_json_walk(const struct doc *doc, const struct doc_json_ops *ops, void *ctx)
 		ops->text(ctx, "sentence", t, m->sent_start, m->sent_end);
 		ops->int64(ctx, "start", (int64_t)m->start);
 		ops->int64(ctx, "end", (int64_t)m->end);
+		/* where the sentence stands, so that the sink stores it as offsets */
+		ops->int64(ctx, "sentence_start", (int64_t)m->sent_start);
+		ops->int64(ctx, "sentence_end", (int64_t)m->sent_end);
 		ops->end(ctx, 0);
 	}
 	ops->end(ctx, 1);

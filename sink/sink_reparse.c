@@ -123,9 +123,11 @@ reparse_rows(PGconn *conn, const char *id_text, long long id, struct json_object
 			   reparse_str(doc, "text")};
 	/* metrics first: those outside any section are not reached by the cascade */
 	if (sink_db_exec(conn, "deleting the old metrics",
-			 "DELETE FROM metrics WHERE document_id = $1", 1, p, NULL, e) < 0 ||
+			 "DELETE FROM " SINK_ROWS_METRIC_TABLE " WHERE document_id = $1", 1, p,
+			 NULL, e) < 0 ||
 	    sink_db_exec(conn, "deleting the old sections",
-			 "DELETE FROM sections WHERE document_id = $1", 1, p, NULL, e) < 0 ||
+			 "DELETE FROM " SINK_ROWS_SECTION_TABLE " WHERE document_id = $1", 1, p,
+			 NULL, e) < 0 ||
 	    sink_db_exec(conn, "updating the document",
 			 "UPDATE documents SET title = $2, issuer = $3, report_year = $4,"
 			 " published_on = $5, parser_version = $6, charset = coalesce($7, charset),"

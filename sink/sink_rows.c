@@ -86,7 +86,7 @@ rows_put(struct buf *b, const char *const *fields, size_t n)
 
 /*
  * Byte offset of every code point of text (plus one past the end), so that
- * sections' code-point offsets can cut bodies out of the UTF-8 text.
+ * code-point offsets can be checked against the UTF-8 text.
  */
 static size_t *
 rows_utf8_offsets(const char *text, size_t len, size_t *ncp)
@@ -177,18 +177,15 @@ rows_check_place(struct json_object *doc, char *err, size_t errlen)
 	return 0;
 }
 
+/* off[0..ncp] are the byte offsets of text's code points (rows_utf8_offsets). */
 static int
-rows_sections(struct sink_doc *d, struct json_object *doc, const char *text, size_t text_len,
-	      char *err, size_t errlen)
+rows_sections(struct sink_doc *d, struct json_object *doc, size_t ncp, char *err, size_t errlen)
 {
 	struct json_object *secs;
-	size_t n = rows_array(doc, "sections", &secs), ncp;
+	size_t n = rows_array(doc, "sections", &secs);
 	d->nsec = n;
 	d->sec_off = xcalloc(n + 1, sizeof(size_t));
 	d->sec_parent = xcalloc(n + 1, sizeof(long));
-	if (n == 0)
-		return 0;
-	size_t *off = rows_utf8_offsets(text, text_len, &ncp);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(secs, i);
 		const char *path = rows_str(s, "path");
@@ -199,7 +196,6 @@ rows_sections(struct sink_doc *d, struct json_object *doc, const char *text, siz
 		    rows_int(s, "end", en, sizeof(en)) == NULL) {
 			snprintf(err, errlen, "section %zu is missing path, level, start or end",
 				 i);
-			free(off);
 			return -1;
 		}
 		long long a = atoll(st), e = atoll(en);
@@ -208,7 +204,6 @@ rows_sections(struct sink_doc *d, struct json_object *doc, const char *text, siz
 				 "section %.64s has offsets %lld..%lld outside the text (%zu code "
 				 "points)",
 				 path, a, e, ncp);
-			free(off);
 			return -1;
 		}
 		/* parent: the nearest earlier section whose path is ours without its last part */
@@ -231,14 +226,31 @@ rows_sections(struct sink_doc *d, struct json_object *doc, const char *text, siz
 		sink_rows_field(&d->sec, marker ? marker : "");
 		buf_putc(&d->sec, '\t');
 		sink_rows_field(&d->sec, heading ? heading : "");
-		buf_putc(&d->sec, '\t');
-		/* the body, escaped straight from the text without a copy */
-		rows_field_n(&d->sec, text + off[a], off[e] - off[a]);
+		/* no body: the view sections cuts it from documents.text at the offsets */
 		buf_printf(&d->sec, "\t%s\t%s\n", st, en);
 	}
 	d->sec_off[n] = d->sec.len;
-	free(off);
 	return 0;
+}
+
+/*
+ * Where m's sentence stands in the text: 0 with its code-point offsets in
+ * st and en when the parser sent offsets that give exactly its sentence,
+ * else -1 (an older parser, or offsets that disagree), and the sentence is
+ * stored as a copy.
+ */
+static int
+rows_sentence(struct json_object *m, const char *sentence, const char *text, const size_t *off,
+	      size_t ncp, char *st, char *en, size_t cap)
+{
+	if (sentence == NULL || rows_int(m, "sentence_start", st, cap) == NULL ||
+	    rows_int(m, "sentence_end", en, cap) == NULL)
+		return -1;
+	long long a = atoll(st), e = atoll(en);
+	if (a < 0 || e < a || (unsigned long long)e > ncp)
+		return -1;
+	size_t len = off[e] - off[a];
+	return strlen(sentence) == len && memcmp(sentence, text + off[a], len) == 0 ? 0 : -1;
 }
 
 /*
@@ -265,7 +277,8 @@ rows_measure(struct json_object *m, const char **out)
 }
 
 static int
-rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errlen)
+rows_metrics(struct sink_doc *d, struct json_object *doc, const char *text, const size_t *off,
+	     size_t ncp, char *err, size_t errlen)
 {
 	struct json_object *mets, *secs;
 	size_t n = rows_array(doc, "metrics", &mets);
@@ -276,7 +289,7 @@ rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errl
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(mets, i), *v;
 		const char *spath = rows_str(m, "section_path");
-		char st[32], en[32], value[64], year[16];
+		char st[32], en[32], value[64], year[16], sst[32], sen[32];
 		const char *measure;
 		d->met_off[i] = d->met.len;
 		d->met_sec[i] = -1;
@@ -320,22 +333,27 @@ rows_metrics(struct sink_doc *d, struct json_object *doc, char *err, size_t errl
 		struct json_object *tv = NULL;
 		json_object_object_get_ex(m, "target", &tv);
 		const char *label = rows_str(m, "label"), *unit = rows_str(m, "unit");
-		const char *text = rows_str(m, "text"), *sentence = rows_str(m, "sentence");
+		const char *mtext = rows_str(m, "text"), *sentence = rows_str(m, "sentence");
+		int at = rows_sentence(m, sentence, text, off, ncp, sst, sen, sizeof(sst));
 		const char *fields[] = {
 		    spath,
 		    label ? label : "",
 		    value,
 		    unit ? unit : "",
 		    rows_str(m, "qualifier"),
-		    text ? text : "",
-		    sentence ? sentence : "",
+		    mtext ? mtext : "",
+		    at == 0    ? NULL
+		    : sentence ? sentence
+			       : "",
 		    st,
 		    en,
 		    measure,
 		    json_object_is_type(tv, json_type_boolean) && json_object_get_boolean(tv) ? "t"
 											      : "f",
 		    y,
-		    rows_str(m, "key")};
+		    rows_str(m, "key"),
+		    at == 0 ? sst : NULL,
+		    at == 0 ? sen : NULL};
 		rows_put(&d->met, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->met_off[n] = d->met.len;
@@ -347,6 +365,7 @@ sink_rows_new(struct json_object *job, char *err, size_t errlen)
 {
 	struct json_object *doc = NULL, *textv = NULL;
 	struct sink_doc *d = xcalloc(1, sizeof(*d));
+	size_t *off = NULL;
 
 	err[0] = '\0';
 	json_object_object_get_ex(job, "doc", &doc);
@@ -367,11 +386,18 @@ sink_rows_new(struct json_object *job, char *err, size_t errlen)
 	if (rows_check_place(doc, err, errlen) < 0)
 		goto fail;
 	rows_document(d, job, doc, text);
-	if (rows_sections(d, doc, text, text_len, err, errlen) < 0 ||
-	    rows_metrics(d, doc, err, errlen) < 0)
+	struct json_object *arr;
+	size_t ncp = 0;
+	/* the offsets are only needed to check sections' and sentences' offsets */
+	if (rows_array(doc, "sections", &arr) > 0 || rows_array(doc, "metrics", &arr) > 0)
+		off = rows_utf8_offsets(text, text_len, &ncp);
+	if (rows_sections(d, doc, ncp, err, errlen) < 0 ||
+	    rows_metrics(d, doc, text, off, ncp, err, errlen) < 0)
 		goto fail;
+	free(off);
 	return d;
 fail:
+	free(off);
 	sink_rows_free(&d);
 	return NULL;
 }

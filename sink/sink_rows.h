@@ -11,11 +11,19 @@
 #include <stddef.h>
 
 /* The column lists that the rows below fill, in order. */
+/*
+ * Sections and metrics go into the tables behind the views of the same name
+ * (migration 009): a body or a sentence is stored as offsets into
+ * documents.text, and sentence_copy only holds a sentence the text does not give.
+ */
+#define SINK_ROWS_SECTION_TABLE "sections_base"
 #define SINK_ROWS_SECTION_COLUMNS                                                                  \
-	"id, document_id, parent_id, path, level, marker, heading, body, start_pos, end_pos"
+	"id, document_id, parent_id, path, level, marker, heading, start_pos, end_pos"
+#define SINK_ROWS_METRIC_TABLE "metrics_base"
 #define SINK_ROWS_METRIC_COLUMNS                                                                   \
-	"document_id, section_id, section_path, label, value, unit, qualifier, text, sentence,"    \
-	" start_pos, end_pos, measure, target, year, key"
+	"document_id, section_id, section_path, label, value, unit, qualifier, text,"              \
+	" sentence_copy, start_pos, end_pos, measure, target, year, key, sentence_start,"          \
+	" sentence_end"
 #define SINK_ROWS_DOCUMENT_COLUMNS                                                                 \
 	"id, source_id, url, final_url, sha256, etag, last_modified, content_type, charset,"       \
 	" fetched_at, title, issuer, report_year, published_on, parser_version, text, is_current"  \

@@ -209,7 +209,7 @@ sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n, con
 		if (ids[i] != 0)
 			nsec += items[i].doc->nsec;
 	if (nsec > 0) {
-		sec_ids = sink_db_reserve_ids(conn, "sections", nsec, e);
+		sec_ids = sink_db_reserve_ids(conn, SINK_ROWS_SECTION_TABLE, nsec, e);
 		if (sec_ids == NULL)
 			goto out;
 		for (size_t i = 0, at = 0; i < n; i++) {
@@ -219,8 +219,9 @@ sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n, con
 			at += items[i].doc->nsec;
 		}
 		if (sink_db_copy(conn, "storing the sections",
-				 "COPY sections (" SINK_ROWS_SECTION_COLUMNS ") FROM STDIN", &rows,
-				 e) < 0)
+				 "COPY " SINK_ROWS_SECTION_TABLE " (" SINK_ROWS_SECTION_COLUMNS
+				 ") FROM STDIN",
+				 &rows, e) < 0)
 			goto out;
 		buf_reset(&rows);
 	}
@@ -230,9 +231,10 @@ sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n, con
 		sink_rows_metrics(items[i].doc, ids[i], sec_ids ? sec_ids + at : NULL, &rows);
 		at += items[i].doc->nsec;
 	}
-	if (rows.len > 0 &&
-	    sink_db_copy(conn, "storing the metrics",
-			 "COPY metrics (" SINK_ROWS_METRIC_COLUMNS ") FROM STDIN", &rows, e) < 0)
+	if (rows.len > 0 && sink_db_copy(conn, "storing the metrics",
+					 "COPY " SINK_ROWS_METRIC_TABLE
+					 " (" SINK_ROWS_METRIC_COLUMNS ") FROM STDIN",
+					 &rows, e) < 0)
 		goto out;
 	rc = 0;
 out:
