@@ -49,7 +49,7 @@
 #define BENCH_RUN "sink-bench" /* the bench's identity as a fetcher */
 #define SHA_PH "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
 
-static const char *const tables[] = {"documents", "documents_raw", "sections", "metrics"};
+static const char *const tables[] = {"documents", "documents_raw", "sections_base", "metrics_base"};
 
 struct bench {
 	const char *conninfo;
@@ -98,8 +98,9 @@ bench_count(const char *conninfo, const char *table)
 static void
 bench_empty(const char *conninfo)
 {
-	bench_sql(conninfo, "TRUNCATE documents, documents_raw, sections, metrics, sources,"
-			    " dead_letters, ingest_runs RESTART IDENTITY CASCADE");
+	bench_sql(conninfo,
+		  "TRUNCATE documents, documents_raw, sections_base, metrics_base, sources,"
+		  " dead_letters, ingest_runs RESTART IDENTITY CASCADE");
 	bench_sql(conninfo, "CHECKPOINT");
 }
 
