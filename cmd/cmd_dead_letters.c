@@ -197,35 +197,6 @@ dl_settle(PGconn *conn, int ack, const char *ids)
 	return 0;
 }
 
-/* Connect to an existing database whose schema is current: 0, or an exit code. */
-static int
-dl_connect(const struct config *cfg, PGconn **out)
-{
-	*out = NULL;
-	if (sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
-		printf("no database: none is configured and the local cluster of state_dir %s"
-		       " does not exist\n",
-		       cfg->state_dir);
-		return EX_UNAVAILABLE;
-	}
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
-	if (conninfo == NULL)
-		return EX_TEMPFAIL;
-	PGconn *conn = sink_db_connect(conninfo);
-	free(conninfo);
-	if (conn == NULL)
-		return EX_TEMPFAIL;
-	int behind = sink_db_schema_behind(conn);
-	if (behind != 0) {
-		if (behind > 0)
-			printf("the schema is behind this binary: run reportpipe db migrate\n");
-		PQfinish(conn);
-		return behind > 0 ? EX_UNAVAILABLE : EX_SOFTWARE;
-	}
-	*out = conn;
-	return 0;
-}
-
 int
 cmd_dead_letters(int argc, char **argv)
 {
@@ -289,7 +260,7 @@ cmd_dead_letters(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	PGconn *conn;
-	int rc = dl_connect(cfg, &conn);
+	int rc = sink_localdb_open_existing(cfg, &conn);
 	if (rc == 0) {
 		if (is_list)
 			rc = dl_list(conn, all);

@@ -564,36 +564,6 @@ report_write(const char *path, const struct buf *b)
 	return 0;
 }
 
-/* Connect to an existing database whose schema is current: 0, or an exit code. */
-static int
-report_connect(const struct config *cfg, PGconn **out)
-{
-	*out = NULL;
-	if (sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
-		log_warnx("report: no database: none is configured and the local cluster of"
-			  " state_dir %s does not exist",
-			  cfg->state_dir);
-		return EX_UNAVAILABLE;
-	}
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
-	if (conninfo == NULL)
-		return EX_TEMPFAIL;
-	PGconn *conn = sink_db_connect(conninfo);
-	free(conninfo);
-	if (conn == NULL)
-		return EX_TEMPFAIL;
-	int behind = sink_db_schema_behind(conn);
-	if (behind != 0) {
-		if (behind > 0)
-			log_warnx("report: the schema is behind this binary: run reportpipe db"
-				  " migrate");
-		PQfinish(conn);
-		return behind > 0 ? EX_UNAVAILABLE : EX_SOFTWARE;
-	}
-	*out = conn;
-	return 0;
-}
-
 int
 cmd_report(int argc, char **argv)
 {
@@ -632,7 +602,7 @@ cmd_report(int argc, char **argv)
 	if (cfg == NULL)
 		return EX_CONFIG;
 	PGconn *conn;
-	int rc = report_connect(cfg, &conn);
+	int rc = sink_localdb_open_existing(cfg, &conn);
 	if (rc == 0) {
 		struct buf page = {0};
 		if (report_page(conn, &page) < 0)

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "log.h"
+#include "sink_db.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <grp.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <sysexits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@
 #define SOCKET_MAX 100 /* sun_path is 108 bytes; leave room for "/.s.PGSQL.5432" */
 
 struct localdb {
-	char base[PATH_MAX];	/* holds data/, run/, postgresql.log */
+	char base[PATH_MAX]; /* holds data/, run/, postgresql.log */
 	char data[PATH_MAX];
 	char sock[PATH_MAX];
 	char log[PATH_MAX];
@@ -69,7 +71,8 @@ localdb_find_bindir(char *out, size_t cap)
 		while ((e = readdir(d)) != NULL) {
 			char probe[PATH_MAX];
 			int v = atoi(e->d_name);
-			snprintf(probe, sizeof(probe), "/usr/lib/postgresql/%s/bin/initdb", e->d_name);
+			snprintf(probe, sizeof(probe), "/usr/lib/postgresql/%s/bin/initdb",
+				 e->d_name);
 			if (v > best && access(probe, X_OK) == 0)
 				best = v;
 		}
@@ -213,8 +216,8 @@ localdb_init(const struct localdb *db)
 		return -1;
 	log_info("creating the local PostgreSQL cluster in %s", db->data);
 	snprintf(initdb, sizeof(initdb), "%s/initdb", db->bindir);
-	char *argv[] = {initdb, "-D", (char *)db->data, "-U", DB_USER, "-A", "trust",
-			"-E", "UTF8", "--no-locale", NULL};
+	char *argv[] = {initdb,	 "-D", (char *)db->data, "-U",		DB_USER, "-A",
+			"trust", "-E", "UTF8",		 "--no-locale", NULL};
 	snprintf(path, sizeof(path), "%s/initdb.log", db->base);
 	if (localdb_exec(db, argv, path) < 0) {
 		log_warnx("initdb failed for %s", db->data);
@@ -228,9 +231,10 @@ localdb_init(const struct localdb *db)
 		log_warn("cannot open %s", path);
 		return -1;
 	}
-	fprintf(fp, "\n# reportpipe: a project-local cluster, reachable through its socket only\n"
-		    "listen_addresses = ''\n"
-		    "unix_socket_directories = '%s'\n",
+	fprintf(fp,
+		"\n# reportpipe: a project-local cluster, reachable through its socket only\n"
+		"listen_addresses = ''\n"
+		"unix_socket_directories = '%s'\n",
 		db->sock);
 	return fclose(fp) == 0 ? 0 : -1;
 }
@@ -265,7 +269,7 @@ localdb_start(const struct localdb *db)
 	log_info("starting the local PostgreSQL cluster (socket %s)", db->sock);
 	snprintf(pg_ctl, sizeof(pg_ctl), "%s/pg_ctl", db->bindir);
 	char *argv[] = {pg_ctl, "-D", (char *)db->data, "-l", (char *)db->log, "-w",
-			"-t", "60", "start", NULL};
+			"-t",	"60", "start",		NULL};
 	char ctl_log[PATH_MAX + 16];
 	snprintf(ctl_log, sizeof(ctl_log), "%s/pg_ctl.log", db->base);
 	if (localdb_exec(db, argv, ctl_log) < 0 || PQping(ci.data) != PQPING_OK) {
@@ -397,4 +401,32 @@ sink_localdb_datadir(const struct config *cfg)
 	if (localdb_layout(cfg, &db) < 0)
 		return NULL;
 	return xstrdup(db.data);
+}
+
+int
+sink_localdb_open_existing(const struct config *cfg, PGconn **out)
+{
+	*out = NULL;
+	if (sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
+		log_warnx("no database: none is configured and the local cluster of state_dir %s"
+			  " does not exist",
+			  cfg->state_dir);
+		return EX_UNAVAILABLE;
+	}
+	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	if (conninfo == NULL)
+		return EX_TEMPFAIL;
+	PGconn *conn = sink_db_connect(conninfo);
+	free(conninfo);
+	if (conn == NULL)
+		return EX_TEMPFAIL;
+	int behind = sink_db_schema_behind(conn);
+	if (behind != 0) {
+		if (behind > 0)
+			log_warnx("the schema is behind this binary: run reportpipe db migrate");
+		PQfinish(conn);
+		return behind > 0 ? EX_UNAVAILABLE : EX_SOFTWARE;
+	}
+	*out = conn;
+	return 0;
 }

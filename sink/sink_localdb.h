@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <libpq-fe.h>
+
 /* True when cfg names no database: empty conninfo and no PGHOST/PGDATABASE. */
 int sink_localdb_wanted(const struct config *cfg);
 
@@ -28,5 +30,15 @@ int sink_localdb_stop(const struct config *cfg);
 
 /* Where the local cluster's data directory is (owned string), for messages. */
 char *sink_localdb_datadir(const struct config *cfg);
+
+/*
+ * Connect to cfg's database for a command that only reads or settles what
+ * runs stored (dead-letters, report): it must exist, with the schema this
+ * binary ships. 0 with *out set; else an exit code, after saying why
+ * (EX_UNAVAILABLE: no database, or its schema is behind; EX_TEMPFAIL:
+ * unreachable; EX_SOFTWARE: a schema newer than this binary). A local
+ * cluster that exists but is stopped is started; none is ever created.
+ */
+int sink_localdb_open_existing(const struct config *cfg, PGconn **out);
 
 #endif
