@@ -8,6 +8,7 @@
  * from a single known document: only shapes of titles and dates.
  */
 #include "meta.h"
+#include "textclass.h"
 #include "buf.h"
 #include "cn_numeral.h"
 #include "decode.h"
@@ -21,18 +22,6 @@
 #define HEAD_SCAN 600	  /* code points at the top searched for a title */
 #define CONTACT_SCAN 2000 /* code points at the top searched for whom to ask */
 #define TAIL_SCAN 300	  /* code points at the end searched for a signature date */
-
-static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-static int
-is_digit(uint32_t c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /* Document-type words a title ends with (UTF-32, longest first within a family). */
 static const uint32_t *const title_ends[] = {
@@ -66,9 +55,9 @@ title_like(const uint32_t *cp, size_t n)
 static void
 trim(const struct text *t, size_t *s, size_t *e)
 {
-	while (*s < *e && is_space(t->cp[*s]))
+	while (*s < *e && text_is_space(t->cp[*s]))
 		(*s)++;
-	while (*e > *s && is_space(t->cp[*e - 1]))
+	while (*e > *s && text_is_space(t->cp[*e - 1]))
 		(*e)--;
 }
 
@@ -83,7 +72,7 @@ top_chunks(const struct text *t, struct chunk *out, size_t max)
 	size_t n = 0, i = 0, limit = t->len < HEAD_SCAN ? t->len : HEAD_SCAN;
 	while (i < limit && n < max) {
 		size_t s = i;
-		while (i < t->len && t->cp[i] != '\n' && !is_space(t->cp[i]))
+		while (i < t->len && t->cp[i] != '\n' && !text_is_space(t->cp[i]))
 			i++;
 		if (i > s)
 			out[n++] = (struct chunk){s, i};
@@ -99,8 +88,9 @@ title_complete(const uint32_t *cp, size_t n)
 	for (size_t i = 0; i + 1 < n; i++) {
 		if (cp[i] == 0x5173 && cp[i + 1] == 0x4E8E) /* 关于 */
 			return 1;
-		if (i + 4 < n && is_digit(cp[i]) && is_digit(cp[i + 1]) && is_digit(cp[i + 2]) &&
-		    is_digit(cp[i + 3]) && cp[i + 4] == 0x5E74) /* 2020年 */
+		if (i + 4 < n && text_is_digit(cp[i]) && text_is_digit(cp[i + 1]) &&
+		    text_is_digit(cp[i + 2]) && text_is_digit(cp[i + 3]) &&
+		    cp[i + 4] == 0x5E74) /* 2020年 */
 			return 1;
 	}
 	return 0;
@@ -175,9 +165,9 @@ num2(const uint32_t *cp, size_t n, size_t *used)
 {
 	size_t i = 0;
 	int v = 0;
-	while (i < n && i < 2 && is_digit(cp[i]))
+	while (i < n && i < 2 && text_is_digit(cp[i]))
 		v = v * 10 + (int)(cp[i++] - '0');
-	if (i == 0 || (i < n && is_digit(cp[i])))
+	if (i == 0 || (i < n && text_is_digit(cp[i])))
 		return -1;
 	*used = i;
 	return v;
@@ -190,11 +180,12 @@ meta_date_at(const uint32_t *cp, size_t n, char out[11])
 	size_t i = 0, k;
 	int cn = 0;
 
-	if (n >= 4 && is_digit(cp[0]) && is_digit(cp[1]) && is_digit(cp[2]) && is_digit(cp[3])) {
+	if (n >= 4 && text_is_digit(cp[0]) && text_is_digit(cp[1]) && text_is_digit(cp[2]) &&
+	    text_is_digit(cp[3])) {
 		y = (int)((cp[0] - '0') * 1000 + (cp[1] - '0') * 100 + (cp[2] - '0') * 10 +
 			  (cp[3] - '0'));
 		i = 4;
-		if (i < n && is_digit(cp[i]))
+		if (i < n && text_is_digit(cp[i]))
 			return 0;
 	} else if (n >= 4) {
 		for (i = 0; i < 4; i++) {
@@ -242,7 +233,7 @@ is_label_before(const struct text *t, size_t pos)
 {
 	/* 时间： 日期： 发布时间： 发布日期： (optionally a space between) */
 	size_t i = pos;
-	while (i > 0 && is_space(t->cp[i - 1]))
+	while (i > 0 && text_is_space(t->cp[i - 1]))
 		i--;
 	if (i == 0 || (t->cp[i - 1] != 0xFF1A && t->cp[i - 1] != ':'))
 		return 0;
@@ -258,8 +249,8 @@ static int
 date_alone(const struct text *t, size_t pos, size_t used)
 {
 	size_t e = pos + used;
-	int before = pos == 0 || t->cp[pos - 1] == '\n' || is_space(t->cp[pos - 1]);
-	int after = e >= t->len || t->cp[e] == '\n' || is_space(t->cp[e]);
+	int before = pos == 0 || t->cp[pos - 1] == '\n' || text_is_space(t->cp[pos - 1]);
+	int after = e >= t->len || t->cp[e] == '\n' || text_is_space(t->cp[e]);
 	return before && after;
 }
 
@@ -274,7 +265,7 @@ meta_date(struct doc *doc)
 	char d[11];
 
 	for (size_t i = 0; i < t->len; i++) {
-		if (!(is_digit(t->cp[i]) || cn_year_digit(t->cp[i]) >= 0))
+		if (!(text_is_digit(t->cp[i]) || cn_year_digit(t->cp[i]) >= 0))
 			continue;
 		size_t used = meta_date_at(t->cp + i, t->len - i, d);
 		if (used == 0)
@@ -335,8 +326,9 @@ issuer_from_title(const char *title)
 	const struct text *t = &tmp.text;
 	char *issuer = NULL;
 	for (size_t i = 0; i + 4 < t->len; i++) {
-		if (!(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
-		      is_digit(t->cp[i + 3]) && t->cp[i + 4] == 0x5E74))
+		if (!(text_is_digit(t->cp[i]) && text_is_digit(t->cp[i + 1]) &&
+		      text_is_digit(t->cp[i + 2]) && text_is_digit(t->cp[i + 3]) &&
+		      t->cp[i + 4] == 0x5E74))
 			continue;
 		if (i >= 2) {
 			if (org_prefix(t->cp, i) == i)
@@ -367,10 +359,10 @@ issuer_from_source_label(const struct text *t)
 		      (t->cp[i + 2] == 0xFF1A || t->cp[i + 2] == ':')))
 			continue;
 		size_t s = i + 3;
-		while (s < t->len && (is_space(t->cp[s]) || t->cp[s] == '\n'))
+		while (s < t->len && (text_is_space(t->cp[s]) || t->cp[s] == '\n'))
 			s++;
 		size_t e = s;
-		while (e < t->len && !is_space(t->cp[e]) && t->cp[e] != '\n' && e - s <= 30)
+		while (e < t->len && !text_is_space(t->cp[e]) && t->cp[e] != '\n' && e - s <= 30)
 			e++;
 		if (e > s && e - s <= 30 && org_prefix(t->cp + s, e - s) == e - s) {
 			free(found);
@@ -448,14 +440,14 @@ meta_issuer(struct doc *doc)
 		return;
 	if (doc->published_on[0]) {
 		size_t end = t->len;
-		while (end > 0 && (t->cp[end - 1] == '\n' || is_space(t->cp[end - 1])))
+		while (end > 0 && (t->cp[end - 1] == '\n' || text_is_space(t->cp[end - 1])))
 			end--;
 		size_t ls = end;
 		while (ls > 0 && t->cp[ls - 1] != '\n')
 			ls--; /* the date line */
 		if (ls > 0) {
 			size_t pe = ls - 1;
-			while (pe > 0 && (t->cp[pe - 1] == '\n' || is_space(t->cp[pe - 1])))
+			while (pe > 0 && (t->cp[pe - 1] == '\n' || text_is_space(t->cp[pe - 1])))
 				pe--;
 			size_t ps = pe;
 			while (ps > 0 && t->cp[ps - 1] != '\n')
@@ -481,9 +473,10 @@ year_most_mentioned(const struct text *t)
 {
 	int counts[300] = {0}, best = 0;
 	for (size_t i = 0; i + 4 < t->len; i++) {
-		if (!(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
-		      is_digit(t->cp[i + 3]) && t->cp[i + 4] == 0x5E74) ||
-		    (i > 0 && is_digit(t->cp[i - 1])))
+		if (!(text_is_digit(t->cp[i]) && text_is_digit(t->cp[i + 1]) &&
+		      text_is_digit(t->cp[i + 2]) && text_is_digit(t->cp[i + 3]) &&
+		      t->cp[i + 4] == 0x5E74) ||
+		    (i > 0 && text_is_digit(t->cp[i - 1])))
 			continue;
 		int y = (int)((t->cp[i] - '0') * 1000 + (t->cp[i + 1] - '0') * 100 +
 			      (t->cp[i + 2] - '0') * 10 + (t->cp[i + 3] - '0'));
@@ -509,9 +502,9 @@ static int
 year_at(const struct text *t, size_t i)
 {
 	if (i + 4 >= t->len ||
-	    !(is_digit(t->cp[i]) && is_digit(t->cp[i + 1]) && is_digit(t->cp[i + 2]) &&
-	      is_digit(t->cp[i + 3])) ||
-	    t->cp[i + 4] != 0x5E74 || (i > 0 && is_digit(t->cp[i - 1])))
+	    !(text_is_digit(t->cp[i]) && text_is_digit(t->cp[i + 1]) &&
+	      text_is_digit(t->cp[i + 2]) && text_is_digit(t->cp[i + 3])) ||
+	    t->cp[i + 4] != 0x5E74 || (i > 0 && text_is_digit(t->cp[i - 1])))
 		return 0;
 	return (int)((t->cp[i] - '0') * 1000 + (t->cp[i + 1] - '0') * 100 +
 		     (t->cp[i + 2] - '0') * 10 + (t->cp[i + 3] - '0'));
@@ -566,7 +559,8 @@ year_of_work_report(const struct text *t)
 		    words_at(t, i + 5, reviews, sizeof(reviews) / sizeof(reviews[0])))
 			review = y + 1;
 		if (!opens && t->cp[i + 5] == 0x662F && /* 是 */
-		    (before == '\n' || is_space(before) || before == 0xFF01 || before == 0x3002))
+		    (before == '\n' || text_is_space(before) || before == 0xFF01 ||
+		     before == 0x3002))
 			opens = y;
 	}
 	return plan ? plan : review ? review : opens;

@@ -11,6 +11,7 @@
  * parser/units.txt. Must stay linear in the text and never crash on junk.
  */
 #include "metrics.h"
+#include "textclass.h"
 #include "buf.h"
 #include "metrics_label.h"
 #include "metrics_meaning.h"
@@ -96,21 +97,9 @@ struct scan {
 };
 
 static int
-is_digit(uint32_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
 is_alpha(uint32_t c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
 }
 
 static int
@@ -211,7 +200,7 @@ sentence_lead(struct scan *sc, size_t from, size_t pos)
 	/* cached per sentence: many metrics after a long run of spaces stay linear */
 	if (sc->lead_for != from) {
 		size_t i = from;
-		while (i < t->len && is_space(t->cp[i]))
+		while (i < t->len && text_is_space(t->cp[i]))
 			i++;
 		sc->lead_for = from;
 		sc->lead_at = i;
@@ -242,7 +231,7 @@ refused_by_before(const struct text *t, size_t lead, const struct number *n)
 	    b == U'×' || b == '*')
 		return 1; /* H5, 163.com, 0591-2316, 11:01 */
 	if ((b == U'—' || b == U'–' || b == U'～' || b == '~' || b == U'至' || b == U'到') &&
-	    is_digit(bb))
+	    text_is_digit(bb))
 		return 1; /* the far end of 2020—2025年 */
 	return 0;
 }
@@ -256,7 +245,7 @@ refused_by_after(const struct text *t, size_t pos)
 	uint32_t c = t->cp[pos];
 	if (is_alpha(c) || c == '@')
 		return 1; /* 5G, 24336240@163.com */
-	if (pos + 1 < t->len && is_digit(t->cp[pos + 1]) &&
+	if (pos + 1 < t->len && text_is_digit(t->cp[pos + 1]) &&
 	    (c == ':' || c == '/' || c == '-' || c == U'—' || c == U'–' || c == U'～' || c == '~' ||
 	     c == U'×'))
 		return 1; /* 27.0:28.5, 2020/12/18, 2020—2025 */
@@ -273,7 +262,7 @@ unit_at(const struct text *t, size_t pos, size_t *ustart, unsigned *flags)
 {
 	size_t u = pos, len;
 
-	for (int k = 0; k < 2 && u < t->len && is_space(t->cp[u]); k++)
+	for (int k = 0; k < 2 && u < t->len && text_is_space(t->cp[u]); k++)
 		u++;
 	if ((len = unit_match(t, u, flags)) == 0)
 		return 0;
@@ -297,7 +286,7 @@ borrowed_unit(const struct text *t, size_t pos, size_t *ustart, unsigned *flags)
 	if (pos >= t->len || (t->cp[pos] != U'和' && t->cp[pos] != U'与' && t->cp[pos] != U'及' &&
 			      t->cp[pos] != U'、'))
 		return 0;
-	if (j >= t->len || !is_digit(t->cp[j]) || number_parse(t, j, &m) < 0 || m.scaled)
+	if (j >= t->len || !text_is_digit(t->cp[j]) || number_parse(t, j, &m) < 0 || m.scaled)
 		return 0;
 	if (refused_by_after(t, m.end))
 		return 0;
@@ -310,8 +299,8 @@ rates_facility(const struct text *t, size_t pos)
 {
 	for (size_t i = pos; i < t->len && i < pos + 8; i++) {
 		uint32_t c = t->cp[i];
-		if (is_digit(c) || is_sentence_stop(c) || c == U'，' || c == U'、' || c == U'；' ||
-		    c == U'“' || c == U'（')
+		if (text_is_digit(c) || is_sentence_stop(c) || c == U'，' || c == U'、' ||
+		    c == U'；' || c == U'“' || c == U'（')
 			return 0;
 		if (unit_word_at(t, i, U"厂房"))
 			return 0;
@@ -451,7 +440,7 @@ scan_number(struct scan *sc, size_t pos)
 
 	if (bare) {
 		size_t a = end;
-		while (a < t->len && is_space(t->cp[a]))
+		while (a < t->len && text_is_space(t->cp[a]))
 			a++;
 		if (a >= t->len || !is_bare_follow(t->cp[a]) || qstart == 0 ||
 		    !is_ideograph(cp[qstart - 1]) || n.leading_zero ||

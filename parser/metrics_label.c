@@ -9,6 +9,7 @@
  * word lists here are grammar (fillers, predicates, particles), not topics.
  */
 #include "metrics_label.h"
+#include "textclass.h"
 #include "metrics_unit.h"
 #include "buf.h"
 #include "cn_numeral.h"
@@ -96,12 +97,6 @@ is_clause_break(uint32_t c)
 }
 
 static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-static int
 is_opener(uint32_t c)
 {
 	switch (c) {
@@ -173,7 +168,7 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 			continue;
 		}
 		while (*a < *b &&
-		       (is_space(t->cp[*a]) || (is_punct(t->cp[*a]) && !is_opener(t->cp[*a]))))
+		       (text_is_space(t->cp[*a]) || (is_punct(t->cp[*a]) && !is_opener(t->cp[*a]))))
 			(*a)++;
 		if (*a < *b && (t->cp[*a] == U'（' || t->cp[*a] == '('))
 			continue;
@@ -184,7 +179,7 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 		break;
 	}
 	for (;;) {
-		while (*b > *a && (is_space(t->cp[*b - 1]) ||
+		while (*b > *a && (text_is_space(t->cp[*b - 1]) ||
 				   (is_punct(t->cp[*b - 1]) && !is_closer(t->cp[*b - 1]))))
 			(*b)--;
 		if (*b > *a && (n = unit_words_before(t, *b, label_tails, NULL)) && *b - n >= *a) {
@@ -264,9 +259,9 @@ label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
 {
 	size_t n;
 
-	while (a < b && is_space(t->cp[a]))
+	while (a < b && text_is_space(t->cp[a]))
 		a++;
-	while (b > a && (is_space(t->cp[b - 1]) || t->cp[b - 1] == U'了'))
+	while (b > a && (text_is_space(t->cp[b - 1]) || t->cp[b - 1] == U'了'))
 		b--;
 	const struct text in = {t->cp, b};
 	if ((n = unit_words_at(&in, a, verb_leads, NULL)) && a + n < b)
@@ -487,17 +482,17 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 		*a = *b;
 		return;
 	}
-	while (*b > *a && is_space(t->cp[*b - 1]))
+	while (*b > *a && text_is_space(t->cp[*b - 1]))
 		(*b)--;
 	/* the predicate first (增速回落), then what places it (比上年, 从2007年底的) */
 	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *a + LABEL_MIN + n <= *b) {
 		*b -= n;
-		while (*b > *a && is_space(t->cp[*b - 1]))
+		while (*b > *a && text_is_space(t->cp[*b - 1]))
 			(*b)--;
 	}
 	while ((n = time_before(t, *a, *b)) != 0) {
 		*b -= n;
-		while (*b > *a && is_space(t->cp[*b - 1]))
+		while (*b > *a && text_is_space(t->cp[*b - 1]))
 			(*b)--;
 	}
 	const struct text in = {t->cp, *b}; /* words must end within the phrase */
@@ -522,7 +517,7 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	*a = cut;
 	for (int changed = 1; changed;) {
 		changed = 0;
-		while (*a < *b && (is_space(t->cp[*a]) || t->cp[*a] == U'、' ||
+		while (*a < *b && (text_is_space(t->cp[*a]) || t->cp[*a] == U'、' ||
 				   t->cp[*a] == U'，' || t->cp[*a] == U'的'))
 			(*a)++;
 		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
@@ -613,7 +608,7 @@ noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 {
 	size_t i = qend;
 
-	while (i < t->len && is_space(t->cp[i]))
+	while (i < t->len && text_is_space(t->cp[i]))
 		i++;
 	*a = *b = i;
 	if (i >= t->len || is_clause_break(t->cp[i]) || is_opener(t->cp[i]) || is_punct(t->cp[i]) ||
@@ -643,7 +638,7 @@ noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2 && !(times && c == U'的'))
 			break;
 	}
-	while (i > *a && (is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
+	while (i > *a && (text_is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
 			  (is_punct(t->cp[i - 1]) && !is_closer(t->cp[i - 1]))))
 		i--;
 	*b = i;

@@ -9,6 +9,7 @@
  * document: the head words below are the nouns indicators end in.
  */
 #include "metrics_label.h"
+#include "textclass.h"
 #include "metrics_unit.h"
 #include "buf.h"
 
@@ -25,12 +26,6 @@ static const struct word heads[] = {W(U"年末"), W(U"产量"), W(U"产值"), W(
 				    W(U"价格"), W(U"指数"), W(U"存栏"), W(U"出栏"),   W(U"排放"),
 				    W(U"投资"), W(U"用户"), W(U"产能"), W(U"比重"),   W(U"余额"),
 				    W(U"起数"), W(U"数量"), W(U"规模"), {NULL, 0}};
-
-static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
 
 static int
 is_break(uint32_t c)
@@ -52,7 +47,7 @@ joins(const struct text *t, size_t a, size_t b)
 	if (a >= b)
 		return 0;
 	for (size_t i = a; i < b; i++)
-		if (!is_space(t->cp[i]) && !is_join(t->cp[i]) && t->cp[i] != U'以')
+		if (!text_is_space(t->cp[i]) && !is_join(t->cp[i]) && t->cp[i] != U'以')
 			return 0;
 	return 1;
 }
@@ -250,7 +245,7 @@ label_parts(struct doc *doc)
 			c--;
 		if (c == m->sent_start || !is_break(t->cp[c - 1]))
 			continue; /* no clause before to break down */
-		while (c < m->start && is_space(t->cp[c]))
+		while (c < m->start && text_is_space(t->cp[c]))
 			c++;
 		size_t n = unit_words_at(t, c, part_leads, NULL);
 		if (n == 0)
@@ -346,7 +341,7 @@ label_bases(struct doc *doc)
 			;
 		if (c == m->sent_start || !is_break(t->cp[c - 1]))
 			continue;
-		while (c < d && is_space(t->cp[c]))
+		while (c < d && text_is_space(t->cp[c]))
 			c++;
 		if ((n = unit_words_at(t, c, base_leads, NULL)) == 0 || c + n >= d)
 			continue;
@@ -391,7 +386,7 @@ label_modifiers(struct doc *doc)
 		struct metric *m = &doc->metrics[i];
 		const struct metric *p = &doc->metrics[i - 1];
 		size_t k = p->end;
-		while (k < m->start && is_space(t->cp[k]))
+		while (k < m->start && text_is_space(t->cp[k]))
 			k++;
 		int item = k < m->start && t->cp[k] == U'、';
 		for (k++; item && k < m->start; k++)
@@ -539,7 +534,7 @@ joined_by_comma(const struct doc *doc, size_t i, size_t n)
 	const struct text *t = &doc->text;
 	for (size_t k = i + 1; k < i + n; k++) {
 		size_t j = doc->metrics[k - 1].end, e = doc->metrics[k].start;
-		while (j < e && is_space(t->cp[j]))
+		while (j < e && text_is_space(t->cp[j]))
 			j++;
 		if (j + 1 != e || t->cp[j] != U'、')
 			return 0;

@@ -10,6 +10,7 @@
  * change, words of a plan), not topics.
  */
 #include "metrics_meaning.h"
+#include "textclass.h"
 #include "metrics_unit.h"
 #include "metrics_year.h"
 #include "buf.h"
@@ -56,19 +57,6 @@ static const struct word plan_not_before[] = {
     W(U"模"),	W(U"虚"),   W(U"草"),	W(U"比"),   W(U"编制"), W(U"制定"), W(U"年度"), W(U"工作"),
     W(U"超出"), W(U"好于"), W(U"高于"), W(U"低于"), {NULL, 0}};
 
-static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-static int
-is_clause_break(uint32_t c)
-{
-	return c == U'，' || c == U'；' || c == U'：' || c == U'。' || c == U'！' || c == U'？' ||
-	       c == ',' || c == ';' || c == ':' || c == '\n';
-}
-
 /* Whether a list word (、 和 及 与 以及) and spaces are all of [a, b): the next item of a list. */
 static int
 only_list_join(const struct text *t, size_t a, size_t b)
@@ -77,7 +65,7 @@ only_list_join(const struct text *t, size_t a, size_t b)
 		return 0;
 	for (size_t i = a; i < b; i++) {
 		uint32_t c = t->cp[i];
-		if (is_space(c) || c == U'、' || c == U'和' || c == U'及' || c == U'与' ||
+		if (text_is_space(c) || c == U'、' || c == U'和' || c == U'及' || c == U'与' ||
 		    c == U'以' || c == U'或' || c == ',' || c == U'，')
 			continue;
 		return 0;
@@ -91,11 +79,11 @@ change_before(const struct text *t, size_t lo, size_t pos)
 {
 	size_t n;
 
-	while (pos > lo && is_space(t->cp[pos - 1]))
+	while (pos > lo && text_is_space(t->cp[pos - 1]))
 		pos--;
 	if (pos > lo && (n = unit_words_before(t, pos, verb_tails, NULL)) && pos - n >= lo)
 		pos -= n;
-	while (pos > lo && is_space(t->cp[pos - 1]))
+	while (pos > lo && text_is_space(t->cp[pos - 1]))
 		pos--;
 	const struct text in = {t->cp, pos};
 	size_t r = unit_words_before(&in, pos, rise_verbs, NULL);
@@ -108,7 +96,7 @@ change_before(const struct text *t, size_t lo, size_t pos)
 		/* a bare 降 or 减 is a verb after 比, 同比, 分别 or a clause break (压减 is not) */
 		uint32_t b = pos - 1 > lo ? t->cp[pos - 2] : U'，';
 		if (b == U'比' || b == U'别' || b == U'年' || b == U'期' || b == U'均' ||
-		    is_clause_break(b))
+		    text_is_clause_break(b))
 			return -1;
 		return 0;
 	}
@@ -132,7 +120,7 @@ static size_t
 clause_start(const struct text *t, size_t lo, size_t pos)
 {
 	size_t i = pos;
-	while (i > lo && pos - i < CLAUSE_BACK && !is_clause_break(t->cp[i - 1]))
+	while (i > lo && pos - i < CLAUSE_BACK && !text_is_clause_break(t->cp[i - 1]))
 		i--;
 	return i;
 }
@@ -153,7 +141,7 @@ ratio_before(const struct text *t, size_t a, size_t pos)
 {
 	size_t n;
 
-	while (pos > a && is_space(t->cp[pos - 1]))
+	while (pos > a && text_is_space(t->cp[pos - 1]))
 		pos--;
 	if ((n = unit_words_before(t, pos, ratio_tails, NULL)) && pos - n >= a)
 		pos -= n;
@@ -301,7 +289,7 @@ is_to_value(const struct text *t, const struct metric *a, const struct metric *b
 	    (t->cp[b->start - 1] != U'到' && t->cp[b->start - 1] != U'至'))
 		return 0;
 	for (size_t i = a->end; i < b->start; i++)
-		if (is_clause_break(t->cp[i]))
+		if (text_is_clause_break(t->cp[i]))
 			return 0;
 	return 1;
 }

@@ -7,6 +7,7 @@
  * digits in a row, 亿亿亿…, stray separators): every call ends past pos.
  */
 #include "metrics_number.h"
+#include "textclass.h"
 #include "cn_numeral.h"
 
 #include <math.h>
@@ -17,12 +18,6 @@
 #define MAX_INT_DIGITS 15
 /* Significant digits kept in the mantissa; more cannot change a double much. */
 #define MAX_SIG 18
-
-static int
-is_digit(uint32_t c)
-{
-	return c >= '0' && c <= '9';
-}
 
 static int
 cn_small(uint32_t c)
@@ -200,13 +195,13 @@ ar_parse(const struct text *t, size_t pos, struct number *n)
 
 	/* the run: digits and the separators between them */
 	while (r < t->len &&
-	       (is_digit(cp[r]) || ((cp[r] == '.' || cp[r] == U'．' || cp[r] == ',') &&
-				    r + 1 < t->len && is_digit(cp[r + 1]))))
+	       (text_is_digit(cp[r]) || ((cp[r] == '.' || cp[r] == U'．' || cp[r] == ',') &&
+					 r + 1 < t->len && text_is_digit(cp[r + 1]))))
 		r++;
 	n->run_end = r;
 	while (i < r) {
 		uint32_t c = cp[i];
-		if (is_digit(c)) {
+		if (text_is_digit(c)) {
 			if (sig < MAX_SIG) {
 				mant = mant * 10 + (c - '0');
 				sig += mant != 0;
@@ -230,7 +225,7 @@ ar_parse(const struct text *t, size_t pos, struct number *n)
 		return -1;
 	if (i < r) { /* a decimal point */
 		n->decimal = 1;
-		for (i++; i < r && is_digit(cp[i]); i++) {
+		for (i++; i < r && text_is_digit(cp[i]); i++) {
 			if (sig < MAX_SIG) {
 				mant = mant * 10 + (cp[i] - '0');
 				sig += mant != 0;
@@ -258,7 +253,7 @@ number_parse(const struct text *t, size_t pos, struct number *n)
 		n->run_end = pos + 1;
 		return -1;
 	}
-	if (is_digit(cp[pos]) ? ar_parse(t, pos, n) : cn_parse(t, pos, n)) {
+	if (text_is_digit(cp[pos]) ? ar_parse(t, pos, n) : cn_parse(t, pos, n)) {
 		if (n->run_end <= pos)
 			n->run_end = pos + 1;
 		return -1;

@@ -10,6 +10,7 @@
  * the word lists are the grammar of time, not topics.
  */
 #include "metrics_year.h"
+#include "textclass.h"
 #include "metrics_unit.h"
 #include "buf.h"
 
@@ -49,25 +50,6 @@ static const struct word rate_verbs[] = {W(U"增长"), W(U"增加"), W(U"提高"
 enum time_kind { TIME_NONE, TIME_YEAR, TIME_SPAN, TIME_RATE /* 年均: a rate over a span */ };
 
 static int
-is_digit(uint32_t c)
-{
-	return (c >= '0' && c <= '9') || (c >= 0xFF10 && c <= 0xFF19);
-}
-
-static int
-is_clause_break(uint32_t c)
-{
-	return c == U'，' || c == U'；' || c == U'：' || c == U'。' || c == U'！' || c == U'？' ||
-	       c == ',' || c == ';' || c == ':' || c == '\n';
-}
-
-static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-static int
 is_sentence_end(uint32_t c)
 {
 	return c == U'。' || c == U'！' || c == U'？';
@@ -78,7 +60,7 @@ static size_t
 clause_start(const struct text *t, size_t lo, size_t pos)
 {
 	size_t i = pos;
-	while (i > lo && pos - i < CLAUSE_BACK && !is_clause_break(t->cp[i - 1]))
+	while (i > lo && pos - i < CLAUSE_BACK && !text_is_clause_break(t->cp[i - 1]))
 		i--;
 	return i;
 }
@@ -154,7 +136,7 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 			return TIME_SPAN;
 		}
 		if (cp[j - 1] == U'年' && j >= lo + 2 &&
-		    (is_cn_count(cp[j - 2]) || is_digit(cp[j - 2]))) {
+		    (is_cn_count(cp[j - 2]) || text_is_any_digit(cp[j - 2]))) {
 			if (cp[j - 2] == U'一' && (j < lo + 3 || !is_cn_count(cp[j - 3]))) {
 				/* 一年来: the year reviewed */
 				*year = yc->work_report && yc->base ? yc->base - 1 : yc->base;
@@ -177,7 +159,7 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 	if (next == U'代')
 		return TIME_NONE;
 	size_t k = j;
-	while (k > lo && is_digit(cp[k - 1]) && j - k < 5)
+	while (k > lo && text_is_any_digit(cp[k - 1]) && j - k < 5)
 		k--;
 	if (j - k == 4) {
 		int y = 0;
@@ -187,12 +169,12 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 			return TIME_NONE;
 		if (unit_words_before(t, k, baselines, NULL))
 			return TIME_NONE; /* 比2010年增长 */
-		if (k >= lo + 2 && is_digit(cp[k - 2]) &&
+		if (k >= lo + 2 && text_is_any_digit(cp[k - 2]) &&
 		    (cp[k - 1] == U'—' || cp[k - 1] == U'–' || cp[k - 1] == '-' ||
 		     cp[k - 1] == U'～' || cp[k - 1] == '~'))
 			return TIME_SPAN; /* 2020—2025年 */
 		if (k >= lo + 2 && (cp[k - 1] == U'至' || cp[k - 1] == U'到') &&
-		    cp[k - 2] == U'年' && k >= 3 && is_digit(cp[k - 3]))
+		    cp[k - 2] == U'年' && k >= 3 && text_is_any_digit(cp[k - 3]))
 			return TIME_SPAN; /* 2018年至2020年 */
 		if (unit_word_at(t, j + 1, U"以来") || unit_word_at(t, j + 1, U"以前") ||
 		    unit_word_at(t, j + 1, U"底以前") || next == U'起' ||
@@ -238,7 +220,7 @@ static int
 has_break(const struct text *t, size_t a, size_t b)
 {
 	for (size_t i = a; i < b; i++)
-		if (is_clause_break(t->cp[i]))
+		if (text_is_clause_break(t->cp[i]))
 			return 1;
 	return 0;
 }
@@ -305,7 +287,7 @@ year_is_former(const struct text *t, const struct metric *m)
 static int
 opens_with(const struct text *t, size_t s, size_t pos, const char32_t *word)
 {
-	while (s < pos && is_space(t->cp[s]))
+	while (s < pos && text_is_space(t->cp[s]))
 		s++;
 	return s < pos && unit_word_at(t, s, word);
 }
@@ -322,7 +304,7 @@ is_reached(const struct text *t, const struct metric *m)
 		return 1;
 	/* 已积累资金1242亿元, 已达 */
 	for (size_t i = m->start; i > m->sent_start && m->start - i < CLAUSE_BACK; i--) {
-		if (is_clause_break(t->cp[i - 1]))
+		if (text_is_clause_break(t->cp[i - 1]))
 			break;
 		if (t->cp[i - 1] == U'已')
 			return 1;
@@ -337,7 +319,7 @@ year_is_from(const struct text *t, const struct metric *m)
 	size_t s = m->start;
 	for (size_t k = 0; k < 12 && s > m->sent_start; k++, s--) {
 		uint32_t c = t->cp[s - 1];
-		if (is_clause_break(c) || is_digit(c) || c == U'到' || c == U'至')
+		if (text_is_clause_break(c) || text_is_any_digit(c) || c == U'到' || c == U'至')
 			return 0; /* 从1399亿美元增加到2864亿美元: 2864 is no from-value */
 		if (c == U'从' || c == U'由')
 			return 1;
@@ -354,7 +336,7 @@ from_year(const struct text *t, size_t lo, size_t pos)
 			continue;
 		int y = 0, ok = 1;
 		for (size_t k = i + 1; k < i + 5; k++)
-			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
+			ok &= text_is_any_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
 		if (ok && y >= YEAR_MIN && y <= YEAR_MAX)
 			return y;
 	}
@@ -384,7 +366,7 @@ static int
 has_digit(const struct text *t, size_t a, size_t b)
 {
 	for (size_t i = a; i < b; i++)
-		if (is_digit(t->cp[i]))
+		if (text_is_any_digit(t->cp[i]))
 			return 1;
 	return 0;
 }
@@ -407,12 +389,12 @@ paragraph_time(const struct year_ctx *yc, size_t pos, int *year, int *now)
 
 	for (size_t s = p; s < pos;) {
 		size_t q = s, e = s;
-		while (q < pos && q - s < TOPIC_MAX && !is_clause_break(t->cp[q]))
+		while (q < pos && q - s < TOPIC_MAX && !text_is_clause_break(t->cp[q]))
 			q++;
 		while (e < pos && !is_sentence_end(t->cp[e]))
 			e++;
 		size_t lead = s;
-		while (lead < q && is_space(t->cp[lead]))
+		while (lead < q && text_is_space(t->cp[lead]))
 			lead++;
 		int topic = s == p || (!has_digit(t, s, e) && lead < q && t->cp[lead] != U'到' &&
 				       t->cp[lead] != U'至');
@@ -448,7 +430,7 @@ base_year(const struct text *t, size_t lo, size_t pos)
 			continue;
 		int y = 0, digits = 1;
 		for (size_t k = i; k < i + 4 && digits; k++) {
-			digits = is_digit(t->cp[k]);
+			digits = text_is_any_digit(t->cp[k]);
 			y = y * 10 + (int)digit_val(t->cp[k]);
 		}
 		if (digits && y >= YEAR_MIN && y <= YEAR_MAX)
@@ -554,11 +536,11 @@ static int
 first_year(const struct text *t, size_t a, size_t b)
 {
 	for (size_t i = a; i + 4 < b; i++) {
-		if (t->cp[i + 4] != U'年' || (i > a && is_digit(t->cp[i - 1])))
+		if (t->cp[i + 4] != U'年' || (i > a && text_is_any_digit(t->cp[i - 1])))
 			continue;
 		int y = 0, ok = 1;
 		for (size_t k = i; k < i + 4; k++)
-			ok &= is_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
+			ok &= text_is_any_digit(t->cp[k]), y = y * 10 + digit_val(t->cp[k]);
 		if (ok && y >= YEAR_MIN && y <= YEAR_MAX)
 			return y;
 	}
@@ -576,7 +558,7 @@ years_in(const struct text *t, size_t a, size_t b, int above, int *mode)
 	int count[YEAR_MAX - YEAR_MIN + 1] = {0}, after = 0, best = 0;
 
 	for (size_t i = a; i + 4 < b; i++) {
-		if (t->cp[i + 4] != U'年' || (i > a && is_digit(t->cp[i - 1])) ||
+		if (t->cp[i + 4] != U'年' || (i > a && text_is_any_digit(t->cp[i - 1])) ||
 		    (i > a && (t->cp[i - 1] == U'到' || t->cp[i - 1] == U'至')))
 			continue;
 		int y = first_year(t, i, i + 5);
@@ -612,7 +594,8 @@ work_report_year(const struct doc *doc)
 		if ((y = first_year(t, i, i + 5)) == 0)
 			continue;
 		size_t j = i + 5;
-		while (j < top && (is_digit(t->cp[j]) || t->cp[j] == U'月' || t->cp[j] == U'日'))
+		while (j < top &&
+		       (text_is_any_digit(t->cp[j]) || t->cp[j] == U'月' || t->cp[j] == U'日'))
 			j++;
 		if (j > i + 5 && unit_word_at(t, j, U"在"))
 			return y;

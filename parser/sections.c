@@ -7,6 +7,7 @@
  * rule here is about marker shapes and numbering.
  */
 #include "sections.h"
+#include "textclass.h"
 #include "buf.h"
 #include "cn_numeral.h"
 #include "metrics_unit.h"
@@ -16,15 +17,15 @@
 #include <string.h>
 
 enum style {
-	ST_CN_DUN,	/* 一、 */
-	ST_CN_FWPAREN,	/* （一） */
-	ST_CN_PAREN,	/* (一) */
-	ST_AR_DOT,	/* 1. */
-	ST_AR_FWDOT,	/* 1． */
-	ST_AR_DUN,	/* 1、 */
-	ST_AR_FWPAREN,	/* （1） */
-	ST_AR_PAREN,	/* (1) */
-	ST_CIRCLED,	/* ① */
+	ST_CN_DUN,     /* 一、 */
+	ST_CN_FWPAREN, /* （一） */
+	ST_CN_PAREN,   /* (一) */
+	ST_AR_DOT,     /* 1. */
+	ST_AR_FWDOT,   /* 1． */
+	ST_AR_DUN,     /* 1、 */
+	ST_AR_FWPAREN, /* （1） */
+	ST_AR_PAREN,   /* (1) */
+	ST_CIRCLED,    /* ① */
 	ST_COUNT
 };
 
@@ -39,25 +40,13 @@ struct marker {
 };
 
 static int
-is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-static int
-is_digit(uint32_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
 arabic(const uint32_t *cp, size_t n, size_t *used)
 {
 	int v = 0;
 	size_t i = 0;
-	while (i < n && i < 3 && is_digit(cp[i]))
+	while (i < n && i < 3 && text_is_digit(cp[i]))
 		v = v * 10 + (int)(cp[i++] - '0');
-	if (i == 0 || (i < n && is_digit(cp[i])))
+	if (i == 0 || (i < n && text_is_digit(cp[i])))
 		return -1;
 	*used = i;
 	return v;
@@ -103,9 +92,9 @@ marker_match(const uint32_t *cp, size_t n, struct marker *m)
 		return -1;
 	}
 	if ((v = arabic(cp, n, &k)) > 0 && k < n) {
-		if (cp[k] == '.' && !(k + 1 < n && is_digit(cp[k + 1])))
+		if (cp[k] == '.' && !(k + 1 < n && text_is_digit(cp[k + 1])))
 			m->style = ST_AR_DOT;
-		else if (cp[k] == 0xFF0E && !(k + 1 < n && is_digit(cp[k + 1])))
+		else if (cp[k] == 0xFF0E && !(k + 1 < n && text_is_digit(cp[k + 1])))
 			m->style = ST_AR_FWDOT;
 		else if (cp[k] == 0x3001)
 			m->style = ST_AR_DUN;
@@ -140,8 +129,8 @@ is_arabic_style(enum style st)
 
 /* Where a marker may be taken (see sections_find). */
 enum position {
-	AT_PARAGRAPH,	/* the start of a paragraph */
-	AFTER_DIGITS,	/* right after a flattened table's digits: Chinese markers only */
+	AT_PARAGRAPH,	  /* the start of a paragraph */
+	AFTER_DIGITS,	  /* right after a flattened table's digits: Chinese markers only */
 	GLUED_TO_HEADING, /* the first child, run into its parent's heading */
 };
 
@@ -161,10 +150,10 @@ is_table_row(const struct text *t, size_t from)
 		if (c == '\n' || c == 0x3002 || c == 0xFF0C || c == 0xFF1B || c == 0xFF1A ||
 		    c == 0x3001 || c == 0xFF08 || c == '(' || c == ',' || c == ';')
 			return 0;
-		if (!is_digit(c))
+		if (!text_is_digit(c))
 			continue;
 		size_t j = i;
-		while (j < t->len && is_digit(t->cp[j]))
+		while (j < t->len && text_is_digit(t->cp[j]))
 			j++;
 		if (j - i < 3)
 			return 0;
@@ -186,7 +175,7 @@ struct builder {
 	int number[MAX_DEPTH];
 	int depth;
 	int root_children;
-	int *children;	   /* per section */
+	int *children;	    /* per section */
 	size_t *marker_end; /* per section: where its heading text starts */
 	size_t cap;
 };
@@ -202,7 +191,7 @@ builder_try(struct builder *b, size_t pos, enum position where)
 		return 0;
 	if (pos > 0 && t->cp[pos - 1] == 0x7B2C) /* 第（一）项: an ordinal reference */
 		return 0;
-	if (is_arabic_style(m.style) && pos > 0 && is_digit(t->cp[pos - 1]))
+	if (is_arabic_style(m.style) && pos > 0 && text_is_digit(t->cp[pos - 1]))
 		return 0; /* part of a number */
 	if (where == AFTER_DIGITS && !is_cn_style(m.style))
 		return 0;
@@ -276,14 +265,14 @@ sections_headings(struct builder *b)
 	const struct text *t = &doc->text;
 	for (size_t k = 0; k < doc->nsections; k++) {
 		size_t i = b->marker_end[k];
-		while (i < t->len && is_space(t->cp[i]))
+		while (i < t->len && text_is_space(t->cp[i]))
 			i++;
 		size_t start = i;
 		size_t limit = k + 1 < doc->nsections ? doc->sections[k + 1].start : t->len;
 		while (i < limit && t->cp[i] != '\n' && t->cp[i] != 0x3002)
 			i++;
 		size_t end = i;
-		while (end > start && is_space(t->cp[end - 1]))
+		while (end > start && text_is_space(t->cp[end - 1]))
 			end--;
 		doc->sections[k].heading = text_utf8(t, start, end);
 	}
@@ -294,7 +283,7 @@ static size_t
 glue_limit_from(const struct text *t, size_t from)
 {
 	size_t i = from;
-	while (i < t->len && t->cp[i] != 0x3002 && t->cp[i] != '\n' && !is_digit(t->cp[i]))
+	while (i < t->len && t->cp[i] != 0x3002 && t->cp[i] != '\n' && !text_is_digit(t->cp[i]))
 		i++;
 	return i;
 }
@@ -326,7 +315,7 @@ sections_find(struct doc *doc)
 			glued = 0;
 			continue;
 		}
-		if (is_space(c)) {
+		if (text_is_space(c)) {
 			if (b.flat)
 				para_start = 1;
 			continue;
@@ -334,7 +323,7 @@ sections_find(struct doc *doc)
 		size_t taken = 0;
 		if (para_start)
 			taken = builder_try(&b, i, AT_PARAGRAPH);
-		else if (b.flat && i > 0 && is_digit(t->cp[i - 1]))
+		else if (b.flat && i > 0 && text_is_digit(t->cp[i - 1]))
 			taken = builder_try(&b, i, AFTER_DIGITS);
 		if (!taken && glued && i <= glue_limit)
 			taken = builder_try(&b, i, GLUED_TO_HEADING);

@@ -1,0 +1,40 @@
+/*
+ * textclass.h - the classes of code points the parser's scanners share:
+ * blanks within a line, digits and the breaks between clauses. One home,
+ * so that the scanners cannot come to disagree on what a blank is.
+ */
+#ifndef RP_TEXTCLASS_H
+#define RP_TEXTCLASS_H
+
+#include <stdint.h>
+
+/* A blank within a line: space, tab, the ideographic space. */
+static inline int
+text_is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0x3000;
+}
+
+/* An ASCII digit. */
+static inline int
+text_is_digit(uint32_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* An ASCII or full-width digit (２０２５年). */
+static inline int
+text_is_any_digit(uint32_t c)
+{
+	return text_is_digit(c) || (c >= 0xFF10 && c <= 0xFF19);
+}
+
+/* The end of a clause: a comma, semicolon, colon, full stop, ! or ?, or a line's end. */
+static inline int
+text_is_clause_break(uint32_t c)
+{
+	return c == 0xFF0C || c == 0xFF1B || c == 0xFF1A || c == 0x3002 || c == 0xFF01 ||
+	       c == 0xFF1F || c == ',' || c == ';' || c == ':' || c == '\n';
+}
+
+#endif
