@@ -486,15 +486,18 @@ year_most_mentioned(const struct text *t)
 	return counts[best] ? best + 1900 : 0;
 }
 
-/* Does a title write a year (19xx年, 20xx年)? */
-static int
-title_names_year(const char *title)
+int
+meta_title_year(const char *title)
 {
-	for (const char *p = title; p && *p; p++)
-		if ((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0'))
-			if (p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
-			    strncmp(p + 4, "年", strlen("年")) == 0)
-				return 1;
+	for (const char *p = title; p && *p; p++) {
+		if (!((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0')))
+			continue;
+		if (text_is_digit((unsigned char)p[2]) && text_is_digit((unsigned char)p[3]) &&
+		    strncmp(p + 4, "年", strlen("年")) == 0 &&
+		    (p == title || !text_is_digit((unsigned char)p[-1])))
+			return (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+			       (p[3] - '0');
+	}
 	return 0;
 }
 
@@ -602,7 +605,7 @@ meta_delivery_date(struct doc *doc)
 static void
 meta_year(struct doc *doc)
 {
-	if (opens_as_work_report(&doc->text) && !title_names_year(doc->title)) {
+	if (opens_as_work_report(&doc->text) && !meta_title_year(doc->title)) {
 		doc->report_year = year_of_work_report(&doc->text);
 		if (doc->report_year)
 			return;

@@ -9,6 +9,9 @@
 /* Fill doc->title, issuer, report_year and published_on from doc->text. */
 void meta_find(struct doc *doc);
 
+/* The first year a title writes (19xx年 or 20xx年, not inside a longer number); 0 when none. */
+int meta_title_year(const char *title);
+
 /*
  * Give a document that has no title one made from its genre, issuer or
  * place and year (see meta.c); after genre_find and region_find.

@@ -66,22 +66,6 @@ parse_is_body(const char *s)
 	return 0;
 }
 
-/* The first 19xx/20xx followed by 年 in a title; 0 when none. */
-static int
-parse_title_year(const char *t)
-{
-	for (const char *p = t; *p; p++) {
-		if (!((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0')))
-			continue;
-		if (isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) &&
-		    strncmp(p + 4, "年", strlen("年")) == 0 &&
-		    (p == t || !isdigit((unsigned char)p[-1])))
-			return (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
-			       (p[3] - '0');
-	}
-	return 0;
-}
-
 /* A date written as CMSes write PubDate ("2020-12-18 16:42"), into out; 0 or -1. */
 static int
 parse_meta_date(const char *s, char out[11])
@@ -113,7 +97,7 @@ parse_fill_meta(struct doc *doc, const struct format_meta *fm)
 	if (doc->title == NULL && fm->title) {
 		doc->title = xstrdup(fm->title);
 		if (doc->report_year == 0)
-			doc->report_year = parse_title_year(doc->title);
+			doc->report_year = meta_title_year(doc->title);
 	}
 	if (doc->published_on[0] == '\0' && fm->date)
 		parse_meta_date(fm->date, doc->published_on);
