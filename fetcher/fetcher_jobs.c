@@ -12,6 +12,7 @@
  */
 #include "fetcher_stage.h"
 #include "log.h"
+#include "proto.h"
 #include "monotime.h"
 #include "spool.h"
 
@@ -81,9 +82,9 @@ fetcher_jobs_recover(struct fetcher *f)
 		size_t len;
 		if (spool_load(f->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
 			struct json_object *o = json_tokener_parse(hdr), *u, *src;
-			if (o && json_object_object_get_ex(o, "url", &u)) {
+			if (o && json_object_object_get_ex(o, PROTO_KEY_URL, &u)) {
 				/* its source, for the per-source counts, as the header names it */
-				if (json_object_object_get_ex(o, "source", &src) &&
+				if (json_object_object_get_ex(o, PROTO_KEY_SOURCE, &src) &&
 				    json_object_is_type(src, json_type_string) && f->url_source)
 					json_object_object_add(
 					    f->url_source, json_object_get_string(u),
@@ -112,7 +113,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
 		j->state = JOB_DONE;
 		f->job_failed++;
-		fetcher_count(f, NULL, j->url, "failed");
+		fetcher_count(f, NULL, j->url, PROTO_KEY_FAILED);
 		fetcher_dead(f, &(struct dead_letter){.url = j->url,
 						      .stage = "fetch",
 						      .error = "spool file missing or damaged",
@@ -123,12 +124,12 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	if (h == NULL)
 		h = json_object_new_object();
 	j->attempts++;
-	json_object_object_add(h, "attempts", json_object_new_int(j->attempts));
-	json_object_object_add(h, "run", json_object_new_string(f->run_name));
-	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
-	json_object_object_add(h, "parse_timeout_ms",
+	json_object_object_add(h, PROTO_KEY_ATTEMPTS, json_object_new_int(j->attempts));
+	json_object_object_add(h, PROTO_KEY_RUN, json_object_new_string(f->run_name));
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
+	json_object_object_add(h, PROTO_KEY_PARSE_TIMEOUT_MS,
 			       json_object_new_int(f->cfg->parse_timeout_ms));
-	int rc = wire_send(f->jobs_sock, w->id, w->id_len, "JOB", h, body, len);
+	int rc = wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_JOB, h, body, len);
 	json_object_put(h);
 	free(hdr);
 	free(body);
@@ -174,7 +175,7 @@ jobs_bury(struct fetcher *f, struct job *j)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) == 0)
 		h = json_tokener_parse(hdr);
 	if (h)
-		json_object_object_get_ex(h, "source", &source);
+		json_object_object_get_ex(h, PROTO_KEY_SOURCE, &source);
 	fetcher_dead(f,
 		     &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
 					   .url = j->url,
@@ -293,8 +294,8 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 		w->serial = ++f->worker_serials;
 	}
 	w->seen_ms = monotime_ms();
-	w->pid = (long)wire_int(m, "pid", 0);
-	const char *done = wire_str(m, "done", NULL);
+	w->pid = (long)wire_int(m, PROTO_KEY_PID, 0);
+	const char *done = wire_str(m, PROTO_KEY_DONE, NULL);
 	struct job *j = done ? jobs_find(f, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
 		j->state = JOB_PARSED;
@@ -325,7 +326,8 @@ fetcher_workers_beat(struct fetcher *f)
 			workers_forget(f, w);
 			continue;
 		}
-		if (wire_send(f->jobs_sock, w->id, w->id_len, "HEARTBEAT", NULL, NULL, 0) < 0) {
+		if (wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_HEARTBEAT, NULL, NULL, 0) <
+		    0) {
 			workers_forget(f, w); /* its connection is gone */
 			continue;
 		}
@@ -396,7 +398,7 @@ fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
 		f->outage_since = now;
 		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
 			  " for up to %d s (outage_timeout)",
-			  wire_str(m, "reason", "no reason given"), f->cfg->outage_timeout);
+			  wire_str(m, PROTO_KEY_REASON, "no reason given"), f->cfg->outage_timeout);
 	}
 	f->held_until = now + HOLD_MS;
 	/* not a failure of the parse nor of the worker: no attempt is used up */
@@ -411,7 +413,7 @@ fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
 void
 fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 {
-	const char *key = wire_str(m, "key", NULL);
+	const char *key = wire_str(m, PROTO_KEY_KEY, NULL);
 	struct job *j = key ? jobs_find(f, key) : NULL;
 	if (j == NULL || j->state == JOB_DONE)
 		return; /* a late duplicate acknowledgement: already settled */
@@ -420,15 +422,15 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 	if (j->state == JOB_BURIED)
 		log_debug("url=%s dead letter recorded", j->url);
 	j->state = JOB_DONE;
-	const char *status = wire_str(m, "status", "");
-	int failed = strcmp(status, "failed") == 0;
+	const char *status = wire_str(m, PROTO_KEY_STATUS, "");
+	int failed = strcmp(status, PROTO_STATUS_FAILED) == 0;
 	if (failed)
 		f->job_failed++;
 	else
 		f->stored++;
-	fetcher_count(f, NULL, j->url, failed ? "failed" : "stored");
+	fetcher_count(f, NULL, j->url, failed ? PROTO_KEY_FAILED : PROTO_KEY_STORED);
 	spool_remove(f->cfg->spool_dir, j->key);
-	log_debug("url=%s %s", j->url, wire_str(m, "status", "acknowledged"));
+	log_debug("url=%s %s", j->url, wire_str(m, PROTO_KEY_STATUS, "acknowledged"));
 }
 
 int
