@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,55 @@ fetcher_jobs_recover(struct fetcher *f)
 	closedir(d);
 }
 
+/*
+ * The per-source parse options a job carries, each under its header key. A
+ * field of struct source_parse without an entry here would be read from the
+ * config and never reach a worker: fetcher_job_test checks that none is missing.
+ */
+const struct fetcher_job_option fetcher_job_options[] = {
+    {PROTO_KEY_CONTENT_XPATH, offsetof(struct source_parse, content_xpath)},
+};
+const size_t fetcher_job_noptions = sizeof(fetcher_job_options) / sizeof(fetcher_job_options[0]);
+
+struct json_object *
+fetcher_job_header(const struct config *cfg, const char *spool_hdr,
+		   const struct fetcher_job_lease *l)
+{
+	struct json_object *h = spool_hdr ? json_tokener_parse(spool_hdr) : NULL, *name;
+	if (h == NULL || !json_object_is_type(h, json_type_object)) {
+		json_object_put(h);
+		h = json_object_new_object();
+	}
+	json_object_object_add(h, PROTO_KEY_ATTEMPTS, json_object_new_int(l->attempts));
+	json_object_object_add(h, PROTO_KEY_RUN, json_object_new_string(l->run));
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(l->run_id));
+	json_object_object_add(h, PROTO_KEY_PARSE_TIMEOUT_MS,
+			       json_object_new_int(cfg->parse_timeout_ms));
+	/*
+	 * The options are taken now, from the config's source of that name, not
+	 * written into the spool: a config changed since the body was spooled (a
+	 * content_xpath fixed after a bad run) applies to the jobs waiting there
+	 * too. A source no longer configured leaves the parser's defaults.
+	 */
+	if (!json_object_object_get_ex(h, PROTO_KEY_SOURCE, &name) ||
+	    !json_object_is_type(name, json_type_string))
+		return h;
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source *src = &cfg->sources[i];
+		if (strcmp(src->name, json_object_get_string(name)) != 0)
+			continue;
+		for (size_t k = 0; k < fetcher_job_noptions; k++) {
+			const char *v = *(char *const *)((const char *)&src->parse +
+							 fetcher_job_options[k].offset);
+			if (v)
+				json_object_object_add(h, fetcher_job_options[k].key,
+						       json_object_new_string(v));
+		}
+		break;
+	}
+	return h;
+}
+
 /* Returns 0 when leased; -1 when the job failed (credit unused); -2 when the worker is gone. */
 static int
 jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
@@ -120,15 +170,13 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 						      .attempts = j->attempts});
 		return -1;
 	}
-	struct json_object *h = json_tokener_parse(hdr);
-	if (h == NULL)
-		h = json_object_new_object();
 	j->attempts++;
-	json_object_object_add(h, PROTO_KEY_ATTEMPTS, json_object_new_int(j->attempts));
-	json_object_object_add(h, PROTO_KEY_RUN, json_object_new_string(f->run_name));
-	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
-	json_object_object_add(h, PROTO_KEY_PARSE_TIMEOUT_MS,
-			       json_object_new_int(f->cfg->parse_timeout_ms));
+	struct json_object *h = fetcher_job_header(f->cfg, hdr,
+						   &(struct fetcher_job_lease){
+						       .run = f->run_name,
+						       .run_id = f->run_id,
+						       .attempts = j->attempts,
+						   });
 	int rc = wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_JOB, h, body, len);
 	json_object_put(h);
 	free(hdr);
