@@ -63,7 +63,7 @@ check_source(const struct config *cfg, const struct source *src)
 	int bad = check_pattern(cfg, src, "link_pattern", src->link_pattern) < 0;
 	bad |= check_pattern(cfg, src, "next_pattern", src->next_pattern) < 0;
 	char why[200];
-	if (src->content_xpath && config_check_xpath(src->content_xpath, why) < 0) {
+	if (src->parse.content_xpath && config_check_xpath(src->parse.content_xpath, why) < 0) {
 		fprintf(stderr, "%s:%d: source \"%s\": content_xpath does not compile: %s\n",
 			cfg->path, src->line, src->name, why);
 		bad = 1;
@@ -86,8 +86,8 @@ check_source(const struct config *cfg, const struct source *src)
 			printf("\n");
 		}
 	}
-	if (src->content_xpath)
-		printf("  content_xpath %s\n", src->content_xpath);
+	if (src->parse.content_xpath)
+		printf("  content_xpath %s\n", src->parse.content_xpath);
 	printf("  robots.txt    %s\n", src->robots ? "obeyed" : "ignored (robots = no)");
 	return bad ? -1 : 0;
 }

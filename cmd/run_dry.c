@@ -129,7 +129,7 @@ dry_on_report(struct dry *d, const struct fetch_result *r)
 	struct json_object *lt = NULL;
 	json_object_object_get_ex(d->link_texts, r->url, &lt);
 	struct parse_options opts = {.content_type = r->content_type,
-				     .content_xpath = r->src ? r->src->content_xpath : NULL,
+				     .content_xpath = r->src ? r->src->parse.content_xpath : NULL,
 				     .link_text = lt ? json_object_get_string(lt) : NULL};
 	char err[256], sha[DIGEST_HEX_LEN + 1];
 	const char *body = r->body.data ? r->body.data : "";

@@ -10,6 +10,7 @@
 #include "monotime.h"
 #include "buf.h"
 #include "log.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +31,13 @@ static void
 report_progress(struct run_report *rr, struct json_object *o)
 {
 	double secs = (double)(monotime_ms() - rr->started_ms) / 1000;
-	long long jobs = report_int(o, "jobs"), settled = report_int(o, "settled");
+	long long jobs = report_int(o, PROTO_KEY_JOBS), settled = report_int(o, PROTO_KEY_SETTLED);
 	double rate = secs > 0.5 ? (double)settled / secs : 0;
 	struct json_object *v;
-	int fetching = json_object_object_get_ex(o, "fetching", &v) && json_object_get_boolean(v);
-	int draining = json_object_object_get_ex(o, "draining", &v) && json_object_get_boolean(v);
+	int fetching =
+	    json_object_object_get_ex(o, PROTO_KEY_FETCHING, &v) && json_object_get_boolean(v);
+	int draining =
+	    json_object_object_get_ex(o, PROTO_KEY_DRAINING, &v) && json_object_get_boolean(v);
 	char eta[32] = "";
 
 	/* the total is known once every source and index page has been fetched */
@@ -50,8 +53,9 @@ report_progress(struct run_report *rr, struct json_object *o)
 		snprintf(total, sizeof(total), "%lld of %lld done", settled, jobs);
 	snprintf(rr->shown, sizeof(rr->shown),
 		 "fetched %lld, parsed %lld, stored %lld, failed %lld; %s, %.1f/s%s%s",
-		 report_int(o, "fetched"), report_int(o, "parsed"), report_int(o, "stored"),
-		 report_int(o, "failed"), total, rate, eta, draining ? " (stopping)" : "");
+		 report_int(o, PROTO_KEY_FETCHED), report_int(o, PROTO_KEY_PARSED),
+		 report_int(o, PROTO_KEY_STORED), report_int(o, PROTO_KEY_FAILED), total, rate, eta,
+		 draining ? " (stopping)" : "");
 	fprintf(stderr, "\r\033[K%s", rr->shown);
 	fflush(stderr);
 	rr->drawn = 1;
@@ -183,17 +187,17 @@ void
 run_report_line(struct run_report *rr, const char *line)
 {
 	struct json_object *o = json_tokener_parse(line), *type;
-	if (o == NULL || !json_object_object_get_ex(o, "type", &type)) {
+	if (o == NULL || !json_object_object_get_ex(o, PROTO_KEY_TYPE, &type)) {
 		log_warnx("unreadable status line from the fetcher");
 		json_object_put(o);
 		return;
 	}
-	if (strcmp(json_object_get_string(type), "summary") == 0) {
+	if (strcmp(json_object_get_string(type), PROTO_LINE_SUMMARY) == 0) {
 		json_object_put(rr->last);
 		rr->last = o;
 		return;
 	}
-	if (strcmp(json_object_get_string(type), "progress") == 0) {
+	if (strcmp(json_object_get_string(type), PROTO_LINE_PROGRESS) == 0) {
 		if (rr->live)
 			report_progress(rr, o);
 		json_object_put(rr->progress);
@@ -208,21 +212,23 @@ report_summary(const struct run_report *rr, struct json_object *o, const char *s
 	       const char *why)
 {
 	char id[32] = "-"; /* a run that never began has no id */
-	if (report_int(o, "run_id") > 0)
-		snprintf(id, sizeof(id), "%lld", report_int(o, "run_id"));
-	if (rr->quiet && strcmp(status, "ok") == 0)
+	if (report_int(o, PROTO_KEY_RUN_ID) > 0)
+		snprintf(id, sizeof(id), "%lld", report_int(o, PROTO_KEY_RUN_ID));
+	if (rr->quiet && strcmp(status, PROTO_STATUS_OK) == 0)
 		return;
 	/* the database's id, and the name every log line of the run carries */
 	const char *name = log_get_run();
 	char known[48] = "";
-	if (report_int(o, "known_dead") > 0)
-		snprintf(known, sizeof(known), ", known dead %lld", report_int(o, "known_dead"));
+	if (report_int(o, PROTO_KEY_KNOWN_DEAD) > 0)
+		snprintf(known, sizeof(known), ", known dead %lld",
+			 report_int(o, PROTO_KEY_KNOWN_DEAD));
 	printf("reportpipe: run %s%s%s%s %s: fetched %lld, unchanged %lld, stored %lld,"
 	       " failed %lld%s (parsed %lld, duplicates %lld)%s%s\n",
-	       id, *name ? " (" : "", name, *name ? ")" : "", status, report_int(o, "fetched"),
-	       report_int(o, "unchanged"), report_int(o, "stored"), report_int(o, "failed"), known,
-	       report_int(o, "parsed"), report_int(o, "duplicates"), why ? "; " : "",
-	       why ? why : "");
+	       id, *name ? " (" : "", name, *name ? ")" : "", status,
+	       report_int(o, PROTO_KEY_FETCHED), report_int(o, PROTO_KEY_UNCHANGED),
+	       report_int(o, PROTO_KEY_STORED), report_int(o, PROTO_KEY_FAILED), known,
+	       report_int(o, PROTO_KEY_PARSED), report_int(o, PROTO_KEY_DUPLICATES),
+	       why ? "; " : "", why ? why : "");
 	fflush(stdout);
 }
 
@@ -246,13 +252,15 @@ run_report_finish(struct run_report *rr, int code_without_summary, const char *w
 		return code_without_summary;
 	}
 	struct json_object *o = rr->last;
-	const char *status =
-	    json_object_object_get_ex(o, "status", &st) ? json_object_get_string(st) : "failed";
+	const char *status = json_object_object_get_ex(o, PROTO_KEY_STATUS, &st)
+				 ? json_object_get_string(st)
+				 : "failed";
 	report_summary(rr, o, status,
-		       json_object_object_get_ex(o, "why", &w) ? json_object_get_string(w) : NULL);
-	if (strcmp(status, "interrupted") == 0)
+		       json_object_object_get_ex(o, PROTO_KEY_WHY, &w) ? json_object_get_string(w)
+								       : NULL);
+	if (strcmp(status, PROTO_STATUS_INTERRUPTED) == 0)
 		return 75;
-	return report_int(o, "failed") > 0 ? 1 : 0;
+	return report_int(o, PROTO_KEY_FAILED) > 0 ? 1 : 0;
 }
 
 /* Append v as a Prometheus label value: backslash, quote and newline escaped. */
@@ -297,7 +305,7 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 {
 	struct json_object *st, *sources;
 	/* no summary: the run ended before its end could be recorded */
-	const char *status = rr->last && json_object_object_get_ex(rr->last, "status", &st)
+	const char *status = rr->last && json_object_object_get_ex(rr->last, PROTO_KEY_STATUS, &st)
 				 ? json_object_get_string(st)
 				 : "error";
 	static const char *const outcomes[] = {"fetched", "unchanged",	"parsed",
@@ -307,7 +315,7 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 	int rc = 0;
 	long long now = (long long)time(NULL);
 	/* a success is a run that stored or left unchanged every document */
-	long long success = strcmp(status, "ok") == 0 ? now : report_last_success(path);
+	long long success = strcmp(status, PROTO_STATUS_OK) == 0 ? now : report_last_success(path);
 
 	buf_puts(&b,
 		 "# HELP reportpipe_run_last_finished_timestamp_seconds When the last run ended.\n"
@@ -339,7 +347,7 @@ run_report_metrics_file(const struct run_report *rr, const char *path)
 	buf_puts(&b, "# HELP reportpipe_run_source_documents Documents of the last run stored"
 		     " or failed, by source.\n"
 		     "# TYPE reportpipe_run_source_documents gauge\n");
-	if (counts && json_object_object_get_ex(counts, "sources", &sources) &&
+	if (counts && json_object_object_get_ex(counts, PROTO_KEY_SOURCES, &sources) &&
 	    json_object_is_type(sources, json_type_object)) {
 		json_object_object_foreach(sources, name, per)
 		{

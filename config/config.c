@@ -406,7 +406,7 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 			return config_fail(
 			    ctx, "source \"%s\": key 'content_xpath': '%s' is not an XPath: %s",
 			    name, value, why);
-		config_set_str(&src->content_xpath, value);
+		config_set_str(&src->parse.content_xpath, value);
 		return 1;
 	}
 	return config_fail(ctx, "unknown key '%s' in [source \"%s\"]", key, name);
@@ -943,7 +943,7 @@ config_free(struct config **cfgp)
 		for (size_t k = 0; k < src->nallow_hosts; k++)
 			free(src->allow_hosts[k]);
 		free(src->allow_hosts);
-		free(src->content_xpath);
+		free(src->parse.content_xpath);
 	}
 	free(cfg->sources);
 	free(cfg->path);

@@ -11,6 +11,16 @@
 
 #define SOURCE_MAX_LINKS 1000 /* the default of max_links */
 
+/*
+ * How a source's reports are parsed. Every field is a string the parser
+ * gets in the job header: fetcher_job_options[] (fetcher_jobs.c) names each
+ * one's key, and tests/unit/fetcher_job_test fails when a field here has no
+ * entry there, so an option cannot be parsed from the config and then lost.
+ */
+struct source_parse {
+	char *content_xpath; /* override the HTML main-content extraction */
+};
+
 struct source {
 	char *name;
 	char *url;	    /* a report; exactly one of url and index is set */
@@ -21,9 +31,9 @@ struct source {
 	int max_links;	    /* report links taken from one index page; 0: SOURCE_MAX_LINKS */
 	char **allow_hosts; /* hosts besides the index's own that links may lead to */
 	size_t nallow_hosts;
-	int robots;	     /* obey robots.txt (default 1) */
-	char *content_xpath; /* override the HTML main-content extraction */
-	int line;	     /* where the section starts, for later messages */
+	int robots;		   /* obey robots.txt (default 1) */
+	struct source_parse parse; /* what the parser gets with each of its jobs */
+	int line;		   /* where the section starts, for later messages */
 };
 
 struct config {

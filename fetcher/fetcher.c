@@ -17,6 +17,7 @@
 #include "fetcher_index.h"
 #include "fetcher_stage.h"
 #include "log.h"
+#include "proto.h"
 #include "monotime.h"
 #include "sig.h"
 #include "spool.h"
@@ -38,15 +39,15 @@ fetcher_dead(struct fetcher *f, const struct dead_letter *d)
 {
 	struct json_object *h = json_object_new_object();
 	if (d->key)
-		json_object_object_add(h, "key", json_object_new_string(d->key));
-	json_object_object_add(h, "url", json_object_new_string(d->url));
+		json_object_object_add(h, PROTO_KEY_KEY, json_object_new_string(d->key));
+	json_object_object_add(h, PROTO_KEY_URL, json_object_new_string(d->url));
 	if (d->source)
-		json_object_object_add(h, "source", json_object_new_string(d->source));
-	json_object_object_add(h, "stage", json_object_new_string(d->stage));
-	json_object_object_add(h, "error", json_object_new_string(d->error));
-	json_object_object_add(h, "attempts", json_object_new_int(d->attempts));
+		json_object_object_add(h, PROTO_KEY_SOURCE, json_object_new_string(d->source));
+	json_object_object_add(h, PROTO_KEY_STAGE, json_object_new_string(d->stage));
+	json_object_object_add(h, PROTO_KEY_ERROR, json_object_new_string(d->error));
+	json_object_object_add(h, PROTO_KEY_ATTEMPTS, json_object_new_int(d->attempts));
 	fetcher_add_run(f, h);
-	if (wire_send(f->ctl, NULL, 0, "DEAD", h, d->body, d->len) < 0)
+	if (wire_send(f->ctl, NULL, 0, PROTO_MSG_DEAD, h, d->body, d->len) < 0)
 		log_warnx("url=%s cannot report the failure to the sink: %s", d->url,
 			  zmq_strerror(errno));
 	json_object_put(h);
@@ -78,9 +79,9 @@ fetcher_fetch(struct fetcher *f, const char *url, const struct source *src, enum
 	    .url = url, .src = src, .kind = kind, .page = page, .from_config = from_config};
 
 	if (kind == FETCH_KIND_REPORT && json_object_object_get_ex(f->validators, url, &known)) {
-		if (json_object_object_get_ex(known, "etag", &v))
+		if (json_object_object_get_ex(known, PROTO_KEY_ETAG, &v))
 			req.etag = json_object_get_string(v);
-		if (json_object_object_get_ex(known, "last_modified", &v))
+		if (json_object_object_get_ex(known, PROTO_KEY_LAST_MODIFIED, &v))
 			req.last_modified = json_object_get_string(v);
 	}
 	fetcher_http_add(f->http, &req);
@@ -102,7 +103,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 {
 	if (!r->ok) {
 		f->fetch_failed++;
-		fetcher_count(f, r->src ? r->src->name : NULL, r->url, "failed");
+		fetcher_count(f, r->src ? r->src->name : NULL, r->url, PROTO_KEY_FAILED);
 		log_warnx("url=%s fetch failed: %s", r->url, r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
 						      .url = r->url,
@@ -122,7 +123,7 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 
 	struct json_object *known, *ksha;
 	if (json_object_object_get_ex(f->validators, r->url, &known) &&
-	    json_object_object_get_ex(known, "sha256", &ksha) &&
+	    json_object_object_get_ex(known, PROTO_KEY_SHA256, &ksha) &&
 	    strcmp(json_object_get_string(ksha), sha) == 0) {
 		f->unchanged++;
 		log_debug("url=%s unchanged", r->url);
@@ -137,28 +138,28 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	iso_now(fetched_at, sizeof(fetched_at));
 
 	struct json_object *h = json_object_new_object();
-	add_opt(h, "key", key);
-	add_opt(h, "url", r->url);
-	add_opt(h, "final_url", r->final_url);
-	add_opt(h, "sha256", sha);
-	add_opt(h, "etag", r->etag);
-	add_opt(h, "last_modified", r->last_modified);
-	add_opt(h, "content_type", r->content_type);
-	add_opt(h, "fetched_at", fetched_at);
-	add_opt(h, "source", r->src ? r->src->name : NULL);
+	add_opt(h, PROTO_KEY_KEY, key);
+	add_opt(h, PROTO_KEY_URL, r->url);
+	add_opt(h, PROTO_KEY_FINAL_URL, r->final_url);
+	add_opt(h, PROTO_KEY_SHA256, sha);
+	add_opt(h, PROTO_KEY_ETAG, r->etag);
+	add_opt(h, PROTO_KEY_LAST_MODIFIED, r->last_modified);
+	add_opt(h, PROTO_KEY_CONTENT_TYPE, r->content_type);
+	add_opt(h, PROTO_KEY_FETCHED_AT, fetched_at);
+	add_opt(h, PROTO_KEY_SOURCE, r->src ? r->src->name : NULL);
 	if (r->src)
 		json_object_object_add(f->url_source, r->url, json_object_new_string(r->src->name));
-	add_opt(h, "source_url", r->src && r->src->index ? r->src->index : r->url);
+	add_opt(h, PROTO_KEY_SOURCE_URL, r->src && r->src->index ? r->src->index : r->url);
 	struct json_object *lt;
 	if (json_object_object_get_ex(f->link_texts, r->url, &lt))
-		add_opt(h, "link_text", json_object_get_string(lt));
+		add_opt(h, PROTO_KEY_LINK_TEXT, json_object_get_string(lt));
 	int rc = fetcher_spool_stage(f->spool, key, r->url, r->attempts,
 				     json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
 				     r->body.data ? r->body.data : "", r->body.len);
 	json_object_put(h);
 	if (rc < 0) {
 		f->fetch_failed++;
-		fetcher_count(f, NULL, r->url, "failed");
+		fetcher_count(f, NULL, r->url, PROTO_KEY_FAILED);
 		fetcher_dead(f, &(struct dead_letter){.source = r->src ? r->src->name : NULL,
 						      .url = r->url,
 						      .stage = "fetch",
@@ -178,7 +179,7 @@ fetcher_on_spooled(struct fetcher *f)
 	while ((b = fetcher_spool_next(f->spool)) != NULL) {
 		if (b->failed) {
 			f->fetch_failed++;
-			fetcher_count(f, NULL, b->url, "failed");
+			fetcher_count(f, NULL, b->url, PROTO_KEY_FAILED);
 			fetcher_dead(
 			    f, &(struct dead_letter){.url = b->url,
 						     .stage = "fetch",
@@ -203,9 +204,9 @@ fetcher_ask_validators(struct fetcher *f, const struct source *src, char **urls,
 	struct json_object *req = json_object_new_object(), *arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(urls[i]));
-	json_object_object_add(req, "urls", arr);
+	json_object_object_add(req, PROTO_KEY_URLS, arr);
 	fetcher_add_run(f, req);
-	if (wire_send(f->ctl, NULL, 0, "VALIDATORS", req, NULL, 0) < 0) {
+	if (wire_send(f->ctl, NULL, 0, PROTO_MSG_VALIDATORS, req, NULL, 0) < 0) {
 		/* without validators a report is fetched whole; the sha256 still finds it unchanged
 		 */
 		log_warnx("index of source \"%s\": cannot ask the sink for validators: %s",
@@ -232,7 +233,7 @@ fetcher_on_validators(struct fetcher *f, struct wire_msg *m)
 		return;
 	}
 	struct batch *b = &f->batches[f->bhead++];
-	if (json_object_object_get_ex(m->hdr, "validators", &v) &&
+	if (json_object_object_get_ex(m->hdr, PROTO_KEY_VALIDATORS, &v) &&
 	    json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, url, val)
 		{
@@ -259,7 +260,7 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 
 	if (!r->ok || r->not_modified) {
 		f->fetch_failed++;
-		fetcher_count(f, src->name, NULL, "failed");
+		fetcher_count(f, src->name, NULL, PROTO_KEY_FAILED);
 		log_warnx("url=%s index page of source \"%s\" failed: %s", r->url, src->name,
 			  r->error);
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
@@ -272,7 +273,7 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 	if (fetcher_index_scan(src, r->final_url ? r->final_url : r->url,
 			       r->body.data ? r->body.data : "", r->body.len, &page) < 0) {
 		f->fetch_failed++;
-		fetcher_count(f, src->name, NULL, "failed");
+		fetcher_count(f, src->name, NULL, PROTO_KEY_FAILED);
 		fetcher_dead(f, &(struct dead_letter){.source = src->name,
 						      .url = r->url,
 						      .stage = "fetch",
@@ -465,11 +466,11 @@ fetcher_loop(struct fetcher *f)
 			wire_msg_release(&m);
 		}
 		while (wire_recv_nowait(f->ctl, 0, &m) == 0) {
-			if (strcmp(m.type, "ACK") == 0)
+			if (strcmp(m.type, PROTO_MSG_ACK) == 0)
 				fetcher_jobs_on_ack(f, &m);
-			else if (strcmp(m.type, "HOLD") == 0)
+			else if (strcmp(m.type, PROTO_MSG_HOLD) == 0)
 				fetcher_jobs_hold(f, &m);
-			else if (strcmp(m.type, "VALIDATORS") == 0)
+			else if (strcmp(m.type, PROTO_MSG_VALIDATORS) == 0)
 				fetcher_on_validators(f, &m);
 			wire_msg_release(&m);
 		}

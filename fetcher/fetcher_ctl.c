@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "fetcher_stage.h"
 #include "log.h"
+#include "proto.h"
 #include "monotime.h"
 #include "sig.h"
 
@@ -27,8 +28,8 @@
 void
 fetcher_add_run(const struct fetcher *f, struct json_object *h)
 {
-	json_object_object_add(h, "run", json_object_new_string(f->run_name));
-	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
+	json_object_object_add(h, PROTO_KEY_RUN, json_object_new_string(f->run_name));
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
 }
 
 /*
@@ -50,9 +51,9 @@ fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const 
 			continue;
 		if (strcmp(reply->type, want) == 0)
 			return 0;
-		if (strcmp(reply->type, "ACK") == 0)
+		if (strcmp(reply->type, PROTO_MSG_ACK) == 0)
 			fetcher_jobs_on_ack(f, reply);
-		else if (strcmp(reply->type, "HOLD") == 0)
+		else if (strcmp(reply->type, PROTO_MSG_HOLD) == 0)
 			fetcher_jobs_hold(f, reply);
 		wire_msg_release(reply);
 	}
@@ -67,8 +68,8 @@ fetcher_begin(struct fetcher *f)
 	/* the sink records the name our log lines carry (run=) with the run's id */
 	struct json_object *req = json_object_new_object();
 	const char *name = *log_get_run() ? log_get_run() : f->run_name;
-	json_object_object_add(req, "run", json_object_new_string(name));
-	int rc = fetcher_ask(f, "BEGIN", req, "BEGUN", &m, BEGIN_TIMEOUT_MS, 1);
+	json_object_object_add(req, PROTO_KEY_RUN, json_object_new_string(name));
+	int rc = fetcher_ask(f, PROTO_MSG_BEGIN, req, PROTO_MSG_BEGUN, &m, BEGIN_TIMEOUT_MS, 1);
 	json_object_put(req);
 	if (rc < 0) {
 		log_warnx("the sink did not answer within %d s; is it running and is the database"
@@ -76,7 +77,7 @@ fetcher_begin(struct fetcher *f)
 			  BEGIN_TIMEOUT_MS / 1000);
 		return -1;
 	}
-	f->run_id = wire_int(&m, "run_id", 0);
+	f->run_id = wire_int(&m, PROTO_KEY_RUN_ID, 0);
 	wire_msg_release(&m);
 	log_debug("run %lld begins", f->run_id);
 	return 0;
@@ -93,8 +94,8 @@ fetcher_count(struct fetcher *f, const char *source, const char *url, const char
 		return;
 	if (!json_object_object_get_ex(f->by_source, source, &counts)) {
 		counts = json_object_new_object();
-		json_object_object_add(counts, "stored", json_object_new_int64(0));
-		json_object_object_add(counts, "failed", json_object_new_int64(0));
+		json_object_object_add(counts, PROTO_KEY_STORED, json_object_new_int64(0));
+		json_object_object_add(counts, PROTO_KEY_FAILED, json_object_new_int64(0));
 		json_object_object_add(f->by_source, source, counts);
 	}
 	if (outcome && json_object_object_get_ex(counts, outcome, &n))
@@ -127,19 +128,20 @@ fetcher_progress(struct fetcher *f, int force)
 	for (size_t i = 0; i < f->njobs; i++)
 		settled += f->jobs[i].state == JOB_DONE;
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("progress"));
-	json_object_object_add(o, "run_id", json_object_new_int64(f->run_id));
-	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
-	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
-	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
-	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
-	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
-	json_object_object_add(o, "jobs", json_object_new_int64((int64_t)f->njobs));
-	json_object_object_add(o, "settled", json_object_new_int64((int64_t)settled));
-	json_object_object_add(o, "fetching", json_object_new_boolean(fetching));
-	json_object_object_add(o, "draining", json_object_new_boolean(f->draining));
+	json_object_object_add(o, PROTO_KEY_TYPE, json_object_new_string(PROTO_LINE_PROGRESS));
+	json_object_object_add(o, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
+	json_object_object_add(o, PROTO_KEY_FETCHED, json_object_new_int64(f->fetched));
+	json_object_object_add(o, PROTO_KEY_UNCHANGED, json_object_new_int64(f->unchanged));
+	json_object_object_add(o, PROTO_KEY_PARSED, json_object_new_int64(f->parsed));
+	json_object_object_add(o, PROTO_KEY_STORED, json_object_new_int64(f->stored));
+	json_object_object_add(o, PROTO_KEY_FAILED,
+			       json_object_new_int64(f->fetch_failed + f->job_failed));
+	json_object_object_add(o, PROTO_KEY_JOBS, json_object_new_int64((int64_t)f->njobs));
+	json_object_object_add(o, PROTO_KEY_SETTLED, json_object_new_int64((int64_t)settled));
+	json_object_object_add(o, PROTO_KEY_FETCHING, json_object_new_boolean(fetching));
+	json_object_object_add(o, PROTO_KEY_DRAINING, json_object_new_boolean(f->draining));
 	if (f->by_source)
-		json_object_object_add(o, "sources", json_object_get(f->by_source));
+		json_object_object_add(o, PROTO_KEY_SOURCES, json_object_get(f->by_source));
 	fetcher_status(f, o);
 	json_object_put(o);
 }
@@ -176,16 +178,17 @@ fetcher_load_validators(struct fetcher *f)
 	for (size_t i = 0; i < f->cfg->nsources; i++)
 		if (f->cfg->sources[i].url)
 			json_object_array_add(urls, json_object_new_string(f->cfg->sources[i].url));
-	json_object_object_add(req, "urls", urls);
+	json_object_object_add(req, PROTO_KEY_URLS, urls);
 	fetcher_add_run(f, req);
-	int rc = fetcher_ask(f, "VALIDATORS", req, "VALIDATORS", &m, VALIDATORS_TIMEOUT_MS, 1);
+	int rc = fetcher_ask(f, PROTO_MSG_VALIDATORS, req, PROTO_MSG_VALIDATORS, &m,
+			     VALIDATORS_TIMEOUT_MS, 1);
 	json_object_put(req);
 	if (rc < 0) {
 		log_warnx("the sink did not answer for stored validators");
 		return -1;
 	}
 	struct json_object *v;
-	if (json_object_object_get_ex(m.hdr, "validators", &v))
+	if (json_object_object_get_ex(m.hdr, PROTO_KEY_VALIDATORS, &v))
 		f->validators = json_object_get(v);
 	wire_msg_release(&m);
 	if (f->validators == NULL)
@@ -201,19 +204,22 @@ fetcher_finish(struct fetcher *f)
 	struct wire_msg m;
 	int rc = -1;
 
-	json_object_object_add(fin, "fetched", json_object_new_int64(f->fetched));
-	json_object_object_add(fin, "unchanged", json_object_new_int64(f->unchanged));
-	json_object_object_add(fin, "fetch_failed", json_object_new_int64(f->fetch_failed));
+	json_object_object_add(fin, PROTO_KEY_FETCHED, json_object_new_int64(f->fetched));
+	json_object_object_add(fin, PROTO_KEY_UNCHANGED, json_object_new_int64(f->unchanged));
+	json_object_object_add(fin, PROTO_KEY_FETCH_FAILED, json_object_new_int64(f->fetch_failed));
 	if (f->draining)
-		json_object_object_add(fin, "status", json_object_new_string("interrupted"));
+		json_object_object_add(fin, PROTO_KEY_STATUS,
+				       json_object_new_string(PROTO_STATUS_INTERRUPTED));
 	fetcher_add_run(f, fin);
 	/* stopping, the run has drain_timeout in all: the sink answers at once or not at all */
 	int wait = f->draining ? FINISH_STOPPING_MS : SUMMARY_TIMEOUT_MS;
-	if (fetcher_ask(f, "FINISH", fin, "SUMMARY", &m, wait, 0) == 0) {
-		json_object_object_add(m.hdr, "type", json_object_new_string("summary"));
+	if (fetcher_ask(f, PROTO_MSG_FINISH, fin, PROTO_MSG_SUMMARY, &m, wait, 0) == 0) {
+		json_object_object_add(m.hdr, PROTO_KEY_TYPE,
+				       json_object_new_string(PROTO_LINE_SUMMARY));
 		/* the sink counts the run, the fetcher knows each document's source */
 		if (f->by_source)
-			json_object_object_add(m.hdr, "sources", json_object_get(f->by_source));
+			json_object_object_add(m.hdr, PROTO_KEY_SOURCES,
+					       json_object_get(f->by_source));
 		fetcher_status(f, m.hdr);
 		wire_msg_release(&m);
 		rc = 0;
@@ -228,19 +234,21 @@ void
 fetcher_summary_interrupted(struct fetcher *f)
 {
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("summary"));
-	json_object_object_add(o, "run_id", json_object_new_int64(f->run_id));
-	json_object_object_add(o, "status", json_object_new_string("interrupted"));
-	json_object_object_add(o, "fetched", json_object_new_int64(f->fetched));
-	json_object_object_add(o, "unchanged", json_object_new_int64(f->unchanged));
-	json_object_object_add(o, "parsed", json_object_new_int64(f->parsed));
-	json_object_object_add(o, "stored", json_object_new_int64(f->stored));
-	json_object_object_add(o, "failed", json_object_new_int64(f->fetch_failed + f->job_failed));
-	json_object_object_add(o, "duplicates", json_object_new_int64(0));
+	json_object_object_add(o, PROTO_KEY_TYPE, json_object_new_string(PROTO_LINE_SUMMARY));
+	json_object_object_add(o, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
+	json_object_object_add(o, PROTO_KEY_STATUS,
+			       json_object_new_string(PROTO_STATUS_INTERRUPTED));
+	json_object_object_add(o, PROTO_KEY_FETCHED, json_object_new_int64(f->fetched));
+	json_object_object_add(o, PROTO_KEY_UNCHANGED, json_object_new_int64(f->unchanged));
+	json_object_object_add(o, PROTO_KEY_PARSED, json_object_new_int64(f->parsed));
+	json_object_object_add(o, PROTO_KEY_STORED, json_object_new_int64(f->stored));
+	json_object_object_add(o, PROTO_KEY_FAILED,
+			       json_object_new_int64(f->fetch_failed + f->job_failed));
+	json_object_object_add(o, PROTO_KEY_DUPLICATES, json_object_new_int64(0));
 	if (f->by_source)
-		json_object_object_add(o, "sources", json_object_get(f->by_source));
+		json_object_object_add(o, PROTO_KEY_SOURCES, json_object_get(f->by_source));
 	json_object_object_add(
-	    o, "why",
+	    o, PROTO_KEY_WHY,
 	    json_object_new_string(f->gave_up
 				       ? "the database stayed unreachable past outage_timeout"
 				       : "the sink could not record the end of the run"));

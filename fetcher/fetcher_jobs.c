@@ -12,12 +12,14 @@
  */
 #include "fetcher_stage.h"
 #include "log.h"
+#include "proto.h"
 #include "monotime.h"
 #include "spool.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +83,9 @@ fetcher_jobs_recover(struct fetcher *f)
 		size_t len;
 		if (spool_load(f->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
 			struct json_object *o = json_tokener_parse(hdr), *u, *src;
-			if (o && json_object_object_get_ex(o, "url", &u)) {
+			if (o && json_object_object_get_ex(o, PROTO_KEY_URL, &u)) {
 				/* its source, for the per-source counts, as the header names it */
-				if (json_object_object_get_ex(o, "source", &src) &&
+				if (json_object_object_get_ex(o, PROTO_KEY_SOURCE, &src) &&
 				    json_object_is_type(src, json_type_string) && f->url_source)
 					json_object_object_add(
 					    f->url_source, json_object_get_string(u),
@@ -101,6 +103,55 @@ fetcher_jobs_recover(struct fetcher *f)
 	closedir(d);
 }
 
+/*
+ * The per-source parse options a job carries, each under its header key. A
+ * field of struct source_parse without an entry here would be read from the
+ * config and never reach a worker: fetcher_job_test checks that none is missing.
+ */
+const struct fetcher_job_option fetcher_job_options[] = {
+    {PROTO_KEY_CONTENT_XPATH, offsetof(struct source_parse, content_xpath)},
+};
+const size_t fetcher_job_noptions = sizeof(fetcher_job_options) / sizeof(fetcher_job_options[0]);
+
+struct json_object *
+fetcher_job_header(const struct config *cfg, const char *spool_hdr,
+		   const struct fetcher_job_lease *l)
+{
+	struct json_object *h = spool_hdr ? json_tokener_parse(spool_hdr) : NULL, *name;
+	if (h == NULL || !json_object_is_type(h, json_type_object)) {
+		json_object_put(h);
+		h = json_object_new_object();
+	}
+	json_object_object_add(h, PROTO_KEY_ATTEMPTS, json_object_new_int(l->attempts));
+	json_object_object_add(h, PROTO_KEY_RUN, json_object_new_string(l->run));
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(l->run_id));
+	json_object_object_add(h, PROTO_KEY_PARSE_TIMEOUT_MS,
+			       json_object_new_int(cfg->parse_timeout_ms));
+	/*
+	 * The options are taken now, from the config's source of that name, not
+	 * written into the spool: a config changed since the body was spooled (a
+	 * content_xpath fixed after a bad run) applies to the jobs waiting there
+	 * too. A source no longer configured leaves the parser's defaults.
+	 */
+	if (!json_object_object_get_ex(h, PROTO_KEY_SOURCE, &name) ||
+	    !json_object_is_type(name, json_type_string))
+		return h;
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source *src = &cfg->sources[i];
+		if (strcmp(src->name, json_object_get_string(name)) != 0)
+			continue;
+		for (size_t k = 0; k < fetcher_job_noptions; k++) {
+			const char *v = *(char *const *)((const char *)&src->parse +
+							 fetcher_job_options[k].offset);
+			if (v)
+				json_object_object_add(h, fetcher_job_options[k].key,
+						       json_object_new_string(v));
+		}
+		break;
+	}
+	return h;
+}
+
 /* Returns 0 when leased; -1 when the job failed (credit unused); -2 when the worker is gone. */
 static int
 jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
@@ -112,23 +163,21 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
 		j->state = JOB_DONE;
 		f->job_failed++;
-		fetcher_count(f, NULL, j->url, "failed");
+		fetcher_count(f, NULL, j->url, PROTO_KEY_FAILED);
 		fetcher_dead(f, &(struct dead_letter){.url = j->url,
 						      .stage = "fetch",
 						      .error = "spool file missing or damaged",
 						      .attempts = j->attempts});
 		return -1;
 	}
-	struct json_object *h = json_tokener_parse(hdr);
-	if (h == NULL)
-		h = json_object_new_object();
 	j->attempts++;
-	json_object_object_add(h, "attempts", json_object_new_int(j->attempts));
-	json_object_object_add(h, "run", json_object_new_string(f->run_name));
-	json_object_object_add(h, "run_id", json_object_new_int64(f->run_id));
-	json_object_object_add(h, "parse_timeout_ms",
-			       json_object_new_int(f->cfg->parse_timeout_ms));
-	int rc = wire_send(f->jobs_sock, w->id, w->id_len, "JOB", h, body, len);
+	struct json_object *h = fetcher_job_header(f->cfg, hdr,
+						   &(struct fetcher_job_lease){
+						       .run = f->run_name,
+						       .run_id = f->run_id,
+						       .attempts = j->attempts,
+						   });
+	int rc = wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_JOB, h, body, len);
 	json_object_put(h);
 	free(hdr);
 	free(body);
@@ -174,7 +223,7 @@ jobs_bury(struct fetcher *f, struct job *j)
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) == 0)
 		h = json_tokener_parse(hdr);
 	if (h)
-		json_object_object_get_ex(h, "source", &source);
+		json_object_object_get_ex(h, PROTO_KEY_SOURCE, &source);
 	fetcher_dead(f,
 		     &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
 					   .url = j->url,
@@ -293,8 +342,8 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 		w->serial = ++f->worker_serials;
 	}
 	w->seen_ms = monotime_ms();
-	w->pid = (long)wire_int(m, "pid", 0);
-	const char *done = wire_str(m, "done", NULL);
+	w->pid = (long)wire_int(m, PROTO_KEY_PID, 0);
+	const char *done = wire_str(m, PROTO_KEY_DONE, NULL);
 	struct job *j = done ? jobs_find(f, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
 		j->state = JOB_PARSED;
@@ -325,7 +374,8 @@ fetcher_workers_beat(struct fetcher *f)
 			workers_forget(f, w);
 			continue;
 		}
-		if (wire_send(f->jobs_sock, w->id, w->id_len, "HEARTBEAT", NULL, NULL, 0) < 0) {
+		if (wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_HEARTBEAT, NULL, NULL, 0) <
+		    0) {
 			workers_forget(f, w); /* its connection is gone */
 			continue;
 		}
@@ -396,7 +446,7 @@ fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
 		f->outage_since = now;
 		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
 			  " for up to %d s (outage_timeout)",
-			  wire_str(m, "reason", "no reason given"), f->cfg->outage_timeout);
+			  wire_str(m, PROTO_KEY_REASON, "no reason given"), f->cfg->outage_timeout);
 	}
 	f->held_until = now + HOLD_MS;
 	/* not a failure of the parse nor of the worker: no attempt is used up */
@@ -411,7 +461,7 @@ fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
 void
 fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 {
-	const char *key = wire_str(m, "key", NULL);
+	const char *key = wire_str(m, PROTO_KEY_KEY, NULL);
 	struct job *j = key ? jobs_find(f, key) : NULL;
 	if (j == NULL || j->state == JOB_DONE)
 		return; /* a late duplicate acknowledgement: already settled */
@@ -420,15 +470,15 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 	if (j->state == JOB_BURIED)
 		log_debug("url=%s dead letter recorded", j->url);
 	j->state = JOB_DONE;
-	const char *status = wire_str(m, "status", "");
-	int failed = strcmp(status, "failed") == 0;
+	const char *status = wire_str(m, PROTO_KEY_STATUS, "");
+	int failed = strcmp(status, PROTO_STATUS_FAILED) == 0;
 	if (failed)
 		f->job_failed++;
 	else
 		f->stored++;
-	fetcher_count(f, NULL, j->url, failed ? "failed" : "stored");
+	fetcher_count(f, NULL, j->url, failed ? PROTO_KEY_FAILED : PROTO_KEY_STORED);
 	spool_remove(f->cfg->spool_dir, j->key);
-	log_debug("url=%s %s", j->url, wire_str(m, "status", "acknowledged"));
+	log_debug("url=%s %s", j->url, wire_str(m, PROTO_KEY_STATUS, "acknowledged"));
 }
 
 int

@@ -103,6 +103,31 @@ struct dead_letter {
 	size_t len;
 };
 
+/* One per-source parse option: its job header key and its place in struct source_parse. */
+struct fetcher_job_option {
+	const char *key;
+	size_t offset; /* of a char * in struct source_parse */
+};
+/* Every per-source parse option, each of which fetcher_job_header sends. */
+extern const struct fetcher_job_option fetcher_job_options[];
+extern const size_t fetcher_job_noptions;
+
+/* What a lease adds to a spooled job's header. */
+struct fetcher_job_lease {
+	const char *run; /* the run's name, as the sink knows it */
+	long long run_id;
+	int attempts; /* this one included */
+};
+
+/*
+ * The header of a JOB: spool_hdr (the spool's JSON; NULL or damaged: none)
+ * with the lease's run and attempt, the parse time limit, and the parse
+ * options of the source it names in cfg. The one place a job header is made.
+ * Returns an owned object.
+ */
+struct json_object *fetcher_job_header(const struct config *cfg, const char *spool_hdr,
+				       const struct fetcher_job_lease *l);
+
 /* Tell the sink that d->url failed for good: a dead letter. */
 void fetcher_dead(struct fetcher *f, const struct dead_letter *d);
 

@@ -15,6 +15,7 @@
 #include "doc_json.h"
 #include "log.h"
 #include "parse.h"
+#include "proto.h"
 #include "sig.h"
 
 #include <errno.h>
@@ -30,10 +31,11 @@
 static void
 parser_copy_fields(struct json_object *to, const struct wire_msg *job)
 {
-	static const char *const keys[] = {"key",    "url",	      "final_url",    "sha256",
-					   "etag",   "last_modified", "content_type", "fetched_at",
-					   "source", "source_url",    "attempts",     "run",
-					   "run_id", "link_text"};
+	static const char *const keys[] = {
+	    PROTO_KEY_KEY,    PROTO_KEY_URL,	       PROTO_KEY_FINAL_URL,    PROTO_KEY_SHA256,
+	    PROTO_KEY_ETAG,   PROTO_KEY_LAST_MODIFIED, PROTO_KEY_CONTENT_TYPE, PROTO_KEY_FETCHED_AT,
+	    PROTO_KEY_SOURCE, PROTO_KEY_SOURCE_URL,    PROTO_KEY_ATTEMPTS,     PROTO_KEY_RUN,
+	    PROTO_KEY_RUN_ID, PROTO_KEY_LINK_TEXT};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		struct json_object *v;
 		if (json_object_object_get_ex(job->hdr, keys[i], &v))
@@ -44,37 +46,37 @@ parser_copy_fields(struct json_object *to, const struct wire_msg *job)
 static void
 parser_handle(void *results, const struct wire_msg *job)
 {
-	const char *url = wire_str(job, "url", "(unknown)");
+	const char *url = wire_str(job, PROTO_KEY_URL, "(unknown)");
 	char err[256];
 	struct json_object *out = json_object_new_object();
 	const unsigned char *body = job->body ? job->body : (const unsigned char *)"";
 
 	parser_copy_fields(out, job);
 	/* content_xpath: the source's override of the HTML content extraction, when set */
-	struct parse_options opts = {.content_type = wire_str(job, "content_type", NULL),
-				     .content_xpath = wire_str(job, "content_xpath", NULL),
-				     .link_text = wire_str(job, "link_text", NULL)};
+	struct parse_options opts = {.content_type = wire_str(job, PROTO_KEY_CONTENT_TYPE, NULL),
+				     .content_xpath = wire_str(job, PROTO_KEY_CONTENT_XPATH, NULL),
+				     .link_text = wire_str(job, PROTO_KEY_LINK_TEXT, NULL)};
 	struct doc *doc = parse_document_opts(body, job->body_len, &opts, err, sizeof(err));
 	if (doc == NULL) {
 		/* the one line for this failure: the sink records the dead letter quietly */
 		log_warnx(
 		    "url=%s cannot parse: %s; kept as a dead letter (reportpipe dead-letters)", url,
 		    err);
-		json_object_object_add(out, "error", json_object_new_string(err));
-		if (wire_send(results, NULL, 0, "FAILED", out, body, job->body_len) < 0)
+		json_object_object_add(out, PROTO_KEY_ERROR, json_object_new_string(err));
+		if (wire_send(results, NULL, 0, PROTO_MSG_FAILED, out, body, job->body_len) < 0)
 			log_warnx("url=%s cannot send the failure: %s", url, zmq_strerror(errno));
 		json_object_put(out);
 		return;
 	}
 	const char *s;
-	if ((s = wire_str(job, "url", NULL)) != NULL)
+	if ((s = wire_str(job, PROTO_KEY_URL, NULL)) != NULL)
 		doc->url = xstrdup(s);
-	if ((s = wire_str(job, "sha256", NULL)) != NULL)
+	if ((s = wire_str(job, PROTO_KEY_SHA256, NULL)) != NULL)
 		doc->sha256 = xstrdup(s);
-	json_object_object_add(out, "doc", doc_to_json(doc));
+	json_object_object_add(out, PROTO_KEY_DOC, doc_to_json(doc));
 	log_debug("url=%s parsed: %zu sections, %zu metrics", url, doc->nsections, doc->nmetrics);
 	doc_free(&doc);
-	if (wire_send(results, NULL, 0, "RESULT", out, body, job->body_len) < 0)
+	if (wire_send(results, NULL, 0, PROTO_MSG_RESULT, out, body, job->body_len) < 0)
 		log_warnx("url=%s cannot send the result: %s", url, zmq_strerror(errno));
 	json_object_put(out);
 }
@@ -96,9 +98,9 @@ static int
 parser_say(void *jobs, const char *type, const char *done_key)
 {
 	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(h, PROTO_KEY_PID, json_object_new_int64((int64_t)getpid()));
 	if (done_key)
-		json_object_object_add(h, "done", json_object_new_string(done_key));
+		json_object_object_add(h, PROTO_KEY_DONE, json_object_new_string(done_key));
 	int rc = wire_send(jobs, NULL, 0, type, h, NULL, 0);
 	json_object_put(h);
 	return rc;
@@ -129,8 +131,8 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 			heard = now;
 		}
 		if (want || now >= next_beat) {
-			if (parser_say(jobs, want ? "READY" : "HEARTBEAT", done[0] ? done : NULL) <
-			    0) {
+			if (parser_say(jobs, want ? PROTO_MSG_READY : PROTO_MSG_HEARTBEAT,
+				       done[0] ? done : NULL) < 0) {
 				if (errno == EINTR)
 					continue;
 				log_warnx("cannot reach the fetcher: %s", zmq_strerror(errno));
@@ -153,14 +155,15 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 		if (wire_recv(jobs, 0, &m) != 0)
 			continue;
 		heard = monotime_ms();
-		if (strcmp(m.type, "JOB") == 0) {
-			long long limit = wire_int(&m, "parse_timeout_ms", cfg->parse_timeout_ms);
+		if (strcmp(m.type, PROTO_MSG_JOB) == 0) {
+			long long limit =
+			    wire_int(&m, PROTO_KEY_PARSE_TIMEOUT_MS, cfg->parse_timeout_ms);
 			parser_arm(limit > 0 ? limit : cfg->parse_timeout_ms);
 			parser_handle(results, &m);
 			parser_arm(0);
-			snprintf(done, sizeof(done), "%s", wire_str(&m, "key", ""));
+			snprintf(done, sizeof(done), "%s", wire_str(&m, PROTO_KEY_KEY, ""));
 			want = 1;
-		} else if (strcmp(m.type, "HEARTBEAT") != 0) {
+		} else if (strcmp(m.type, PROTO_MSG_HEARTBEAT) != 0) {
 			log_warnx("ignored a message of unknown type %s", m.type);
 		}
 		wire_msg_release(&m);

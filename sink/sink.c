@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "curve.h"
 #include "log.h"
+#include "proto.h"
 #include "sig.h"
 #include "sink_db.h"
 #include "sink_indicators.h"
@@ -94,12 +95,13 @@ sink_hold(struct sink *s, const char *why)
 		return;
 	s->next_hold_ms = now + WIRE_HEARTBEAT_MS;
 	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "reason", json_object_new_string(why));
-	json_object_object_add(h, "down_s", json_object_new_int64(time(NULL) - s->down_since));
+	json_object_object_add(h, PROTO_KEY_REASON, json_object_new_string(why));
+	json_object_object_add(h, PROTO_KEY_DOWN_S,
+			       json_object_new_int64(time(NULL) - s->down_since));
 	for (size_t i = 0; i < MAX_RUNS; i++)
 		if (s->runs[i].run_id != 0)
-			wire_send(s->ctl, s->runs[i].route, s->runs[i].route_len, "HOLD", h, NULL,
-				  0);
+			wire_send(s->ctl, s->runs[i].route, s->runs[i].route_len, PROTO_MSG_HOLD, h,
+				  NULL, 0);
 	json_object_put(h);
 }
 
@@ -241,8 +243,8 @@ sink_close_stale_runs(struct sink *s)
 static struct sink_run *
 sink_run_of(struct sink *s, const struct wire_msg *m)
 {
-	const char *name = wire_str(m, "run", NULL);
-	long long run_id = wire_int(m, "run_id", 0);
+	const char *name = wire_str(m, PROTO_KEY_RUN, NULL);
+	long long run_id = wire_int(m, PROTO_KEY_RUN_ID, 0);
 	struct sink_run *free_slot = NULL, *oldest = &s->runs[0];
 	size_t len;
 
@@ -283,10 +285,10 @@ sink_ack(struct sink *s, const struct sink_run *run, const char *key, const char
 	if (run == NULL)
 		return; /* no run to tell: the fetcher leases the job again and finds it stored */
 	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "key", json_object_new_string(key));
-	json_object_object_add(h, "status", json_object_new_string(status));
+	json_object_object_add(h, PROTO_KEY_KEY, json_object_new_string(key));
+	json_object_object_add(h, PROTO_KEY_STATUS, json_object_new_string(status));
 	/* to a fetcher that is gone the ROUTER drops it: its next run finds the job stored */
-	if (wire_send(s->ctl, run->route, run->route_len, "ACK", h, NULL, 0) < 0)
+	if (wire_send(s->ctl, run->route, run->route_len, PROTO_MSG_ACK, h, NULL, 0) < 0)
 		log_warnx("cannot send an acknowledgement for %s: %s", key, zmq_strerror(errno));
 	json_object_put(h);
 }
@@ -302,12 +304,12 @@ sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m,
 		 const char *error, const char *sqlstate)
 {
 	struct sink_letter l = {.run_id = run ? run->run_id : 0,
-				.url = wire_str(m, "url", "(unknown)"),
-				.source = wire_str(m, "source", NULL),
+				.url = wire_str(m, PROTO_KEY_URL, "(unknown)"),
+				.source = wire_str(m, PROTO_KEY_SOURCE, NULL),
 				.stage = stage,
 				.error = error,
 				.sqlstate = sqlstate,
-				.attempts = (int)wire_int(m, "attempts", 1),
+				.attempts = (int)wire_int(m, PROTO_KEY_ATTEMPTS, 1),
 				.body = m->body,
 				.body_len = m->body_len};
 	struct sink_err e;
@@ -372,8 +374,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 			else if (p->run)
 				p->run->duplicates++;
 			log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
-			sink_ack(s, p->run, wire_str(&p->m, "key", ""),
-				 stored ? "stored" : "duplicate");
+			sink_ack(s, p->run, wire_str(&p->m, PROTO_KEY_KEY, ""),
+				 stored ? PROTO_STATUS_STORED : PROTO_STATUS_DUPLICATE);
 		}
 		free(items);
 		return 0;
@@ -383,7 +385,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 		struct sink_pending *p = &s->batch[lo];
 		log_warnx("url=%s not stored: %s", p->doc->url, e.msg);
 		if (sink_dead_letter(s, p->run, &p->m, "store", e.msg, e.sqlstate) == 0)
-			sink_ack(s, p->run, wire_str(&p->m, "key", ""), "failed");
+			sink_ack(s, p->run, wire_str(&p->m, PROTO_KEY_KEY, ""),
+				 PROTO_STATUS_FAILED);
 		else if (sig_stop)
 			return -1;
 		return 0;
@@ -419,18 +422,19 @@ static void
 sink_on_result(struct sink *s, struct sink_prepared *p)
 {
 	struct wire_msg *m = &p->m;
-	const char *key = wire_str(m, "key", NULL), *url = wire_str(m, "url", "(unknown)");
+	const char *key = wire_str(m, PROTO_KEY_KEY, NULL),
+		   *url = wire_str(m, PROTO_KEY_URL, "(unknown)");
 	struct sink_run *run = sink_run_of(s, m);
 
 	if (key == NULL) {
 		log_warnx("dropped a result without a job key (url %s)", url);
-	} else if (strcmp(m->type, "FAILED") == 0) {
-		const char *why = wire_str(m, "error", "parse failed");
+	} else if (strcmp(m->type, PROTO_MSG_FAILED) == 0) {
+		const char *why = wire_str(m, PROTO_KEY_ERROR, "parse failed");
 		/* the parser logged it where it happened; here it only becomes a dead letter */
 		log_debug("url=%s parse failed: %s", url, why);
 		if (sink_dead_letter(s, run, m, "parse", why, NULL) == 0)
-			sink_ack(s, run, key, "failed");
-	} else if (strcmp(m->type, "RESULT") != 0) {
+			sink_ack(s, run, key, PROTO_STATUS_FAILED);
+	} else if (strcmp(m->type, PROTO_MSG_RESULT) != 0) {
 		log_warnx("ignored a result of unknown type %s (url %s)", m->type, url);
 	} else {
 		if (run)
@@ -438,7 +442,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 		if (p->doc == NULL) {
 			log_warnx("url=%s not stored: %s", url, p->err);
 			if (sink_dead_letter(s, run, m, "store", p->err, NULL) == 0)
-				sink_ack(s, run, key, "failed");
+				sink_ack(s, run, key, PROTO_STATUS_FAILED);
 		} else {
 			struct sink_doc *doc = p->doc;
 			if (s->nbatch == 0)
@@ -471,7 +475,7 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 	struct json_object *urls = NULL, *reply = json_object_new_object();
 	struct json_object *known = json_object_new_object();
 
-	json_object_object_get_ex(m->hdr, "urls", &urls);
+	json_object_object_get_ex(m->hdr, PROTO_KEY_URLS, &urls);
 	if (urls && json_object_is_type(urls, json_type_array)) {
 		const char *params[] = {
 		    json_object_to_json_string_ext(urls, JSON_C_TO_STRING_PLAIN)};
@@ -483,14 +487,15 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 			for (int i = 0; i < PQntuples(r); i++) {
 				struct json_object *v = json_object_new_object();
-				json_object_object_add(v, "sha256",
+				json_object_object_add(v, PROTO_KEY_SHA256,
 						       json_object_new_string(PQgetvalue(r, i, 1)));
 				if (!PQgetisnull(r, i, 2))
 					json_object_object_add(
-					    v, "etag", json_object_new_string(PQgetvalue(r, i, 2)));
+					    v, PROTO_KEY_ETAG,
+					    json_object_new_string(PQgetvalue(r, i, 2)));
 				if (!PQgetisnull(r, i, 3))
 					json_object_object_add(
-					    v, "last_modified",
+					    v, PROTO_KEY_LAST_MODIFIED,
 					    json_object_new_string(PQgetvalue(r, i, 3)));
 				json_object_object_add(known, PQgetvalue(r, i, 0), v);
 			}
@@ -499,8 +504,8 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 		}
 		PQclear(r);
 	}
-	json_object_object_add(reply, "validators", known);
-	wire_send(s->ctl, m->route, m->route_len, "VALIDATORS", reply, NULL, 0);
+	json_object_object_add(reply, PROTO_KEY_VALIDATORS, known);
+	wire_send(s->ctl, m->route, m->route_len, PROTO_MSG_VALIDATORS, reply, NULL, 0);
 	json_object_put(reply);
 }
 
@@ -553,7 +558,7 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 	if (r == NULL)
 		r = oldest;
 	PGresult *res;
-	const char *name = wire_str(m, "run", NULL);
+	const char *name = wire_str(m, PROTO_KEY_RUN, NULL);
 	char *clean = name && *name ? xstrdup(name) : NULL;
 	if (clean)
 		sink_db_utf8_clean(clean);
@@ -586,8 +591,8 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 	log_info("run %lld begins (fetcher %.*s)", r->run_id, (int)r->route_len,
 		 (const char *)r->route);
 	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "run_id", json_object_new_int64(r->run_id));
-	wire_send(s->ctl, m->route, m->route_len, "BEGUN", h, NULL, 0);
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(r->run_id));
+	wire_send(s->ctl, m->route, m->route_len, PROTO_MSG_BEGUN, h, NULL, 0);
 	json_object_put(h);
 }
 
@@ -595,9 +600,9 @@ static void
 sink_on_finish(struct sink *s, struct wire_msg *m)
 {
 	struct sink_run *run = sink_run_of(s, m);
-	long fetched = (long)wire_int(m, "fetched", 0),
-	     unchanged = (long)wire_int(m, "unchanged", 0);
-	const char *asked = wire_str(m, "status", NULL);
+	long fetched = (long)wire_int(m, PROTO_KEY_FETCHED, 0),
+	     unchanged = (long)wire_int(m, PROTO_KEY_UNCHANGED, 0);
+	const char *asked = wire_str(m, PROTO_KEY_STATUS, NULL);
 
 	if (run == NULL) {
 		log_warnx("ignored the end of a run this sink knows nothing of");
@@ -607,24 +612,25 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 	 * the fetcher's own failures came as dead letters, counted here with the
 	 * rest; known dead ones (acknowledged letters) do not fail the run
 	 */
-	const char *status = asked && strcmp(asked, "interrupted") == 0 ? "interrupted"
-			     : run->failed				? "failed"
-									: "ok";
+	const char *status = asked && strcmp(asked, PROTO_STATUS_INTERRUPTED) == 0
+				 ? PROTO_STATUS_INTERRUPTED
+			     : run->failed ? PROTO_STATUS_FAILED
+					   : PROTO_STATUS_OK;
 	sink_finish_run(s, run, status, fetched, unchanged);
 	log_info("run %lld ends %s: stored %ld, duplicates %ld, failed %ld, known dead %ld",
 		 run->run_id, status, run->stored, run->duplicates, run->failed, run->known_dead);
 	struct json_object *h = json_object_new_object();
-	json_object_object_add(h, "run_id", json_object_new_int64(run->run_id));
-	json_object_object_add(h, "status", json_object_new_string(status));
-	json_object_object_add(h, "fetched", json_object_new_int64(fetched));
-	json_object_object_add(h, "unchanged", json_object_new_int64(unchanged));
-	json_object_object_add(h, "parsed", json_object_new_int64(run->parsed));
-	json_object_object_add(h, "stored", json_object_new_int64(run->stored));
-	json_object_object_add(h, "duplicates", json_object_new_int64(run->duplicates));
-	json_object_object_add(h, "failed", json_object_new_int64(run->failed));
-	json_object_object_add(h, "known_dead", json_object_new_int64(run->known_dead));
-	json_object_object_add(h, "transactions", json_object_new_int64(s->transactions));
-	wire_send(s->ctl, m->route, m->route_len, "SUMMARY", h, NULL, 0);
+	json_object_object_add(h, PROTO_KEY_RUN_ID, json_object_new_int64(run->run_id));
+	json_object_object_add(h, PROTO_KEY_STATUS, json_object_new_string(status));
+	json_object_object_add(h, PROTO_KEY_FETCHED, json_object_new_int64(fetched));
+	json_object_object_add(h, PROTO_KEY_UNCHANGED, json_object_new_int64(unchanged));
+	json_object_object_add(h, PROTO_KEY_PARSED, json_object_new_int64(run->parsed));
+	json_object_object_add(h, PROTO_KEY_STORED, json_object_new_int64(run->stored));
+	json_object_object_add(h, PROTO_KEY_DUPLICATES, json_object_new_int64(run->duplicates));
+	json_object_object_add(h, PROTO_KEY_FAILED, json_object_new_int64(run->failed));
+	json_object_object_add(h, PROTO_KEY_KNOWN_DEAD, json_object_new_int64(run->known_dead));
+	json_object_object_add(h, PROTO_KEY_TRANSACTIONS, json_object_new_int64(s->transactions));
+	wire_send(s->ctl, m->route, m->route_len, PROTO_MSG_SUMMARY, h, NULL, 0);
 	json_object_put(h);
 	memset(run, 0, sizeof(*run));
 }
@@ -633,19 +639,19 @@ sink_on_finish(struct sink *s, struct wire_msg *m)
 static int
 sink_on_ctl(struct sink *s, struct wire_msg *m)
 {
-	if (strcmp(m->type, "BEGIN") == 0) {
+	if (strcmp(m->type, PROTO_MSG_BEGIN) == 0) {
 		sink_on_begin(s, m);
-	} else if (strcmp(m->type, "VALIDATORS") == 0) {
+	} else if (strcmp(m->type, PROTO_MSG_VALIDATORS) == 0) {
 		sink_on_validators(s, m);
-	} else if (strcmp(m->type, "DEAD") == 0) {
+	} else if (strcmp(m->type, PROTO_MSG_DEAD) == 0) {
 		/* a job's dead letter: its spool file goes only once this is committed */
-		const char *key = wire_str(m, "key", NULL);
+		const char *key = wire_str(m, PROTO_KEY_KEY, NULL);
 		struct sink_run *run = sink_run_of(s, m);
-		if (sink_dead_letter(s, run, m, wire_str(m, "stage", "fetch"),
-				     wire_str(m, "error", "failed"), NULL) == 0 &&
+		if (sink_dead_letter(s, run, m, wire_str(m, PROTO_KEY_STAGE, "fetch"),
+				     wire_str(m, PROTO_KEY_ERROR, "failed"), NULL) == 0 &&
 		    key)
-			sink_ack(s, run, key, "failed");
-	} else if (strcmp(m->type, "FINISH") == 0) {
+			sink_ack(s, run, key, PROTO_STATUS_FAILED);
+	} else if (strcmp(m->type, PROTO_MSG_FINISH) == 0) {
 		/* redelivered copies may still wait in the batch: count them first */
 		sink_flush(s);
 		sink_on_finish(s, m);

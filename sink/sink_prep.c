@@ -8,6 +8,7 @@
 #include "sink_prep.h"
 #include "buf.h"
 #include "log.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,7 +33,7 @@ prep_one(struct wire_msg *m)
 {
 	struct sink_prepared *p = xcalloc(1, sizeof(*p));
 	p->m = *m;
-	if (strcmp(m->type, "RESULT") == 0 && wire_str(m, "key", NULL) != NULL)
+	if (strcmp(m->type, PROTO_MSG_RESULT) == 0 && wire_str(m, PROTO_KEY_KEY, NULL) != NULL)
 		p->doc = sink_rows_new(m->hdr, p->err, sizeof(p->err));
 	return p;
 }

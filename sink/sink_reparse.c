@@ -9,6 +9,7 @@
  */
 #include "sink_reparse.h"
 #include "buf.h"
+#include "proto.h"
 #include "sink_rows.h"
 
 #include <stdio.h>
@@ -157,9 +158,9 @@ sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc, struct
 	snprintf(id_text, sizeof(id_text), "%lld", id);
 	/* the rows are checked the way the sink checks them, before anything is deleted */
 	struct json_object *job = json_object_new_object();
-	json_object_object_add(job, "url", json_object_new_string("reparse"));
-	json_object_object_add(job, "sha256", json_object_new_string(""));
-	json_object_object_add(job, "doc", json_object_get(doc));
+	json_object_object_add(job, PROTO_KEY_URL, json_object_new_string("reparse"));
+	json_object_object_add(job, PROTO_KEY_SHA256, json_object_new_string(""));
+	json_object_object_add(job, PROTO_KEY_DOC, json_object_get(doc));
 	struct sink_doc *rows = sink_rows_new(job, err, sizeof(err));
 	if (rows == NULL) {
 		sink_db_fail(e, "checking the new parse", err);

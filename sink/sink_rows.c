@@ -7,6 +7,7 @@
  * data, where every value is an escaped field.
  */
 #include "sink_rows.h"
+#include "proto.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -368,7 +369,7 @@ sink_rows_new(struct json_object *job, char *err, size_t errlen)
 	size_t *off = NULL;
 
 	err[0] = '\0';
-	json_object_object_get_ex(job, "doc", &doc);
+	json_object_object_get_ex(job, PROTO_KEY_DOC, &doc);
 	d->url = rows_str(job, "url");
 	d->sha256 = rows_str(job, "sha256");
 	if (doc == NULL || d->url == NULL || d->sha256 == NULL ||

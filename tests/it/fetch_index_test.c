@@ -7,8 +7,9 @@
  * to file:// reports. Every hop of a redirect is held to the same rules as
  * a link (the index's scheme, host and port, or allow_hosts); links with a
  * user name and password are refused without showing the password;
- * max_links caps the reports taken from one page; and a report without a
- * title takes the text of the link that led to it.
+ * max_links caps the reports taken from one page; a report without a
+ * title takes the text of the link that led to it; and a source's
+ * content_xpath decides which part of a page is stored.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -447,6 +448,53 @@ test_a_report_without_a_title_takes_its_link_text(void **state)
 	    1);
 }
 
+/*
+ * A source's content_xpath reaches the parser (the job header carries it):
+ * of a page whose sidebar outscores the report, the source with
+ * content_xpath stores only the report's part, and the same page under a
+ * source without one stores the scorer's choice, the sidebar.
+ */
+static void
+test_content_xpath_chooses_the_stored_text(void **state)
+{
+	(void)state;
+	static const char html[] =
+	    "<html><body><div id=\"side\"><p>通知公告：关于开展调研的通知，请各单位于本月底前"
+	    "报送材料，逾期不报的，予以通报；联系人：张三，电话：12345。</p><p>其他事项：另行通知，"
+	    "请留意。</p></div><div id=\"zoom\"><p>全年办理案件120件。</p></div></body></html>\n";
+	/* the same page twice, so that each source has a URL of its own */
+	write_page("two-parts-xpath.html", html);
+	write_page("two-parts-scored.html", html);
+	char sources[1024];
+	snprintf(sources, sizeof(sources),
+		 "[source \"with-xpath\"]\n"
+		 "url = http://127.0.0.1:%d/pages/two-parts-xpath.html\n"
+		 "content_xpath = //div[@id=\"zoom\"]\n"
+		 "[source \"scored\"]\n"
+		 "url = http://127.0.0.1:%d/pages/two-parts-scored.html\n",
+		 env.faultd_ports[0], env.faultd_ports[0]);
+	assert_int_equal(fetch_env_write_config(&env, "xpath", "per_host_delay_ms = 0\n", sources),
+			 0);
+	int rc;
+	char *out = fetch_env_run(&env, "xpath", &rc);
+	if (rc != 0 || strstr(out, "stored 2,") == NULL)
+		fail_msg("xpath run exited %d, want 0 and 2 stored:\n%s", rc, out);
+	free(out);
+	char *text = fetch_env_query_str(
+	    &env, "SELECT text FROM documents WHERE url LIKE '%/two-parts-xpath.html'");
+	assert_non_null(text);
+	if (strstr(text, "全年办理案件120件") == NULL || strstr(text, "通知公告") != NULL)
+		fail_msg("with content_xpath, want only the zoom part stored, got: %s", text);
+	free(text);
+	text = fetch_env_query_str(
+	    &env, "SELECT text FROM documents WHERE url LIKE '%/two-parts-scored.html'");
+	assert_non_null(text);
+	if (strstr(text, "通知公告") == NULL)
+		fail_msg("without content_xpath, want the scorer's choice (the sidebar), got: %s",
+			 text);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -457,6 +505,7 @@ main(void)
 	    cmocka_unit_test(test_links_and_redirects_stay_on_the_index_origin),
 	    cmocka_unit_test(test_max_links_caps_an_index_page),
 	    cmocka_unit_test(test_a_report_without_a_title_takes_its_link_text),
+	    cmocka_unit_test(test_content_xpath_chooses_the_stored_text),
 	};
 	return cmocka_run_group_tests_name("fetch (index)", tests, group_setup, group_teardown);
 }

@@ -583,7 +583,7 @@ test_content_xpath_compiled(void **state)
 	struct config *cfg =
 	    expect_loaded("[source \"a\"]\nurl = http://a.example/\n"
 			  "content_xpath = //div[@id=\"zoom\"]//p[contains(., \"报告\")]\n");
-	assert_string_equal(cfg->sources[0].content_xpath,
+	assert_string_equal(cfg->sources[0].parse.content_xpath,
 			    "//div[@id=\"zoom\"]//p[contains(., \"报告\")]");
 	config_free(&cfg);
 }
