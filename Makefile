@@ -226,28 +226,62 @@ docker-check:
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 
-# libFuzzer target for the whole parse (tests/fuzz/README.md), built by clang
-# from the sources under ASan and UBSan, apart from the gcc objects above.
+# libFuzzer targets (tests/fuzz/README.md), built by clang from the sources
+# under ASan and UBSan, apart from the gcc objects above: each links only
+# what it fuzzes. `make fuzz` runs every target for FUZZ_SECONDS,
+# `make fuzz-short` (CI) for FUZZ_SHORT_SECONDS; FUZZ_TARGETS picks some.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
+FUZZ_SHORT_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
-FUZZ_SRC     := $(wildcard common/*.c parser/*.c) $(BUILD)/gen/units.c $(BUILD)/gen/indicators.c \
-		$(BUILD)/gen/divisions.c tests/fuzz/parse_fuzz.c
+FUZZ_TARGETS ?= parse_fuzz wire_fuzz sink_msg_fuzz robots_fuzz index_fuzz
+FUZZ_COMMON  := $(wildcard common/*.c)
+FUZZ_SRC_parse_fuzz    := $(FUZZ_COMMON) $(wildcard parser/*.c) $(BUILD)/gen/units.c \
+			  $(BUILD)/gen/indicators.c $(BUILD)/gen/divisions.c
+FUZZ_SRC_wire_fuzz     := $(FUZZ_COMMON)
+FUZZ_SRC_sink_msg_fuzz := $(FUZZ_COMMON) sink/sink_rows.c
+FUZZ_SRC_robots_fuzz   := $(FUZZ_COMMON) fetcher/fetcher_robots.c
+FUZZ_SRC_index_fuzz    := $(FUZZ_COMMON) fetcher/fetcher_index.c
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+# robots.txt and wire messages are read whole: small inputs find more per second
+FUZZ_MAXLEN_robots_fuzz := 16384
+FUZZ_MAXLEN_wire_fuzz   := 16384
 FUZZ_SEEDS   := $(wildcard ../shared/fixtures/reports/*.txt examples/reports/* \
 		tests/fixtures/formats/*.html tests/fixtures/formats/*.docx \
 		tests/fixtures/formats/*.pdf)
 
-fuzz: $(FUZZ_DIR)/parse_fuzz $(FUZZ_DIR)/corpus/.seeded
-	$(FUZZ_DIR)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
+.PHONY: fuzz-short fuzz-build
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
-$(FUZZ_DIR)/parse_fuzz: $(FUZZ_SRC) $(wildcard common/*.h parser/*.h)
+# corpus: parse_fuzz keeps build/fuzz/corpus, the others build/fuzz/corpus-<target>
+fuzz_corpus = $(FUZZ_DIR)/$(if $(filter parse_fuzz,$(1)),corpus,corpus-$(1))
+
+# fuzz_run TARGET SECONDS: one run, stopping at the first finding (left in build/fuzz/)
+fuzz_run = $(FUZZ_DIR)/$(1) -max_total_time=$(2) \
+	-max_len=$(or $(FUZZ_MAXLEN_$(1)),65536) -rss_limit_mb=2048 -timeout=10 \
+	-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ $(call fuzz_corpus,$(1))
+
+fuzz: fuzz-build $(foreach t,$(FUZZ_TARGETS),$(call fuzz_corpus,$(t))/.seeded)
+	@for t in $(FUZZ_TARGETS); do echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; done
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t),$(FUZZ_SECONDS)) &&) true
+
+fuzz-short: fuzz-build $(foreach t,$(FUZZ_TARGETS),$(call fuzz_corpus,$(t))/.seeded)
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t),$(FUZZ_SHORT_SECONDS)) &&) true
+
+# each target's own sources come in by secondary expansion, from FUZZ_SRC_<target>
+.SECONDEXPANSION:
+$(FUZZ_DIR)/%_fuzz: tests/fuzz/%_fuzz.c $$(FUZZ_SRC_$$*_fuzz) \
+		    $(wildcard common/*.h parser/*.h sink/*.h fetcher/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ \
-		$(FUZZ_SRC) $(LDLIBS)
+	@$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -std=c11 $(WARN) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ \
+		$(FUZZ_SRC_$(notdir $@)) $< $(LDLIBS)
+
+# The new targets' seeds are small files kept in tests/fuzz/seeds/<target>/.
+$(FUZZ_DIR)/corpus-%_fuzz/.seeded: $$(wildcard tests/fuzz/seeds/$$*/*)
+	@mkdir -p $(dir $@)
+	@cp tests/fuzz/seeds/$*/* $(dir $@)
+	@touch $@
 
 # Seeds: the report and format fixtures whole, the text ones also cut into
 # pieces of whole lines (small inputs run many times faster), a report in

@@ -71,43 +71,40 @@ wire_recv_frames(void *sock, zmq_msg_t *frames, int max, int flags)
 	return total;
 }
 
-static int
-wire_recv_flags(void *sock, int is_router, struct wire_msg *m, int flags)
+int
+wire_decode(const struct wire_frame *f, int nframes, int is_router, struct wire_msg *m)
 {
-	enum { MAXF = 6 };
-	zmq_msg_t f[MAXF];
-	int nframes, at = 0, rc = 1;
+	int at = 0, rc = 1;
 
 	memset(m, 0, sizeof(*m));
-	nframes = wire_recv_frames(sock, f, MAXF, flags);
-	if (nframes < 0)
-		return -1;
-	if (nframes > MAXF)
+	if (nframes > WIRE_FRAMES_MAX)
 		goto malformed;
 	if (is_router) {
-		if (nframes < 1 || zmq_msg_size(&f[0]) > WIRE_ROUTE_MAX)
+		if (nframes < 1 || f[0].len > WIRE_ROUTE_MAX)
 			goto malformed;
-		m->route_len = zmq_msg_size(&f[0]);
-		memcpy(m->route, zmq_msg_data(&f[0]), m->route_len);
+		m->route_len = f[0].len;
+		memcpy(m->route, f[0].data, m->route_len);
 		at = 1;
 	}
 	if (nframes - at < 3 || nframes - at > 4)
 		goto malformed;
-	if (zmq_msg_size(&f[at]) != strlen(WIRE_VERSION) ||
-	    memcmp(zmq_msg_data(&f[at]), WIRE_VERSION, strlen(WIRE_VERSION)) != 0) {
-		size_t n = zmq_msg_size(&f[at]);
-		log_warnx("refused a message of unknown format version '%.*s' (this build speaks %s)",
-			  (int)(n > 32 ? 32 : n), (const char *)zmq_msg_data(&f[at]), WIRE_VERSION);
+	if (f[at].len != strlen(WIRE_VERSION) ||
+	    memcmp(f[at].data, WIRE_VERSION, strlen(WIRE_VERSION)) != 0) {
+		size_t n = f[at].len;
+		log_warnx(
+		    "refused a message of unknown format version '%.*s' (this build speaks %s)",
+		    (int)(n > 32 ? 32 : n), (const char *)f[at].data, WIRE_VERSION);
 		goto done;
 	}
-	size_t tlen = zmq_msg_size(&f[at + 1]);
-	if (tlen == 0 || tlen >= sizeof(m->type))
+	size_t tlen = f[at + 1].len;
+	/* a NUL inside would make "RESULT\0x" pass for RESULT: a type is a word or nothing */
+	if (tlen == 0 || tlen >= sizeof(m->type) || memchr(f[at + 1].data, '\0', tlen) != NULL)
 		goto malformed;
-	memcpy(m->type, zmq_msg_data(&f[at + 1]), tlen);
+	memcpy(m->type, f[at + 1].data, tlen);
 	m->type[tlen] = '\0';
 
 	struct json_tokener *tok = json_tokener_new();
-	m->hdr = json_tokener_parse_ex(tok, zmq_msg_data(&f[at + 2]), (int)zmq_msg_size(&f[at + 2]));
+	m->hdr = json_tokener_parse_ex(tok, f[at + 2].data, (int)f[at + 2].len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);
 	if (jerr != json_tokener_success || !json_object_is_type(m->hdr, json_type_object)) {
@@ -116,9 +113,9 @@ wire_recv_flags(void *sock, int is_router, struct wire_msg *m, int flags)
 		goto malformed;
 	}
 	if (nframes - at == 4) {
-		m->body_len = zmq_msg_size(&f[at + 3]);
+		m->body_len = f[at + 3].len;
 		m->body = xmalloc(m->body_len + 1);
-		memcpy(m->body, zmq_msg_data(&f[at + 3]), m->body_len);
+		memcpy(m->body, f[at + 3].data, m->body_len);
 		m->body[m->body_len] = '\0';
 	}
 	rc = 0;
@@ -127,10 +124,27 @@ wire_recv_flags(void *sock, int is_router, struct wire_msg *m, int flags)
 malformed:
 	log_warnx("dropped a malformed message (%d frames)", nframes);
 done:
-	for (int i = 0; i < nframes && i < MAXF; i++)
-		zmq_msg_close(&f[i]);
 	if (rc != 0)
 		wire_msg_release(m);
+	return rc;
+}
+
+static int
+wire_recv_flags(void *sock, int is_router, struct wire_msg *m, int flags)
+{
+	zmq_msg_t f[WIRE_FRAMES_MAX];
+	struct wire_frame fr[WIRE_FRAMES_MAX];
+	int nframes, rc;
+
+	memset(m, 0, sizeof(*m));
+	nframes = wire_recv_frames(sock, f, WIRE_FRAMES_MAX, flags);
+	if (nframes < 0)
+		return -1;
+	for (int i = 0; i < nframes && i < WIRE_FRAMES_MAX; i++)
+		fr[i] = (struct wire_frame){zmq_msg_data(&f[i]), zmq_msg_size(&f[i])};
+	rc = wire_decode(fr, nframes, is_router, m);
+	for (int i = 0; i < nframes && i < WIRE_FRAMES_MAX; i++)
+		zmq_msg_close(&f[i]);
 	return rc;
 }
 

@@ -48,6 +48,23 @@ int wire_send(void *sock, const unsigned char *route, size_t route_len, const ch
  */
 int wire_recv(void *sock, int is_router, struct wire_msg *m);
 
+/* One received frame, borrowed: what wire_decode reads instead of a socket. */
+struct wire_frame {
+	const void *data;
+	size_t len;
+};
+
+/* Frames a message may have: identity, version, type, header, body, and one spare. */
+#define WIRE_FRAMES_MAX 6
+
+/*
+ * Turn the frames of one received message into m, as wire_recv does (which
+ * calls it): f[0 .. min(nframes, WIRE_FRAMES_MAX)) are read, and a message
+ * of more frames is malformed. Returns 0, or 1 when the message is malformed
+ * or of a foreign version (logged; m then holds nothing to release).
+ */
+int wire_decode(const struct wire_frame *f, int nframes, int is_router, struct wire_msg *m);
+
 /* Like wire_recv, but returns -1 with errno EAGAIN at once when nothing is waiting. */
 int wire_recv_nowait(void *sock, int is_router, struct wire_msg *m);
 

@@ -401,6 +401,36 @@ test_socket_defaults_linger(void **state)
 	assert_int_equal(linger, 2000);
 }
 
+/*
+ * wire_decode without a socket. Found by tests/fuzz/wire_fuzz.c: a type frame
+ * with a NUL inside ("J\0B") was taken as the shorter type "J", so that
+ * "RESULT\0anything" would pass for a RESULT (tests/fuzz/crashes/README.md).
+ */
+static void
+test_decode_type_with_nul(void **state)
+{
+	struct wire_msg m;
+	struct wire_frame f[] = {{WIRE_VERSION, strlen(WIRE_VERSION)}, {"RESULT\0x", 8}, {"{}", 2}};
+
+	(void)state;
+	assert_int_equal(wire_decode(f, 3, 0, &m), 1);
+	assert_null(m.hdr);
+	f[1] = (struct wire_frame){"J\0B", 3};
+	assert_int_equal(wire_decode(f, 3, 0, &m), 1);
+	/* the same frames without the NUL are a message, with the body frame as given */
+	struct wire_frame g[] = {{"peer", 4}, f[0], {"RESULT", 6}, {"{\"k\":1}", 7}, {"b\0dy", 4}};
+	assert_int_equal(wire_decode(g, 5, 1, &m), 0);
+	assert_string_equal(m.type, "RESULT");
+	assert_int_equal(wire_int(&m, "k", 0), 1);
+	assert_int_equal(m.route_len, 4);
+	assert_memory_equal(m.route, "peer", 4);
+	assert_int_equal(m.body_len, 4);
+	assert_memory_equal(m.body, "b\0dy", 5);
+	wire_msg_release(&m);
+	/* more frames than WIRE_FRAMES_MAX are refused before any is read */
+	assert_int_equal(wire_decode(g, WIRE_FRAMES_MAX + 1, 1, &m), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -413,6 +443,7 @@ main(void)
 	    T(test_router_malformed_from_dealer), T(test_recv_nowait_empty_is_eagain),
 	    T(test_recv_nowait_skips_malformed),  T(test_recv_timeout_is_eagain),
 	    cmocka_unit_test(test_endpoints_ipc), T(test_socket_defaults_linger),
+	    cmocka_unit_test(test_decode_type_with_nul),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
