@@ -122,9 +122,10 @@ db_status(PGconn *conn, int stale_after)
 	int migrated = db_status_schema(conn);
 	if (migrated <= 0)
 		return migrated < 0 ? EX_SOFTWARE : EX_UNAVAILABLE;
-	PGresult *r = PQexec(conn, "SELECT (SELECT count(*) FROM documents),"
-				   " (SELECT count(*) FROM documents WHERE is_current),"
-				   " (SELECT count(*) FROM sections), (SELECT count(*) FROM metrics)");
+	PGresult *r =
+	    PQexec(conn, "SELECT (SELECT count(*) FROM documents),"
+			 " (SELECT count(*) FROM documents WHERE is_current),"
+			 " (SELECT count(*) FROM sections), (SELECT count(*) FROM metrics)");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK)
 		printf("stored: %s documents (%s current), %s sections, %s metrics\n",
 		       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
@@ -132,7 +133,8 @@ db_status(PGconn *conn, int stale_after)
 	PQclear(r);
 	/* waiting: no document of that URL was stored after the letter (002's view) */
 	r = PQexec(conn, "SELECT to_regclass('dead_letters_waiting') IS NOT NULL");
-	int have_view = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	int have_view =
+	    PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	r = PQexec(conn, have_view ? "SELECT (SELECT count(*) FROM dead_letters_waiting),"
 				     " (SELECT count(*) FROM dead_letters)"
@@ -142,8 +144,9 @@ db_status(PGconn *conn, int stale_after)
 		PQclear(r);
 		return EX_SOFTWARE;
 	}
-	printf("dead letters waiting: %s (%s recorded in all; SELECT * FROM dead_letters_waiting)\n",
-	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+	printf(
+	    "dead letters waiting: %s (%s recorded in all; SELECT * FROM dead_letters_waiting)\n",
+	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 	PQclear(r);
 	/* name came with migration 006: read through jsonb, so that an older schema shows none */
 	r = PQexec(conn, "SELECT id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), status, fetched,"
@@ -171,9 +174,9 @@ int
 cmd_db(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	int ch;

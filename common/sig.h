@@ -9,7 +9,7 @@
 
 #include <signal.h>
 
-extern volatile sig_atomic_t sig_stop; /* SIGINT/SIGTERM received so far */
+extern volatile sig_atomic_t sig_stop;	/* SIGINT/SIGTERM received so far */
 extern volatile sig_atomic_t sig_child; /* SIGCHLD received (only when asked for) */
 
 /* Count SIGINT and SIGTERM; ignore SIGPIPE. With want_child, also note SIGCHLD. */

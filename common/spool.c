@@ -131,8 +131,7 @@ spool_commit(const char *dir, const char *name, const char *header_json, const v
 }
 
 int
-spool_load(const char *dir, const char *name, char **header, unsigned char **body,
-	   size_t *body_len)
+spool_load(const char *dir, const char *name, char **header, unsigned char **body, size_t *body_len)
 {
 	char path[PATH_MAX];
 	struct stat st;

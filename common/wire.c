@@ -19,8 +19,8 @@ int
 wire_send(void *sock, const unsigned char *route, size_t route_len, const char *type,
 	  struct json_object *hdr, const void *body, size_t body_len)
 {
-	const char *hdr_text = hdr ? json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN)
-				   : "{}";
+	const char *hdr_text =
+	    hdr ? json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN) : "{}";
 	if (hdr_text == NULL) { /* json-c gives up past INT_MAX bytes */
 		errno = EMSGSIZE;
 		return -1;

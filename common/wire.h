@@ -26,7 +26,7 @@
 struct wire_msg {
 	char type[16];
 	struct json_object *hdr; /* owned; never NULL after a successful receive */
-	unsigned char *body;     /* owned; NULL when the message has none */
+	unsigned char *body;	 /* owned; NULL when the message has none */
 	size_t body_len;
 	unsigned char route[WIRE_ROUTE_MAX];
 	size_t route_len; /* 0 unless received on a ROUTER socket */
@@ -88,7 +88,8 @@ struct wire_endpoint {
 struct wire_endpoints {
 	struct wire_endpoint jobs;    /* fetcher binds ROUTER; parsers connect DEALER */
 	struct wire_endpoint results; /* sink binds PULL; parsers connect PUSH */
-	struct wire_endpoint ctl;     /* sink binds ROUTER; fetchers connect DEALER; ACKs return on it */
+	struct wire_endpoint
+	    ctl; /* sink binds ROUTER; fetchers connect DEALER; ACKs return on it */
 };
 
 /* Fill e with ipc:// endpoints inside dir. Returns 0, or -1 when dir is too long. */

@@ -33,13 +33,12 @@
  * The built-in default ingests the bundled sample report into the
  * project-local database. @EXAMPLES@ becomes config_examples_dir().
  */
-static const char builtin_config[] =
-	"[database]\n"
-	"conninfo =\n"
-	"[pipeline]\n"
-	"workers = 1\n"
-	"[source \"shaoguan-2020-fazhi\"]\n"
-	"url = file://@EXAMPLES@/reports/shaoguan-2020-fazhi.txt\n";
+static const char builtin_config[] = "[database]\n"
+				     "conninfo =\n"
+				     "[pipeline]\n"
+				     "workers = 1\n"
+				     "[source \"shaoguan-2020-fazhi\"]\n"
+				     "url = file://@EXAMPLES@/reports/shaoguan-2020-fazhi.txt\n";
 
 /* A section header or key already seen, and where. */
 struct seen {
@@ -171,9 +170,9 @@ config_parse_size(const char *text, size_t *out)
 			const char *suffix;
 			double mult;
 		} units[] = {
-			{"b", 1},	   {"k", 1024},	       {"kb", 1e3},	 {"kib", 1024},
-			{"m", 1048576},	   {"mb", 1e6},	       {"mib", 1048576}, {"g", 1073741824.0},
-			{"gb", 1e9},	   {"gib", 1073741824.0},
+		    {"b", 1},	    {"k", 1024},	   {"kb", 1e3},	     {"kib", 1024},
+		    {"m", 1048576}, {"mb", 1e6},	   {"mib", 1048576}, {"g", 1073741824.0},
+		    {"gb", 1e9},    {"gib", 1073741824.0},
 		};
 		size_t i;
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -211,7 +210,7 @@ static int
 config_parse_bool(const char *text, int *out)
 {
 	static const char *const yes[] = {"on", "yes", "true", "1"}, *const no[] = {"off", "no",
-										  "false", "0"};
+										    "false", "0"};
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(text, yes[i]) == 0) {
 			*out = 1;
@@ -245,8 +244,9 @@ config_check_url(const char *url, char *why, size_t whylen)
 	curl_url_get(h, CURLUPART_SCHEME, &scheme, 0);
 	if (scheme == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
 			       strcmp(scheme, "file") != 0)) {
-		snprintf(why, whylen, "url '%s' has scheme '%s'; only http, https and file are fetched",
-			 url, scheme ? scheme : "");
+		snprintf(why, whylen,
+			 "url '%s' has scheme '%s'; only http, https and file are fetched", url,
+			 scheme ? scheme : "");
 		goto out;
 	}
 	rc = 0;
@@ -256,8 +256,8 @@ out:
 	return rc;
 }
 
-static int
-config_fail(struct load_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int config_fail(struct load_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 config_fail(struct load_ctx *ctx, const char *fmt, ...)
@@ -352,8 +352,8 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 		if (rc != 0) {
 			char why[256];
 			regerror(rc, &re, why, sizeof(why));
-			return config_fail(ctx, "source \"%s\": key '%s': bad pattern '%s': %s", name,
-					   key, value, why);
+			return config_fail(ctx, "source \"%s\": key '%s': bad pattern '%s': %s",
+					   name, key, value, why);
 		}
 		regfree(&re);
 		config_set_str(key[0] == 'l' ? &src->link_pattern : &src->next_pattern, value);
@@ -361,7 +361,8 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	}
 	if (strcmp(key, "max_pages") == 0) {
 		if (config_parse_int(value, 1, 1000, &src->max_pages) < 0)
-			return config_fail(ctx, "source \"%s\": key 'max_pages': '%s' is not 1..1000",
+			return config_fail(ctx,
+					   "source \"%s\": key 'max_pages': '%s' is not 1..1000",
 					   name, value);
 		return 1;
 	}
@@ -375,7 +376,8 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	if (strcmp(key, "allow_hosts") == 0) {
 		/* a list separated by spaces or commas */
 		char *copy = xstrdup(value), *save = NULL, *norm;
-		for (char *h = strtok_r(copy, " ,\t", &save); h; h = strtok_r(NULL, " ,\t", &save)) {
+		for (char *h = strtok_r(copy, " ,\t", &save); h;
+		     h = strtok_r(NULL, " ,\t", &save)) {
 			if (config_check_host(h, &norm) < 0) {
 				config_fail(
 				    ctx,
@@ -387,8 +389,8 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 				free(copy);
 				return 0;
 			}
-			src->allow_hosts = xreallocarray(src->allow_hosts, src->nallow_hosts + 1,
-							 sizeof(char *));
+			src->allow_hosts =
+			    xreallocarray(src->allow_hosts, src->nallow_hosts + 1, sizeof(char *));
 			src->allow_hosts[src->nallow_hosts++] = norm;
 		}
 		free(copy);
@@ -396,8 +398,8 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 	}
 	if (strcmp(key, "robots") == 0) {
 		if (config_parse_bool(value, &src->robots) < 0)
-			return config_fail(ctx, "source \"%s\": key 'robots': '%s' is not on or off",
-					   name, value);
+			return config_fail(
+			    ctx, "source \"%s\": key 'robots': '%s' is not on or off", name, value);
 		return 1;
 	}
 	if (strcmp(key, "content_xpath") == 0) {
@@ -414,15 +416,15 @@ config_source_key(struct load_ctx *ctx, const char *section, const char *key, co
 
 /* How a key of [database], [pipeline] or [fetch] is read into struct config. */
 enum key_type {
-	KEY_STR,      /* any text, "" allowed */
-	KEY_FILE,     /* a readable file; "" leaves the field NULL */
-	KEY_NONEMPTY, /* text that may not be empty */
-	KEY_INT,      /* an integer in [min, max] */
-	KEY_SIZE,     /* a size such as 64MiB */
-	KEY_WORKERS,  /* "auto" or an integer in [min, max] */
-	KEY_ENDPOINT, /* "" or a ZeroMQ tcp:// or ipc:// endpoint */
-	KEY_CONNINFO, /* a libpq connection string, "" allowed */
-	KEY_CURVE,    /* "" or a 40-character Z85 CURVE key */
+	KEY_STR,	/* any text, "" allowed */
+	KEY_FILE,	/* a readable file; "" leaves the field NULL */
+	KEY_NONEMPTY,	/* text that may not be empty */
+	KEY_INT,	/* an integer in [min, max] */
+	KEY_SIZE,	/* a size such as 64MiB */
+	KEY_WORKERS,	/* "auto" or an integer in [min, max] */
+	KEY_ENDPOINT,	/* "" or a ZeroMQ tcp:// or ipc:// endpoint */
+	KEY_CONNINFO,	/* a libpq connection string, "" allowed */
+	KEY_CURVE,	/* "" or a 40-character Z85 CURVE key */
 	KEY_CURVE_LIST, /* Z85 CURVE keys separated by spaces */
 };
 
@@ -434,55 +436,60 @@ struct key_spec {
 	int min, max;
 };
 
-#define KEY(sec, name, type, min, max) {sec, #name, type, offsetof(struct config, name), min, max}
+#define KEY(sec, name, type, min, max)                                                             \
+	{                                                                                          \
+		sec, #name, type, offsetof(struct config, name), min, max                          \
+	}
 
 static const struct key_spec global_keys[] = {
-	KEY("database", conninfo, KEY_CONNINFO, 0, 0),
-	KEY("database", outage_timeout, KEY_INT, 0, 86400),
-	KEY("pipeline", workers, KEY_WORKERS, 1, 256),
-	KEY("pipeline", state_dir, KEY_NONEMPTY, 0, 0),
-	KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
-	KEY("pipeline", lease_ms, KEY_INT, 100, 86400000),
-	KEY("pipeline", max_attempts, KEY_INT, 1, 100),
-	KEY("pipeline", stale_after, KEY_INT, 0, 31536000),
-	KEY("pipeline", parse_timeout_ms, KEY_INT, 10, 86400000),
-	KEY("pipeline", drain_timeout, KEY_INT, 0, 86400),
-	KEY("pipeline", metrics_file, KEY_STR, 0, 0),
-	KEY("fetch", user_agent, KEY_NONEMPTY, 0, 0),
-	KEY("fetch", per_host_concurrency, KEY_INT, 1, 64),
-	KEY("fetch", per_host_delay_ms, KEY_INT, 0, 3600000),
-	KEY("fetch", max_bytes, KEY_SIZE, 0, 0),
-	KEY("fetch", max_connections, KEY_INT, 1, 1024),
-	KEY("fetch", connect_timeout_ms, KEY_INT, 100, 600000),
-	KEY("fetch", timeout_ms, KEY_INT, 100, 86400000),
-	KEY("fetch", low_speed_bytes, KEY_INT, 0, 1 << 30),
-	KEY("fetch", low_speed_seconds, KEY_INT, 1, 3600),
-	KEY("fetch", max_retries, KEY_INT, 0, 100),
-	KEY("fetch", retry_budget, KEY_INT, 0, 1000000),
-	KEY("fetch", retry_max_delay_ms, KEY_INT, 0, 3600000),
-	KEY("fetch", ca_file, KEY_FILE, 0, 0),
-	KEY("network", jobs_bind, KEY_ENDPOINT, 0, 0),
-	KEY("network", jobs_connect, KEY_ENDPOINT, 0, 0),
-	KEY("network", results_bind, KEY_ENDPOINT, 0, 0),
-	KEY("network", results_connect, KEY_ENDPOINT, 0, 0),
-	KEY("network", control_bind, KEY_ENDPOINT, 0, 0),
-	KEY("network", control_connect, KEY_ENDPOINT, 0, 0),
-	KEY("network", curve_secret_key, KEY_CURVE, 0, 0),
-	KEY("network", curve_server_key, KEY_CURVE, 0, 0),
-	KEY("network", curve_client_keys, KEY_CURVE_LIST, 0, 0),
+    KEY("database", conninfo, KEY_CONNINFO, 0, 0),
+    KEY("database", outage_timeout, KEY_INT, 0, 86400),
+    KEY("pipeline", workers, KEY_WORKERS, 1, 256),
+    KEY("pipeline", state_dir, KEY_NONEMPTY, 0, 0),
+    KEY("pipeline", spool_dir, KEY_NONEMPTY, 0, 0),
+    KEY("pipeline", lease_ms, KEY_INT, 100, 86400000),
+    KEY("pipeline", max_attempts, KEY_INT, 1, 100),
+    KEY("pipeline", stale_after, KEY_INT, 0, 31536000),
+    KEY("pipeline", parse_timeout_ms, KEY_INT, 10, 86400000),
+    KEY("pipeline", drain_timeout, KEY_INT, 0, 86400),
+    KEY("pipeline", metrics_file, KEY_STR, 0, 0),
+    KEY("fetch", user_agent, KEY_NONEMPTY, 0, 0),
+    KEY("fetch", per_host_concurrency, KEY_INT, 1, 64),
+    KEY("fetch", per_host_delay_ms, KEY_INT, 0, 3600000),
+    KEY("fetch", max_bytes, KEY_SIZE, 0, 0),
+    KEY("fetch", max_connections, KEY_INT, 1, 1024),
+    KEY("fetch", connect_timeout_ms, KEY_INT, 100, 600000),
+    KEY("fetch", timeout_ms, KEY_INT, 100, 86400000),
+    KEY("fetch", low_speed_bytes, KEY_INT, 0, 1 << 30),
+    KEY("fetch", low_speed_seconds, KEY_INT, 1, 3600),
+    KEY("fetch", max_retries, KEY_INT, 0, 100),
+    KEY("fetch", retry_budget, KEY_INT, 0, 1000000),
+    KEY("fetch", retry_max_delay_ms, KEY_INT, 0, 3600000),
+    KEY("fetch", ca_file, KEY_FILE, 0, 0),
+    KEY("network", jobs_bind, KEY_ENDPOINT, 0, 0),
+    KEY("network", jobs_connect, KEY_ENDPOINT, 0, 0),
+    KEY("network", results_bind, KEY_ENDPOINT, 0, 0),
+    KEY("network", results_connect, KEY_ENDPOINT, 0, 0),
+    KEY("network", control_bind, KEY_ENDPOINT, 0, 0),
+    KEY("network", control_connect, KEY_ENDPOINT, 0, 0),
+    KEY("network", curve_secret_key, KEY_CURVE, 0, 0),
+    KEY("network", curve_server_key, KEY_CURVE, 0, 0),
+    KEY("network", curve_client_keys, KEY_CURVE_LIST, 0, 0),
 };
 
 /* The keys of a [source "name"] section (handled by config_source_key). */
 static const char *const source_keys[] = {
-	"url", "index", "link_pattern", "next_pattern", "max_pages", "max_links",
-	"allow_hosts", "robots", "content_xpath",
+    "url",	 "index",	"link_pattern", "next_pattern",	 "max_pages",
+    "max_links", "allow_hosts", "robots",	"content_xpath",
 };
 
 const char *const *
 config_known_keys(void)
 {
-	enum { N = sizeof(global_keys) / sizeof(global_keys[0]),
-	       M = sizeof(source_keys) / sizeof(source_keys[0]) };
+	enum {
+		N = sizeof(global_keys) / sizeof(global_keys[0]),
+		M = sizeof(source_keys) / sizeof(source_keys[0])
+	};
 	static char names[N + M][64];
 	static const char *list[N + M + 1];
 
@@ -560,12 +567,13 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 	case KEY_INT:
 		if (config_parse_int(value, k->min, k->max, (int *)(void *)field) < 0)
 			return config_fail(ctx, "key '%s': '%s' is not %s%d..%d", k->key, value,
-					   k->type == KEY_WORKERS ? "'auto' or " : "", k->min, k->max);
+					   k->type == KEY_WORKERS ? "'auto' or " : "", k->min,
+					   k->max);
 		return 1;
 	case KEY_SIZE:
 		if (config_parse_size(value, (size_t *)(void *)field) < 0)
-			return config_fail(ctx, "key '%s': '%s' is not a size such as 64MiB", k->key,
-					   value);
+			return config_fail(ctx, "key '%s': '%s' is not a size such as 64MiB",
+					   k->key, value);
 		return 1;
 	case KEY_CONNINFO: {
 		char *err = NULL;
@@ -597,10 +605,10 @@ config_set_global(struct load_ctx *ctx, const struct key_spec *k, const char *va
 	case KEY_CURVE_LIST:
 		if (config_check_curve_keys(value, k->type == KEY_CURVE_LIST) < 0)
 			/* never echo the value: it may be a secret key */
-			return config_fail(ctx, "key '%s' is not %s (reportpipe keygen makes one)",
-					   k->key, k->type == KEY_CURVE_LIST
-							? "a list of 40-character Z85 CURVE keys"
-							: "a 40-character Z85 CURVE key");
+			return config_fail(
+			    ctx, "key '%s' is not %s (reportpipe keygen makes one)", k->key,
+			    k->type == KEY_CURVE_LIST ? "a list of 40-character Z85 CURVE keys"
+						      : "a 40-character Z85 CURVE key");
 		config_set_str((char **)(void *)field, value);
 		return 1;
 	}
@@ -666,7 +674,8 @@ config_defaults(void)
 	cfg->curve_secret_key = xstrdup("");
 	cfg->curve_server_key = xstrdup("");
 	cfg->curve_client_keys = xstrdup("");
-	cfg->user_agent = xstrdup("reportpipe/" RP_VERSION " (+https://example.invalid/reportpipe)");
+	cfg->user_agent =
+	    xstrdup("reportpipe/" RP_VERSION " (+https://example.invalid/reportpipe)");
 	cfg->per_host_concurrency = 2;
 	cfg->per_host_delay_ms = 1000;
 	cfg->max_bytes = 64u * 1024 * 1024;
@@ -695,17 +704,21 @@ config_validate(struct config *cfg, const char *path)
 		else if (src->index && src->link_pattern == NULL)
 			why = "is an index without a 'link_pattern'";
 		else if (src->url && (src->link_pattern || src->next_pattern || src->nallow_hosts))
-			why = "has index keys (link_pattern, next_pattern, allow_hosts) but no 'index'";
+			why = "has index keys (link_pattern, next_pattern, allow_hosts) but no "
+			      "'index'";
 		if (why) {
-			fprintf(stderr, "%s:%d: source \"%s\" %s\n", path, src->line, src->name, why);
+			fprintf(stderr, "%s:%d: source \"%s\" %s\n", path, src->line, src->name,
+				why);
 			return -1;
 		}
 		if (src->max_pages == 0)
 			src->max_pages = 1;
 	}
 	if ((*cfg->curve_secret_key == '\0') != (*cfg->curve_server_key == '\0')) {
-		fprintf(stderr, "%s: [network] curve_secret_key and curve_server_key go together:"
-				" set both (CURVE on) or neither\n", path);
+		fprintf(stderr,
+			"%s: [network] curve_secret_key and curve_server_key go together:"
+			" set both (CURVE on) or neither\n",
+			path);
 		return -1;
 	}
 	if (cfg->spool_dir == NULL) {
@@ -850,7 +863,8 @@ config_reader(char *str, int num, void *stream)
 	}
 	char *eq = strchr(line, '=');
 	if (eq == NULL || (size_t)(eq - line) + 32 >= (size_t)num) {
-		snprintf(str, (size_t)num, "%c\n", LONG_VALUE_MARK); /* a syntax error, on this line */
+		snprintf(str, (size_t)num, "%c\n",
+			 LONG_VALUE_MARK); /* a syntax error, on this line */
 		free(raw);
 		return str;
 	}

@@ -39,7 +39,7 @@ struct source {
 struct config {
 	char *path; /* the file loaded, or "(built-in default)" */
 	/* [database] */
-	char *conninfo; /* "" means: libpq environment, else the project-local cluster */
+	char *conninfo;	    /* "" means: libpq environment, else the project-local cluster */
 	int outage_timeout; /* seconds a run waits for a database that went away (0: forever) */
 	/* [pipeline] */
 	int workers;
@@ -47,7 +47,7 @@ struct config {
 	char *spool_dir;
 	int lease_ms;
 	int max_attempts;
-	int stale_after; /* seconds; `db status` fails when the last run is older (0: off) */
+	int stale_after;      /* seconds; `db status` fails when the last run is older (0: off) */
 	int parse_timeout_ms; /* a worker longer on one report is stopped and replaced */
 	int drain_timeout;    /* seconds the first signal leaves in-flight jobs to finish */
 	char *metrics_file;   /* Prometheus textfile written after each run; "" none */
@@ -58,13 +58,13 @@ struct config {
 	size_t max_bytes;
 	int connect_timeout_ms;
 	int timeout_ms;
-	int low_speed_bytes;   /* abort a transfer slower than this ... */
-	int low_speed_seconds; /* ... for this long */
-	int max_connections;   /* concurrent transfers in all */
-	int max_retries;       /* retries of one URL after a transient failure */
-	int retry_budget;      /* retries in one run, all URLs together */
+	int low_speed_bytes;	/* abort a transfer slower than this ... */
+	int low_speed_seconds;	/* ... for this long */
+	int max_connections;	/* concurrent transfers in all */
+	int max_retries;	/* retries of one URL after a transient failure */
+	int retry_budget;	/* retries in one run, all URLs together */
 	int retry_max_delay_ms; /* the backoff's cap (and Retry-After's) */
-	char *ca_file;	       /* NULL: the system bundle */
+	char *ca_file;		/* NULL: the system bundle */
 	/* [network]: tcp:// endpoints of the stages run apart (fetch, parser, sink) */
 	char *jobs_bind, *jobs_connect;	      /* the fetcher's job socket */
 	char *results_bind, *results_connect; /* the sink's result socket */

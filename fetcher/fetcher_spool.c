@@ -51,7 +51,7 @@
 
 struct staged {
 	struct fetcher_spooled *body;
-	char *header;	 /* with data: the copy the writer writes, freed once written */
+	char *header;	  /* with data: the copy the writer writes, freed once written */
 	const char *data; /* points into header's allocation */
 	char tmp[PATH_MAX];
 	char final[PATH_MAX];

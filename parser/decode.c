@@ -35,8 +35,8 @@ utf8_decode_one(const unsigned char *p, size_t n, uint32_t *cp)
 	if (c >= 0xE0 && c <= 0xEF) {
 		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
 			return 0;
-		uint32_t v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) |
-			     (p[2] & 0x3F);
+		uint32_t v =
+		    ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
 		if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))
 			return 0;
 		*cp = v;
@@ -104,8 +104,7 @@ decode_utf8(const unsigned char *data, size_t len, uint32_t *out, size_t *badp)
  * number of code points, sets *bad; -1 when iconv does not know charset.
  */
 static long
-decode_iconv(const char *charset, const unsigned char *data, size_t len, uint32_t *out,
-	     size_t *bad)
+decode_iconv(const char *charset, const unsigned char *data, size_t len, uint32_t *out, size_t *bad)
 {
 	/* after a bad sequence, step one code unit: two bytes in UTF-16, else one */
 	size_t unit = strncasecmp(charset, "UTF-16", 6) == 0 ? 2 : 1;
@@ -201,9 +200,9 @@ enum decode_source { SRC_HTTP, SRC_BOM, SRC_META, SRC_DETECT };
 static const char *const decode_source_name[] = {"Content-Type", "BOM", "<meta>", "detection"};
 
 struct decode_cand {
-	const char *label;	/* what doc->charset records */
-	const char *codec;	/* "UTF-8" (our decoder) or an iconv name */
-	size_t skip;		/* bytes of BOM to skip */
+	const char *label; /* what doc->charset records */
+	const char *codec; /* "UTF-8" (our decoder) or an iconv name */
+	size_t skip;	   /* bytes of BOM to skip */
 	enum decode_source src;
 };
 
@@ -225,10 +224,9 @@ static const char *
 decode_codec(const char *label)
 {
 	static const char *const utf8[] = {"utf-8", "utf8", "unicode-1-1-utf-8", NULL};
-	static const char *const gb[] = {"gb2312",   "gb_2312",	 "gb_2312-80", "gbk",
-					 "x-gbk",    "cp936",	 "ms936",      "windows-936",
-					 "euc-cn",   "csgb2312", "chinese",    "iso-ir-58",
-					 "gb18030",  NULL};
+	static const char *const gb[] = {
+	    "gb2312",	   "gb_2312", "gb_2312-80", "gbk",     "x-gbk",	    "cp936",   "ms936",
+	    "windows-936", "euc-cn",  "csgb2312",   "chinese", "iso-ir-58", "gb18030", NULL};
 
 	if (is_label(label, utf8))
 		return "UTF-8";
@@ -341,7 +339,7 @@ decode_text_hints(struct doc *doc, const unsigned char *data, size_t len,
 			codec = "UTF-8";
 		if (codec)
 			cand[nc++] =
-				(struct decode_cand){decode_label(h->meta, codec), codec, 0, SRC_META};
+			    (struct decode_cand){decode_label(h->meta, codec), codec, 0, SRC_META};
 		else
 			doc_warn(doc, "unknown charset '%.40s' in <meta>: ignored", h->meta);
 	}
@@ -366,7 +364,8 @@ decode_text_hints(struct doc *doc, const unsigned char *data, size_t len,
 			size_t abad, an = decode_with(&cand[i], data, len, alt, &abad);
 			if (!(abad == 0 || abad * 10 < bad))
 				continue;
-			doc_warn(doc, "charset '%.40s' from %s does not fit the body: '%s' from %s does",
+			doc_warn(doc,
+				 "charset '%.40s' from %s does not fit the body: '%s' from %s does",
 				 use->label, decode_source_name[use->src], cand[i].label,
 				 decode_source_name[cand[i].src]);
 			uint32_t *t = out;

@@ -19,7 +19,7 @@ struct text {
 };
 
 struct section {
-	char path[192]; /* "1.6.2": position in the tree (MAX_DEPTH levels) */
+	char path[192];	 /* "1.6.2": position in the tree (MAX_DEPTH levels) */
 	int level;	 /* 1 = top; from the order styles are first used */
 	int parent;	 /* index into doc->sections, or -1 */
 	char marker[24]; /* the marker as written, UTF-8: "（一）", "2." */
@@ -39,16 +39,16 @@ enum measure {
 };
 
 struct metric {
-	int section;	     /* index into doc->sections, or -1 */
-	char *label;	     /* UTF-8, owned; "" when none found */
-	double value;	     /* 万 and 亿 folded in */
-	char *unit;	     /* UTF-8, owned; "" when none */
+	int section;  /* index into doc->sections, or -1 */
+	char *label;  /* UTF-8, owned; "" when none found */
+	double value; /* 万 and 亿 folded in */
+	char *unit;   /* UTF-8, owned; "" when none */
 	enum qualifier qualifier;
 	enum measure measure;
-	int target;	     /* 1: stated as a goal, plan or limit */
-	int year;	     /* the calendar year it is about; 0: a span, or unknown */
-	const char *key;     /* its indicator (parser/indicators.txt), static; NULL: none */
-	size_t start, end;   /* the quantity as written: "近13万", "86%" */
+	int target;		     /* 1: stated as a goal, plan or limit */
+	int year;		     /* the calendar year it is about; 0: a span, or unknown */
+	const char *key;	     /* its indicator (parser/indicators.txt), static; NULL: none */
+	size_t start, end;	     /* the quantity as written: "近13万", "86%" */
 	size_t sent_start, sent_end; /* the sentence it stands in */
 };
 
@@ -61,7 +61,7 @@ struct doc {
 	char *charset;
 	char *title;
 	char *issuer;
-	int report_year;      /* 0: unknown */
+	int report_year;       /* 0: unknown */
 	char published_on[11]; /* "YYYY-MM-DD", or "" */
 	const char *genre;     /* static: one of genre.h's names; NULL until found */
 	char region_code[7];   /* the place it speaks for: "440200", "000000"; "" unknown */

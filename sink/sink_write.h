@@ -45,7 +45,7 @@ int sink_write_tree(PGconn *conn, const struct sink_write_item *items, size_t n,
 
 /* A dead letter: what failed, where, why, and the body when there is one. */
 struct sink_letter {
-	long long run_id;   /* 0: no run known */
+	long long run_id; /* 0: no run known */
 	const char *url;
 	const char *source; /* the source's name; NULL when the sender did not know it */
 	const char *stage;  /* "fetch", "parse" or "store" */

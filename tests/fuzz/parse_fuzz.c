@@ -25,14 +25,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const fuzz_content_types[] = {
-	NULL, /* the sniffed parse only */
-	"text/plain; charset=gbk",
-	"text/plain; charset=utf-16",
-	"text/plain; charset=utf-8",
-	"text/html; charset=gbk",
-	"application/pdf",
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	"application/octet-stream",
+    NULL, /* the sniffed parse only */
+    "text/plain; charset=gbk",
+    "text/plain; charset=utf-16",
+    "text/plain; charset=utf-8",
+    "text/html; charset=gbk",
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/octet-stream",
 };
 
 #define FUZZ_NTYPES (sizeof(fuzz_content_types) / sizeof(fuzz_content_types[0]))

@@ -164,8 +164,7 @@ test_progress_on_a_terminal_and_metrics_file(void **state)
 	assert_non_null(strstr(metrics, "reportpipe_run_last_status{status=\"ok\"} 1\n"));
 	assert_non_null(strstr(metrics, "reportpipe_run_last_status{status=\"failed\"} 0\n"));
 	char want[128];
-	snprintf(want, sizeof(want), "reportpipe_run_documents{outcome=\"stored\"} %d\n",
-		 NREPORTS);
+	snprintf(want, sizeof(want), "reportpipe_run_documents{outcome=\"stored\"} %d\n", NREPORTS);
 	assert_non_null(strstr(metrics, want));
 	assert_non_null(strstr(metrics, "reportpipe_run_last_finished_timestamp_seconds "));
 	free(metrics);

@@ -33,8 +33,8 @@ write_config(const char *name, const char *state, const char *conn, const char *
 	snprintf(path, sizeof(path), "%s/%s.conf", tmpdir, name);
 	snprintf(text, sizeof(text),
 		 "[database]\nconninfo = %s\n[pipeline]\nworkers = 2\nlease_ms = 20000\n"
-		 "state_dir = %s/%s\n%s", conn,
-		 tmpdir, state, sources);
+		 "state_dir = %s/%s\n%s",
+		 conn, tmpdir, state, sources);
 	assert_int_equal(testutil_write_file(path, text, strlen(text)), 0);
 }
 
@@ -309,14 +309,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_stores_seed_report),
-		cmocka_unit_test(test_second_run_adds_no_rows),
-		cmocka_unit_test(test_second_concurrent_run_exits_75),
-		cmocka_unit_test(test_failures_are_dead_letters_and_exit_1),
-		cmocka_unit_test(test_db_status_tells_monitoring),
-		cmocka_unit_test(test_bad_config_exits_78_with_file_and_line),
-		cmocka_unit_test(test_unreachable_database_exits_75),
-		cmocka_unit_test(test_password_never_logged),
+	    cmocka_unit_test(test_run_stores_seed_report),
+	    cmocka_unit_test(test_second_run_adds_no_rows),
+	    cmocka_unit_test(test_second_concurrent_run_exits_75),
+	    cmocka_unit_test(test_failures_are_dead_letters_and_exit_1),
+	    cmocka_unit_test(test_db_status_tells_monitoring),
+	    cmocka_unit_test(test_bad_config_exits_78_with_file_and_line),
+	    cmocka_unit_test(test_unreachable_database_exits_75),
+	    cmocka_unit_test(test_password_never_logged),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, group_setup, group_teardown);
 }

@@ -83,10 +83,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_key_in_the_man_page),
-		cmocka_unit_test(test_every_key_in_the_example),
-		cmocka_unit_test(test_the_example_loads),
-		cmocka_unit_test(test_man_pages_render_without_warnings),
+	    cmocka_unit_test(test_every_key_in_the_man_page),
+	    cmocka_unit_test(test_every_key_in_the_example),
+	    cmocka_unit_test(test_the_example_loads),
+	    cmocka_unit_test(test_man_pages_render_without_warnings),
 	};
 	return cmocka_run_group_tests_name("docs", tests, NULL, NULL);
 }

@@ -143,8 +143,8 @@ stage_one(struct fetcher_spool *s, int i)
 	snprintf(key, sizeof(key), "%064d", i);
 	snprintf(hdr, sizeof(hdr), "{\"n\":%d}", i);
 	snprintf(body, sizeof(body), "body %d", i);
-	assert_int_equal(fetcher_spool_stage(s, key, "http://x.invalid/", 1, hdr, body, strlen(body)),
-			 0);
+	assert_int_equal(
+	    fetcher_spool_stage(s, key, "http://x.invalid/", 1, hdr, body, strlen(body)), 0);
 }
 
 /* Wait for bodies and pass each to check; the number taken. */

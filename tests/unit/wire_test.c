@@ -437,12 +437,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_round_trip_with_body),	  T(test_round_trip_without_body),
-	    T(test_router_identity_over_ipc),	  T(test_foreign_version_refused),
-	    T(test_malformed_frame_counts),	  T(test_malformed_type_and_header),
-	    T(test_router_malformed_from_dealer), T(test_recv_nowait_empty_is_eagain),
-	    T(test_recv_nowait_skips_malformed),  T(test_recv_timeout_is_eagain),
-	    cmocka_unit_test(test_endpoints_ipc), T(test_socket_defaults_linger),
+	    T(test_round_trip_with_body),
+	    T(test_round_trip_without_body),
+	    T(test_router_identity_over_ipc),
+	    T(test_foreign_version_refused),
+	    T(test_malformed_frame_counts),
+	    T(test_malformed_type_and_header),
+	    T(test_router_malformed_from_dealer),
+	    T(test_recv_nowait_empty_is_eagain),
+	    T(test_recv_nowait_skips_malformed),
+	    T(test_recv_timeout_is_eagain),
+	    cmocka_unit_test(test_endpoints_ipc),
+	    T(test_socket_defaults_linger),
 	    cmocka_unit_test(test_decode_type_with_nul),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
