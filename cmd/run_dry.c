@@ -89,7 +89,7 @@ dry_compare(struct dry *d, const char *url, const char *sha)
 		return "new";
 	const char *p[] = {url, sha};
 	PGresult *res;
-	struct sink_err e;
+	struct sink_err e = {0};
 	if (sink_db_exec(d->conn, "looking up a stored document",
 			 "SELECT count(*), count(*) FILTER (WHERE sha256 = $2),"
 			 " count(*) FILTER (WHERE sha256 = $2 AND is_current)"
@@ -162,7 +162,7 @@ run_dry(const struct config *cfg, const char *conninfo)
 		return for_good ? EX_CONFIG : EX_TEMPFAIL;
 	}
 	PGresult *res;
-	struct sink_err e;
+	struct sink_err e = {0};
 	if (sink_db_exec(d.conn, "looking for the schema",
 			 "SELECT to_regclass('documents') IS NOT NULL", 0, NULL, &res, &e) < 0) {
 		log_warnx("cannot read the database: %s", e.msg);

@@ -133,8 +133,8 @@ conninfo_mask_uri(const char *s, size_t prefix, struct buf *out)
 			conninfo_replace(out, s, &done, (size_t)(colon + 1 - s), (size_t)(at - s));
 		p = at + 1;
 	}
-	const char *q = strchr(p, '?');
-	while (q && *q) {
+	/* the query string: each key=value after '?', joined by '&' */
+	for (const char *q = strchr(p, '?'); q != NULL && *q != '\0';) {
 		const char *kw = q + 1;
 		const char *eq = kw;
 		while (*eq && *eq != '=' && *eq != '&')
@@ -144,7 +144,7 @@ conninfo_mask_uri(const char *s, size_t prefix, struct buf *out)
 			end++;
 		if (*eq == '=' && conninfo_is_secret_encoded(kw, (size_t)(eq - kw)))
 			conninfo_replace(out, s, &done, (size_t)(eq + 1 - s), (size_t)(end - s));
-		q = end;
+		q = *end ? end : NULL;
 	}
 	buf_puts(out, s + done);
 }

@@ -417,7 +417,7 @@ html_squeezed(const char *s, size_t max)
 {
 	struct buf b = {0};
 	buf_reserve(&b, 64);
-	for (size_t i = 0; s[i] && i < max;) {
+	for (size_t i = 0; i < max && s[i];) {
 		if (strchr(" \t\n\r", s[i]))
 			i++;
 		else if (strncmp(s + i, "\xC2\xA0", 2) == 0)

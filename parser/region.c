@@ -115,7 +115,7 @@ region_pick(const char *s, size_t n, int parent)
 int
 region_name_at(const char *s, size_t n, int parent, size_t *used)
 {
-	size_t ends[REGION_MAX_NAME + 1], nend = 0, i = 0;
+	size_t ends[REGION_MAX_NAME + 1] = {0}, nend = 0, i = 0;
 	int found = -1;
 
 	*used = 0;

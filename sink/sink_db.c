@@ -144,6 +144,8 @@ db_error(struct sink_err *e, PGconn *conn, const PGresult *r, const char *what)
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	const char *context = r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+	/* e is this function's output: filling it is no use of what it held */
+	// cppcheck-suppress ctuuninitvar
 	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", sink_db_sqlstate(r));
 	if (msg == NULL) {
 		msg = PQerrorMessage(conn);

@@ -371,7 +371,7 @@ fail:
 	free(revived);
 	if (sink_db_lost(conn, e))
 		return STORE_RETRY;
-	struct sink_err ignored;
+	struct sink_err ignored = {0};
 	if (sink_db_exec(conn, "ROLLBACK", "ROLLBACK", 0, NULL, NULL, &ignored) < 0 &&
 	    sink_db_lost(conn, &ignored))
 		return STORE_RETRY;
