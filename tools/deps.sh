@@ -5,13 +5,14 @@
 # `reportpipe report` in tests/it/report_test.c, and the WenQuanYi font gives
 # it CJK glyphs; prometheus ships promtool, which checks the metrics textfile;
 # clang and its libFuzzer runtime build the fuzz targets (make fuzz-short);
-# clang-format checks the style (make format-check).
+# clang-format checks the style (make format-check), cppcheck the code
+# (make static-check).
 set -eu
 PKGS="gcc make pkg-config libc6-dev ca-certificates
 libcurl4-openssl-dev libzmq3-dev libpq-dev libxml2-dev libinih-dev libjson-c-dev libssl-dev
 libpoppler-glib-dev libzip-dev
 libcmocka-dev postgresql postgresql-client python3 nginx-light man-db groff-base
-clang libclang-rt-14-dev clang-format
+clang libclang-rt-14-dev clang-format cppcheck
 openssl curl gzip prometheus
 chromium fonts-wqy-microhei"
 
