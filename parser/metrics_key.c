@@ -8,23 +8,11 @@
  * missing one only leaves a figure out.
  */
 #include "metrics_key.h"
+#include "textclass.h"
 
 #include <string.h>
 
 #define KEY_ROUNDS 8 /* lead words trimmed at most */
-
-/* Bytes of the UTF-8 sequence starting with byte c. */
-static size_t
-key_seqlen(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xF0)
-		return 4;
-	if (c >= 0xE0)
-		return 3;
-	return 2;
-}
 
 /* A year as a word: 2023年 or 2023年度; its length in bytes, else 0. */
 static size_t
@@ -111,7 +99,7 @@ key_match(const char *s, size_t n)
 {
 	size_t found[16], ends[16], nfound = 0, lo = 0;
 	for (size_t len = 0; len < n && nfound < 16;) {
-		len += key_seqlen((unsigned char)s[len]);
+		len += utf8_seqlen((unsigned char)s[len]);
 		if (len > n)
 			break;
 		lo = key_lower(s, len, lo);
@@ -162,7 +150,7 @@ key_find_after(const char *label)
 	if (ind >= 0 || label == NULL)
 		return ind;
 	size_t n = strlen(label), from = 0;
-	for (size_t i = 0; i < n; i += key_seqlen((unsigned char)label[i])) {
+	for (size_t i = 0; i < n; i += utf8_seqlen((unsigned char)label[i])) {
 		size_t k = key_word_at(label + i, n - i, indicator_after);
 		if (k > 0)
 			from = i + k;

@@ -9,6 +9,7 @@
  * and never answer for a central ministry, which speaks for no place.
  */
 #include "region.h"
+#include "textclass.h"
 #include "buf.h"
 
 #include <stdio.h>
@@ -45,18 +46,6 @@ static const char *const region_suffixes[] = {
 /* Bodies that speak for the whole country. */
 static const char *const region_nation_bodies[] = {"国务院", "中华人民共和国", "中央人民政府",
 						   NULL};
-
-static size_t
-region_seqlen(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xF0)
-		return 4;
-	if (c >= 0xE0)
-		return 3;
-	return 2;
-}
 
 static int
 region_starts(const char *s, size_t n, const char *w)
@@ -120,7 +109,7 @@ region_name_at(const char *s, size_t n, int parent, size_t *used)
 
 	*used = 0;
 	while (i < n && nend < REGION_MAX_NAME) {
-		i += region_seqlen((unsigned char)s[i]);
+		i += utf8_seqlen((unsigned char)s[i]);
 		ends[nend++] = i > n ? n : i;
 	}
 	/* from the longest: two code points are a short name at the least */
@@ -159,7 +148,7 @@ region_skip_quoted(const char *s, size_t n)
 		if (!region_starts(s, n, pairs[i][0]))
 			continue;
 		size_t k = strlen(pairs[i][0]);
-		for (size_t j = k; j < n; j += region_seqlen((unsigned char)s[j]))
+		for (size_t j = k; j < n; j += utf8_seqlen((unsigned char)s[j]))
 			if (region_starts(s + j, n - j, pairs[i][1]))
 				return j + strlen(pairs[i][1]);
 		return n;
@@ -191,7 +180,7 @@ region_in_name(const char *s, size_t n, size_t *at, size_t *len)
 		} else if (d >= 0) {
 			break; /* a second place that is not within the first */
 		} else {
-			i += region_seqlen((unsigned char)s[i]);
+			i += utf8_seqlen((unsigned char)s[i]);
 		}
 	}
 	return cur;
@@ -237,7 +226,7 @@ region_in_text(const char *s, size_t n, size_t *at, size_t *len)
 		}
 		int d = region_name_at(s + i, n - i, -1, &used);
 		if (d < 0) {
-			i += region_seqlen((unsigned char)s[i]);
+			i += utf8_seqlen((unsigned char)s[i]);
 			continue;
 		}
 		size_t k = 0;

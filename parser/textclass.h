@@ -6,7 +6,15 @@
 #ifndef RP_TEXTCLASS_H
 #define RP_TEXTCLASS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Bytes of the UTF-8 sequence that starts with byte c (the text is valid UTF-8). */
+static inline size_t
+utf8_seqlen(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+}
 
 /* A blank within a line: space, tab, the ideographic space. */
 static inline int
