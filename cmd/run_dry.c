@@ -153,14 +153,9 @@ int
 run_dry(const struct config *cfg, const char *conninfo)
 {
 	struct dry d = {.cfg = cfg};
-	char why[512];
-	d.conn = sink_db_try_connect(conninfo, why, sizeof(why));
-	if (d.conn == NULL) {
-		int for_good = sink_db_refused_for_good(why);
-		log_warnx("database unreachable: %s%s", why,
-			  for_good ? " (a configuration error: check [database] conninfo)" : "");
-		return for_good ? EX_CONFIG : EX_TEMPFAIL;
-	}
+	int opened = sink_db_open(conninfo, &d.conn);
+	if (opened != 0)
+		return opened;
 	PGresult *res;
 	struct sink_err e = {0};
 	if (sink_db_exec(d.conn, "looking for the schema",

@@ -670,14 +670,9 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	struct curve_auth *auth = NULL;
 	int rc = EX_SOFTWARE;
 
-	char why[512];
-	s.conn = sink_db_try_connect(conninfo, why, sizeof(why));
-	if (s.conn == NULL) {
-		int for_good = sink_db_refused_for_good(why);
-		log_warnx("database unreachable: %s%s", why,
-			  for_good ? " (a configuration error: check [database] conninfo)" : "");
-		return for_good ? EX_CONFIG : EX_TEMPFAIL;
-	}
+	int opened = sink_db_open(conninfo, &s.conn);
+	if (opened != 0)
+		return opened;
 	int behind = sink_db_schema_behind(s.conn);
 	if (behind < 0 || (behind && sink_db_migrate(s.conn) < 0) ||
 	    sink_indicators_sync(s.conn) < 0) {

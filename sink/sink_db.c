@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 /* pg_advisory_lock key for migrations: "rpmg" */
 #define MIGRATE_LOCK_KEY "1919970663"
@@ -63,6 +64,19 @@ sink_db_refused_for_good(const char *why)
 		if (strstr(why, for_good[i]))
 			return 1;
 	return 0;
+}
+
+int
+sink_db_open(const char *conninfo, PGconn **out)
+{
+	char why[512];
+	*out = sink_db_try_connect(conninfo, why, sizeof(why));
+	if (*out != NULL)
+		return 0;
+	int for_good = sink_db_refused_for_good(why);
+	log_warnx("database unreachable: %s%s", why,
+		  for_good ? " (a configuration error: check [database] conninfo)" : "");
+	return for_good ? EX_CONFIG : EX_TEMPFAIL;
 }
 
 const char *

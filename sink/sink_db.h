@@ -28,6 +28,13 @@ PGconn *sink_db_try_connect(const char *conninfo, char *why, size_t whylen);
  */
 int sink_db_refused_for_good(const char *why);
 
+/*
+ * Connect for a stage that cannot start without the database: 0 with *out
+ * set, else the exit code after logging why (EX_CONFIG when the refusal is
+ * for good, EX_TEMPFAIL when waiting may help).
+ */
+int sink_db_open(const char *conninfo, PGconn **out);
+
 /* PQerrorMessage on one line, without libpq's trailing newline (a per-thread buffer). */
 const char *sink_db_message(const PGconn *conn);
 
