@@ -188,6 +188,18 @@ ends_with_word(const char *s, const char *const *list)
 	return best;
 }
 
+/* Give m the label a[0..la) followed by b: the two are joined into one owned string. */
+static void
+label_join(struct metric *m, const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	char *label = xmalloc(la + lb + 1);
+	memcpy(label, a, la);
+	memcpy(label + la, b, lb + 1);
+	free(m->label);
+	m->label = label;
+}
+
 void
 label_owners(struct doc *doc)
 {
@@ -222,11 +234,7 @@ label_owners(struct doc *doc)
 		}
 		if (!own)
 			lo -= ends_with_word(o->label, siblings);
-		char *label = xmalloc(lo + lm + 1);
-		memcpy(label, o->label, lo);
-		memcpy(label + lo, m->label, lm + 1);
-		free(m->label);
-		m->label = label;
+		label_join(m, o->label, lo, m->label);
 	}
 }
 
@@ -272,11 +280,7 @@ label_parts(struct doc *doc)
 		li = strlen(item);
 		if (li == 0 || (li >= lo && strcmp(item + li - lo, o->label) == 0))
 			continue;
-		char *label = xmalloc(li + lo + 1);
-		memcpy(label, item, li);
-		memcpy(label + li, o->label, lo + 1);
-		free(m->label);
-		m->label = label;
+		label_join(m, item, li, o->label);
 	}
 }
 
@@ -312,13 +316,8 @@ label_verbs(struct doc *doc)
 			continue;
 		const char *thing = o->label + label_verb_prefix(o->label);
 		char *verb = text_utf8(t, va, va + n);
-		size_t lv = strlen(verb), lt = strlen(thing);
-		char *label = xmalloc(lv + lt + 1);
-		memcpy(label, verb, lv);
-		memcpy(label + lv, thing, lt + 1);
+		label_join(m, verb, strlen(verb), thing);
 		free(verb);
-		free(m->label);
-		m->label = label;
 	}
 }
 
@@ -358,15 +357,11 @@ label_bases(struct doc *doc)
 		if (o == NULL)
 			continue;
 		char *base = text_utf8(t, c + n, d);
-		static const char as[] = "相当于";
-		size_t lo = strlen(o->label), la = strlen(as), lb = strlen(base);
-		char *label = xmalloc(lo + la + lb + 1);
-		memcpy(label, o->label, lo);
-		memcpy(label + lo, as, la);
-		memcpy(label + lo + la, base, lb + 1);
+		struct buf rest = {0};
+		buf_printf(&rest, "相当于%s", base);
+		label_join(m, o->label, strlen(o->label), rest.data);
+		buf_release(&rest);
 		free(base);
-		free(m->label);
-		m->label = label;
 	}
 }
 
@@ -408,11 +403,7 @@ label_modifiers(struct doc *doc)
 		if (lz <= head || memcmp(z + lz - head, m->label + ly - head, head) != 0 ||
 		    strcmp(z, m->label) == 0)
 			continue;
-		char *label = xmalloc(lp + ly + 1);
-		memcpy(label, x, lp);
-		memcpy(label + lp, m->label, ly + 1);
-		free(m->label);
-		m->label = label;
+		label_join(m, x, lp, m->label);
 	}
 }
 
