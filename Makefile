@@ -39,15 +39,28 @@ endif
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' \
-	    -Icommon -Iconfig -Iparser -Isink -Ifetcher -Icmd -I$(BUILD)/gen
+CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lm
 
-LIB_SRC  := $(wildcard common/*.c config/*.c parser/*.c sink/*.c fetcher/*.c) \
-	    $(filter-out cmd/main.c,$(wildcard cmd/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o \
-	    $(BUILD)/obj/gen/units.o $(BUILD)/obj/gen/indicators.o $(BUILD)/obj/gen/divisions.o
+# The layers, lowest first, and what each may use: tools/layers.txt
+# (docs/ARCHITECTURE.md). Each is a static library built with only its own
+# headers and those of the layers it may use on the include path, so that an
+# include across the layers fails to build; `make check-layers` (run by
+# `make test`) says which include broke which rule.
+LAYERS := $(shell sed -n 's/^\([a-z]*\):.*/\1/p' tools/layers.txt)
+$(foreach l,$(LAYERS),$(eval LAYER_USES_$(l) := \
+	$(shell sed -n 's/^$(l):[[:space:]]*//p' tools/layers.txt)))
+layer_inc = $(addprefix -I,$(LAYER_USES_$(1)))
+
+# Each layer's objects; the generated ones belong to the layer of their data.
+layer_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cmd/main.c,$(wildcard $(1)/*.c)))
+GEN_OBJ_parse := $(BUILD)/obj/gen/units.o $(BUILD)/obj/gen/indicators.o $(BUILD)/obj/gen/divisions.o
+GEN_OBJ_sink  := $(BUILD)/obj/gen/migrations.o
+LAYER_LIB = $(BUILD)/lib/lib$(1).a
+# Linked highest first, as a static link needs.
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+LIBS_LINK := $(foreach l,$(call reverse,$(LAYERS)),$(call LAYER_LIB,$(l)))
 MAIN_OBJ := $(BUILD)/obj/cmd/main.o
 MIGRATIONS := $(sort $(wildcard sink/migrations/*.sql))
 
@@ -55,18 +68,37 @@ UNIT_SRC := $(wildcard tests/unit/*_test.c)
 IT_SRC   := $(wildcard tests/it/*_test.c)
 TEST_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%) $(IT_SRC:tests/it/%.c=$(BUILD)/tests/it/%)
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
+.SECONDARY: $(TEST_SUPPORT)
 
 .PHONY: all deps run stop test check clean install uninstall format format-check static-check fuzz bench docker-check
 all: $(BUILD)/reportpipe
 
-$(BUILD)/reportpipe: $(LIB_OBJ) $(MAIN_OBJ)
+$(BUILD)/reportpipe: $(MAIN_OBJ) $(LIBS_LINK)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBS_LINK) $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c
+# One rule a layer: its objects see only the headers its rule allows.
+define layer_rules
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$<"
+	@$$(CC) $$(CPPFLAGS) $(call layer_inc,$(1)) $$(LAYER_CPPFLAGS_$(1)) $$(ALL_CFLAGS) -c -o $$@ $$< \
+		|| { sh tools/check-layers.sh >/dev/null; exit 1; }
+
+$(call LAYER_LIB,$(1)): $(call layer_obj,$(1)) $$(GEN_OBJ_$(1))
+	@mkdir -p $$(dir $$@)
+	@echo "  AR      $$@"
+	@rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
+LAYER_CPPFLAGS_config := -I$(BUILD)/gen
+
+# Tests, benchmarks and fuzz targets may see every layer.
+ALL_INC := $(call layer_inc,cmd) -I$(BUILD)/gen
+$(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The install paths the binary knows (config/config.c). Rewritten only when
 # they change, so that `make install PREFIX=/usr` rebuilds what depends on
@@ -87,34 +119,31 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 $(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,sink) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/units.c: parser/units.txt tools/embed-lexicon.sh
+$(BUILD)/gen/units.c: parse/units.txt tools/embed-lexicon.sh
 	@mkdir -p $(dir $@)
-	sh tools/embed-lexicon.sh parser/units.txt > $@.tmp && mv $@.tmp $@
+	sh tools/embed-lexicon.sh parse/units.txt > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/gen/units.o: $(BUILD)/gen/units.c
-	@mkdir -p $(dir $@)
-	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/indicators.c: parser/indicators.txt tools/embed-indicators.sh
+$(BUILD)/gen/indicators.c: parse/indicators.txt tools/embed-indicators.sh
 	@mkdir -p $(dir $@)
-	sh tools/embed-indicators.sh parser/indicators.txt > $@.tmp && mv $@.tmp $@
+	sh tools/embed-indicators.sh parse/indicators.txt > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/divisions.c: parser/divisions.txt tools/embed-divisions.sh
+$(BUILD)/gen/divisions.c: parse/divisions.txt tools/embed-divisions.sh
 	@mkdir -p $(dir $@)
-	sh tools/embed-divisions.sh parser/divisions.txt > $@.tmp && mv $@.tmp $@
+	sh tools/embed-divisions.sh parse/divisions.txt > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,parse) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(TEST_SUPPORT)
+$(BUILD)/tests/%: tests/%.c $(LIBS_LINK) $(TEST_SUPPORT)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) -Itests/support $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) \
+	@$(CC) $(CPPFLAGS) $(ALL_INC) -Itests/support $(ALL_CFLAGS) -o $@ \
+		$(filter-out %.a,$^) $(LIBS_LINK) $(LDLIBS) \
 		$(shell pkg-config --libs cmocka 2>/dev/null)
 
 deps:
@@ -127,7 +156,7 @@ stop: all
 	$(BUILD)/reportpipe db stop
 
 # Tests build under ASan and UBSan in build/san, then run through tests/run.sh.
-test: deps
+test: deps check-layers
 	@$(MAKE) --no-print-directory SAN=1 all san-tests
 	@sh tests/run.sh $(SANBUILD)
 
@@ -142,6 +171,10 @@ $(BUILD)/obj/tests/it/fetch_env.o: CPPFLAGS += -Itests/support
 
 check: test
 
+.PHONY: check-layers
+check-layers:
+	@sh tools/check-layers.sh
+
 # Parse benchmark (bench/RESULTS.md): optimised, never sanitised, one core.
 bench: $(BUILD)/bench/parse_bench
 	@sh bench/run.sh $(BUILD)/bench/parse_bench
@@ -151,10 +184,10 @@ bench: $(BUILD)/bench/parse_bench
 bench-fetch: deps all
 	@sh bench/fetch_bench.sh $(BUILD)/reportpipe
 
-$(BUILD)/bench/parse_bench: bench/parse_bench.c $(LIB_OBJ)
+$(BUILD)/bench/parse_bench: bench/parse_bench.c $(LIBS_LINK)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
 
 # Sink benchmark (bench/RESULTS.md): the sink against psql \copy, same rows, one run.
 .PHONY: bench-sink
@@ -166,10 +199,10 @@ bench-sink: $(BUILD)/bench/sink_bench
 bench-e2e: deps all
 	@sh bench/e2e_bench.sh $(BUILD)/reportpipe
 
-$(BUILD)/bench/sink_bench: bench/sink_bench.c $(LIB_OBJ)
+$(BUILD)/bench/sink_bench: bench/sink_bench.c $(LIBS_LINK)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
 
 # Parse speed per format (bench/RESULTS.md): the seed as text, HTML, PDF and DOCX, one core.
 FORMAT_FIXTURES := $(addprefix tests/fixtures/formats/shaoguan-2020-fazhi.,\
@@ -179,10 +212,10 @@ bench-formats: $(BUILD)/bench/format_bench
 	$$(command -v taskset >/dev/null && echo taskset -c 0) $(BUILD)/bench/format_bench \
 		examples/reports/shaoguan-2020-fazhi.txt $(FORMAT_FIXTURES)
 
-$(BUILD)/bench/format_bench: bench/format_bench.c $(LIB_OBJ)
+$(BUILD)/bench/format_bench: bench/format_bench.c $(LIBS_LINK)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
 
 UNITS    := $(wildcard contrib/systemd/*.service contrib/systemd/*.timer)
 
@@ -230,7 +263,7 @@ format:
 
 # CI: cppcheck over the product's code (tests and benchmarks aside), clean;
 # a finding that is wrong is suppressed where it stands, with the reason.
-STATIC_DIRS := common config parser fetcher sink cmd
+STATIC_DIRS := $(LAYERS)
 static-check: all
 	cppcheck --quiet --std=c11 --enable=warning,portability --inline-suppr \
 		--error-exitcode=1 $(addprefix -I ,$(STATIC_DIRS)) -I $(BUILD)/gen $(STATIC_DIRS)
@@ -249,8 +282,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_SHORT_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_TARGETS ?= parse_fuzz wire_fuzz sink_msg_fuzz robots_fuzz index_fuzz
-FUZZ_COMMON  := $(wildcard common/*.c)
-FUZZ_SRC_parse_fuzz    := $(FUZZ_COMMON) $(wildcard parser/*.c) $(BUILD)/gen/units.c \
+FUZZ_COMMON  := $(wildcard common/*.c net/*.c)
+FUZZ_SRC_parse_fuzz    := $(FUZZ_COMMON) $(wildcard parse/*.c) $(BUILD)/gen/units.c \
 			  $(BUILD)/gen/indicators.c $(BUILD)/gen/divisions.c
 FUZZ_SRC_wire_fuzz     := $(FUZZ_COMMON)
 FUZZ_SRC_sink_msg_fuzz := $(FUZZ_COMMON) sink/sink_rows.c
@@ -285,10 +318,10 @@ fuzz-short: fuzz-build $(foreach t,$(FUZZ_TARGETS),$(call fuzz_corpus,$(t))/.see
 # each target's own sources come in by secondary expansion, from FUZZ_SRC_<target>
 .SECONDEXPANSION:
 $(FUZZ_DIR)/%_fuzz: tests/fuzz/%_fuzz.c $$(FUZZ_SRC_$$*_fuzz) \
-		    $(wildcard common/*.h parser/*.h sink/*.h fetcher/*.h tests/fuzz/*.h)
+		    $(wildcard $(LAYERS:%=%/*.h) tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -std=c11 $(WARN) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ \
+	@$(FUZZ_CC) $(CPPFLAGS) $(ALL_INC) -Itests/fuzz -std=c11 $(WARN) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ \
 		$(FUZZ_SRC_$(notdir $@)) $< $(LDLIBS)
 
 # The new targets' seeds are small files kept in tests/fuzz/seeds/<target>/.

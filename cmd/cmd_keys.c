@@ -1,6 +1,6 @@
 /*
  * cmd_keys.c - `reportpipe keys`: list the indicator dictionary compiled into
- * this binary (parser/indicators.txt), or show the key a label gets.
+ * this binary (parse/indicators.txt), or show the key a label gets.
  * No database: the indicators table holds the same rows.
  */
 #include "cmd.h"

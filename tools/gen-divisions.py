@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen-divisions.py DIR > parser/divisions.txt
+"""gen-divisions.py DIR > parse/divisions.txt
 
 Turn the NBS division tables (shared/data/divisions/{provinces,cities,areas}.csv,
 see shared/data/README.md) into the small file the parser ships: one place a

@@ -1,7 +1,7 @@
 /*
  * keys_test.c - what makes figures compare across reports: a metric's key
- * from its label (metrics_key.c, parser/indicators.txt), a document's genre
- * (genre.c) and place (region.c, parser/divisions.txt), and the year a work
+ * from its label (metrics_key.c, parse/indicators.txt), a document's genre
+ * (genre.c) and place (region.c, parse/divisions.txt), and the year a work
  * report is named after (meta.c).
  */
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /*
- * metrics_table_test.c - tables as metrics (parser/metrics_table.c,
- * parser/metrics_xxgk.c) on small texts: units and measures from the
+ * metrics_table_test.c - tables as metrics (parse/metrics_table.c,
+ * parse/metrics_xxgk.c) on small texts: units and measures from the
  * header, what is not a table, and hostile shapes that must stay fast and
  * in bounds. The real reports are in tests/it/tables_test.c.
  */

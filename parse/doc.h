@@ -47,7 +47,7 @@ struct metric {
 	enum measure measure;
 	int target;		     /* 1: stated as a goal, plan or limit */
 	int year;		     /* the calendar year it is about; 0: a span, or unknown */
-	const char *key;	     /* its indicator (parser/indicators.txt), static; NULL: none */
+	const char *key;	     /* its indicator (parse/indicators.txt), static; NULL: none */
 	size_t start, end;	     /* the quantity as written: "近13万", "86%" */
 	size_t sent_start, sent_end; /* the sentence it stands in */
 };

@@ -1,5 +1,5 @@
 /*
- * metrics_unit.h - the unit lexicon (parser/units.txt, compiled in as
+ * metrics_unit.h - the unit lexicon (parse/units.txt, compiled in as
  * build/gen/units.c by tools/embed-lexicon.sh) and matching of short word
  * lists against the text, for the metric rules.
  */
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <uchar.h>
 
-/* Flags of a unit; see the head of parser/units.txt. */
+/* Flags of a unit; see the head of parse/units.txt. */
 enum unit_flag {
 	UNIT_CL = 1 << 0,     /* classifier: the noun it counts follows it */
 	UNIT_ARABIC = 1 << 1, /* only after Arabic digits */

@@ -1,6 +1,6 @@
 /*
  * region.h - the place a report speaks for (shared/DESIGN.md, "What a figure
- * means"), from the NBS division table (parser/divisions.txt, compiled in as
+ * means"), from the NBS division table (parse/divisions.txt, compiled in as
  * build/gen/divisions.c by tools/embed-divisions.sh).
  */
 #ifndef RP_REGION_H

@@ -5,7 +5,7 @@
  * doc_to_json() (a json-c tree, for the parser-to-sink message) and
  * doc_json_write() (streamed, for `reportpipe parse --format json`) both
  * walk it, so their keys, order and values cannot drift apart. Internal to
- * parser/: nothing outside doc_json*.c includes it.
+ * parse/: nothing outside doc_json*.c includes it.
  */
 #ifndef RP_DOC_JSON_WALK_H
 #define RP_DOC_JSON_WALK_H

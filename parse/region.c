@@ -2,7 +2,7 @@
  * region.c - the place a report speaks for: its issuer's place, else its
  * title's, else the place the opening of its text names most.
  *
- * Names come from the NBS division table (parser/divisions.txt). A short
+ * Names come from the NBS division table (parse/divisions.txt). A short
  * name (平潭, 四川) counts only with a place-type word after it (平潭综合实验区,
  * 四川省), because short names are also common words (和平, 朝阳). Must
  * never take a place from a cited document's title (《…》) or a quotation,

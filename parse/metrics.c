@@ -8,7 +8,7 @@
  * ordinal, a document number, a list marker, a quoted slogan or a fixed
  * expression. Must never special-case a document or a sentence: rules are
  * about the shapes of numbers and the words next to them, units come from
- * parser/units.txt. Must stay linear in the text and never crash on junk.
+ * parse/units.txt. Must stay linear in the text and never crash on junk.
  */
 #include "metrics.h"
 #include "textclass.h"

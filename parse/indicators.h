@@ -1,5 +1,5 @@
 /*
- * indicators.h - the indicator dictionary as compiled in: parser/indicators.txt,
+ * indicators.h - the indicator dictionary as compiled in: parse/indicators.txt,
  * embedded as build/gen/indicators.c by tools/embed-indicators.sh. Data that
  * the parser (metrics_key.c: a metric's key) and the sink (the indicators
  * table) share; it knows neither.

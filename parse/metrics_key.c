@@ -1,6 +1,6 @@
 /*
  * metrics_key.c - a metric's key: the canonical name of the indicator its
- * label names, from the dictionary in parser/indicators.txt.
+ * label names, from the dictionary in parse/indicators.txt.
  *
  * The words it trims and the names it knows are data (indicators.txt), not
  * code. Must never give a key for a name found in the middle of a label, nor
