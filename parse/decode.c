@@ -13,13 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-/*
- * Decode one UTF-8 sequence at p (n bytes available). Returns its length and
- * sets *cp, or returns 0 for an invalid sequence (overlong, surrogate, out of
- * range, truncated).
- */
-static size_t
-utf8_decode_one(const unsigned char *p, size_t n, uint32_t *cp)
+size_t
+decode_utf8_one(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	unsigned char c = p[0];
 	if (c < 0x80) {
@@ -66,7 +61,7 @@ decode_utf8_invalid(const unsigned char *data, size_t len)
 			i++;
 			continue;
 		}
-		size_t k = utf8_decode_one(data + i, len - i, &cp);
+		size_t k = decode_utf8_one(data + i, len - i, &cp);
 		if (k == 0) {
 			bad++;
 			i++;
@@ -86,7 +81,7 @@ decode_utf8(const unsigned char *data, size_t len, uint32_t *out, size_t *badp)
 			out[n++] = data[i++];
 			continue;
 		}
-		size_t k = utf8_decode_one(data + i, len - i, &out[n]);
+		size_t k = decode_utf8_one(data + i, len - i, &out[n]);
 		if (k == 0) {
 			out[n] = 0xFFFD;
 			k = 1;
@@ -302,7 +297,7 @@ decode_is_utf8_text(const unsigned char *data, size_t len)
 			i++;
 			continue;
 		}
-		size_t k = utf8_decode_one(data + i, len - i, &cp);
+		size_t k = decode_utf8_one(data + i, len - i, &cp);
 		if (k == 0)
 			return 0;
 		multi++;

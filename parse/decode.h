@@ -35,4 +35,11 @@ int decode_text(struct doc *doc, const unsigned char *data, size_t len, const ch
 /* Count the invalid sequences a strict UTF-8 decoder finds in data. */
 size_t decode_utf8_invalid(const unsigned char *data, size_t len);
 
+/*
+ * Decode one UTF-8 sequence at p (n bytes available). Returns its length and
+ * sets *cp, or returns 0 for an invalid sequence (overlong, surrogate, out of
+ * range, truncated).
+ */
+size_t decode_utf8_one(const unsigned char *p, size_t n, uint32_t *cp);
+
 #endif

@@ -8,6 +8,7 @@
  * from a single known document: only shapes of titles and dates.
  */
 #include "meta.h"
+#include "gov_body.h"
 #include "textclass.h"
 #include "buf.h"
 #include "cn_numeral.h"
@@ -285,28 +286,18 @@ meta_date(struct doc *doc)
 	}
 }
 
-/* Words that end the name of a government body. */
-static const uint32_t *const org_suffixes[] = {
-    U"人民政府", U"政府", U"委员会", U"管委会", U"办公厅", U"办公室",
-    U"统计局",	 U"局",	  U"厅",     U"委",	U"院",	   U"署",
-};
-
 /*
  * The length of the longest prefix of cp[0..n) that names a government body
- * (a place of two or more characters, then a suffix such as 人民政府), or 0.
+ * (a place of two or more characters, then an ending such as 政府), or 0.
  */
 static size_t
 org_prefix(const uint32_t *cp, size_t n)
 {
 	size_t best = 0;
 	for (size_t end = 2; end <= n; end++) {
-		for (size_t k = 0; k < sizeof(org_suffixes) / sizeof(org_suffixes[0]); k++) {
-			size_t klen = 0;
-			while (org_suffixes[k][klen])
-				klen++;
-			if (end >= klen + 2 && ends_with(cp, end, org_suffixes[k]) && end > best)
-				best = end;
-		}
+		size_t k = gov_body_end(cp, end);
+		if (k > 0 && end >= k + 2)
+			best = end;
 	}
 	return best;
 }

@@ -12,6 +12,7 @@
 #include "docx.h"
 #include "format.h"
 #include "genre.h"
+#include "gov_body.h"
 #include "html.h"
 #include "meta.h"
 #include "metrics.h"
@@ -53,17 +54,11 @@ parse_content_charset(const char *content_type, char *out, size_t outlen)
 static int
 parse_is_body(const char *s)
 {
-	static const char *const ends[] = {"政府", "委员会", "管委会", "办公厅", "办公室", "局",
-					   "厅",   "委",     "院",     "署",	 "中心",   NULL};
 	size_t n = strlen(s);
 	if (n < 6 || n > BODY_NAME_MAX)
 		return 0;
-	for (const char *const *e = ends; *e; e++) {
-		size_t k = strlen(*e);
-		if (n > k && strcmp(s + n - k, *e) == 0)
-			return 1;
-	}
-	return 0;
+	size_t k = gov_body_end_utf8(s, n);
+	return k > 0 && n > k;
 }
 
 /* A date written as CMSes write PubDate ("2020-12-18 16:42"), into out; 0 or -1. */
