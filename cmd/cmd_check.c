@@ -8,6 +8,7 @@
  * no migration, no run, and no local cluster is created or started.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "config.h"
 #include "config_check.h"
 #include "log.h"
@@ -125,35 +126,11 @@ check_database(const struct config *cfg)
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return 0;
-		default:
-			check_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		check_usage(stderr);
-		return EX_USAGE;
-	}
-	log_init("check", 0);
-	struct config *cfg = config_load(config_choose_path(config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
+	static const struct cmd_spec spec = {"check", check_usage, NULL, 0, 0};
+	struct config *cfg;
+	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
+	if (stop >= 0)
+		return stop;
 	printf("config: %s\n", cfg->path);
 	int bad = 0;
 	config_check_sources(cfg);

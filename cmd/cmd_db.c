@@ -6,6 +6,7 @@
  * the conninfo except for `db url`, which exists to print it.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "config.h"
 #include "log.h"
 #include "sink_db.h"
@@ -173,31 +174,11 @@ db_status(PGconn *conn, int stale_after)
 int
 cmd_db(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'h':
-			db_usage(stdout);
-			return 0;
-		default:
-			db_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		db_usage(stderr);
-		return EX_USAGE;
-	}
+	static const struct cmd_spec spec = {"db", db_usage, NULL, 1, 1};
+	const char *config_path;
+	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
+	if (stop >= 0)
+		return stop;
 	const char *sub = argv[optind];
 	if (strcmp(sub, "migrate") != 0 && strcmp(sub, "status") != 0 && strcmp(sub, "url") != 0 &&
 	    strcmp(sub, "stop") != 0) {

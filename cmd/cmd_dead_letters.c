@@ -11,6 +11,7 @@
  * database, and never delete a letter: the history stays queryable.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
@@ -200,31 +201,18 @@ dl_settle(PGconn *conn, int ack, const char *ids)
 int
 cmd_dead_letters(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const char *config_path, *sub = "list";
+	int all = 0, help = 0;
+	/* --help is taken here: the help of a subcommand follows its name */
+	const struct cmd_opt opts[] = {
+	    {"all", 0, CMD_OPT_FLAG, &all},
+	    {"help", 'h', CMD_OPT_FLAG, &help},
+	    {NULL, 0, 0, NULL},
 	};
-	const char *config_path = NULL, *sub = "list";
-	int all = 0, help = 0, ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'a':
-			all = 1;
-			break;
-		case 'h':
-			help = 1;
-			break;
-		default:
-			dl_usage(stderr);
-			return EX_USAGE;
-		}
-	}
+	const struct cmd_spec spec = {"dead-letters", dl_usage, opts, 0, -1};
+	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
+	if (stop >= 0)
+		return stop;
 	int named = optind < argc;
 	if (named)
 		sub = argv[optind++];

@@ -4,6 +4,7 @@
  * No database: the indicators table holds the same rows.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "metrics_key.h"
 
 #include <getopt.h>
@@ -25,25 +26,11 @@ keys_usage(FILE *fp)
 int
 cmd_keys(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			break; /* every command takes -c; the dictionary needs no config */
-		case 'h':
-			keys_usage(stdout);
-			return 0;
-		default:
-			keys_usage(stderr);
-			return EX_USAGE;
-		}
-	}
+	/* every command takes -c; the dictionary needs no config */
+	static const struct cmd_spec spec = {"keys", keys_usage, NULL, 0, -1};
+	int stop = cmd_start(argc, argv, &spec, NULL, NULL);
+	if (stop >= 0)
+		return stop;
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
 			const char *key = metrics_key_lookup(argv[i]);

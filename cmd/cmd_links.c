@@ -7,6 +7,7 @@
  * what a run would take. Must never store anything: no database, no spool.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "buf.h"
 #include "config.h"
 #include "fetcher_direct.h"
@@ -101,41 +102,18 @@ links_walk(const struct config *cfg, const struct source *src)
 int
 cmd_links(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	int verbose = 0;
+	const struct cmd_opt opts[] = {
+	    {"verbose", 'v', CMD_OPT_COUNT, &verbose},
+	    {NULL, 0, 0, NULL},
 	};
-	const char *config_path = NULL;
-	int verbose = 0, ch;
-
-	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			links_usage(stdout);
-			return 0;
-		default:
-			links_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		links_usage(stderr);
-		return EX_USAGE;
-	}
-	log_init("links", 0);
+	const struct cmd_spec spec = {"links", links_usage, opts, 1, 1};
+	struct config *cfg;
+	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
+	if (stop >= 0)
+		return stop;
 	log_set_level(verbose > 1 ? LOG_LEVEL_DEBUG : verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
 	sig_install(0);
-	struct config *cfg = config_load(config_choose_path(config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
 	const char *name = argv[optind];
 	const struct source *src = NULL;
 	for (size_t i = 0; i < cfg->nsources && src == NULL; i++)

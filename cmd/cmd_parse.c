@@ -3,6 +3,7 @@
  * queue and no database.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "buf.h"
 #include "config.h"
 #include "digest.h"
@@ -155,40 +156,20 @@ parse_fetch(const char *url, const char *config_path, const char *max_opt, struc
 int
 cmd_parse(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {"content-type", required_argument, NULL, 't'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"max-bytes", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *format = "json", *content_type = NULL, *config_path = NULL, *max_opt = NULL;
+	const char *format = "json", *content_type = NULL, *config_path, *max_opt = NULL;
 	size_t max;
-	int ch, rc;
-
-	while ((ch = getopt_long(argc, argv, "f:t:c:m:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			format = optarg;
-			break;
-		case 't':
-			content_type = optarg;
-			break;
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'm':
-			max_opt = optarg;
-			break;
-		case 'h':
-			parse_usage(stdout);
-			return 0;
-		default:
-			parse_usage(stderr);
-			return EX_USAGE;
-		}
-	}
+	int rc;
+	const struct cmd_opt opts[] = {
+	    {"format", 'f', CMD_OPT_STRING, &format},
+	    {"content-type", 't', CMD_OPT_STRING, &content_type},
+	    {"max-bytes", 'm', CMD_OPT_STRING, &max_opt},
+	    {NULL, 0, 0, NULL},
+	};
+	/* the operand is checked after the format, which names its choices */
+	const struct cmd_spec spec = {"parse", parse_usage, opts, 0, -1};
+	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
+	if (stop >= 0)
+		return stop;
 	if (strcmp(format, "json") != 0 && strcmp(format, "text") != 0) {
 		/* name the choices: the usage line alone leaves the reader to spot them */
 		fprintf(stderr,

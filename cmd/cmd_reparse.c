@@ -10,6 +10,7 @@
  * were stored.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "config.h"
 #include "doc.h"
 #include "doc_json.h"
@@ -21,7 +22,6 @@
 #include "sink_reparse.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,58 +111,19 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 int
 cmd_reparse(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"below-version", required_argument, NULL, 'b'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	int below = 0, quiet = 0, verbose = 0;
+	const struct cmd_opt opts[] = {
+	    {"below-version", 0, CMD_OPT_POSITIVE, &below},
+	    {"quiet", 'q', CMD_OPT_FLAG, &quiet},
+	    {"verbose", 'v', CMD_OPT_FLAG, &verbose},
+	    {NULL, 0, 0, NULL},
 	};
-	const char *config_path = NULL;
-	int below = 0, quiet = 0, verbose = 0, ch;
-
-	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'b': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 || v > INT_MAX) {
-				fprintf(stderr,
-					"reportpipe reparse: --below-version wants a"
-					" version number of 1 or more, not '%s'\n",
-					optarg);
-				return EX_USAGE;
-			}
-			below = (int)v;
-			break;
-		}
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			reparse_usage(stdout);
-			return 0;
-		default:
-			reparse_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		reparse_usage(stderr);
-		return EX_USAGE;
-	}
-	log_init("reparse", 0);
+	const struct cmd_spec spec = {"reparse", reparse_usage, opts, 0, 0};
+	struct config *cfg;
+	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
+	if (stop >= 0)
+		return stop;
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
-	struct config *cfg = config_load(config_choose_path(config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
 	char *conninfo = sink_localdb_conninfo(cfg, 1);
 	config_free(&cfg);
 	if (conninfo == NULL)

@@ -11,6 +11,7 @@
  * and compare it with SQL (tests/it/report_test.c).
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
@@ -567,40 +568,16 @@ report_write(const char *path, const struct buf *b)
 int
 cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const char *out_path = NULL;
+	const struct cmd_opt opts[] = {
+	    {"output", 'o', CMD_OPT_STRING, &out_path},
+	    {NULL, 0, 0, NULL},
 	};
-	const char *config_path = NULL, *out_path = NULL;
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'h':
-			report_usage(stdout);
-			return 0;
-		default:
-			report_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc) {
-		report_usage(stderr);
-		return EX_USAGE;
-	}
-
-	log_init("report", 0);
-	struct config *cfg = config_load(config_choose_path(config_path));
-	if (cfg == NULL)
-		return EX_CONFIG;
+	const struct cmd_spec spec = {"report", report_usage, opts, 0, 0};
+	struct config *cfg;
+	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
+	if (stop >= 0)
+		return stop;
 	PGconn *conn;
 	int rc = sink_localdb_open_existing(cfg, &conn);
 	if (rc == 0) {

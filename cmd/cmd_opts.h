@@ -1,0 +1,51 @@
+/*
+ * cmd_opts.h - the options of a subcommand, as a table.
+ *
+ * Every command takes -c/--config FILE and -h/--help; a command lists only
+ * the options of its own, each with where its value goes, and gets one
+ * getopt_long loop, one usage error and one --help for them all.
+ */
+#ifndef RP_CMD_OPTS_H
+#define RP_CMD_OPTS_H
+
+#include "config.h"
+
+#include <stdio.h>
+
+enum cmd_opt_kind {
+	CMD_OPT_FLAG,	  /* int *: set to 1 */
+	CMD_OPT_COUNT,	  /* int *: one more each time given (-vv) */
+	CMD_OPT_STRING,	  /* const char **: the argument, borrowed from argv */
+	CMD_OPT_POSITIVE, /* int *: the argument as a whole number from 1 to INT_MAX */
+};
+
+struct cmd_opt {
+	const char *name; /* the long name; a table ends with name NULL */
+	char letter;	  /* the short option, or 0 for a long one only */
+	enum cmd_opt_kind kind;
+	void *value;
+};
+
+#define CMD_OPTS_MAX 14 /* options a command may list besides --config and --help */
+
+/* A command as its options see it. */
+struct cmd_spec {
+	const char *name;		/* "check": for messages and log lines */
+	void (*usage)(FILE *);		/* the whole usage, to stdout or stderr */
+	const struct cmd_opt *opts;	/* its own options, or NULL for -c and -h alone */
+	int min_operands, max_operands; /* how many operands it takes; max -1: any */
+};
+
+/*
+ * Read argv[1..] by spec->opts and the common -c (into *config_path, when
+ * not NULL) and -h; then expect spec's number of operands, from optind. A
+ * table that lists "help" itself takes --help as its own option. With cfg,
+ * also start the log as spec->name and load the config into *cfg.
+ * Returns -1 when the command goes on, or the code to exit with: 0 after
+ * printing usage to stdout for --help, EX_USAGE after printing it to stderr,
+ * EX_CONFIG after the config loader said what is wrong.
+ */
+int cmd_start(int argc, char **argv, const struct cmd_spec *spec, const char **config_path,
+	      struct config **cfg);
+
+#endif
