@@ -126,7 +126,7 @@ check_database(const struct config *cfg)
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct cmd_spec spec = {"check", check_usage, NULL, 0, 0};
+	static const struct cmd_spec spec = {"check", check_usage, 0, 0, {{0}}};
 	struct config *cfg;
 	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
 	if (stop >= 0)

@@ -174,7 +174,7 @@ db_status(PGconn *conn, int stale_after)
 int
 cmd_db(int argc, char **argv)
 {
-	static const struct cmd_spec spec = {"db", db_usage, NULL, 1, 1};
+	static const struct cmd_spec spec = {"db", db_usage, 1, 1, {{0}}};
 	const char *config_path;
 	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
 	if (stop >= 0)

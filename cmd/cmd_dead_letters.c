@@ -204,12 +204,12 @@ cmd_dead_letters(int argc, char **argv)
 	const char *config_path, *sub = "list";
 	int all = 0, help = 0;
 	/* --help is taken here: the help of a subcommand follows its name */
-	const struct cmd_opt opts[] = {
-	    {"all", 0, CMD_OPT_FLAG, &all},
-	    {"help", 'h', CMD_OPT_FLAG, &help},
-	    {NULL, 0, 0, NULL},
-	};
-	const struct cmd_spec spec = {"dead-letters", dl_usage, opts, 0, -1};
+	const struct cmd_spec spec = {
+	    "dead-letters",
+	    dl_usage,
+	    0,
+	    -1,
+	    {{"all", 0, CMD_OPT_FLAG, &all}, {"help", 'h', CMD_OPT_FLAG, &help}}};
 	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
 	if (stop >= 0)
 		return stop;

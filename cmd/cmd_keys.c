@@ -27,7 +27,7 @@ int
 cmd_keys(int argc, char **argv)
 {
 	/* every command takes -c; the dictionary needs no config */
-	static const struct cmd_spec spec = {"keys", keys_usage, NULL, 0, -1};
+	static const struct cmd_spec spec = {"keys", keys_usage, 0, -1, {{0}}};
 	int stop = cmd_start(argc, argv, &spec, NULL, NULL);
 	if (stop >= 0)
 		return stop;

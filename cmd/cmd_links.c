@@ -103,11 +103,8 @@ int
 cmd_links(int argc, char **argv)
 {
 	int verbose = 0;
-	const struct cmd_opt opts[] = {
-	    {"verbose", 'v', CMD_OPT_COUNT, &verbose},
-	    {NULL, 0, 0, NULL},
-	};
-	const struct cmd_spec spec = {"links", links_usage, opts, 1, 1};
+	const struct cmd_spec spec = {
+	    "links", links_usage, 1, 1, {{"verbose", 'v', CMD_OPT_COUNT, &verbose}}};
 	struct config *cfg;
 	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
 	if (stop >= 0)

@@ -4,7 +4,6 @@
 #include "cmd_opts.h"
 #include "log.h"
 
-#include <assert.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -47,17 +46,15 @@ int
 cmd_start(int argc, char **argv, const struct cmd_spec *spec, const char **config_path,
 	  struct config **cfg)
 {
-	static const struct cmd_opt none[] = {{NULL, 0, 0, NULL}};
-	const struct cmd_opt *opts = spec->opts ? spec->opts : none;
+	const struct cmd_opt *opts = spec->opts;
 	const char *path = NULL;
 	struct option longopts[CMD_OPTS_MAX + 3];
 	char shortopts[2 * CMD_OPTS_MAX + 8] = "c:h";
 	size_t nopts = 0, slen = strlen(shortopts);
 	int own_help = 0;
 
-	for (; opts[nopts].name; nopts++) {
+	for (; nopts < CMD_OPTS_MAX && opts[nopts].name; nopts++) {
 		const struct cmd_opt *o = &opts[nopts];
-		assert(nopts < CMD_OPTS_MAX);
 		int has_arg = o->kind == CMD_OPT_STRING || o->kind == CMD_OPT_POSITIVE;
 		longopts[nopts] =
 		    (struct option){o->name, has_arg ? required_argument : no_argument, NULL,

@@ -20,7 +20,7 @@ enum cmd_opt_kind {
 };
 
 struct cmd_opt {
-	const char *name; /* the long name; a table ends with name NULL */
+	const char *name; /* the long name */
 	char letter;	  /* the short option, or 0 for a long one only */
 	enum cmd_opt_kind kind;
 	void *value;
@@ -30,10 +30,10 @@ struct cmd_opt {
 
 /* A command as its options see it. */
 struct cmd_spec {
-	const char *name;		/* "check": for messages and log lines */
-	void (*usage)(FILE *);		/* the whole usage, to stdout or stderr */
-	const struct cmd_opt *opts;	/* its own options, or NULL for -c and -h alone */
-	int min_operands, max_operands; /* how many operands it takes; max -1: any */
+	const char *name;		       /* "check": for messages and log lines */
+	void (*usage)(FILE *);		       /* the whole usage, to stdout or stderr */
+	int min_operands, max_operands;	       /* how many operands it takes; max -1: any */
+	struct cmd_opt opts[CMD_OPTS_MAX + 1]; /* its own, up to the first without a name */
 };
 
 /*

@@ -159,14 +159,14 @@ cmd_parse(int argc, char **argv)
 	const char *format = "json", *content_type = NULL, *config_path, *max_opt = NULL;
 	size_t max;
 	int rc;
-	const struct cmd_opt opts[] = {
-	    {"format", 'f', CMD_OPT_STRING, &format},
-	    {"content-type", 't', CMD_OPT_STRING, &content_type},
-	    {"max-bytes", 'm', CMD_OPT_STRING, &max_opt},
-	    {NULL, 0, 0, NULL},
-	};
 	/* the operand is checked after the format, which names its choices */
-	const struct cmd_spec spec = {"parse", parse_usage, opts, 0, -1};
+	const struct cmd_spec spec = {"parse",
+				      parse_usage,
+				      0,
+				      -1,
+				      {{"format", 'f', CMD_OPT_STRING, &format},
+				       {"content-type", 't', CMD_OPT_STRING, &content_type},
+				       {"max-bytes", 'm', CMD_OPT_STRING, &max_opt}}};
 	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
 	if (stop >= 0)
 		return stop;

@@ -112,13 +112,13 @@ int
 cmd_reparse(int argc, char **argv)
 {
 	int below = 0, quiet = 0, verbose = 0;
-	const struct cmd_opt opts[] = {
-	    {"below-version", 0, CMD_OPT_POSITIVE, &below},
-	    {"quiet", 'q', CMD_OPT_FLAG, &quiet},
-	    {"verbose", 'v', CMD_OPT_FLAG, &verbose},
-	    {NULL, 0, 0, NULL},
-	};
-	const struct cmd_spec spec = {"reparse", reparse_usage, opts, 0, 0};
+	const struct cmd_spec spec = {"reparse",
+				      reparse_usage,
+				      0,
+				      0,
+				      {{"below-version", 0, CMD_OPT_POSITIVE, &below},
+				       {"quiet", 'q', CMD_OPT_FLAG, &quiet},
+				       {"verbose", 'v', CMD_OPT_FLAG, &verbose}}};
 	struct config *cfg;
 	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
 	if (stop >= 0)

@@ -91,6 +91,25 @@ report_esc(struct buf *b, const char *s)
 	}
 }
 
+/*
+ * The cells of row i of r: its first ntext columns as text, then the next
+ * ncols as numbers, each named by cols for the page's sorting and tests.
+ */
+static void
+report_cells(struct buf *b, const PGresult *r, int i, int ntext, const char *const *cols, int ncols)
+{
+	for (int c = 0; c < ntext; c++) {
+		buf_puts(b, "<td>");
+		report_esc(b, PQgetvalue(r, i, c));
+		buf_puts(b, "</td>");
+	}
+	for (int c = 0; c < ncols; c++) {
+		buf_printf(b, "<td class=\"n\" data-col=\"%s\">", cols[c]);
+		report_esc(b, PQgetvalue(r, i, ntext + c));
+		buf_puts(b, "</td>");
+	}
+}
+
 /* A stored URL becomes a link only with a scheme that cannot run code (javascript:). */
 static int
 report_linkable(const char *url)
@@ -158,16 +177,7 @@ report_runs(PGconn *conn, struct buf *b)
 		buf_puts(b, "\" data-run=\"");
 		report_esc(b, PQgetvalue(r, i, 0));
 		buf_puts(b, "\">");
-		for (int c = 0; c < 5; c++) {
-			buf_puts(b, "<td>");
-			report_esc(b, PQgetvalue(r, i, c));
-			buf_puts(b, "</td>");
-		}
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-			buf_printf(b, "<td class=\"n\" data-col=\"%s\">", cols[c]);
-			report_esc(b, PQgetvalue(r, i, 5 + (int)c));
-			buf_puts(b, "</td>");
-		}
+		report_cells(b, r, i, 5, cols, (int)(sizeof(cols) / sizeof(cols[0])));
 		buf_puts(b, "</tr>\n");
 	}
 	if (PQntuples(r) > 0)
@@ -208,16 +218,7 @@ report_dead_letters(PGconn *conn, struct buf *b)
 		buf_puts(b, "\" data-source=\"");
 		report_esc(b, PQgetvalue(r, i, 2));
 		buf_puts(b, "\">");
-		for (int c = 0; c < 3; c++) {
-			buf_puts(b, "<td>");
-			report_esc(b, PQgetvalue(r, i, c));
-			buf_puts(b, "</td>");
-		}
-		for (int c = 0; c < 3; c++) {
-			buf_printf(b, "<td class=\"n\" data-col=\"%s\">", cols[c]);
-			report_esc(b, PQgetvalue(r, i, 3 + c));
-			buf_puts(b, "</td>");
-		}
+		report_cells(b, r, i, 3, cols, 3);
 		buf_puts(b, "<td>");
 		report_esc(b, PQgetvalue(r, i, 6));
 		buf_puts(b, "</td></tr>\n");
@@ -569,11 +570,8 @@ int
 cmd_report(int argc, char **argv)
 {
 	const char *out_path = NULL;
-	const struct cmd_opt opts[] = {
-	    {"output", 'o', CMD_OPT_STRING, &out_path},
-	    {NULL, 0, 0, NULL},
-	};
-	const struct cmd_spec spec = {"report", report_usage, opts, 0, 0};
+	const struct cmd_spec spec = {
+	    "report", report_usage, 0, 0, {{"output", 'o', CMD_OPT_STRING, &out_path}}};
 	struct config *cfg;
 	int stop = cmd_start(argc, argv, &spec, NULL, &cfg);
 	if (stop >= 0)
