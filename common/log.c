@@ -97,6 +97,24 @@ log_quote(char *out, size_t cap, size_t at, const char *msg)
 	return at;
 }
 
+/*
+ * After the head of a line at line[at] (of size bytes), the fields every
+ * line ends with: run= when there is one, url= when given, and msg=, quoted;
+ * one byte is left for the newline or NUL. Returns the new length.
+ */
+static size_t
+log_fields(char *line, size_t size, size_t at, const char *url, const char *text)
+{
+	if (log_run[0])
+		at += (size_t)snprintf(line + at, size - at, " run=%s", log_run);
+	if (url[0]) {
+		at += (size_t)snprintf(line + at, size - at, " url=");
+		at = log_quote(line, size - 1, at, url);
+	}
+	at += (size_t)snprintf(line + at, size - at, " msg=");
+	return log_quote(line, size - 1, at, text);
+}
+
 static void
 log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {
@@ -133,14 +151,7 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
 		at = (size_t)snprintf(line, sizeof(line), "level=%s stage=%s", level_names[level],
 				      log_stage);
-		if (log_run[0])
-			at += (size_t)snprintf(line + at, sizeof(line) - at, " run=%s", log_run);
-		if (url[0]) {
-			at += (size_t)snprintf(line + at, sizeof(line) - at, " url=");
-			at = log_quote(line, sizeof(line) - 1, at, url);
-		}
-		at += (size_t)snprintf(line + at, sizeof(line) - at, " msg=");
-		at = log_quote(line, sizeof(line) - 1, at, text);
+		at = log_fields(line, sizeof(line), at, url, text);
 		line[at] = '\0';
 		syslog(prio[level], "%s", line);
 		return;
@@ -153,14 +164,7 @@ log_emit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	at = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
 	at += (size_t)snprintf(line + at, sizeof(line) - at, ".%03ldZ level=%s stage=%s",
 			       ts.tv_nsec / 1000000, level_names[level], log_stage);
-	if (log_run[0])
-		at += (size_t)snprintf(line + at, sizeof(line) - at, " run=%s", log_run);
-	if (url[0]) {
-		at += (size_t)snprintf(line + at, sizeof(line) - at, " url=");
-		at = log_quote(line, sizeof(line) - 1, at, url);
-	}
-	at += (size_t)snprintf(line + at, sizeof(line) - at, " msg=");
-	at = log_quote(line, sizeof(line) - 1, at, text);
+	at = log_fields(line, sizeof(line), at, url, text);
 	line[at++] = '\n';
 	if (log_before)
 		log_before(log_hook_arg);

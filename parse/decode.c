@@ -51,11 +51,17 @@ decode_utf8_one(const unsigned char *p, size_t n, uint32_t *cp)
 	return 0;
 }
 
-size_t
-decode_utf8_invalid(const unsigned char *data, size_t len)
+/*
+ * Count the invalid sequences of data (each bad byte once) and return them;
+ * the valid multi-byte ones go to *multi. With first_bad_stops, stop at the
+ * first invalid one, as a test for UTF-8 needs no more.
+ */
+static size_t
+utf8_count(const unsigned char *data, size_t len, size_t *multi, int first_bad_stops)
 {
 	size_t bad = 0;
 	uint32_t cp;
+	*multi = 0;
 	for (size_t i = 0; i < len;) {
 		if (data[i] < 0x80) {
 			i++;
@@ -64,12 +70,22 @@ decode_utf8_invalid(const unsigned char *data, size_t len)
 		size_t k = decode_utf8_one(data + i, len - i, &cp);
 		if (k == 0) {
 			bad++;
+			if (first_bad_stops)
+				break;
 			i++;
 		} else {
+			(*multi)++;
 			i += k;
 		}
 	}
 	return bad;
+}
+
+size_t
+decode_utf8_invalid(const unsigned char *data, size_t len)
+{
+	size_t multi;
+	return utf8_count(data, len, &multi, 0);
 }
 
 static size_t
@@ -290,20 +306,8 @@ decode_with(struct decode_cand *c, const unsigned char *data, size_t len, uint32
 static int
 decode_is_utf8_text(const unsigned char *data, size_t len)
 {
-	size_t multi = 0;
-	uint32_t cp;
-	for (size_t i = 0; i < len;) {
-		if (data[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = decode_utf8_one(data + i, len - i, &cp);
-		if (k == 0)
-			return 0;
-		multi++;
-		i += k;
-	}
-	return multi >= 4;
+	size_t multi;
+	return utf8_count(data, len, &multi, 1) == 0 && multi >= 4;
 }
 
 int
