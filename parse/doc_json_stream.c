@@ -68,26 +68,12 @@ stream_esc_ascii(char *o, unsigned char c)
 		o[0] = (char)c;
 		return 1;
 	}
+	/* the escapes of one letter; the other controls as \u00XX */
+	static const char letter[0x20] = {
+	    ['\b'] = 'b', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\f'] = 'f'};
 	o[0] = '\\';
-	switch (c) {
-	case '"':
-	case '\\':
-		o[1] = (char)c;
-		return 2;
-	case '\b':
-		o[1] = 'b';
-		return 2;
-	case '\n':
-		o[1] = 'n';
-		return 2;
-	case '\r':
-		o[1] = 'r';
-		return 2;
-	case '\t':
-		o[1] = 't';
-		return 2;
-	case '\f':
-		o[1] = 'f';
+	if (c >= 0x20 || letter[c]) {
+		o[1] = c >= 0x20 ? (char)c : letter[c]; /* " and \ stand for themselves */
 		return 2;
 	}
 	memcpy(o + 1, "u00", 3);

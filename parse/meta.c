@@ -161,19 +161,6 @@ cn_year_digit(uint32_t c)
 	return c == 0x4E24 ? -1 : cn_digit(c);
 }
 
-static int
-num2(const uint32_t *cp, size_t n, size_t *used)
-{
-	size_t i = 0;
-	int v = 0;
-	while (i < n && i < 2 && text_is_digit(cp[i]))
-		v = v * 10 + (int)(cp[i++] - '0');
-	if (i == 0 || (i < n && text_is_digit(cp[i])))
-		return -1;
-	*used = i;
-	return v;
-}
-
 size_t
 meta_date_at(const uint32_t *cp, size_t n, char out[11])
 {
@@ -204,21 +191,21 @@ meta_date_at(const uint32_t *cp, size_t n, char out[11])
 	uint32_t sep = cp[i];
 	if (sep == 0x5E74) { /* 年 */
 		i++;
-		mo = cn ? cn_small_numeral(cp + i, n - i, &k) : num2(cp + i, n - i, &k);
+		mo = cn ? cn_small_numeral(cp + i, n - i, &k) : text_digits(cp + i, n - i, 2, &k);
 		if (mo < 1 || mo > 12 || i + k >= n || cp[i + k] != 0x6708) /* 月 */
 			return 0;
 		i += k + 1;
-		d = cn ? cn_small_numeral(cp + i, n - i, &k) : num2(cp + i, n - i, &k);
+		d = cn ? cn_small_numeral(cp + i, n - i, &k) : text_digits(cp + i, n - i, 2, &k);
 		if (d < 1 || d > 31 || i + k >= n || (cp[i + k] != 0x65E5 && cp[i + k] != 0x53F7))
 			return 0; /* 日 or 号 */
 		i += k + 1;
 	} else if (!cn && (sep == '-' || sep == '/' || sep == '.')) {
 		i++;
-		mo = num2(cp + i, n - i, &k);
+		mo = text_digits(cp + i, n - i, 2, &k);
 		if (mo < 1 || mo > 12 || i + k >= n || cp[i + k] != sep)
 			return 0;
 		i += k + 1;
-		d = num2(cp + i, n - i, &k);
+		d = text_digits(cp + i, n - i, 2, &k);
 		if (d < 1 || d > 31)
 			return 0;
 		i += k;

@@ -39,19 +39,6 @@ struct marker {
 	size_t len; /* code points of the marker itself */
 };
 
-static int
-arabic(const uint32_t *cp, size_t n, size_t *used)
-{
-	int v = 0;
-	size_t i = 0;
-	while (i < n && i < 3 && text_is_digit(cp[i]))
-		v = v * 10 + (int)(cp[i++] - '0');
-	if (i == 0 || (i < n && text_is_digit(cp[i])))
-		return -1;
-	*used = i;
-	return v;
-}
-
 /* Recognise a marker at cp[0..n); returns 0 and fills m, or -1. */
 static int
 marker_match(const uint32_t *cp, size_t n, struct marker *m)
@@ -73,7 +60,8 @@ marker_match(const uint32_t *cp, size_t n, struct marker *m)
 		if ((v = cn_small_numeral(cp + 1, n - 1, &k)) > 0 && 1 + k < n &&
 		    cp[1 + k] == close) {
 			m->style = fw ? ST_CN_FWPAREN : ST_CN_PAREN;
-		} else if ((v = arabic(cp + 1, n - 1, &k)) > 0 && 1 + k < n && cp[1 + k] == close) {
+		} else if ((v = text_digits(cp + 1, n - 1, 3, &k)) > 0 && 1 + k < n &&
+			   cp[1 + k] == close) {
 			m->style = fw ? ST_AR_FWPAREN : ST_AR_PAREN;
 		} else {
 			return -1;
@@ -91,7 +79,7 @@ marker_match(const uint32_t *cp, size_t n, struct marker *m)
 		}
 		return -1;
 	}
-	if ((v = arabic(cp, n, &k)) > 0 && k < n) {
+	if ((v = text_digits(cp, n, 3, &k)) > 0 && k < n) {
 		if (cp[k] == '.' && !(k + 1 < n && text_is_digit(cp[k + 1])))
 			m->style = ST_AR_DOT;
 		else if (cp[k] == 0xFF0E && !(k + 1 < n && text_is_digit(cp[k + 1])))

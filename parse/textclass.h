@@ -37,6 +37,23 @@ text_is_any_digit(uint32_t c)
 	return text_is_digit(c) || (c >= 0xFF10 && c <= 0xFF19);
 }
 
+/*
+ * The value of the one to max ASCII digits at cp[0..n), which no further
+ * digit follows, with their count in *used; -1 when there are none or more.
+ */
+static inline int
+text_digits(const uint32_t *cp, size_t n, size_t max, size_t *used)
+{
+	size_t i = 0;
+	int v = 0;
+	while (i < n && i < max && text_is_digit(cp[i]))
+		v = v * 10 + (int)(cp[i++] - '0');
+	if (i == 0 || (i < n && text_is_digit(cp[i])))
+		return -1;
+	*used = i;
+	return v;
+}
+
 /* The end of a clause: a comma, semicolon, colon, full stop, ! or ?, or a line's end. */
 static inline int
 text_is_clause_break(uint32_t c)
