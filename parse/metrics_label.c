@@ -725,17 +725,6 @@ only_new_verb(const struct text *t, size_t a, size_t b)
 	return a < b ? a : end;
 }
 
-/* Where the noun [a, b) after a figure ends: before a verb that takes another object. */
-static size_t
-noun_end(const struct text *t, size_t a, size_t b)
-{
-	const struct text in = {t->cp, b};
-	for (size_t i = a + 1; i < b; i++)
-		if (unit_words_at(&in, i, object_verbs, NULL))
-			return i;
-	return b;
-}
-
 /*
  * 惠及1100多万学生, 6600多万纳税人受益: who benefits is counted, from what
  * the clause (or the one before) names; the label is that, the verb and who.
@@ -799,7 +788,8 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	}
 	unsigned uf;
 	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb && unit_match(t, aa, &uf) == 0) {
-		size_t na = aa, nb = noun_end(t, aa, ab);
+		/* the noun after the figure ends before a verb that takes another object */
+		size_t na = aa, nb = unit_words_find(t, aa + 1, ab, object_verbs, NULL);
 		trim_noun(t, &na, &nb);
 		if (na < nb) {
 			*used_end = ab;

@@ -90,17 +90,6 @@ split_items(const struct text *t, size_t a, size_t b, size_t n, size_t *ia, size
 	return k == n;
 }
 
-/* Where a head word starts in [a, b) (after its first code point), or b. */
-static size_t
-head_at(const struct text *t, size_t a, size_t b)
-{
-	const struct text in = {t->cp, b};
-	for (size_t i = a + 1; i < b; i++)
-		if (unit_words_at(&in, i, heads, NULL))
-			return i;
-	return b;
-}
-
 /* Label the n metrics from first with the items of the subject [a, b); 0 when they do not pair. */
 /* Whether [a, b)'s last code point stands in [c, d) after its first (鱼类 in 甲壳类产量). */
 static int
@@ -125,8 +114,11 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b, int impl
 		if (ia[k] == ib[k])
 			return 0;
 	}
-	/* 鱼类、贝类和甲壳类产量: short items take the last item's head */
-	size_t h = head_at(t, ia[n - 1], ib[n - 1]);
+	/*
+	 * 鱼类、贝类和甲壳类产量: short items take the last item's head, the
+	 * first head word after an item's first code point
+	 */
+	size_t h = unit_words_find(t, ia[n - 1] + 1, ib[n - 1], heads, NULL);
 	for (size_t k = 0; k < n; k++) {
 		char *item = text_utf8(t, ia[k], ib[k]);
 		size_t hk = h, len = ib[k] - ia[k];
@@ -139,7 +131,7 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b, int impl
 		    !same_end(t, ia[k], ib[k], ia[n - 1], ib[n - 1]))
 			hk = ia[n - 1] + len;
 		if (k + 1 < n && hk < ib[n - 1] && len <= SHORT_ITEM &&
-		    head_at(t, ia[k], ib[k]) == ib[k]) {
+		    unit_words_find(t, ia[k] + 1, ib[k], heads, NULL) == ib[k]) {
 			char *tail = text_utf8(t, hk, ib[n - 1]);
 			size_t li = strlen(item), lt = strlen(tail);
 			item = xreallocarray(item, li + lt + 1, 1);

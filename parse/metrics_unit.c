@@ -99,8 +99,8 @@ unit_filter_add(struct word_filter *f, const struct word *list)
 	}
 }
 
-int
-unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which)
+size_t
+unit_words_find(const struct text *t, size_t a, size_t b, const struct word *list, int *which)
 {
 	const struct text in = {t->cp, b < t->len ? b : t->len};
 	struct word_filter f;
@@ -109,8 +109,14 @@ unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list,
 	unit_filter_add(&f, list);
 	for (size_t i = a; i < in.len; i++)
 		if (unit_filter_may(&f, in.cp[i]) && unit_words_at(&in, i, list, which))
-			return 1;
-	return 0;
+			return i;
+	return b;
+}
+
+int
+unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which)
+{
+	return unit_words_find(t, a, b, list, which) < b;
 }
 
 size_t

@@ -74,7 +74,13 @@ unit_filter_may(const struct word_filter *f, uint32_t c)
 	return (f->bits[(c >> 6) & 15] >> (c & 63)) & 1;
 }
 
-/* Whether a word of list lies wholly within [a, b); *which gets the first one's index. */
+/*
+ * Where the first word of list that lies wholly within [a, b) starts, or b
+ * when none does (words_find); whether one does (words_in). *which gets its
+ * index.
+ */
+size_t unit_words_find(const struct text *t, size_t a, size_t b, const struct word *list,
+		       int *which);
 int unit_words_in(const struct text *t, size_t a, size_t b, const struct word *list, int *which);
 
 #endif

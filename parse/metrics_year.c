@@ -215,16 +215,6 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 	return TIME_NONE;
 }
 
-/* Whether a clause break stands in [a, b). */
-static int
-has_break(const struct text *t, size_t a, size_t b)
-{
-	for (size_t i = a; i < b; i++)
-		if (text_is_clause_break(t->cp[i]))
-			return 1;
-	return 0;
-}
-
 /* Whether c can end a time expression (年, 以来, 十四五, 现在, 现有, 目前). */
 static int
 is_time_end(uint32_t c)
@@ -245,7 +235,7 @@ time_before(const struct year_ctx *yc, size_t lo, size_t pos, int *year)
 		if (!is_time_end(c))
 			continue;
 		enum time_kind k = time_at(yc, lo, j - 1, year);
-		if (k == TIME_RATE && has_break(yc->t, j, pos))
+		if (k == TIME_RATE && text_any(yc->t->cp, j, pos, text_is_clause_break))
 			k = TIME_SPAN; /* 平均每年增加…；外汇储备增加到…: the rate was another
 					  clause's */
 		if (k != TIME_NONE)
@@ -361,16 +351,6 @@ paragraph_start(const struct text *t, size_t pos)
 	return i;
 }
 
-/* Whether [a, b) holds a digit: the sentence states a figure. */
-static int
-has_digit(const struct text *t, size_t a, size_t b)
-{
-	for (size_t i = a; i < b; i++)
-		if (text_is_any_digit(t->cp[i]))
-			return 1;
-	return 0;
-}
-
 /*
  * The time the paragraph holding pos opens with, before pos (刚刚过去的2017年，
  * …。国内生产总值增长6.9%; 五年来，…): only a time that is its first clause.
@@ -396,8 +376,8 @@ paragraph_time(const struct year_ctx *yc, size_t pos, int *year, int *now)
 		size_t lead = s;
 		while (lead < q && text_is_space(t->cp[lead]))
 			lead++;
-		int topic = s == p || (!has_digit(t, s, e) && lead < q && t->cp[lead] != U'到' &&
-				       t->cp[lead] != U'至');
+		int topic = s == p || (!text_any(t->cp, s, e, text_is_any_digit) && lead < q &&
+				       t->cp[lead] != U'到' && t->cp[lead] != U'至');
 		int y = 0;
 		enum time_kind k;
 		if (topic && q < pos && t->cp[q] == U'，' &&

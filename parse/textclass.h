@@ -62,4 +62,14 @@ text_is_clause_break(uint32_t c)
 	       c == 0xFF1F || c == ',' || c == ';' || c == ':' || c == '\n';
 }
 
+/* Whether a code point of cp[a..b) is of the class is (a clause break, a digit). */
+static inline int
+text_any(const uint32_t *cp, size_t a, size_t b, int (*is)(uint32_t))
+{
+	for (size_t i = a; i < b; i++)
+		if (is(cp[i]))
+			return 1;
+	return 0;
+}
+
 #endif
