@@ -161,6 +161,24 @@ curve_watch_socket(void *sock)
 	zmq_close(push);
 }
 
+/*
+ * This process's public key, from the config's secret key: 1 when CURVE is
+ * on and the key is made, 0 when CURVE is off, -1 after a logged error.
+ */
+static int
+curve_own_key(const struct config *cfg, char public_key[CURVE_KEY_LEN + 1])
+{
+	if (!curve_enabled(cfg))
+		return 0;
+	if (curve_check_support() < 0)
+		return -1;
+	if (zmq_curve_public(public_key, cfg->curve_secret_key) < 0) {
+		log_warnx("curve_secret_key is not a CURVE secret key");
+		return -1;
+	}
+	return 1;
+}
+
 int
 curve_server(void *sock, const struct config *cfg)
 {
@@ -181,14 +199,9 @@ int
 curve_client(void *sock, const struct config *cfg)
 {
 	char public_key[CURVE_KEY_LEN + 1];
-	if (!curve_enabled(cfg))
-		return 0;
-	if (curve_check_support() < 0)
-		return -1;
-	if (zmq_curve_public(public_key, cfg->curve_secret_key) < 0) {
-		log_warnx("curve_secret_key is not a CURVE secret key");
-		return -1;
-	}
+	int on = curve_own_key(cfg, public_key);
+	if (on <= 0)
+		return on;
 	if (curve_set(sock, ZMQ_CURVE_SERVERKEY, cfg->curve_server_key, CURVE_KEY_LEN + 1,
 		      "curve_server_key") < 0 ||
 	    curve_set(sock, ZMQ_CURVE_PUBLICKEY, public_key, CURVE_KEY_LEN + 1,
@@ -494,14 +507,9 @@ curve_auth_start(void *ctx, const struct config *cfg, struct curve_auth **out)
 {
 	char own[CURVE_KEY_LEN + 1];
 	*out = NULL;
-	if (!curve_enabled(cfg))
-		return 0;
-	if (curve_check_support() < 0)
-		return -1;
-	if (zmq_curve_public(own, cfg->curve_secret_key) < 0) {
-		log_warnx("curve_secret_key is not a CURVE secret key");
-		return -1;
-	}
+	int on = curve_own_key(cfg, own);
+	if (on <= 0)
+		return on;
 	struct curve_auth *a = xcalloc(1, sizeof(*a));
 	curve_auth_add(a, own);
 	for (const char *p = cfg->curve_client_keys; *p;) {
