@@ -175,6 +175,12 @@ check: test
 check-layers:
 	@sh tools/check-layers.sh
 
+# The benchmark programs: optimised, never sanitised, linked with every layer.
+$(BUILD)/bench/%: bench/%.c $(LIBS_LINK)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
+
 # Parse benchmark (bench/RESULTS.md): optimised, never sanitised, one core.
 bench: $(BUILD)/bench/parse_bench
 	@sh bench/run.sh $(BUILD)/bench/parse_bench
@@ -183,11 +189,6 @@ bench: $(BUILD)/bench/parse_bench
 .PHONY: bench-fetch
 bench-fetch: deps all
 	@sh bench/fetch_bench.sh $(BUILD)/reportpipe
-
-$(BUILD)/bench/parse_bench: bench/parse_bench.c $(LIBS_LINK)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
 
 # Sink benchmark (bench/RESULTS.md): the sink against psql \copy, same rows, one run.
 .PHONY: bench-sink
@@ -199,11 +200,6 @@ bench-sink: $(BUILD)/bench/sink_bench
 bench-e2e: deps all
 	@sh bench/e2e_bench.sh $(BUILD)/reportpipe
 
-$(BUILD)/bench/sink_bench: bench/sink_bench.c $(LIBS_LINK)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
-
 # Parse speed per format (bench/RESULTS.md): the seed as text, HTML, PDF and DOCX, one core.
 FORMAT_FIXTURES := $(addprefix tests/fixtures/formats/shaoguan-2020-fazhi.,\
 		   gbk.html utf8.html pdf docx)
@@ -211,11 +207,6 @@ FORMAT_FIXTURES := $(addprefix tests/fixtures/formats/shaoguan-2020-fazhi.,\
 bench-formats: $(BUILD)/bench/format_bench
 	$$(command -v taskset >/dev/null && echo taskset -c 0) $(BUILD)/bench/format_bench \
 		examples/reports/shaoguan-2020-fazhi.txt $(FORMAT_FIXTURES)
-
-$(BUILD)/bench/format_bench: bench/format_bench.c $(LIBS_LINK)
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	@$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) -o $@ $< $(LIBS_LINK) $(LDLIBS)
 
 UNITS    := $(wildcard contrib/systemd/*.service contrib/systemd/*.timer)
 
