@@ -91,6 +91,17 @@ report_esc(struct buf *b, const char *s)
 	}
 }
 
+/* A section's heading, and a note saying so when r has no rows; r's rows. */
+static int
+report_heading(struct buf *b, const PGresult *r, const char *id, const char *title,
+	       const char *none)
+{
+	buf_printf(b, "<h2 id=\"%s\">%s</h2>\n", id, title);
+	if (PQntuples(r) == 0)
+		buf_printf(b, "<p class=\"note\">%s</p>\n", none);
+	return PQntuples(r);
+}
+
 /*
  * The cells of row i of r: its first ntext columns as text, then the next
  * ncols as numbers, each named by cols for the page's sorting and tests.
@@ -161,10 +172,7 @@ report_runs(PGconn *conn, struct buf *b)
 	    1, p);
 	if (r == NULL)
 		return -1;
-	buf_puts(b, "<h2 id=\"runs\">Recent runs</h2>\n");
-	if (PQntuples(r) == 0)
-		buf_puts(b, "<p class=\"note\">No runs yet.</p>\n");
-	else {
+	if (report_heading(b, r, "runs", "Recent runs", "No runs yet.") > 0) {
 		buf_puts(b, "<div class=\"wide\"><table id=\"runs-table\">\n<tr><th>id</th>"
 			    "<th>run</th><th>started</th><th>took</th><th>status</th>");
 		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
@@ -198,9 +206,8 @@ report_dead_letters(PGconn *conn, struct buf *b)
 	    0, NULL);
 	if (r == NULL)
 		return -1;
-	buf_puts(b, "<h2 id=\"dead-letters\">Dead letters by cause</h2>\n");
-	if (PQntuples(r) == 0) {
-		buf_puts(b, "<p class=\"note\">No dead letters.</p>\n");
+	if (report_heading(b, r, "dead-letters", "Dead letters by cause", "No dead letters.") ==
+	    0) {
 		PQclear(r);
 		return 0;
 	}
@@ -502,9 +509,8 @@ report_indicators(PGconn *conn, struct buf *b)
 			 1, p);
 	if (r == NULL)
 		return -1;
-	buf_puts(b, "<h2 id=\"indicators\">Common indicators</h2>\n");
-	if (PQntuples(r) == 0)
-		buf_puts(b, "<p class=\"note\">No figure has an indicator key yet.</p>\n");
+	report_heading(b, r, "indicators", "Common indicators",
+		       "No figure has an indicator key yet.");
 	int rc = 0;
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++)
 		rc = report_key(conn, b, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));

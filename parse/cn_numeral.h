@@ -9,7 +9,9 @@
 
 /*
  * The digit 0..9 that c writes (零 〇 ○ 一 二 两 三 ... 九), or -1. Inline: the
- * parser asks it of every code point of a text.
+ * parser asks it of every code point of a text. A switch, which the compiler
+ * turns into a range test and a jump table: a sorted table searched by
+ * halves ran 6% more instructions over the whole parse.
  */
 static inline int
 cn_digit(uint32_t c)
