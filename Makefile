@@ -24,7 +24,7 @@ DOCDIR   ?= $(PREFIX)/share/doc/reportpipe
 DESTDIR  ?=
 
 CC       ?= cc
-PKGS     := libcurl libzmq libpq libxml-2.0 inih json-c libcrypto poppler-glib libzip zlib
+PKGS     := libcurl libzmq libpq libxml-2.0 inih json-c libcrypto poppler-glib libzip zlib libbsd
 # the flags come from pkg-config only once the packages are there (make deps)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -1,29 +1,22 @@
 /*
  * title.c - process titles, so that ps shows "reportpipe: parser".
  *
- * Linux has no setproctitle(3): overwrite the argv area (bounded by the
- * original argv strings, never past them) and set the kernel's comm name.
+ * libbsd's setproctitle(3) rewrites the argv area (moving the environment
+ * out of its way); the kernel's comm name, which top and pkill read, is set
+ * as well, as "rp-parser" within its 15 bytes.
  */
 #include "cmd.h"
 
+#include <bsd/unistd.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/prctl.h>
 
-static char *title_area;
-static size_t title_len;
+extern char **environ;
 
 void
 cmd_title_init(int argc, char **argv)
 {
-	if (argc < 1 || argv[0] == NULL)
-		return;
-	title_area = argv[0];
-	char *end = argv[0] + strlen(argv[0]);
-	for (int i = 1; i < argc; i++)
-		if (argv[i] == end + 1)
-			end = argv[i] + strlen(argv[i]);
-	title_len = (size_t)(end - argv[0]);
+	setproctitle_init(argc, argv, environ);
 }
 
 void
@@ -33,8 +26,6 @@ cmd_set_title(const char *what)
 
 	snprintf(name, sizeof(name), "rp-%s", what);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
-	if (title_area == NULL || title_len == 0)
-		return;
-	memset(title_area, 0, title_len + 1);
-	snprintf(title_area, title_len + 1, "reportpipe: %s", what);
+	/* the leading '-' leaves out libbsd's own "progname: " */
+	setproctitle("-reportpipe: %s", what);
 }
