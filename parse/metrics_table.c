@@ -14,6 +14,9 @@
  * nor trust the table's shape: rows may be ragged, and cells prose.
  */
 #include "metrics_table.h"
+#include "metrics_xxgk.h"
+#include "table_cells.h"
+#include "textclass.h"
 #include "buf.h"
 #include "metrics_unit.h"
 
@@ -51,65 +54,6 @@ memchr_u32(const char32_t *set, uint32_t c)
 		if ((uint32_t)*set == c)
 			return 1;
 	return 0;
-}
-
-static int
-tb_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0x3000;
-}
-
-void
-table_span_add(struct table_cells *c, size_t start, size_t end)
-{
-	if (c->nspan + 2 > c->capspan) {
-		c->capspan = c->capspan ? c->capspan * 2 : 16;
-		c->span = xreallocarray(c->span, c->capspan, sizeof(size_t));
-	}
-	c->span[c->nspan++] = start;
-	c->span[c->nspan++] = end;
-}
-
-/* The innermost section holding pos, or -1: the last to start at or before it, or its parent. */
-static int
-tb_section_at(const struct doc *doc, size_t pos)
-{
-	size_t lo = 0, hi = doc->nsections;
-	while (lo < hi) { /* sections are in the order they start */
-		size_t mid = lo + (hi - lo) / 2;
-		if (doc->sections[mid].start <= pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	int i = (int)lo - 1;
-	while (i >= 0 && doc->sections[i].end <= pos)
-		i = doc->sections[i].parent;
-	return i;
-}
-
-void
-table_cell_add(struct doc *doc, struct table_cells *c, size_t start, size_t end, size_t row_start,
-	       size_t row_end, double value, const char *unit, char *label, enum measure measure,
-	       int year)
-{
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 32;
-		c->m = xreallocarray(c->m, c->cap, sizeof(struct metric));
-	}
-	struct metric *m = &c->m[c->n++];
-	memset(m, 0, sizeof(*m));
-	m->section = tb_section_at(doc, start);
-	m->label = label;
-	m->value = value;
-	m->unit = xstrdup(unit);
-	m->qualifier = QUAL_NONE;
-	m->measure = measure;
-	m->year = year;
-	m->start = start;
-	m->end = end;
-	m->sent_start = row_start;
-	m->sent_end = row_end;
 }
 
 /* Parse a cell that is one number (1,234.5 -3 12.5%); 0, or -1 when it is anything else. */
@@ -205,9 +149,9 @@ tb_rows(const struct text *t, size_t s, size_t e, size_t *nrows)
 			while (ce < le && t->cp[ce] != '\t')
 				ce++;
 			size_t a = cs, b = ce;
-			while (a < b && tb_space(t->cp[a]))
+			while (a < b && text_is_space(t->cp[a]))
 				a++;
-			while (b > a && tb_space(t->cp[b - 1]))
+			while (b > a && text_is_space(t->cp[b - 1]))
 				b--;
 			r->c[r->n].s = a;
 			r->c[r->n].e = b;
@@ -320,7 +264,7 @@ static void
 tb_put(struct buf *b, const struct text *t, size_t s, size_t e, size_t cut_s, size_t cut_e)
 {
 	for (size_t i = s; i < e; i++)
-		if ((i < cut_s || i >= cut_e) && !tb_space(t->cp[i]) && t->cp[i] != '\n')
+		if ((i < cut_s || i >= cut_e) && !text_is_space(t->cp[i]) && t->cp[i] != '\n')
 			buf_put_utf8(b, t->cp[i]);
 }
 

@@ -17,7 +17,7 @@
  * split is searched under a step budget.
  */
 #include "buf.h"
-#include "metrics_table.h"
+#include "metrics_xxgk.h"
 #include "metrics_unit.h"
 
 #include <stdint.h>
