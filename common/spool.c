@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,19 @@
 #include <unistd.h>
 
 static const char spool_magic[] = "RPSPOOL1\n";
+
+/*
+ * A spool name is one plain file name of our own making (the fetcher's are
+ * SHA-256 hex): never a path, and never a dot file, which are the temporary
+ * names of spool_stage. A caller that breaks this has a bug that could
+ * write, read or unlink outside the spool.
+ */
+static int
+spool_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= SPOOL_NAME_LEN && name[0] != '.' && strchr(name, '/') == NULL;
+}
 
 int
 spool_ensure_dir(const char *dir)
@@ -79,6 +93,7 @@ spool_stage(const char *dir, const char *name, const char *header_json, const vo
 {
 	int fd;
 
+	assert(spool_name_ok(name));
 	if (strchr(header_json, '\n')) {
 		log_warnx("spool: refusing a header with a newline for %s", name);
 		return -1;
@@ -138,6 +153,7 @@ spool_load(const char *dir, const char *name, char **header, unsigned char **bod
 	unsigned char *data = NULL;
 	int fd;
 
+	assert(spool_name_ok(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -184,6 +200,7 @@ spool_remove(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
+	assert(spool_name_ok(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (unlink(path) < 0 && errno != ENOENT) {
 		log_warn("spool: cannot remove %s", path);
