@@ -172,8 +172,16 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 		wire_msg_release(&m);
 	}
 out:
-	if (jobs)
+	if (jobs) {
+		/*
+		 * what may wait in it is a READY or a HEARTBEAT to a fetcher that is
+		 * gone (the run is over): worth nothing, and lingering on it would
+		 * keep this worker past its supervisor's grace (cmd_run.c kills it)
+		 */
+		int linger = 0;
+		zmq_setsockopt(jobs, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(jobs);
+	}
 	if (results)
 		zmq_close(results);
 	zmq_ctx_term(ctx);
