@@ -14,6 +14,7 @@
 #include "config.h"
 #include "doc.h"
 #include "doc_json.h"
+#include "doc_pack.h"
 #include "log.h"
 #include "parse.h"
 #include "sig.h"
@@ -83,8 +84,12 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 	doc->url = xstrdup(d.url);
 	doc->sha256 = xstrdup(d.sha256);
 	struct json_object *json = doc_to_json(doc);
+	struct buf packed = {0};
+	doc_pack(doc, NULL, 0, &packed);
 	doc_free(&doc);
-	enum store_result r = sink_reparse_replace(conn, id, json, &e);
+	enum store_result r = sink_reparse_replace(
+	    conn, id, json, (const unsigned char *)packed.data, packed.len, &e);
+	buf_release(&packed);
 	json_object_put(json);
 	int rc = 0;
 	switch (r) {

@@ -19,7 +19,8 @@
  *   HEARTBEAT  both ways while a worker is idle
  *   JOB        fetcher -> parser: one spooled body to parse (see the job keys)
  * results (parser PUSH -> sink PULL):
- *   RESULT     a parsed document ("doc"), to be stored
+ *   RESULT     a parsed document, to be stored: the header names the job, the
+ *              body is MessagePack (see "The RESULT body" below)
  *   FAILED     a body that could not be parsed ("error"), a dead letter
  * ctl (fetcher DEALER <-> sink ROUTER):
  *   BEGIN -> BEGUN            a run starts; the sink gives its run_id
@@ -69,7 +70,7 @@
 #define PROTO_KEY_RUN_ID "run_id" /* ingest_runs.id */
 #define PROTO_KEY_PID "pid"
 #define PROTO_KEY_DONE "done" /* READY: the key of the job just finished */
-#define PROTO_KEY_DOC "doc"
+#define PROTO_KEY_DOC "doc"   /* reportpipe/1's RESULT: the document as JSON (refused) */
 #define PROTO_KEY_ERROR "error"
 #define PROTO_KEY_STAGE "stage"
 #define PROTO_KEY_STATUS "status"
@@ -106,5 +107,49 @@
 #define PROTO_KEY_DRAINING "draining"
 #define PROTO_KEY_SOURCES "sources"
 #define PROTO_KEY_WHY "why"
+
+/*
+ * The RESULT body (since reportpipe/1.1): a MessagePack array of two, the
+ * report's bytes (bin) and the parsed document (a map). The parser writes
+ * it straight from struct doc (parser/doc_pack.c); the sink reads it
+ * straight into COPY rows (sink/sink_rows.c). The map's keys are the JSON
+ * document's (shared/DESIGN.md, "Parsed document"), with these differences:
+ * url and sha256 travel in the header only, warnings are not sent, and a
+ * metric's sentence is sent as its offsets alone (sentence_start,
+ * sentence_end), not as a copy. An integral value is an integer, any other
+ * a float64. A reader skips the keys it does not know.
+ */
+#define PROTO_DOC_CONTENT_TYPE "content_type"
+#define PROTO_DOC_CHARSET "charset"
+#define PROTO_DOC_PARSER_VERSION "parser_version"
+#define PROTO_DOC_TITLE "title"
+#define PROTO_DOC_ISSUER "issuer"
+#define PROTO_DOC_REPORT_YEAR "report_year"
+#define PROTO_DOC_PUBLISHED_ON "published_on"
+#define PROTO_DOC_GENRE "genre"
+#define PROTO_DOC_REGION_CODE "region_code"
+#define PROTO_DOC_REGION_NAME "region_name"
+#define PROTO_DOC_TEXT "text"
+#define PROTO_DOC_SECTIONS "sections" /* an array of maps: */
+#define PROTO_DOC_PATH "path"
+#define PROTO_DOC_LEVEL "level"
+#define PROTO_DOC_MARKER "marker"
+#define PROTO_DOC_HEADING "heading"
+#define PROTO_DOC_START "start" /* code-point offsets into text, end exclusive */
+#define PROTO_DOC_END "end"
+#define PROTO_DOC_METRICS "metrics" /* an array of maps: */
+#define PROTO_DOC_SECTION_PATH "section_path"
+#define PROTO_DOC_LABEL "label"
+#define PROTO_DOC_VALUE "value"
+#define PROTO_DOC_UNIT "unit"
+#define PROTO_DOC_QUALIFIER "qualifier"
+#define PROTO_DOC_MEASURE "measure"
+#define PROTO_DOC_TARGET "target"
+#define PROTO_DOC_YEAR "year"
+#define PROTO_DOC_KEY "key"
+#define PROTO_DOC_METRIC_TEXT "text"  /* the quantity as written: a copy */
+#define PROTO_DOC_SENTENCE "sentence" /* optional: a copy, checked against the offsets */
+#define PROTO_DOC_SENTENCE_START "sentence_start"
+#define PROTO_DOC_SENTENCE_END "sentence_end"
 
 #endif

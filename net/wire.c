@@ -88,8 +88,11 @@ wire_decode(const struct wire_frame *f, int nframes, int is_router, struct wire_
 	}
 	if (nframes - at < 3 || nframes - at > 4)
 		goto malformed;
-	if (f[at].len != strlen(WIRE_VERSION) ||
-	    memcmp(f[at].data, WIRE_VERSION, strlen(WIRE_VERSION)) != 0) {
+	if (f[at].len == strlen(WIRE_VERSION_LEGACY) &&
+	    memcmp(f[at].data, WIRE_VERSION_LEGACY, f[at].len) == 0) {
+		m->legacy = 1;
+	} else if (f[at].len != strlen(WIRE_VERSION) ||
+		   memcmp(f[at].data, WIRE_VERSION, strlen(WIRE_VERSION)) != 0) {
 		size_t n = f[at].len;
 		log_warnx(
 		    "refused a message of unknown format version '%.*s' (this build speaks %s)",

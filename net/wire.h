@@ -3,10 +3,13 @@
  *
  * A message is a multipart ZeroMQ message:
  *   [identity]  only on ROUTER sockets
- *   "reportpipe/1"  the format version; anything else is refused, never trusted
+ *   "reportpipe/1.1"  the format version; anything else is refused, never trusted
  *   type        a short word: READY, JOB, RESULT, FAILED, ACK, FINISH, SUMMARY ...
  *   header      a JSON object
- *   [body]      raw bytes (a report body), optional
+ *   [body]      bytes, optional: a report body; a RESULT's is MessagePack (proto.h)
+ * reportpipe/1 differs only in its RESULT (the document as JSON in the header):
+ * its messages are still read, marked legacy, so that the sink can refuse
+ * such a RESULT by name (a dead letter), and every other message works as before.
  * Knows no stage: it only frames and unframes.
  */
 #ifndef RP_WIRE_H
@@ -17,7 +20,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-#define WIRE_VERSION "reportpipe/1"
+#define WIRE_VERSION "reportpipe/1.1"
+#define WIRE_VERSION_LEGACY "reportpipe/1" /* read, never sent */
 #define WIRE_ROUTE_MAX 256
 /* Idle peers greet each other this often; silence past WIRE_LIVENESS_MS means gone. */
 #define WIRE_HEARTBEAT_MS 1000
@@ -30,6 +34,7 @@ struct wire_msg {
 	size_t body_len;
 	unsigned char route[WIRE_ROUTE_MAX];
 	size_t route_len; /* 0 unless received on a ROUTER socket */
+	int legacy;	  /* 1: sent as WIRE_VERSION_LEGACY */
 };
 
 /*

@@ -12,7 +12,7 @@
 #include "parser.h"
 #include "monotime.h"
 #include "buf.h"
-#include "doc_json.h"
+#include "doc_pack.h"
 #include "log.h"
 #include "parse.h"
 #include "proto.h"
@@ -73,11 +73,14 @@ parser_handle(void *results, const struct wire_msg *job)
 		doc->url = xstrdup(s);
 	if ((s = wire_str(job, PROTO_KEY_SHA256, NULL)) != NULL)
 		doc->sha256 = xstrdup(s);
-	json_object_object_add(out, PROTO_KEY_DOC, doc_to_json(doc));
+	/* the document goes as MessagePack, the report inside it (proto.h, "The RESULT body") */
+	struct buf packed = {0};
+	doc_pack(doc, body, job->body_len, &packed);
 	log_debug("url=%s parsed: %zu sections, %zu metrics", url, doc->nsections, doc->nmetrics);
 	doc_free(&doc);
-	if (wire_send(results, NULL, 0, PROTO_MSG_RESULT, out, body, job->body_len) < 0)
+	if (wire_send(results, NULL, 0, PROTO_MSG_RESULT, out, packed.data, packed.len) < 0)
 		log_warnx("url=%s cannot send the result: %s", url, zmq_strerror(errno));
+	buf_release(&packed);
 	json_object_put(out);
 }
 
@@ -169,8 +172,16 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 		wire_msg_release(&m);
 	}
 out:
-	if (jobs)
+	if (jobs) {
+		/*
+		 * what may wait in it is a READY or a HEARTBEAT to a fetcher that is
+		 * gone (the run is over): worth nothing, and lingering on it would
+		 * keep this worker past its supervisor's grace (cmd_run.c kills it)
+		 */
+		int linger = 0;
+		zmq_setsockopt(jobs, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(jobs);
+	}
 	if (results)
 		zmq_close(results);
 	zmq_ctx_term(ctx);

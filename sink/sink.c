@@ -64,6 +64,8 @@ struct sink_run {
 struct sink_pending {
 	struct wire_msg m;
 	struct sink_doc *doc;
+	const unsigned char *report; /* the report's bytes, in m.body */
+	size_t report_len;
 	struct sink_run *run;
 };
 
@@ -294,13 +296,15 @@ sink_ack(struct sink *s, const struct sink_run *run, const char *key, const char
 }
 
 /*
- * Record a dead letter of m (its url and source), reconnecting if the
+ * Record a dead letter of m (its url and source) keeping report (its body,
+ * or for a RESULT the report inside it), reconnecting if the
  * database went away meanwhile. Returns 0 once recorded, -1 when it could
  * not be (logged) or when stopping: then the job must not be acknowledged,
  * so that the fetcher keeps it.
  */
 static int
-sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m, const char *stage,
+sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m,
+		 const unsigned char *report, size_t report_len, const char *stage,
 		 const char *error, const char *sqlstate)
 {
 	struct sink_letter l = {.run_id = run ? run->run_id : 0,
@@ -310,8 +314,8 @@ sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m,
 				.error = error,
 				.sqlstate = sqlstate,
 				.attempts = (int)wire_int(m, PROTO_KEY_ATTEMPTS, 1),
-				.body = m->body,
-				.body_len = m->body_len};
+				.body = report,
+				.body_len = report_len};
 	struct sink_err e;
 	int found;
 	while ((found = sink_write_dead_letter(s->conn, &l, &e)) < 0) {
@@ -343,7 +347,7 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 
 	for (size_t i = 0; i < n; i++) {
 		struct sink_pending *p = &s->batch[lo + i];
-		items[i] = (struct sink_write_item){p->doc, p->m.body, p->m.body_len, STORE_RETRY};
+		items[i] = (struct sink_write_item){p->doc, p->report, p->report_len, STORE_RETRY};
 	}
 	int tries = 0, delay = BACKOFF_MIN_MS;
 	for (;;) {
@@ -384,7 +388,8 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 	if (n == 1) {
 		struct sink_pending *p = &s->batch[lo];
 		log_warnx("url=%s not stored: %s", p->doc->url, e.msg);
-		if (sink_dead_letter(s, p->run, &p->m, "store", e.msg, e.sqlstate) == 0)
+		if (sink_dead_letter(s, p->run, &p->m, p->report, p->report_len, "store", e.msg,
+				     e.sqlstate) == 0)
 			sink_ack(s, p->run, wire_str(&p->m, PROTO_KEY_KEY, ""),
 				 PROTO_STATUS_FAILED);
 		else if (sig_stop)
@@ -432,7 +437,7 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 		const char *why = wire_str(m, PROTO_KEY_ERROR, "parse failed");
 		/* the parser logged it where it happened; here it only becomes a dead letter */
 		log_debug("url=%s parse failed: %s", url, why);
-		if (sink_dead_letter(s, run, m, "parse", why, NULL) == 0)
+		if (sink_dead_letter(s, run, m, m->body, m->body_len, "parse", why, NULL) == 0)
 			sink_ack(s, run, key, PROTO_STATUS_FAILED);
 	} else if (strcmp(m->type, PROTO_MSG_RESULT) != 0) {
 		log_warnx("ignored a result of unknown type %s (url %s)", m->type, url);
@@ -441,7 +446,8 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 			run->parsed++;
 		if (p->doc == NULL) {
 			log_warnx("url=%s not stored: %s", url, p->err);
-			if (sink_dead_letter(s, run, m, "store", p->err, NULL) == 0)
+			if (sink_dead_letter(s, run, m, p->report, p->report_len, "store", p->err,
+					     NULL) == 0)
 				sink_ack(s, run, key, PROTO_STATUS_FAILED);
 		} else {
 			struct sink_doc *doc = p->doc;
@@ -449,6 +455,8 @@ sink_on_result(struct sink *s, struct sink_prepared *p)
 				s->batch_deadline = monotime_ms() + BATCH_WAIT_MS;
 			s->batch[s->nbatch].m = *m;
 			s->batch[s->nbatch].run = run;
+			s->batch[s->nbatch].report = p->report;
+			s->batch[s->nbatch].report_len = p->report_len;
 			s->batch[s->nbatch++].doc = doc;
 			s->batch_bytes +=
 			    m->body_len + doc->docrow.len + doc->sec.len + doc->met.len;
@@ -647,7 +655,8 @@ sink_on_ctl(struct sink *s, struct wire_msg *m)
 		/* a job's dead letter: its spool file goes only once this is committed */
 		const char *key = wire_str(m, PROTO_KEY_KEY, NULL);
 		struct sink_run *run = sink_run_of(s, m);
-		if (sink_dead_letter(s, run, m, wire_str(m, PROTO_KEY_STAGE, "fetch"),
+		if (sink_dead_letter(s, run, m, m->body, m->body_len,
+				     wire_str(m, PROTO_KEY_STAGE, "fetch"),
 				     wire_str(m, PROTO_KEY_ERROR, "failed"), NULL) == 0 &&
 		    key)
 			sink_ack(s, run, key, PROTO_STATUS_FAILED);

@@ -28,13 +28,47 @@ struct sink_prep {
 	atomic_int stop;
 };
 
+/*
+ * A RESULT's rows, read from its body (proto.h: [report, document]); the
+ * report's bytes stay where they are, in the message. A RESULT of
+ * reportpipe/1 (the document as JSON in its header) is refused by name:
+ * its report becomes a dead letter, kept whole, until the parser that sent
+ * it is upgraded and the letter is fetched again.
+ */
+static void
+prep_result(struct sink_prepared *p)
+{
+	const struct wire_msg *m = &p->m;
+	const unsigned char *doc;
+	size_t doc_len;
+
+	if (m->legacy) {
+		snprintf(p->err, sizeof(p->err),
+			 "refused a result in the format of " WIRE_VERSION_LEGACY
+			 " (the document as JSON) from a parser of an older release;"
+			 " this sink reads " WIRE_VERSION ": upgrade that parser");
+		return;
+	}
+	if (sink_rows_split(m->body, m->body_len, &doc, &doc_len, &p->report, &p->report_len) < 0) {
+		p->report = m->body;
+		p->report_len = m->body_len;
+		snprintf(p->err, sizeof(p->err),
+			 "the result's body is not a MessagePack [report, document]");
+		return;
+	}
+	p->doc = sink_rows_new(m->hdr, doc, doc_len, p->err, sizeof(p->err));
+}
+
 static struct sink_prepared *
 prep_one(struct wire_msg *m)
 {
 	struct sink_prepared *p = xcalloc(1, sizeof(*p));
 	p->m = *m;
+	/* what a dead letter keeps: the report as it came, in any message */
+	p->report = m->body;
+	p->report_len = m->body_len;
 	if (strcmp(m->type, PROTO_MSG_RESULT) == 0 && wire_str(m, PROTO_KEY_KEY, NULL) != NULL)
-		p->doc = sink_rows_new(m->hdr, p->err, sizeof(p->err));
+		prep_result(p);
 	return p;
 }
 

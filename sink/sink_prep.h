@@ -2,7 +2,7 @@
  * sink_prep.h - RESULTs turned into COPY rows on a thread of their own.
  *
  * The sink's database work is serial: one backend, one transaction at a
- * time. Reading each parsed document's JSON and building its rows costs the
+ * time. Reading each parsed document and building its rows costs the
  * sink about as much CPU again, and done on the database thread it waits
  * while the database waits. Here it runs beside it: this thread owns the
  * results socket and hands over documents ready to store.
@@ -18,8 +18,10 @@
 /* One message from a parser, with its rows when it is a RESULT that checked out. */
 struct sink_prepared {
 	struct wire_msg m;
-	struct sink_doc *doc; /* NULL unless a RESULT whose document is fit to store */
-	char err[512];	      /* why doc is NULL for a RESULT */
+	struct sink_doc *doc;	     /* NULL unless a RESULT whose document is fit to store */
+	const unsigned char *report; /* the report's bytes, borrowed from m.body */
+	size_t report_len;
+	char err[512]; /* why doc is NULL for a RESULT */
 };
 
 struct sink_prep;

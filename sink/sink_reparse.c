@@ -148,9 +148,12 @@ reparse_rows(PGconn *conn, const char *id_text, long long id, struct json_object
 }
 
 enum store_result
-sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc, struct sink_err *e)
+sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc,
+		     const unsigned char *packed, size_t packed_len, struct sink_err *e)
 {
-	char id_text[32], err[512];
+	char id_text[32], err[512] = "the packed document is not a [report, document] array";
+	const unsigned char *pdoc, *report;
+	size_t pdoc_len, report_len;
 	PGresult *r = NULL;
 	enum store_result res = STORE_REJECTED;
 
@@ -160,8 +163,9 @@ sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc, struct
 	struct json_object *job = json_object_new_object();
 	json_object_object_add(job, PROTO_KEY_URL, json_object_new_string("reparse"));
 	json_object_object_add(job, PROTO_KEY_SHA256, json_object_new_string(""));
-	json_object_object_add(job, PROTO_KEY_DOC, json_object_get(doc));
-	struct sink_doc *rows = sink_rows_new(job, err, sizeof(err));
+	struct sink_doc *rows = NULL;
+	if (sink_rows_split(packed, packed_len, &pdoc, &pdoc_len, &report, &report_len) == 0)
+		rows = sink_rows_new(job, pdoc, pdoc_len, err, sizeof(err));
 	if (rows == NULL) {
 		sink_db_fail(e, "checking the new parse", err);
 		json_object_put(job);

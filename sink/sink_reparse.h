@@ -38,11 +38,13 @@ void sink_reparse_doc_release(struct sink_reparse_doc *d);
 /*
  * In one transaction, replace document id's parsed fields (title, issuer,
  * year, date, charset, text, parser_version), sections and metrics with
- * those of doc, the parsed document as JSON. Returns STORE_STORED once
+ * those of doc, the parsed document as JSON, whose rows come from packed, the
+ * same document as a RESULT body (parser/doc_pack.h). Returns STORE_STORED once
  * committed, STORE_DUPLICATE when the document is gone, STORE_REJECTED (rolled
  * back; e says why) or STORE_RETRY when the connection is lost.
  */
 enum store_result sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc,
+				       const unsigned char *packed, size_t packed_len,
 				       struct sink_err *e);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * sink_rows.c - a parsed document (JSON) into COPY text-format rows.
+ * sink_rows.c - a parsed document (the MessagePack of a RESULT's body, see
+ * proto.h) into COPY text-format rows, read in one pass with no tree between.
  *
  * Everything that can be checked without the database is checked here, so a
  * document that can never be stored is refused before it joins a batch.
@@ -8,12 +9,19 @@
  */
 #include "sink_rows.h"
 #include "proto.h"
+#include "sink_mp.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* A string read from the document, borrowed; s is NULL when absent. */
+struct rows_str {
+	const char *s;
+	size_t n;
+};
 
 static const char *
 rows_str(struct json_object *o, const char *key)
@@ -24,18 +32,17 @@ rows_str(struct json_object *o, const char *key)
 	return NULL;
 }
 
-/* An integer field as decimal text into out, or NULL when absent. */
-static const char *
-rows_int(struct json_object *o, const char *key, char *out, size_t cap)
+static struct rows_str
+rows_c(const char *s)
 {
-	struct json_object *v;
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)) {
-		snprintf(out, cap, "%lld", (long long)json_object_get_int64(v));
-		return out;
-	}
-	return NULL;
+	return (struct rows_str){s, s ? strlen(s) : 0};
 }
 
+static int
+rows_eq(struct rows_str a, const char *b)
+{
+	return a.s && a.n == strlen(b) && memcmp(a.s, b, a.n) == 0;
+}
 /* Append the n bytes at s as one escaped COPY field. */
 static void
 rows_field_n(struct buf *b, const char *s, size_t n)
@@ -75,12 +82,15 @@ sink_rows_field(struct buf *b, const char *s)
 		rows_field_n(b, s, strlen(s));
 }
 
-/* Append the fields, tab-separated, ending the row with a newline. */
+/* Append the fields, tab-separated, ending the row with a newline; s NULL is \N. */
 static void
-rows_put(struct buf *b, const char *const *fields, size_t n)
+rows_put(struct buf *b, const struct rows_str *fields, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		sink_rows_field(b, fields[i]);
+		if (fields[i].s == NULL)
+			buf_puts(b, "\\N");
+		else
+			rows_field_n(b, fields[i].s, fields[i].n);
 		buf_putc(b, i + 1 == n ? '\n' : '\t');
 	}
 }
@@ -102,156 +112,388 @@ rows_utf8_offsets(const char *text, size_t len, size_t *ncp)
 	return off;
 }
 
-static size_t
-rows_array(struct json_object *o, const char *key, struct json_object **arr)
+/*
+ * One value of a map, by the type the reader wants. A value of another type
+ * counts as absent, as a JSON value of the wrong type did. -1 when malformed.
+ */
+static int
+rows_read_str(struct sink_mp *r, struct rows_str *out)
 {
-	*arr = NULL;
-	if (o && json_object_object_get_ex(o, key, arr) &&
-	    json_object_is_type(*arr, json_type_array))
-		return json_object_array_length(*arr);
-	*arr = NULL;
+	const char *s;
+	size_t n;
+	int rc = sink_mp_str(r, &s, &n);
+	if (rc != 0) {
+		*out = (struct rows_str){NULL, 0};
+		return rc < 0 ? -1 : 0;
+	}
+	/* a C string ended at a NUL, as json-c's strings did: COPY cannot carry one */
+	const char *nul = memchr(s, '\0', n);
+	*out = (struct rows_str){s, nul ? (size_t)(nul - s) : n};
 	return 0;
 }
 
-static void
-rows_document(struct sink_doc *d, struct json_object *job, struct json_object *doc,
-	      const char *text)
+/* An integer: 0 with *has set when it is one; other types leave *has 0. */
+static int
+rows_read_int(struct sink_mp *r, long long *out, int *has)
 {
-	char year[16], pv[16], now[32];
-	const char *ctype = rows_str(doc, "content_type"), *fetched = rows_str(job, "fetched_at");
-	d->etag = rows_str(job, "etag");
-	d->last_modified = rows_str(job, "last_modified");
+	struct sink_mp_value v;
+	if (sink_mp_next(r, &v) < 0)
+		return -1;
+	*has = v.type == SINK_MP_INT;
+	if (*has)
+		*out = (long long)v.i;
+	return sink_mp_skip(r, &v);
+}
+
+/* Decimal text of v into out (cap bytes), as a field. */
+static struct rows_str
+rows_num(char *out, size_t cap, long long v)
+{
+	int n = snprintf(out, cap, "%lld", v);
+	return (struct rows_str){out, (size_t)n};
+}
+
+/*
+ * Read a map's pairs one by one: 1 with its key in k and the reader at its
+ * value, 0 at the map's end, -1 when malformed. A key that is a container
+ * (never a known one) is skipped whole.
+ */
+static int
+rows_pair(struct sink_mp *r, size_t *left, struct sink_mp_value *k)
+{
+	if (*left == 0)
+		return 0;
+	(*left)--;
+	return sink_mp_next(r, k) < 0 || sink_mp_skip(r, k) < 0 ? -1 : 1;
+}
+
+/* Skip the value the reader is at. */
+static int
+rows_skip_value(struct sink_mp *r)
+{
+	struct sink_mp_value v;
+	return sink_mp_next(r, &v) < 0 || sink_mp_skip(r, &v) < 0 ? -1 : 0;
+}
+
+/* The document's own fields: the top-level map's scalars, and where its arrays start. */
+struct rows_top {
+	struct rows_str content_type, charset, title, issuer, published_on, genre, region_code,
+	    region_name, text;
+	long long report_year, parser_version;
+	int has_year, has_pv;
+	int has_text;				 /* text was a string (possibly empty) */
+	const unsigned char *sections, *metrics; /* the arrays' heads, or NULL */
+};
+
+static int
+rows_read_top(struct sink_mp *r, struct rows_top *t)
+{
+	struct sink_mp_value m, k;
+	size_t left;
+	int rc;
+	memset(t, 0, sizeof(*t));
+	if (sink_mp_next(r, &m) < 0 || m.type != SINK_MP_MAP)
+		return -1;
+	left = m.len;
+	while ((rc = rows_pair(r, &left, &k)) > 0) {
+		struct rows_str *str = NULL;
+		if (sink_mp_is(&k, PROTO_DOC_CONTENT_TYPE))
+			str = &t->content_type;
+		else if (sink_mp_is(&k, PROTO_DOC_CHARSET))
+			str = &t->charset;
+		else if (sink_mp_is(&k, PROTO_DOC_TITLE))
+			str = &t->title;
+		else if (sink_mp_is(&k, PROTO_DOC_ISSUER))
+			str = &t->issuer;
+		else if (sink_mp_is(&k, PROTO_DOC_PUBLISHED_ON))
+			str = &t->published_on;
+		else if (sink_mp_is(&k, PROTO_DOC_GENRE))
+			str = &t->genre;
+		else if (sink_mp_is(&k, PROTO_DOC_REGION_CODE))
+			str = &t->region_code;
+		else if (sink_mp_is(&k, PROTO_DOC_REGION_NAME))
+			str = &t->region_name;
+		if (str) {
+			if (rows_read_str(r, str) < 0)
+				return -1;
+			continue;
+		}
+		if (sink_mp_is(&k, PROTO_DOC_REPORT_YEAR)) {
+			if (rows_read_int(r, &t->report_year, &t->has_year) < 0)
+				return -1;
+		} else if (sink_mp_is(&k, PROTO_DOC_PARSER_VERSION)) {
+			if (rows_read_int(r, &t->parser_version, &t->has_pv) < 0)
+				return -1;
+		} else if (sink_mp_is(&k, PROTO_DOC_TEXT)) {
+			struct sink_mp_value v;
+			if (sink_mp_next(r, &v) < 0)
+				return -1;
+			t->has_text = v.type == SINK_MP_STR;
+			t->text =
+			    t->has_text ? (struct rows_str){v.s, v.len} : (struct rows_str){0};
+			if (sink_mp_skip(r, &v) < 0)
+				return -1;
+		} else {
+			/* the arrays are read once the text is known: remember where they are */
+			const unsigned char *at = r->p;
+			struct sink_mp_value v;
+			if (sink_mp_next(r, &v) < 0 || sink_mp_skip(r, &v) < 0)
+				return -1;
+			if (v.type == SINK_MP_ARRAY && sink_mp_is(&k, PROTO_DOC_SECTIONS))
+				t->sections = at;
+			else if (v.type == SINK_MP_ARRAY && sink_mp_is(&k, PROTO_DOC_METRICS))
+				t->metrics = at;
+		}
+	}
+	return rc;
+}
+
+static void
+rows_document(struct sink_doc *d, struct json_object *job, const struct rows_top *t)
+{
+	char year[24], pv[24], now[32];
+	const char *fetched = rows_str(job, PROTO_KEY_FETCHED_AT);
+	d->etag = rows_str(job, PROTO_KEY_ETAG);
+	d->last_modified = rows_str(job, PROTO_KEY_LAST_MODIFIED);
 	d->fetched_at = fetched;
 	if (fetched == NULL) {
 		/* COPY cannot ask for the column default of one row: the sink's clock stands in */
-		time_t t = time(NULL);
+		time_t tt = time(NULL);
 		struct tm tm;
-		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
 		fetched = now;
 	}
-	d->source = rows_str(job, "source");
-	d->source_url = rows_str(job, "source_url");
+	d->source = rows_str(job, PROTO_KEY_SOURCE);
+	d->source_url = rows_str(job, PROTO_KEY_SOURCE_URL);
 	if (d->source_url == NULL)
 		d->source_url = d->url;
-	const char *fields[] = {
-	    d->url,
-	    rows_str(job, "final_url"),
-	    d->sha256,
-	    d->etag,
-	    d->last_modified,
-	    ctype ? ctype : rows_str(job, "content_type"),
-	    rows_str(doc, "charset"),
-	    fetched,
-	    rows_str(doc, "title"),
-	    rows_str(doc, "issuer"),
-	    rows_int(doc, "report_year", year, sizeof(year)),
-	    rows_str(doc, "published_on"),
-	    rows_int(doc, "parser_version", pv, sizeof(pv)) ? pv : "0",
-	    text,
-	    "f", /* is_current: set once the batch knows which version is newest */
-	    rows_str(doc, "genre"),
-	    rows_str(doc, "region_code"),
-	    rows_str(doc, "region_name"),
-	    rows_str(job, "link_text"),
+	const struct rows_str fields[] = {
+	    rows_c(d->url),
+	    rows_c(rows_str(job, PROTO_KEY_FINAL_URL)),
+	    rows_c(d->sha256),
+	    rows_c(d->etag),
+	    rows_c(d->last_modified),
+	    t->content_type.s ? t->content_type : rows_c(rows_str(job, PROTO_KEY_CONTENT_TYPE)),
+	    t->charset,
+	    rows_c(fetched),
+	    t->title,
+	    t->issuer,
+	    t->has_year ? rows_num(year, sizeof(year), t->report_year) : (struct rows_str){0},
+	    t->published_on,
+	    t->has_pv ? rows_num(pv, sizeof(pv), t->parser_version) : rows_c("0"),
+	    t->text,
+	    rows_c("f"), /* is_current: set once the batch knows which version is newest */
+	    t->genre,
+	    t->region_code,
+	    t->region_name,
+	    rows_c(rows_str(job, PROTO_KEY_LINK_TEXT)),
 	};
 	rows_put(&d->docrow, fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 /* A region code is six digits and a genre one of the five, as the schema checks. */
 static int
-rows_check_place(struct json_object *doc, char *err, size_t errlen)
+rows_check_place(const struct rows_top *t, char *err, size_t errlen)
 {
 	static const char *const genres[] = {
 	    "法治政府建设报告", "政府信息公开年度报告", "统计公报", "政府工作报告", "其他", NULL};
-	const char *code = rows_str(doc, "region_code"), *genre = rows_str(doc, "genre");
-	if (code && (strlen(code) != 6 || strspn(code, "0123456789") != 6)) {
-		snprintf(err, errlen, "region_code '%.16s' is not six digits", code);
-		return -1;
+	struct rows_str code = t->region_code, genre = t->genre;
+	if (code.s) {
+		size_t digits = 0;
+		while (digits < code.n && code.s[digits] >= '0' && code.s[digits] <= '9')
+			digits++;
+		if (code.n != 6 || digits != 6) {
+			snprintf(err, errlen, "region_code '%.*s' is not six digits",
+				 (int)(code.n > 16 ? 16 : code.n), code.s);
+			return -1;
+		}
 	}
 	const char *const *g = genres;
-	while (genre && *g && strcmp(*g, genre) != 0)
+	while (genre.s && *g && !rows_eq(genre, *g))
 		g++;
-	if (genre && *g == NULL) {
-		snprintf(err, errlen, "genre '%.64s' is not one of the five", genre);
+	if (genre.s && *g == NULL) {
+		snprintf(err, errlen, "genre '%.*s' is not one of the five",
+			 (int)(genre.n > 64 ? 64 : genre.n), genre.s);
 		return -1;
 	}
 	return 0;
 }
 
-/* off[0..ncp] are the byte offsets of text's code points (rows_utf8_offsets). */
-static int
-rows_sections(struct sink_doc *d, struct json_object *doc, size_t ncp, char *err, size_t errlen)
+/* The array whose head is at `at` (rows_read_top found it): its length, the reader after its head.
+ */
+static size_t
+rows_array_at(const unsigned char *at, const unsigned char *end, struct sink_mp *r)
 {
-	struct json_object *secs;
-	size_t n = rows_array(doc, "sections", &secs);
+	struct sink_mp_value v;
+	*r = (struct sink_mp){at, end};
+	if (at == NULL || sink_mp_next(r, &v) < 0 || v.type != SINK_MP_ARRAY)
+		return 0; /* rows_read_top checked it already */
+	return v.len;
+}
+
+/* The next element's head: a map (0 with its size in n), or another value, skipped (1). */
+static int
+rows_map(struct sink_mp *r, size_t *n)
+{
+	struct sink_mp_value v;
+	if (sink_mp_next(r, &v) < 0)
+		return -1;
+	if (v.type != SINK_MP_MAP) {
+		*n = 0;
+		return sink_mp_skip(r, &v) < 0 ? -1 : 1;
+	}
+	*n = v.len;
+	return 0;
+}
+
+static int
+rows_sections(struct sink_doc *d, const struct rows_top *t, const unsigned char *end, size_t ncp,
+	      struct rows_str **paths, char *err, size_t errlen)
+{
+	struct sink_mp r;
+	size_t n = rows_array_at(t->sections, end, &r);
 	d->nsec = n;
 	d->sec_off = xcalloc(n + 1, sizeof(size_t));
 	d->sec_parent = xcalloc(n + 1, sizeof(long));
+	*paths = xcalloc(n + 1, sizeof(**paths));
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(secs, i);
-		const char *path = rows_str(s, "path");
-		char lvl[32], st[32], en[32];
+		struct rows_str path = {0}, marker = {0}, heading = {0};
+		long long lvl = 0, a = 0, e = 0;
+		int has_lvl = 0, has_a = 0, has_e = 0, rc;
+		size_t left;
+		struct sink_mp_value k;
 		d->sec_off[i] = d->sec.len;
-		if (path == NULL || rows_int(s, "level", lvl, sizeof(lvl)) == NULL ||
-		    rows_int(s, "start", st, sizeof(st)) == NULL ||
-		    rows_int(s, "end", en, sizeof(en)) == NULL) {
+		if ((rc = rows_map(&r, &left)) < 0)
+			goto malformed;
+		while ((rc = rows_pair(&r, &left, &k)) > 0) {
+			if (sink_mp_is(&k, PROTO_DOC_PATH))
+				rc = rows_read_str(&r, &path);
+			else if (sink_mp_is(&k, PROTO_DOC_LEVEL))
+				rc = rows_read_int(&r, &lvl, &has_lvl);
+			else if (sink_mp_is(&k, PROTO_DOC_START))
+				rc = rows_read_int(&r, &a, &has_a);
+			else if (sink_mp_is(&k, PROTO_DOC_END))
+				rc = rows_read_int(&r, &e, &has_e);
+			else if (sink_mp_is(&k, PROTO_DOC_MARKER))
+				rc = rows_read_str(&r, &marker);
+			else if (sink_mp_is(&k, PROTO_DOC_HEADING))
+				rc = rows_read_str(&r, &heading);
+			else
+				rc = rows_skip_value(&r);
+			if (rc < 0)
+				goto malformed;
+		}
+		if (rc < 0)
+			goto malformed;
+		if (path.s == NULL || !has_lvl || !has_a || !has_e) {
 			snprintf(err, errlen, "section %zu is missing path, level, start or end",
 				 i);
 			return -1;
 		}
-		long long a = atoll(st), e = atoll(en);
 		if (a < 0 || e < a || (unsigned long long)e > ncp) {
 			snprintf(err, errlen,
-				 "section %.64s has offsets %lld..%lld outside the text (%zu code "
+				 "section %.*s has offsets %lld..%lld outside the text (%zu code "
 				 "points)",
-				 path, a, e, ncp);
+				 (int)(path.n > 64 ? 64 : path.n), path.s, a, e, ncp);
 			return -1;
 		}
+		(*paths)[i] = path;
 		/* parent: the nearest earlier section whose path is ours without its last part */
 		d->sec_parent[i] = -1;
-		const char *dot = strrchr(path, '.');
-		if (dot) {
-			size_t plen = (size_t)(dot - path);
+		size_t plen = path.n;
+		while (plen > 0 && path.s[plen - 1] != '.')
+			plen--;
+		if (plen > 0) {
+			plen--; /* the dot */
 			for (size_t j = i; j-- > 0;) {
-				const char *pp =
-				    rows_str(json_object_array_get_idx(secs, j), "path");
-				if (pp && strlen(pp) == plen && strncmp(pp, path, plen) == 0) {
+				const struct rows_str *pp = &(*paths)[j];
+				if (pp->n == plen && memcmp(pp->s, path.s, plen) == 0) {
 					d->sec_parent[i] = (long)j;
 					break;
 				}
 			}
 		}
-		const char *marker = rows_str(s, "marker"), *heading = rows_str(s, "heading");
-		sink_rows_field(&d->sec, path);
-		buf_printf(&d->sec, "\t%s\t", lvl);
-		sink_rows_field(&d->sec, marker ? marker : "");
-		buf_putc(&d->sec, '\t');
-		sink_rows_field(&d->sec, heading ? heading : "");
+		char lv[24], st[24], en[24];
 		/* no body: the view sections cuts it from documents.text at the offsets */
-		buf_printf(&d->sec, "\t%s\t%s\n", st, en);
+		const struct rows_str fields[] = {path,
+						  rows_num(lv, sizeof(lv), lvl),
+						  marker.s ? marker : rows_c(""),
+						  heading.s ? heading : rows_c(""),
+						  rows_num(st, sizeof(st), a),
+						  rows_num(en, sizeof(en), e)};
+		rows_put(&d->sec, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->sec_off[n] = d->sec.len;
 	return 0;
+malformed:
+	snprintf(err, errlen, "the sections are not well-formed MessagePack");
+	return -1;
 }
 
-/*
- * Where m's sentence stands in the text: 0 with its code-point offsets in
- * st and en when the parser sent offsets that give exactly its sentence,
- * else -1 (an older parser, or offsets that disagree), and the sentence is
- * stored as a copy.
- */
+/* One metric's fields as read. */
+struct rows_metric {
+	struct rows_str spath, label, unit, qualifier, measure, key, text, sentence;
+	struct sink_mp_value value;
+	long long st, en, sst, sen, year;
+	int has_st, has_en, has_sst, has_sen, has_year, has_value, target;
+	int measure_bad; /* measure is there, neither a string nor nil */
+};
+
 static int
-rows_sentence(struct json_object *m, const char *sentence, const char *text, const size_t *off,
-	      size_t ncp, char *st, char *en, size_t cap)
+rows_read_metric(struct sink_mp *r, size_t left, struct rows_metric *m)
 {
-	if (sentence == NULL || rows_int(m, "sentence_start", st, cap) == NULL ||
-	    rows_int(m, "sentence_end", en, cap) == NULL)
-		return -1;
-	long long a = atoll(st), e = atoll(en);
-	if (a < 0 || e < a || (unsigned long long)e > ncp)
-		return -1;
-	size_t len = off[e] - off[a];
-	return strlen(sentence) == len && memcmp(sentence, text + off[a], len) == 0 ? 0 : -1;
+	struct sink_mp_value k;
+	int rc;
+	memset(m, 0, sizeof(*m));
+	while ((rc = rows_pair(r, &left, &k)) > 0) {
+		struct rows_str *str = NULL;
+		if (sink_mp_is(&k, PROTO_DOC_SECTION_PATH))
+			str = &m->spath;
+		else if (sink_mp_is(&k, PROTO_DOC_LABEL))
+			str = &m->label;
+		else if (sink_mp_is(&k, PROTO_DOC_UNIT))
+			str = &m->unit;
+		else if (sink_mp_is(&k, PROTO_DOC_QUALIFIER))
+			str = &m->qualifier;
+		else if (sink_mp_is(&k, PROTO_DOC_KEY))
+			str = &m->key;
+		else if (sink_mp_is(&k, PROTO_DOC_METRIC_TEXT))
+			str = &m->text;
+		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE))
+			str = &m->sentence;
+		if (str) {
+			if (rows_read_str(r, str) < 0)
+				return -1;
+			continue;
+		}
+		struct sink_mp_value v;
+		if (sink_mp_is(&k, PROTO_DOC_START))
+			rc = rows_read_int(r, &m->st, &m->has_st);
+		else if (sink_mp_is(&k, PROTO_DOC_END))
+			rc = rows_read_int(r, &m->en, &m->has_en);
+		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE_START))
+			rc = rows_read_int(r, &m->sst, &m->has_sst);
+		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE_END))
+			rc = rows_read_int(r, &m->sen, &m->has_sen);
+		else if (sink_mp_is(&k, PROTO_DOC_YEAR))
+			rc = rows_read_int(r, &m->year, &m->has_year);
+		else if ((rc = sink_mp_next(r, &v)) == 0) {
+			if (sink_mp_is(&k, PROTO_DOC_VALUE)) {
+				m->value = v;
+				m->has_value = 1;
+			} else if (sink_mp_is(&k, PROTO_DOC_TARGET)) {
+				m->target = v.type == SINK_MP_BOOL && v.b;
+			} else if (sink_mp_is(&k, PROTO_DOC_MEASURE)) {
+				m->measure = v.type == SINK_MP_STR ? (struct rows_str){v.s, v.len}
+								   : (struct rows_str){0};
+				m->measure_bad = v.type != SINK_MP_STR && v.type != SINK_MP_NIL;
+			}
+			rc = sink_mp_skip(r, &v);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return rc;
 }
 
 /*
@@ -260,144 +502,178 @@ rows_sentence(struct json_object *m, const char *sentence, const char *text, con
  * Returns 0, or -1 for a name the database would refuse.
  */
 static int
-rows_measure(struct json_object *m, const char **out)
+rows_measure(const struct rows_metric *m, const char **out)
 {
 	static const char *const names[] = {"level", "change", "growth", "share", NULL};
-	struct json_object *v;
 	*out = NULL;
-	if (!json_object_object_get_ex(m, "measure", &v) || v == NULL)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
+	if (m->measure_bad)
 		return -1;
+	if (m->measure.s == NULL)
+		return 0;
 	for (const char *const *n = names; *n; n++)
-		if (strcmp(json_object_get_string(v), *n) == 0) {
+		if (rows_eq(m->measure, *n)) {
 			*out = *n;
 			return 0;
 		}
 	return -1;
 }
 
+/*
+ * Where m's sentence stands in the text: 0 when the parser sent offsets in
+ * the text that give its sentence (and the copy, when it sent one, agrees),
+ * else -1 (an older parser, or offsets that disagree), and the sentence is
+ * stored as a copy.
+ */
 static int
-rows_metrics(struct sink_doc *d, struct json_object *doc, const char *text, const size_t *off,
-	     size_t ncp, char *err, size_t errlen)
+rows_sentence(const struct rows_metric *m, const char *text, const size_t *off, size_t ncp)
 {
-	struct json_object *mets, *secs;
-	size_t n = rows_array(doc, "metrics", &mets);
-	size_t nsec = rows_array(doc, "sections", &secs), hint = 0;
+	if (!m->has_sst || !m->has_sen || m->sst < 0 || m->sen < m->sst ||
+	    (unsigned long long)m->sen > ncp)
+		return -1;
+	if (m->sentence.s == NULL)
+		return 0;
+	size_t len = off[m->sen] - off[m->sst];
+	return m->sentence.n == len && memcmp(m->sentence.s, text + off[m->sst], len) == 0 ? 0 : -1;
+}
+
+static int
+rows_metrics(struct sink_doc *d, const struct rows_top *t, const unsigned char *end,
+	     const size_t *off, size_t ncp, const struct rows_str *paths, char *err, size_t errlen)
+{
+	struct sink_mp r;
+	size_t n = rows_array_at(t->metrics, end, &r), nsec = d->nsec, hint = 0;
 	d->nmet = n;
 	d->met_off = xcalloc(n + 1, sizeof(size_t));
 	d->met_sec = xcalloc(n + 1, sizeof(long));
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(mets, i), *v;
-		const char *spath = rows_str(m, "section_path");
-		char st[32], en[32], value[64], year[16], sst[32], sen[32];
+		struct rows_metric m;
+		char value[64], year[24], st[24], en[24], sst[24], sen[24];
 		const char *measure;
+		size_t left;
 		d->met_off[i] = d->met.len;
 		d->met_sec[i] = -1;
+		int rc = rows_map(&r, &left);
+		if (rc < 0 || (rc == 0 && rows_read_metric(&r, left, &m) < 0)) {
+			snprintf(err, errlen, "metric %zu is not well-formed MessagePack", i);
+			return -1;
+		}
+		if (rc == 1)
+			memset(&m, 0, sizeof(m));
 		/* metrics come in text order, so the search starts where the last one matched */
-		for (size_t k = 0; spath && k < nsec; k++) {
+		for (size_t k = 0; m.spath.s && k < nsec; k++) {
 			size_t j = (hint + k) % nsec;
-			const char *p = rows_str(json_object_array_get_idx(secs, j), "path");
-			if (p && strcmp(p, spath) == 0) {
+			if (paths[j].n == m.spath.n &&
+			    memcmp(paths[j].s, m.spath.s, m.spath.n) == 0) {
 				d->met_sec[i] = (long)j;
 				hint = j;
 				break;
 			}
 		}
-		if (!json_object_object_get_ex(m, "value", &v) ||
-		    rows_int(m, "start", st, sizeof(st)) == NULL ||
-		    rows_int(m, "end", en, sizeof(en)) == NULL) {
+		if (!m.has_value || !m.has_st || !m.has_en) {
 			snprintf(err, errlen, "metric %zu is missing value, start or end", i);
 			return -1;
 		}
-		if (json_object_is_type(v, json_type_int)) {
-			snprintf(value, sizeof(value), "%lld", (long long)json_object_get_int64(v));
-		} else if (json_object_is_type(v, json_type_double) &&
-			   isfinite(json_object_get_double(v))) {
-			snprintf(value, sizeof(value), "%.15g", json_object_get_double(v));
+		if (m.value.type == SINK_MP_INT) {
+			snprintf(value, sizeof(value), "%lld", (long long)m.value.i);
+		} else if (m.value.type == SINK_MP_FLOAT && isfinite(m.value.f)) {
+			snprintf(value, sizeof(value), "%.15g", m.value.f);
 		} else {
 			snprintf(err, errlen, "metric %zu has a value that is not a number", i);
 			return -1;
 		}
-		if (rows_measure(m, &measure) < 0) {
+		if (rows_measure(&m, &measure) < 0) {
 			snprintf(err, errlen,
 				 "metric %zu has a measure that is not one of level,"
 				 " change, growth or share",
 				 i);
 			return -1;
 		}
-		const char *y = rows_int(m, "year", year, sizeof(year));
-		if (y && (atoll(y) < 1 || atoll(y) > 9999)) {
-			snprintf(err, errlen, "metric %zu has the year %.20s", i, y);
+		if (m.has_year && (m.year < 1 || m.year > 9999)) {
+			snprintf(err, errlen, "metric %zu has the year %lld", i, m.year);
 			return -1;
 		}
-		struct json_object *tv = NULL;
-		json_object_object_get_ex(m, "target", &tv);
-		const char *label = rows_str(m, "label"), *unit = rows_str(m, "unit");
-		const char *mtext = rows_str(m, "text"), *sentence = rows_str(m, "sentence");
-		int at = rows_sentence(m, sentence, text, off, ncp, sst, sen, sizeof(sst));
-		const char *fields[] = {
-		    spath,
-		    label ? label : "",
-		    value,
-		    unit ? unit : "",
-		    rows_str(m, "qualifier"),
-		    mtext ? mtext : "",
-		    at == 0    ? NULL
-		    : sentence ? sentence
-			       : "",
-		    st,
-		    en,
-		    measure,
-		    json_object_is_type(tv, json_type_boolean) && json_object_get_boolean(tv) ? "t"
-											      : "f",
-		    y,
-		    rows_str(m, "key"),
-		    at == 0 ? sst : NULL,
-		    at == 0 ? sen : NULL};
+		int at = rows_sentence(&m, t->text.s, off, ncp);
+		const struct rows_str none = {0};
+		const struct rows_str fields[] = {
+		    m.spath,
+		    m.label.s ? m.label : rows_c(""),
+		    rows_c(value),
+		    m.unit.s ? m.unit : rows_c(""),
+		    m.qualifier,
+		    m.text.s ? m.text : rows_c(""),
+		    at == 0	   ? none
+		    : m.sentence.s ? m.sentence
+				   : rows_c(""),
+		    rows_num(st, sizeof(st), m.st),
+		    rows_num(en, sizeof(en), m.en),
+		    rows_c(measure),
+		    rows_c(m.target ? "t" : "f"),
+		    m.has_year ? rows_num(year, sizeof(year), m.year) : none,
+		    m.key,
+		    at == 0 ? rows_num(sst, sizeof(sst), m.sst) : none,
+		    at == 0 ? rows_num(sen, sizeof(sen), m.sen) : none};
 		rows_put(&d->met, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->met_off[n] = d->met.len;
 	return 0;
 }
 
-struct sink_doc *
-sink_rows_new(struct json_object *job, char *err, size_t errlen)
+int
+sink_rows_split(const unsigned char *body, size_t len, const unsigned char **doc, size_t *doc_len,
+		const unsigned char **report, size_t *report_len)
 {
-	struct json_object *doc = NULL, *textv = NULL;
+	struct sink_mp r = {body, body ? body + len : NULL};
+	struct sink_mp_value a, b;
+	if (body == NULL || sink_mp_next(&r, &a) < 0 || a.type != SINK_MP_ARRAY || a.len != 2 ||
+	    sink_mp_next(&r, &b) < 0 || b.type != SINK_MP_BIN)
+		return -1;
+	*report = (const unsigned char *)b.s;
+	*report_len = b.len;
+	*doc = r.p;
+	*doc_len = (size_t)(r.end - r.p);
+	return 0;
+}
+
+struct sink_doc *
+sink_rows_new(struct json_object *job, const unsigned char *packed, size_t len, char *err,
+	      size_t errlen)
+{
 	struct sink_doc *d = xcalloc(1, sizeof(*d));
+	struct sink_mp r = {packed, packed ? packed + len : NULL};
+	struct rows_top t;
+	struct rows_str *paths = NULL;
 	size_t *off = NULL;
 
 	err[0] = '\0';
-	json_object_object_get_ex(job, PROTO_KEY_DOC, &doc);
-	d->url = rows_str(job, "url");
-	d->sha256 = rows_str(job, "sha256");
-	if (doc == NULL || d->url == NULL || d->sha256 == NULL ||
-	    !json_object_object_get_ex(doc, "text", &textv) ||
-	    !json_object_is_type(textv, json_type_string)) {
+	d->url = rows_str(job, PROTO_KEY_URL);
+	d->sha256 = rows_str(job, PROTO_KEY_SHA256);
+	if (packed == NULL || rows_read_top(&r, &t) < 0) {
+		snprintf(err, errlen, "the parsed document is not a well-formed MessagePack map");
+		goto fail;
+	}
+	if (d->url == NULL || d->sha256 == NULL || !t.has_text) {
 		snprintf(err, errlen, "result is missing url, sha256 or the parsed document");
 		goto fail;
 	}
-	const char *text = json_object_get_string(textv);
-	size_t text_len = (size_t)json_object_get_string_len(textv);
-	if (strlen(text) != text_len) {
+	if (memchr(t.text.s, '\0', t.text.n) != NULL) {
 		snprintf(err, errlen, "the document's text holds a NUL byte");
 		goto fail;
 	}
-	if (rows_check_place(doc, err, errlen) < 0)
+	if (rows_check_place(&t, err, errlen) < 0)
 		goto fail;
-	rows_document(d, job, doc, text);
-	struct json_object *arr;
+	rows_document(d, job, &t);
 	size_t ncp = 0;
 	/* the offsets are only needed to check sections' and sentences' offsets */
-	if (rows_array(doc, "sections", &arr) > 0 || rows_array(doc, "metrics", &arr) > 0)
-		off = rows_utf8_offsets(text, text_len, &ncp);
-	if (rows_sections(d, doc, ncp, err, errlen) < 0 ||
-	    rows_metrics(d, doc, text, off, ncp, err, errlen) < 0)
+	if (t.sections || t.metrics)
+		off = rows_utf8_offsets(t.text.s, t.text.n, &ncp);
+	if (rows_sections(d, &t, r.end, ncp, &paths, err, errlen) < 0 ||
+	    rows_metrics(d, &t, r.end, off, ncp, paths, err, errlen) < 0)
 		goto fail;
+	free(paths);
 	free(off);
 	return d;
 fail:
+	free(paths);
 	free(off);
 	sink_rows_free(&d);
 	return NULL;

@@ -30,8 +30,8 @@
 	", genre, region_code, region_name, link_text"
 
 /*
- * One document ready to store. Strings point into the job it was made from,
- * which must outlive it. Each section and metric is kept as the escaped tail
+ * One document ready to store. Strings point into the job header it was made
+ * from, which must outlive it. Each section and metric is kept as the escaped tail
  * of its COPY row; the ids the database hands out are put in front later.
  */
 struct sink_doc {
@@ -54,11 +54,21 @@ struct sink_doc {
 };
 
 /*
- * Check job (the RESULT header: url, sha256, source, validators and "doc",
- * the parsed document) and build its rows. Returns an owned sink_doc, or
- * NULL with the reason in err when the document can never be stored.
+ * Split a RESULT's body (proto.h: [report, document]) into the packed
+ * document and the report's bytes, both borrowed from body. Returns 0, or
+ * -1 when it is not that array.
  */
-struct sink_doc *sink_rows_new(struct json_object *job, char *err, size_t errlen);
+int sink_rows_split(const unsigned char *body, size_t len, const unsigned char **doc,
+		    size_t *doc_len, const unsigned char **report, size_t *report_len);
+
+/*
+ * Check job (the RESULT header: url, sha256, source, validators) and the
+ * packed document (proto.h's PROTO_DOC_ map, len bytes), and build its rows
+ * in one pass. Returns an owned sink_doc, or NULL with the reason in err
+ * when the document can never be stored.
+ */
+struct sink_doc *sink_rows_new(struct json_object *job, const unsigned char *packed, size_t len,
+			       char *err, size_t errlen);
 
 void sink_rows_free(struct sink_doc **d);
 

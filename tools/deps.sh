@@ -11,7 +11,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev ca-certificates
 libcurl4-openssl-dev libzmq3-dev libpq-dev libxml2-dev libinih-dev libjson-c-dev libssl-dev
 libpoppler-glib-dev libzip-dev libbsd-dev
-libcmocka-dev postgresql postgresql-client python3 nginx-light man-db groff-base
+libmsgpack-dev libcmocka-dev postgresql postgresql-client python3 nginx-light man-db groff-base
 clang libclang-rt-14-dev clang-format cppcheck
 openssl curl gzip prometheus
 chromium fonts-wqy-microhei"

@@ -2,15 +2,20 @@
  * sink_msg_fuzz.c - libFuzzer target for the sink's message reader: a
  * parser's message decoded as the sink's results socket reads it
  * (wire_decode), then what sink_prep.c and sink.c do with it before the
- * database: sink_rows_new() on a keyed RESULT's header, the fields a FAILED
- * message's dead letter takes, and the COPY rows written out with made-up ids.
+ * database: a keyed RESULT's body split into the report and the packed
+ * document (sink_rows_split), the document read into rows (sink_rows_new,
+ * with sink_mp.c's MessagePack reader), the fields a FAILED message's dead
+ * letter takes, and the COPY rows written out with made-up ids.
  *
  * The input is frames separated by "\n~~\n" (fuzz_frames.h); an input with
- * no separator is the header of a RESULT, so that most of the effort goes
- * into the JSON. Besides what ASan and UBSan catch, the target aborts when
- * a row has the wrong number of columns or an unescaped line break (COPY
- * would then write values into the wrong columns), or when a document is
- * refused without a reason. Must never keep state between inputs.
+ * no separator is the body of a RESULT ([report, document] in MessagePack,
+ * common/proto.h) under a fixed header, so that most of the effort goes
+ * into the document. Seeds: tests/fuzz/seeds/sink_msg/, made from real
+ * reports by sink_msg_seeds.c (make fuzz-seeds). Besides what ASan and
+ * UBSan catch, the target aborts when a row has the wrong number of columns
+ * or an unescaped line break or NUL (COPY would then write values into the
+ * wrong columns), when a document is refused without a reason, or when the
+ * report is not inside the body. Must never keep state between inputs.
  */
 #include "buf.h"
 #include "fuzz_frames.h"
@@ -79,7 +84,15 @@ static void
 fuzz_result(struct wire_msg *m)
 {
 	char err[512];
-	struct sink_doc *d = sink_rows_new(m->hdr, err, sizeof(err));
+	const unsigned char *doc, *report;
+	size_t doc_len, report_len;
+	if (m->legacy ||
+	    sink_rows_split(m->body, m->body_len, &doc, &doc_len, &report, &report_len) < 0)
+		return; /* sink_prep.c refuses it as it is */
+	if (report < m->body || report + report_len > m->body + m->body_len ||
+	    doc + doc_len != m->body + m->body_len)
+		fuzz_broken("the report or the document is not inside the body", 0);
+	struct sink_doc *d = sink_rows_new(m->hdr, doc, doc_len, err, sizeof(err));
 	if (d == NULL) {
 		if (err[0] == '\0')
 			fuzz_broken("a document refused without a reason", 0);
@@ -117,11 +130,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_msg m;
 	int n = fuzz_frames(data, size, f, FUZZ_FRAMES_MAX);
 
+	static const char hdr[] = "{\"key\":\"k\",\"url\":\"u\",\"sha256\":\"s\"}";
 	if (n == 1) {
-		f[2] = f[0];
+		f[3] = f[0];
 		f[0] = (struct wire_frame){WIRE_VERSION, strlen(WIRE_VERSION)};
 		f[1] = (struct wire_frame){"RESULT", 6};
-		n = 3;
+		f[2] = (struct wire_frame){hdr, strlen(hdr)};
+		n = 4;
 	}
 	/* the results socket is a PULL: no route frame */
 	if (wire_decode(f, n, 0, &m) != 0)

@@ -37,6 +37,14 @@ int sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo);
  */
 int sinkdrv_send(struct sinkdrv *d, struct json_object *hdr, const void *body, size_t len);
 
+/*
+ * Append to out the RESULT body (common/proto.h) of body and the JSON
+ * document doc packed value for value, as sinkdrv_send() sends it: a
+ * document changed by hand reaches the sink exactly as changed.
+ */
+struct buf;
+void sinkdrv_pack(struct json_object *doc, const void *body, size_t len, struct buf *out);
+
 /* Receive acknowledgements until every key in keys[0..n) has one or timeout_ms passes. */
 int sinkdrv_wait_acks(struct sinkdrv *d, const char *const *keys, size_t n, int timeout_ms);
 
