@@ -51,22 +51,24 @@ static void
 stage_usage(FILE *fp, const char *cmd)
 {
 	if (strcmp(cmd, "parser") == 0)
-		fputs(
-		    "usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
-		    " [--syslog]\n"
-		    "\n"
-		    "Parser workers as a service: N processes (default [pipeline] workers) take\n"
-		    "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
-		    "documents to the sink at results_connect. A worker that dies, or spends\n"
-		    "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM.\n",
-		    fp);
+		fputs("usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
+		      " [--syslog]\n"
+		      "\n"
+		      "Parser workers as a service: N processes (default [pipeline] workers) take\n"
+		      "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
+		      "documents to the sink at results_connect. A worker that dies, or spends\n"
+		      "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM\n"
+		      "within a second. Exit 70 when the workers die as soon as they start, 10 in\n"
+		      "a row.\n",
+		      fp);
 	else
 		fputs(
 		    "usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
 		    "\n"
 		    "The sink as a service: binds [network] results_bind and control_bind and\n"
 		    "stores what the parsers send for each fetcher's run, one run after another.\n"
-		    "Stops on SIGTERM. Exit 75 when the database is unreachable at start.\n",
+		    "Stops on SIGTERM within a second, also while the database is down. Exit 75\n"
+		    "when the database is unreachable at start.\n",
 		    fp);
 }
 
