@@ -251,22 +251,25 @@ run_stop_all(struct run *r)
 	proc_stop_all(r->procs, PROC_STOP_GRACE_MS, r->rr ? run_relay_drain : NULL, r->rr);
 }
 
-/* Read the fetcher's status lines and hand each to the report. */
-static void
-run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
+/*
+ * Wait up to timeout_ms for the fetcher's status lines, a signal or a
+ * child's end; hand the lines read to the report. The bytes read.
+ */
+static ssize_t
+run_read_status(struct run *r, struct buf *pending, struct run_report *rr, int timeout_ms)
 {
 	/* the signals and the children's ends wake this at once (sig_install(1)) */
 	struct pollfd pfd[3] = {{r->status_pipe[0], POLLIN, 0},
 				{run_report_relay_fd(rr), POLLIN, 0},
 				{sig_fd(), POLLIN, 0}};
-	if (poll(pfd, 3, proc_timeout(r->procs, STATUS_POLL_MS)) <= 0)
-		return;
+	if (poll(pfd, 3, timeout_ms) <= 0)
+		return 0;
 	if (pfd[2].revents & POLLIN)
 		sig_drain();
 	if (pfd[1].revents & POLLIN)
 		run_report_relay_drain(rr);
 	if (!(pfd[0].revents & (POLLIN | POLLHUP)))
-		return;
+		return 0;
 	char chunk[4096];
 	ssize_t n = read(r->status_pipe[0], chunk, sizeof(chunk));
 	if (n > 0)
@@ -282,6 +285,7 @@ run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
 		memmove(pending->data, line, rest);
 		pending->len = rest;
 	}
+	return n;
 }
 
 /*
@@ -329,7 +333,7 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 	long long kill_at = 0;
 
 	for (;;) {
-		run_read_status(r, &pending, rr);
+		run_read_status(r, &pending, rr, proc_timeout(r->procs, STATUS_POLL_MS));
 		if (sig_stop && !forwarded) {
 			/* the fetcher drains: no new fetches, in-flight jobs get drain_timeout */
 			run_report_clear(rr);
@@ -364,7 +368,14 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 			forwarded = 1;
 		}
 	}
-	run_read_status(r, &pending, rr); /* a summary written just before the fetcher ended */
+	/*
+	 * what the fetcher wrote before it ended, all of it: its summary (every
+	 * source listed) can be longer than one read, and the fetcher may have
+	 * been reaped before the loop above read it; never waits (the workers
+	 * still hold the pipe open)
+	 */
+	while (run_read_status(r, &pending, rr, 0) > 0)
+		;
 	/* the parsers wait for work forever: tell them the run is over */
 	run_stop_all(r);
 	buf_release(&pending);
