@@ -20,6 +20,7 @@
 #include "fetcher.h"
 #include "log.h"
 #include "parser.h"
+#include "proc.h"
 #include "run_dry.h"
 #include "run_report.h"
 #include "sig.h"
@@ -38,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -46,20 +46,15 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
-#define QUICK_DEATH_MS 1000 /* a worker that dies sooner did not get going */
-#define MAX_QUICK_DEATHS 20 /* in a row: then replacing it is pointless */
 #define DRAIN_SLACK_MS 1000 /* past drain_timeout, before the children are killed */
-#define STOP_GRACE_MS 1000  /* a child told to stop gets this long, then SIGKILL */
+#define STATUS_POLL_MS 200  /* the longest wait of the supervisor's loop */
 
+/* The run's process table: only parser workers are replaced (proc.h has the policy). */
 enum stage { STAGE_SINK, STAGE_PARSER, STAGE_FETCHER };
-static const char *const stage_names[] = {"sink", "parser", "fetcher"};
-
-struct child {
-	pid_t pid;
-	enum stage stage;
-	int status; /* exit code once reaped */
-	int done;
-	long long started_ms;
+static const struct proc_role run_roles[] = {
+    [STAGE_SINK] = {"sink", "sink", 0},
+    [STAGE_PARSER] = {"parser", "parser", 1},
+    [STAGE_FETCHER] = {"fetcher", "fetcher", 0},
 };
 
 struct run {
@@ -69,10 +64,7 @@ struct run {
 	struct wire_endpoints ep;
 	int status_pipe[2]; /* fetcher -> supervisor: progress and summary lines */
 	int deaths_pipe[2]; /* supervisor -> fetcher: parser workers that died */
-	struct child *children;
-	int nchildren, cap;
-	int quick_deaths;
-	int stopping;	       /* the children were told to stop: do not replace them */
+	struct proc_table *procs;
 	struct run_report *rr; /* relays the children's stderr while progress is live */
 };
 
@@ -185,224 +177,99 @@ run_lock(const struct config *cfg, char *why, size_t cap)
 	return fd; /* kept open: the lock lives as long as this process */
 }
 
-/*
- * In a child: die with the supervisor, and leave the signals of a terminal
- * or of timeout(1), which go to a whole process group, to it. In a session
- * of its own a child hears only the supervisor, which stops the stages in
- * order: the fetcher drains while the sink is still there to store.
- */
-static void
-run_child_setup(pid_t supervisor, enum stage stage)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != supervisor)
-		_exit(EX_SOFTWARE); /* it died before the line above took effect */
-	setsid();
-	sig_reset();
-	sig_install(0);
-	signal(SIGINT, SIG_IGN);
-	cmd_set_title(stage_names[stage]);
-	log_init(stage_names[stage], log_get_flags());
-}
-
-static pid_t
-run_spawn(struct run *r, enum stage stage)
-{
-	pid_t supervisor = getpid();
-	sigset_t stops, was;
-	/*
-	 * A stop signal between fork and the child's own handlers would reach the
-	 * supervisor's handler in the child and be forgotten by sig_reset: a
-	 * child that never stops. Blocked, it waits for the child's handlers.
-	 */
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stops, &was);
-	pid_t pid = fork();
-	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &was, NULL);
-		log_warn("cannot start the %s", stage_names[stage]);
-		return -1;
-	}
-	if (pid == 0) {
-		int rc;
-		run_child_setup(supervisor, stage);
-		if (r->rr)
-			run_report_relay_child(r->rr);
-		sigprocmask(SIG_SETMASK, &was, NULL);
-		switch (stage) {
-		case STAGE_SINK:
-			close(r->status_pipe[0]);
-			close(r->deaths_pipe[1]);
-			rc = sink_main(r->cfg, r->conninfo, &r->ep, 1);
-			break;
-		case STAGE_PARSER:
-			close(r->status_pipe[0]);
-			close(r->deaths_pipe[1]);
-			rc = parser_main(r->cfg, &r->ep);
-			break;
-		default: {
-			struct fetcher_io io = {r->name, r->status_pipe[1], r->deaths_pipe[0]};
-			close(r->status_pipe[0]);
-			close(r->deaths_pipe[1]);
-			rc = fetcher_main(r->cfg, &r->ep, &io);
-			break;
-		}
-		}
-		_exit(rc);
-	}
-	sigprocmask(SIG_SETMASK, &was, NULL);
-	if (r->nchildren == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 8;
-		r->children = xreallocarray(r->children, (size_t)r->cap, sizeof(*r->children));
-	}
-	struct child *c = &r->children[r->nchildren++];
-	memset(c, 0, sizeof(*c));
-	c->pid = pid;
-	c->stage = stage;
-	c->started_ms = monotime_ms();
-	return pid;
-}
-
-static void
-run_signal(struct run *r, int signo, int only_fetcher)
-{
-	for (int i = 0; i < r->nchildren; i++)
-		if (!r->children[i].done &&
-		    (!only_fetcher || r->children[i].stage == STAGE_FETCHER))
-			kill(r->children[i].pid, signo);
-}
-
-/* Reap c if it has ended; 1 when it has. */
+/* In a child of the run (proc.c did the common set-up): run its stage. */
 static int
-run_reaped(struct child *c)
+run_child_main(void *arg, int role)
 {
-	int status;
-	if (c->done)
-		return 1;
-	pid_t pid;
-	while ((pid = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (pid == 0)
-		return 0;
-	if (pid == c->pid)
-		c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	c->done = 1; /* or not ours to wait for (ECHILD): gone all the same */
-	return 1;
-}
-
-/*
- * SIGTERM every child still running and wait for each, STOP_GRACE_MS at
- * most: a child that does not stop by then is killed. Never waits for ever.
- */
-static void
-run_stop_all(struct run *r)
-{
-	r->stopping = 1;
-	run_signal(r, SIGTERM, 0);
-	long long kill_at = monotime_ms() + STOP_GRACE_MS;
-	for (;;) {
-		int left = 0;
-		for (int i = 0; i < r->nchildren; i++)
-			left += !run_reaped(&r->children[i]);
-		if (left == 0)
-			return;
-		if (r->rr) /* a child blocked on a full relay pipe would never stop */
-			run_report_relay_drain(r->rr);
-		if (kill_at && monotime_ms() >= kill_at) {
-			log_warnx("%d child%s did not stop within %d ms; killing %s", left,
-				  left == 1 ? "" : "ren", STOP_GRACE_MS, left == 1 ? "it" : "them");
-			run_signal(r, SIGKILL, 0);
-			kill_at = 0;
-		}
-		usleep(5000);
+	struct run *r = arg;
+	if (r->rr)
+		run_report_relay_child(r->rr);
+	close(r->status_pipe[0]);
+	close(r->deaths_pipe[1]);
+	switch (role) {
+	case STAGE_SINK:
+		return sink_main(r->cfg, r->conninfo, &r->ep, 1);
+	case STAGE_PARSER:
+		return parser_main(r->cfg, &r->ep);
+	default: {
+		struct fetcher_io io = {r->name, r->status_pipe[1], r->deaths_pipe[0]};
+		return fetcher_main(r->cfg, &r->ep, &io);
+	}
 	}
 }
 
 static int
 run_alive(const struct run *r, enum stage stage)
 {
-	for (int i = 0; i < r->nchildren; i++)
-		if (!r->children[i].done && r->children[i].stage == stage)
-			return 1;
-	return 0;
+	return proc_alive(r->procs, stage) > 0;
 }
 
 /* 1 when a child of that stage ended badly (a sink that ended well did so after FINISH). */
 static int
 run_failed(const struct run *r, enum stage stage)
 {
-	for (int i = 0; i < r->nchildren; i++)
-		if (r->children[i].done && r->children[i].stage == stage &&
-		    r->children[i].status != 0)
+	for (int i = 0; i < proc_count(r->procs); i++) {
+		const struct proc *p = proc_get(r->procs, i);
+		if (p->done && p->role == (int)stage && p->status != 0)
 			return 1;
+	}
 	return 0;
 }
 
-/* A parser worker died: tell the fetcher (its lease ends now) and start another. */
-static void
-run_parser_died(struct run *r, struct child *c, int status)
+/*
+ * A child was reaped. A parser worker's death is told to the fetcher (its
+ * lease ends now); it is replaced only while the fetcher still runs.
+ */
+static int
+run_child_ended(void *arg, const struct proc *p)
 {
+	struct run *r = arg;
+	if (p->role != STAGE_PARSER)
+		return 1;
 	char line[64];
-	int len = snprintf(line, sizeof(line), "%ld %d\n", (long)c->pid, status);
+	int len = snprintf(line, sizeof(line), "%ld %d\n", (long)p->pid, p->wstatus);
 	int fetcher_alive = run_alive(r, STAGE_FETCHER);
 	if (fetcher_alive && write(r->deaths_pipe[1], line, (size_t)len) != len)
 		log_warn("cannot tell the fetcher that a worker died");
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+	if (WIFSIGNALED(p->wstatus) && WTERMSIG(p->wstatus) == SIGALRM)
 		log_warnx("a parser worker (pid %ld) exceeded parse_timeout_ms (%d ms) and was"
 			  " stopped",
-			  (long)c->pid, r->cfg->parse_timeout_ms);
-	/* once stopping has begun nothing is started: it would only be waited for */
-	if (r->stopping || sig_stop || !fetcher_alive)
-		return;
-	r->quick_deaths = monotime_ms() - c->started_ms < QUICK_DEATH_MS ? r->quick_deaths + 1 : 0;
-	if (r->quick_deaths > MAX_QUICK_DEATHS) {
-		log_warnx("parser workers die as soon as they start; not starting more");
-		return;
-	}
-	log_warnx("starting a new parser worker");
-	run_spawn(r, STAGE_PARSER);
+			  (long)p->pid, r->cfg->parse_timeout_ms);
+	return fetcher_alive;
 }
 
-/* Reap exited children; a parser that died is replaced. */
 static void
-run_reap(struct run *r)
+run_relay_drain(void *arg)
 {
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int i = 0; i < r->nchildren; i++) {
-			struct child *c = &r->children[i];
-			if (c->pid != pid || c->done)
-				continue;
-			c->done = 1;
-			c->status =
-			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			if (c->status != 0 && !r->stopping)
-				log_warnx("the %s (pid %ld) exited with status %d",
-					  stage_names[c->stage], (long)pid, c->status);
-			if (c->stage == STAGE_PARSER) {
-				struct child copy = *c;
-				run_parser_died(r, &copy, status); /* may grow r->children */
-			}
-			break;
-		}
-	}
+	run_report_relay_drain(arg);
 }
 
-/* Read the fetcher's status lines and hand each to the report. */
+/* Stop every child, PROC_STOP_GRACE_MS at most, then kill: never waits for ever. */
 static void
-run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
+run_stop_all(struct run *r)
 {
-	struct pollfd pfd[2] = {{r->status_pipe[0], POLLIN, 0},
-				{run_report_relay_fd(rr), POLLIN, 0}};
-	if (poll(pfd, 2, 200) <= 0)
-		return;
+	proc_stop_all(r->procs, PROC_STOP_GRACE_MS, r->rr ? run_relay_drain : NULL, r->rr);
+}
+
+/*
+ * Wait up to timeout_ms for the fetcher's status lines, a signal or a
+ * child's end; hand the lines read to the report. The bytes read.
+ */
+static ssize_t
+run_read_status(struct run *r, struct buf *pending, struct run_report *rr, int timeout_ms)
+{
+	/* the signals and the children's ends wake this at once (sig_install(1)) */
+	struct pollfd pfd[3] = {{r->status_pipe[0], POLLIN, 0},
+				{run_report_relay_fd(rr), POLLIN, 0},
+				{sig_fd(), POLLIN, 0}};
+	if (poll(pfd, 3, timeout_ms) <= 0)
+		return 0;
+	if (pfd[2].revents & POLLIN)
+		sig_drain();
 	if (pfd[1].revents & POLLIN)
 		run_report_relay_drain(rr);
 	if (!(pfd[0].revents & (POLLIN | POLLHUP)))
-		return;
+		return 0;
 	char chunk[4096];
 	ssize_t n = read(r->status_pipe[0], chunk, sizeof(chunk));
 	if (n > 0)
@@ -418,6 +285,7 @@ run_read_status(struct run *r, struct buf *pending, struct run_report *rr)
 		memmove(pending->data, line, rest);
 		pending->len = rest;
 	}
+	return n;
 }
 
 /*
@@ -431,9 +299,9 @@ run_early_exit(const struct run *r, char *why, size_t cap)
 {
 	int code = sig_stop ? EX_TEMPFAIL : EX_SOFTWARE;
 	snprintf(why, cap, sig_stop ? "stopped by a signal" : "the run ended early");
-	for (int i = 0; i < r->nchildren; i++) {
-		const struct child *k = &r->children[i];
-		if (!k->done || k->stage == STAGE_PARSER || k->status == 0)
+	for (int i = 0; i < proc_count(r->procs); i++) {
+		const struct proc *k = proc_get(r->procs, i);
+		if (!k->done || k->role == STAGE_PARSER || k->status == 0)
 			continue;
 		int by_signal = k->status > 128;
 		int outside =
@@ -447,11 +315,11 @@ run_early_exit(const struct run *r, char *why, size_t cap)
 			snprintf(why, cap,
 				 "the %s was killed by signal %d before the end of the run"
 				 " was recorded; what was not stored stays in the spool",
-				 stage_names[k->stage], k->status - 128);
+				 run_roles[k->role].name, k->status - 128);
 		else
 			snprintf(why, cap, "the %s exited with status %d (see the messages above)",
-				 stage_names[k->stage], k->status);
-		if (k->stage == STAGE_SINK)
+				 run_roles[k->role].name, k->status);
+		if (k->role == STAGE_SINK)
 			break; /* the sink's end explains the fetcher's */
 	}
 	return code;
@@ -465,7 +333,7 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 	long long kill_at = 0;
 
 	for (;;) {
-		run_read_status(r, &pending, rr);
+		run_read_status(r, &pending, rr, proc_timeout(r->procs, STATUS_POLL_MS));
 		if (sig_stop && !forwarded) {
 			/* the fetcher drains: no new fetches, in-flight jobs get drain_timeout */
 			run_report_clear(rr);
@@ -473,18 +341,19 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 			    "stopping: in-flight jobs get up to %d s (drain_timeout); a second"
 			    " signal stops at once",
 			    r->cfg->drain_timeout);
-			run_signal(r, SIGTERM, 1);
+			proc_signal(r->procs, STAGE_FETCHER, SIGTERM);
 			forwarded = 1;
 			kill_at = monotime_ms() + (long long)r->cfg->drain_timeout * 1000 +
 				  DRAIN_SLACK_MS;
 		}
 		if (!killed && (sig_stop > 1 || (kill_at && monotime_ms() > kill_at))) {
 			log_warnx("stopping at once; what was not stored stays in the spool");
-			r->stopping = 1;
-			run_signal(r, SIGKILL, 0);
+			proc_stopping(r->procs);
+			proc_signal(r->procs, -1, SIGKILL);
 			killed = 1;
 		}
-		run_reap(r);
+		proc_reap(r->procs);
+		proc_tick(r->procs);
 		int fetcher_alive = run_alive(r, STAGE_FETCHER);
 		int sink_alive = !remote && run_alive(r, STAGE_SINK);
 		/* a oneshot sink ends by itself after FINISH, which only a fetcher that ended well
@@ -495,12 +364,18 @@ run_supervise(struct run *r, struct run_report *rr, int remote)
 		if (!remote && !sink_alive && !forwarded && run_failed(r, STAGE_SINK)) {
 			/* the run cannot end without its sink: stop the fetcher (the spool keeps
 			 * all) */
-			run_signal(r, SIGKILL, 1);
+			proc_signal(r->procs, STAGE_FETCHER, SIGKILL);
 			forwarded = 1;
 		}
 	}
-	run_read_status(r, &pending, rr); /* a summary written just before the fetcher ended */
-	r->stopping = 1;
+	/*
+	 * what the fetcher wrote before it ended, all of it: its summary (every
+	 * source listed) can be longer than one read, and the fetcher may have
+	 * been reaped before the loop above read it; never waits (the workers
+	 * still hold the pipe open)
+	 */
+	while (run_read_status(r, &pending, rr, 0) > 0)
+		;
 	/* the parsers wait for work forever: tell them the run is over */
 	run_stop_all(r);
 	buf_release(&pending);
@@ -564,16 +439,18 @@ run_stages(struct run *r, int remote, struct run_report *rr)
 		rc = run_report_finish(rr, EX_OSERR, "cannot create the status pipes");
 		goto out;
 	}
+	r->procs = proc_table_new(run_roles, (int)(sizeof(run_roles) / sizeof(run_roles[0])),
+				  run_child_main, run_child_ended, r);
 	/* stable nodes first: the sink binds results and ctl, the fetcher jobs */
 	if (!remote) {
-		if (run_spawn(r, STAGE_SINK) < 0) {
+		if (proc_spawn(r->procs, STAGE_SINK) < 0) {
 			rc = run_report_finish(rr, EX_OSERR, "cannot start the sink");
 			goto out;
 		}
 		for (int i = 0; i < r->cfg->workers; i++)
-			run_spawn(r, STAGE_PARSER);
+			proc_spawn(r->procs, STAGE_PARSER);
 	}
-	if (run_spawn(r, STAGE_FETCHER) < 0) {
+	if (proc_spawn(r->procs, STAGE_FETCHER) < 0) {
 		run_stop_all(r);
 		rc = run_report_finish(rr, EX_OSERR, "cannot start the fetcher");
 		goto out;
@@ -598,6 +475,7 @@ out:
 	}
 	if (have_dir)
 		run_remove_dir(dir);
+	proc_table_free(&r->procs);
 	return rc;
 }
 
@@ -671,7 +549,7 @@ run_main(int argc, char **argv, int remote)
 		level = verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	log_set_level(level);
 	/* from the start: a stop before the stages run ends the run with its summary */
-	sig_install(0);
+	sig_install(1);
 
 	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	struct config *cfg = config_load(config_choose_path(config_path));
@@ -728,7 +606,6 @@ run_main(int argc, char **argv, int remote)
 	if (cfg->metrics_file[0])
 		run_report_metrics_file(&rr, cfg->metrics_file);
 	run_report_release(&rr);
-	free(r.children);
 	free(conninfo);
 	close(lock);
 	cfg->nsources = all_sources;

@@ -4,37 +4,42 @@
  * `reportpipe keygen` for their CURVE keys. (`reportpipe fetch` is a run
  * with --remote: cmd_run.c.)
  *
- * The parser service supervises its workers the way `run` does: it forks
- * them, stays single-threaded and free of ZeroMQ, and replaces a worker that
- * dies (a crash, or a report past parse_timeout_ms), so that a poison report
- * costs one process, never the service.
+ * The parser service supervises its workers with `run`'s process table
+ * (proc.c): it forks them, stays single-threaded and free of ZeroMQ, and
+ * replaces a worker that dies (a crash, or a report past parse_timeout_ms),
+ * so that a poison report costs one process, never the service.
  */
 #include "cmd.h"
-#include "monotime.h"
-#include "buf.h"
 #include "config.h"
 #include "curve.h"
 #include "log.h"
 #include "parser.h"
+#include "proc.h"
 #include "sig.h"
 #include "sink.h"
 #include "sink_localdb.h"
 #include "wire.h"
 
-#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RESTART_DELAY_MS 1000 /* before replacing a worker that died at once */
-#define QUICK_DEATH_MS 1000
+#define SERVICE_POLL_MS 1000 /* the longest wait of the service's loop */
+
+/* The parser service's process table: one role, replaced when it dies. */
+static const struct proc_role parser_roles[] = {{"parser", "parser worker", 1}};
+
+struct parser_service {
+	const struct config *cfg;
+	const struct wire_endpoints *ep;
+};
 
 struct stage_opts {
 	const char *config_path;
@@ -46,22 +51,24 @@ static void
 stage_usage(FILE *fp, const char *cmd)
 {
 	if (strcmp(cmd, "parser") == 0)
-		fputs(
-		    "usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
-		    " [--syslog]\n"
-		    "\n"
-		    "Parser workers as a service: N processes (default [pipeline] workers) take\n"
-		    "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
-		    "documents to the sink at results_connect. A worker that dies, or spends\n"
-		    "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM.\n",
-		    fp);
+		fputs("usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
+		      " [--syslog]\n"
+		      "\n"
+		      "Parser workers as a service: N processes (default [pipeline] workers) take\n"
+		      "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
+		      "documents to the sink at results_connect. A worker that dies, or spends\n"
+		      "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM\n"
+		      "within a second. Exit 70 when the workers die as soon as they start, 10 in\n"
+		      "a row.\n",
+		      fp);
 	else
 		fputs(
 		    "usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
 		    "\n"
 		    "The sink as a service: binds [network] results_bind and control_bind and\n"
 		    "stores what the parsers send for each fetcher's run, one run after another.\n"
-		    "Stops on SIGTERM. Exit 75 when the database is unreachable at start.\n",
+		    "Stops on SIGTERM within a second, also while the database is down. Exit 75\n"
+		    "when the database is unreachable at start.\n",
 		    fp);
 }
 
@@ -135,43 +142,25 @@ stage_start(int argc, char **argv, enum wire_role role, struct stage_opts *o,
 	return -1;
 }
 
-static pid_t
-parser_spawn(const struct config *cfg, const struct wire_endpoints *ep)
+/* In a worker (proc.c did the common set-up). */
+static int
+parser_worker_main(void *arg, int role)
 {
-	pid_t supervisor = getpid(), pid = fork();
-	if (pid < 0) {
-		log_warn("cannot start a parser worker");
-		return -1;
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != supervisor)
-			_exit(0);
-		sig_reset();
-		sig_install(0);
-		signal(SIGINT, SIG_IGN); /* the service decides when its workers stop */
-		cmd_set_title("parser worker");
-		log_init("parser", log_get_flags());
-		_exit(parser_main(cfg, ep));
-	}
-	return pid;
+	const struct parser_service *ps = arg;
+	(void)role;
+	return parser_main(ps->cfg, ps->ep);
 }
 
-/* Note which worker ended and how; 1 when it should be replaced. */
+/* A worker was reaped (proc.c logged how it ended): say why, when it ran out of time. */
 static int
-parser_reaped(const struct config *cfg, pid_t pid, int status, long long lived_ms)
+parser_worker_ended(void *arg, const struct proc *p)
 {
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+	const struct parser_service *ps = arg;
+	if (WIFSIGNALED(p->wstatus) && WTERMSIG(p->wstatus) == SIGALRM)
 		log_warnx("worker %ld exceeded parse_timeout_ms (%d ms) and was stopped; its job"
 			  " goes to another worker",
-			  (long)pid, cfg->parse_timeout_ms);
-	else if (WIFSIGNALED(status))
-		log_warnx("worker %ld was killed by signal %d", (long)pid, WTERMSIG(status));
-	else if (WEXITSTATUS(status) != 0)
-		log_warnx("worker %ld exited with status %d", (long)pid, WEXITSTATUS(status));
-	if (lived_ms < QUICK_DEATH_MS)
-		usleep(RESTART_DELAY_MS * 1000); /* do not spin on a worker that cannot start */
-	return !sig_stop;
+			  (long)p->pid, ps->cfg->parse_timeout_ms);
+	return 1;
 }
 
 int
@@ -184,43 +173,35 @@ cmd_parser(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	int n = o.workers ? o.workers : cfg->workers;
-	pid_t *pids = xcalloc((size_t)n, sizeof(*pids));
-	long long *born = xcalloc((size_t)n, sizeof(*born));
+	struct parser_service ps = {cfg, &ep};
+	struct proc_table *t =
+	    proc_table_new(parser_roles, 1, parser_worker_main, parser_worker_ended, &ps);
 
-	sig_install(0);
+	sig_install(1);
 	log_info("%d worker%s taking jobs from %s, sending results to %s", n, n == 1 ? "" : "s",
 		 ep.jobs.connect, ep.results.connect);
-	for (int i = 0; i < n; i++) {
-		pids[i] = parser_spawn(cfg, &ep);
-		born[i] = monotime_ms();
-	}
-	while (!sig_stop) {
-		int status;
-		pid_t pid = wait(&status);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* no children left: every fork failed */
-		}
-		for (int i = 0; i < n; i++) {
-			if (pids[i] != pid)
-				continue;
-			if (parser_reaped(cfg, pid, status, monotime_ms() - born[i])) {
-				pids[i] = parser_spawn(cfg, &ep);
-				born[i] = monotime_ms();
-			}
-		}
-	}
-	log_info("stopping the workers");
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	while (wait(NULL) > 0 || errno == EINTR)
-		;
-	free(pids);
-	free(born);
+		proc_spawn(t, 0);
+	rc = 0;
+	while (!sig_stop) {
+		struct pollfd p = {sig_fd(), POLLIN, 0};
+		if (poll(&p, 1, proc_timeout(t, SERVICE_POLL_MS)) > 0)
+			sig_drain();
+		proc_reap(t);
+		proc_tick(t);
+		if (!sig_stop && proc_alive(t, 0) == 0 && !proc_pending(t, 0)) {
+			/* given up (said), or no fork succeeded: let the service manager decide */
+			log_warnx("no parser worker left; stopping the service");
+			rc = EX_SOFTWARE;
+			break;
+		}
+	}
+	if (sig_stop)
+		log_info("stopping the workers");
+	proc_stop_all(t, PROC_STOP_GRACE_MS, NULL, NULL);
+	proc_table_free(&t);
 	config_free(&cfg);
-	return 0;
+	return rc;
 }
 
 int

@@ -23,12 +23,12 @@
 #include "buf.h"
 #include "log.h"
 #include "monotime.h"
+#include "thread.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -533,11 +533,7 @@ curve_auth_start(void *ctx, const struct config *cfg, struct curve_auth **out)
 		goto fail;
 	}
 	/* signals are the main loop's business: the thread starts with them blocked */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&a->thread, NULL, curve_auth_main, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&a->thread, curve_auth_main, a);
 	if (rc != 0) {
 		errno = rc;
 		log_warn("cannot start the CURVE authentication thread");

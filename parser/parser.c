@@ -146,13 +146,17 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 			done[0] = '\0';
 			next_beat = now + WIRE_HEARTBEAT_MS;
 		}
-		zmq_pollitem_t item = {jobs, 0, ZMQ_POLLIN, 0};
-		if (zmq_poll(&item, 1, WIRE_HEARTBEAT_MS / 4) < 0) {
+		/* sig_fd: a SIGTERM ends the wait at once, wherever the kernel delivered it */
+		zmq_pollitem_t items[] = {{NULL, sig_fd(), ZMQ_POLLIN, 0},
+					  {jobs, 0, ZMQ_POLLIN, 0}};
+		if (zmq_poll(items, 2, WIRE_HEARTBEAT_MS / 4) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (!(item.revents & ZMQ_POLLIN))
+		if (items[0].revents & ZMQ_POLLIN)
+			sig_drain();
+		if (sig_stop || !(items[1].revents & ZMQ_POLLIN))
 			continue;
 		struct wire_msg m;
 		if (wire_recv(jobs, 0, &m) != 0)
@@ -174,9 +178,9 @@ parser_main(const struct config *cfg, const struct wire_endpoints *ep)
 out:
 	if (jobs) {
 		/*
-		 * what may wait in it is a READY or a HEARTBEAT to a fetcher that is
-		 * gone (the run is over): worth nothing, and lingering on it would
-		 * keep this worker past its supervisor's grace (cmd_run.c kills it)
+		 * what waits there is a READY or a heartbeat, worth nothing to a
+		 * fetcher that may be gone: never hold the exit for it (a result,
+		 * on the other socket, keeps its linger)
 		 */
 		int linger = 0;
 		zmq_setsockopt(jobs, ZMQ_LINGER, &linger, sizeof(linger));

@@ -107,7 +107,10 @@ sink_hold(struct sink *s, const char *why)
 	json_object_put(h);
 }
 
-/* Sleep ms, in slices: a stop signal is acted on within HOLD_SLICE_MS, and the runs are held. */
+/*
+ * Sleep ms, in slices that keep the runs held; a stop signal ends it at
+ * once (sig_sleep waits on sig_fd).
+ */
 static void
 sink_wait_down(struct sink *s, int ms, const char *why)
 {
@@ -115,7 +118,7 @@ sink_wait_down(struct sink *s, int ms, const char *why)
 	for (long long now = monotime_ms(); now < until && !sig_stop; now = monotime_ms()) {
 		sink_hold(s, why);
 		long long left = until - now;
-		usleep((useconds_t)(left < HOLD_SLICE_MS ? left : HOLD_SLICE_MS) * 1000);
+		sig_sleep(left < HOLD_SLICE_MS ? (long)left : HOLD_SLICE_MS);
 	}
 }
 
@@ -362,7 +365,7 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 			log_warnx("the database refused %zu document%s for a passing reason (%s);"
 				  " trying again in %dms",
 				  n, n == 1 ? "" : "s", e.msg, delay);
-			usleep((useconds_t)delay * 1000);
+			sig_sleep(delay);
 			delay *= 2;
 		} else {
 			break;
@@ -706,7 +709,9 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		log_info("serving runs on %s (results) and %s (control)", ep->results.bind,
 			 ep->ctl.bind);
 
-	zmq_pollitem_t items[] = {{s.ctl, 0, ZMQ_POLLIN, 0},
+	/* the signals first: a SIGTERM is seen however busy the sockets are */
+	zmq_pollitem_t items[] = {{NULL, sig_fd(), ZMQ_POLLIN, 0},
+				  {s.ctl, 0, ZMQ_POLLIN, 0},
 				  {sink_prep_socket(s.prep), 0, ZMQ_POLLIN, 0}};
 	int finished = 0;
 	while (!finished && !sig_stop) {
@@ -716,21 +721,26 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 			timeout = left > 0 ? (long)left : 0;
 		}
 		/* a full batch is not read from: the results wait in the socket */
-		int nitems = s.nbatch < BATCH_MAX_DOCS && s.batch_bytes < BATCH_MAX_BYTES ? 2 : 1;
-		items[1].revents = 0;
+		int nitems = s.nbatch < BATCH_MAX_DOCS && s.batch_bytes < BATCH_MAX_BYTES ? 3 : 2;
+		items[2].revents = 0;
 		if (zmq_poll(items, nitems, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warnx("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
+		if (items[0].revents & ZMQ_POLLIN) {
+			sig_drain();
+			if (sig_stop)
+				break;
+		}
 		struct wire_msg m;
 		/* control first: a FINISH is only sent once every result was acknowledged */
-		if ((items[0].revents & ZMQ_POLLIN) && wire_recv(s.ctl, 1, &m) == 0) {
+		if ((items[1].revents & ZMQ_POLLIN) && wire_recv(s.ctl, 1, &m) == 0) {
 			finished = sink_on_ctl(&s, &m);
 			wire_msg_release(&m);
 		}
-		if (!finished && (items[1].revents & ZMQ_POLLIN))
+		if (!finished && (items[2].revents & ZMQ_POLLIN))
 			sink_take_results(&s);
 		if (s.nbatch > 0 &&
 		    (s.nbatch == BATCH_MAX_DOCS || s.batch_bytes >= BATCH_MAX_BYTES ||

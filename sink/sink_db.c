@@ -8,7 +8,11 @@
 #include "conninfo_mask.h"
 #include "log.h"
 #include "migrations.h"
+#include "monotime.h"
+#include "sig.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,75 @@
 
 /* pg_advisory_lock key for migrations: "rpmg" */
 #define MIGRATE_LOCK_KEY "1919970663"
+
+/* connect_timeout of the conninfo in ms (libpq leaves it to a polling caller), or 0. */
+static long long
+db_connect_timeout_ms(PGconn *c)
+{
+	long long ms = 0;
+	PQconninfoOption *opts = PQconninfo(c);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val) {
+			int s = atoi(o->val);
+			/* as libpq: below 2 s is 2 s, 0 or less waits for ever */
+			ms = s <= 0 ? 0 : (s < 2 ? 2 : s) * 1000LL;
+		}
+	PQconninfoFree(opts);
+	return ms;
+}
+
+/*
+ * PQconnectdb, but waiting in poll(2) beside sig_fd(). libpq's own waits
+ * go round on EINTR, so a server that accepts and never answers (a hung
+ * host, a stopped postmaster) would keep the stage from its SIGTERM for
+ * ever. The connection, or NULL with the reason in why.
+ */
+static PGconn *
+db_connect_polled(const char *conninfo, char *why, size_t whylen)
+{
+	PGconn *c = PQconnectStart(conninfo);
+	if (c == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	long long timeout = db_connect_timeout_ms(c);
+	long long until = timeout ? monotime_ms() + timeout : 0;
+	int timed_out = 0;
+	PostgresPollingStatusType st =
+	    PQstatus(c) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED && !sig_stop) {
+		struct pollfd p[2] = {
+		    {PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0},
+		    {sig_fd(), POLLIN, 0}};
+		int wait = 1000; /* a bound, in case a signal came before the pipe existed */
+		if (until) {
+			long long left = until - monotime_ms();
+			if ((timed_out = left <= 0))
+				break;
+			wait = left < wait ? (int)left : wait;
+		}
+		int n = poll(p, 2, wait);
+		if (n < 0 && errno != EINTR) {
+			st = PGRES_POLLING_FAILED;
+			break;
+		}
+		if (n > 0 && (p[1].revents & POLLIN))
+			sig_drain();
+		if (n > 0 && p[0].revents)
+			st = PQconnectPoll(c);
+	}
+	if (st == PGRES_POLLING_OK)
+		return c;
+	if (st != PGRES_POLLING_FAILED && sig_stop)
+		snprintf(why, whylen, "stopped by a signal while connecting");
+	else if (timed_out)
+		snprintf(why, whylen, "timeout expired (connect_timeout)");
+	else
+		snprintf(why, whylen, "%s", PQerrorMessage(c));
+	why[strcspn(why, "\n")] = '\0';
+	PQfinish(c);
+	return NULL;
+}
 
 PGconn *
 sink_db_try_connect(const char *conninfo, char *why, size_t whylen)
@@ -31,13 +104,9 @@ sink_db_try_connect(const char *conninfo, char *why, size_t whylen)
 		return NULL;
 	}
 	PQconninfoFree(opts);
-	PGconn *c = PQconnectdb(conninfo);
-	if (PQstatus(c) != CONNECTION_OK) {
-		snprintf(why, whylen, "%s", PQerrorMessage(c));
-		why[strcspn(why, "\n")] = '\0';
-		PQfinish(c);
+	PGconn *c = db_connect_polled(conninfo, why, whylen);
+	if (c == NULL)
 		return NULL;
-	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	return c;
 }

@@ -18,7 +18,11 @@ struct sink_err {
 /* Connect; on failure log the server's reason (never the conninfo) and return NULL. */
 PGconn *sink_db_connect(const char *conninfo);
 
-/* Connect without logging (reconnect loops); NULL with the reason in why. */
+/*
+ * Connect without logging (reconnect loops); NULL with the reason in why.
+ * Waits in poll(2) beside sig_fd(): gives up at once on SIGINT/SIGTERM, even
+ * when the server accepted the connection and never answers.
+ */
 PGconn *sink_db_try_connect(const char *conninfo, char *why, size_t whylen);
 
 /*

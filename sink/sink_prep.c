@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -133,7 +134,8 @@ sink_prep_start(void *ctx, void *results, int ahead)
 			  zmq_strerror(errno));
 		goto fail;
 	}
-	int rc = pthread_create(&s->thread, NULL, prep_main, s);
+	/* signals blocked: a SIGTERM must reach the sink's loop, not this thread */
+	int rc = thread_start(&s->thread, prep_main, s);
 	if (rc != 0) {
 		errno = rc;
 		log_warn("cannot start the sink's row-building thread");
