@@ -13,7 +13,7 @@
 #include "config_check.h"
 #include "log.h"
 #include "sink_db.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 
 #include <getopt.h>
 #include <regex.h>
@@ -97,7 +97,7 @@ check_source(const struct config *cfg, const struct source *src)
 static int
 check_database(const struct config *cfg)
 {
-	char *conninfo = sink_localdb_conninfo(cfg, 0);
+	char *conninfo = localdb_conninfo(cfg, 0);
 	if (conninfo == NULL)
 		return EX_TEMPFAIL;
 	char why[512];
@@ -107,14 +107,14 @@ check_database(const struct config *cfg)
 		int for_good = sink_db_refused_for_good(why);
 		fprintf(stderr, "database: unreachable: %s%s\n", why,
 			for_good ? " (a configuration error: check [database] conninfo)"
-			: sink_localdb_wanted(cfg)
+			: localdb_wanted(cfg)
 			    ? " (the project-local cluster: `reportpipe run` starts it)"
 			    : "");
 		return for_good ? EX_CONFIG : EX_TEMPFAIL;
 	}
 	int behind = sink_db_schema_behind(conn);
 	printf("database: reachable (%s)\n",
-	       sink_localdb_wanted(cfg) ? "project-local cluster" : "[database] conninfo");
+	       localdb_wanted(cfg) ? "project-local cluster" : "[database] conninfo");
 	if (behind > 0)
 		printf("  schema: migrations to apply (the next run applies them)\n");
 	else if (behind == 0)

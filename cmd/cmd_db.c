@@ -11,7 +11,7 @@
 #include "log.h"
 #include "sink_db.h"
 #include "sink_indicators.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -193,12 +193,12 @@ cmd_db(int argc, char **argv)
 
 	int rc = 0;
 	if (strcmp(sub, "stop") == 0) {
-		rc = sink_localdb_stop(cfg) == 0 ? 0 : EX_SOFTWARE;
+		rc = localdb_stop(cfg) == 0 ? 0 : EX_SOFTWARE;
 		config_free(&cfg);
 		return rc;
 	}
 	/* status reports on a database; it does not make one (migrate and run do) */
-	if (strcmp(sub, "status") == 0 && sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
+	if (strcmp(sub, "status") == 0 && localdb_wanted(cfg) && !localdb_exists(cfg)) {
 		printf("no database: none is configured ([database] conninfo, PGHOST, PGDATABASE)"
 		       " and the local cluster of state_dir %s does not exist (reportpipe db"
 		       " migrate creates it)\n",
@@ -206,7 +206,7 @@ cmd_db(int argc, char **argv)
 		config_free(&cfg);
 		return EX_UNAVAILABLE;
 	}
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	char *conninfo = localdb_conninfo(cfg, 1);
 	if (conninfo == NULL) {
 		config_free(&cfg);
 		return EX_TEMPFAIL;

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "sink_db.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -248,7 +248,7 @@ cmd_dead_letters(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	PGconn *conn;
-	int rc = sink_localdb_open_existing(cfg, &conn);
+	int rc = localdb_open_existing(cfg, &conn);
 	if (rc == 0) {
 		if (is_list)
 			rc = dl_list(conn, all);

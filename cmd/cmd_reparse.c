@@ -19,8 +19,8 @@
 #include "parse.h"
 #include "sig.h"
 #include "sink_db.h"
-#include "sink_localdb.h"
-#include "sink_reparse.h"
+#include "localdb.h"
+#include "reparse.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -56,11 +56,11 @@ reparse_usage(FILE *fp)
 static int
 reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 {
-	struct sink_reparse_doc d;
+	struct reparse_doc d;
 	struct sink_err e;
 	char err[256];
 
-	int got = sink_reparse_load(conn, id, &d, &e);
+	int got = reparse_load(conn, id, &d, &e);
 	if (got != 0) {
 		if (got < 0 && sink_db_lost(conn, &e))
 			return -1;
@@ -78,7 +78,7 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 		log_warnx("url=%s (document %lld) cannot be parsed now: %s; its rows stay", d.url,
 			  id, err);
 		c->failed++;
-		sink_reparse_doc_release(&d);
+		reparse_doc_release(&d);
 		return 0;
 	}
 	doc->url = xstrdup(d.url);
@@ -87,8 +87,8 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 	struct buf packed = {0};
 	doc_pack(doc, NULL, 0, &packed);
 	doc_free(&doc);
-	enum store_result r = sink_reparse_replace(
-	    conn, id, json, (const unsigned char *)packed.data, packed.len, &e);
+	enum store_result r =
+	    reparse_replace(conn, id, json, (const unsigned char *)packed.data, packed.len, &e);
 	buf_release(&packed);
 	json_object_put(json);
 	int rc = 0;
@@ -109,7 +109,7 @@ reparse_one(PGconn *conn, long long id, struct reparse_counts *c)
 		rc = -1;
 		break;
 	}
-	sink_reparse_doc_release(&d);
+	reparse_doc_release(&d);
 	return rc;
 }
 
@@ -129,7 +129,7 @@ cmd_reparse(int argc, char **argv)
 	if (stop >= 0)
 		return stop;
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	char *conninfo = localdb_conninfo(cfg, 1);
 	config_free(&cfg);
 	if (conninfo == NULL)
 		return EX_TEMPFAIL;
@@ -146,7 +146,7 @@ cmd_reparse(int argc, char **argv)
 
 	long long *ids;
 	struct sink_err e;
-	long n = sink_reparse_list(conn, below, &ids, &e);
+	long n = reparse_list(conn, below, &ids, &e);
 	if (n < 0) {
 		log_warnx("%s", e.msg);
 		rc = sink_db_lost(conn, &e) ? EX_TEMPFAIL : EX_SOFTWARE;

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "sink_db.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -583,7 +583,7 @@ cmd_report(int argc, char **argv)
 	if (stop >= 0)
 		return stop;
 	PGconn *conn;
-	int rc = sink_localdb_open_existing(cfg, &conn);
+	int rc = localdb_open_existing(cfg, &conn);
 	if (rc == 0) {
 		struct buf page = {0};
 		if (report_page(conn, &page) < 0)

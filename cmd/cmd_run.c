@@ -25,7 +25,7 @@
 #include "run_report.h"
 #include "sig.h"
 #include "sink.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -569,7 +569,7 @@ run_main(int argc, char **argv, int remote)
 		cfg->workers = MAX_WORKERS;
 	if (dry) {
 		/* no lock, no run, no metrics: a dry run changes nothing a run would see */
-		char *ci = sink_localdb_conninfo(cfg, 1);
+		char *ci = localdb_conninfo(cfg, 1);
 		int rc = ci ? run_dry(cfg, ci) : EX_TEMPFAIL;
 		free(ci);
 		cfg->nsources = all_sources;
@@ -594,7 +594,7 @@ run_main(int argc, char **argv, int remote)
 
 	char *conninfo = NULL;
 	int rc;
-	if (!remote && (conninfo = sink_localdb_conninfo(cfg, 1)) == NULL) {
+	if (!remote && (conninfo = localdb_conninfo(cfg, 1)) == NULL) {
 		rc = run_report_finish(&rr, EX_TEMPFAIL,
 				       "no database to write to; try again once it is reachable");
 	} else {

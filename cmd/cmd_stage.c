@@ -17,7 +17,7 @@
 #include "proc.h"
 #include "sig.h"
 #include "sink.h"
-#include "sink_localdb.h"
+#include "localdb.h"
 #include "wire.h"
 
 #include <getopt.h>
@@ -214,7 +214,7 @@ cmd_sink(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	cmd_set_title("sink");
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	char *conninfo = localdb_conninfo(cfg, 1);
 	if (conninfo == NULL) {
 		log_warnx("no database to write to; try again once it is reachable");
 		config_free(&cfg);

@@ -11,7 +11,7 @@
 /*
  * Serve runs: store what the parsers send, acknowledge each job to its
  * fetcher, record each run in ingest_runs (BEGIN ... FINISH). conninfo is
- * what sink_localdb_conninfo() chose. With oneshot (a `run`'s own sink) it
+ * what localdb_conninfo() chose. With oneshot (a `run`'s own sink) it
  * ends after the first FINISH, else at a stop signal. Returns a sysexits.h
  * code: 0, or 75 when the database is unreachable at start.
  */

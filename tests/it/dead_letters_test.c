@@ -59,7 +59,7 @@ group_teardown(void **state)
 	if (stat(pg, &st) == 0) {
 		free(testutil_run(&rc, "env -u PGHOST -u PGDATABASE %s db -c %s/nodb.conf stop",
 				  testutil_bin(), env.dir));
-		/* as root the cluster lives outside the dir (sink_localdb.c): remove it too */
+		/* as root the cluster lives outside the dir (localdb.c): remove it too */
 		free(testutil_run(&rc,
 				  "d=$(readlink %s) && case $d in /var/lib/reportpipe/localdb-*)"
 				  " rm -rf \"$d\";; esac",

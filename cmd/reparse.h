@@ -1,9 +1,9 @@
 /*
- * sink_reparse.h - the database side of `reportpipe reparse`: stored raw
+ * reparse.h - the database side of `reportpipe reparse`: stored raw
  * documents out, freshly parsed sections and metrics back in.
  */
-#ifndef RP_SINK_REPARSE_H
-#define RP_SINK_REPARSE_H
+#ifndef RP_REPARSE_H
+#define RP_REPARSE_H
 
 #include "sink_db.h"
 #include "sink_write.h"
@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 /* One stored document as the parser needs it. */
-struct sink_reparse_doc {
+struct reparse_doc {
 	long long id;
 	char *url;
 	char *sha256;
@@ -28,12 +28,12 @@ struct sink_reparse_doc {
  * below below (below <= 0: all of them), in id order. Returns how many, with
  * the owned array in *ids, or -1 with e filled.
  */
-long sink_reparse_list(PGconn *conn, int below, long long **ids, struct sink_err *e);
+long reparse_list(PGconn *conn, int below, long long **ids, struct sink_err *e);
 
 /* Load document id. Returns 0, 1 when it is gone meanwhile, or -1 with e filled. */
-int sink_reparse_load(PGconn *conn, long long id, struct sink_reparse_doc *d, struct sink_err *e);
+int reparse_load(PGconn *conn, long long id, struct reparse_doc *d, struct sink_err *e);
 
-void sink_reparse_doc_release(struct sink_reparse_doc *d);
+void reparse_doc_release(struct reparse_doc *d);
 
 /*
  * In one transaction, replace document id's parsed fields (title, issuer,
@@ -43,8 +43,8 @@ void sink_reparse_doc_release(struct sink_reparse_doc *d);
  * committed, STORE_DUPLICATE when the document is gone, STORE_REJECTED (rolled
  * back; e says why) or STORE_RETRY when the connection is lost.
  */
-enum store_result sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc,
-				       const unsigned char *packed, size_t packed_len,
-				       struct sink_err *e);
+enum store_result reparse_replace(PGconn *conn, long long id, struct json_object *doc,
+				  const unsigned char *packed, size_t packed_len,
+				  struct sink_err *e);
 
 #endif

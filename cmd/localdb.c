@@ -1,5 +1,5 @@
 /*
- * sink_localdb.c - create, start and stop the project-local cluster.
+ * localdb.c - create, start and stop the project-local cluster.
  *
  * The cluster listens on a Unix socket only (listen_addresses = ''). As a
  * normal user it lives in <state_dir>/pg. PostgreSQL refuses to run as root,
@@ -9,7 +9,7 @@
  * <state_dir>/pg is then a symlink to it. Must never touch a cluster it did
  * not create, and never listen on TCP.
  */
-#include "sink_localdb.h"
+#include "localdb.h"
 #include "buf.h"
 #include "digest.h"
 #include "log.h"
@@ -49,7 +49,7 @@ struct localdb {
 };
 
 int
-sink_localdb_wanted(const struct config *cfg)
+localdb_wanted(const struct config *cfg)
 {
 	const char *host = getenv("PGHOST"), *db = getenv("PGDATABASE");
 	return cfg->conninfo[0] == '\0' && !(host && *host) && !(db && *db);
@@ -240,7 +240,7 @@ localdb_init(const struct localdb *db)
 }
 
 static void
-localdb_conninfo(const struct localdb *db, const char *dbname, struct buf *out)
+localdb_conninfo_to(const struct localdb *db, const char *dbname, struct buf *out)
 {
 	buf_puts(out, "host='");
 	for (const char *p = db->sock; *p; p++) {
@@ -257,7 +257,7 @@ localdb_start(const struct localdb *db)
 	struct buf ci = {0};
 	char pg_ctl[PATH_MAX + 16];
 
-	localdb_conninfo(db, "postgres", &ci);
+	localdb_conninfo_to(db, "postgres", &ci);
 	if (PQping(ci.data) == PQPING_OK) {
 		buf_release(&ci);
 		return 0;
@@ -286,7 +286,7 @@ static int
 localdb_create_database(const struct localdb *db)
 {
 	struct buf ci = {0};
-	localdb_conninfo(db, "postgres", &ci);
+	localdb_conninfo_to(db, "postgres", &ci);
 	PGconn *c = PQconnectdb(ci.data);
 	buf_release(&ci);
 	int rc = -1;
@@ -317,12 +317,12 @@ localdb_create_database(const struct localdb *db)
 }
 
 char *
-sink_localdb_conninfo(const struct config *cfg, int start)
+localdb_conninfo(const struct config *cfg, int start)
 {
 	struct localdb db;
 	struct buf ci = {0};
 
-	if (!sink_localdb_wanted(cfg))
+	if (!localdb_wanted(cfg))
 		return xstrdup(cfg->conninfo);
 	if (localdb_layout(cfg, &db) < 0)
 		return NULL;
@@ -349,12 +349,12 @@ sink_localdb_conninfo(const struct config *cfg, int start)
 		if (rc)
 			return NULL;
 	}
-	localdb_conninfo(&db, DB_NAME, &ci);
+	localdb_conninfo_to(&db, DB_NAME, &ci);
 	return buf_take(&ci);
 }
 
 int
-sink_localdb_exists(const struct config *cfg)
+localdb_exists(const struct config *cfg)
 {
 	struct localdb db;
 	char path[PATH_MAX + 16];
@@ -368,13 +368,13 @@ sink_localdb_exists(const struct config *cfg)
 }
 
 int
-sink_localdb_stop(const struct config *cfg)
+localdb_stop(const struct config *cfg)
 {
 	struct localdb db;
 	char pg_ctl[PATH_MAX + 16], path[PATH_MAX + 32];
 	struct stat st;
 
-	if (!sink_localdb_wanted(cfg)) {
+	if (!localdb_wanted(cfg)) {
 		log_warnx("a database is configured; reportpipe only stops its own local cluster");
 		return -1;
 	}
@@ -395,7 +395,7 @@ sink_localdb_stop(const struct config *cfg)
 }
 
 char *
-sink_localdb_datadir(const struct config *cfg)
+localdb_datadir(const struct config *cfg)
 {
 	struct localdb db;
 	if (localdb_layout(cfg, &db) < 0)
@@ -404,16 +404,16 @@ sink_localdb_datadir(const struct config *cfg)
 }
 
 int
-sink_localdb_open_existing(const struct config *cfg, PGconn **out)
+localdb_open_existing(const struct config *cfg, PGconn **out)
 {
 	*out = NULL;
-	if (sink_localdb_wanted(cfg) && !sink_localdb_exists(cfg)) {
+	if (localdb_wanted(cfg) && !localdb_exists(cfg)) {
 		log_warnx("no database: none is configured and the local cluster of state_dir %s"
 			  " does not exist",
 			  cfg->state_dir);
 		return EX_UNAVAILABLE;
 	}
-	char *conninfo = sink_localdb_conninfo(cfg, 1);
+	char *conninfo = localdb_conninfo(cfg, 1);
 	if (conninfo == NULL)
 		return EX_TEMPFAIL;
 	PGconn *conn = sink_db_connect(conninfo);

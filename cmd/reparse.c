@@ -1,5 +1,5 @@
 /*
- * sink_reparse.c - read stored raw documents, and replace one document's
+ * reparse.c - read stored raw documents, and replace one document's
  * sections and metrics with a new parse in one transaction.
  *
  * The old rows are deleted and the new ones copied in within the same
@@ -7,7 +7,7 @@
  * section or metric of the old parse survives it. Must never parse (the
  * command does that) and never build SQL from data.
  */
-#include "sink_reparse.h"
+#include "reparse.h"
 #include "buf.h"
 #include "proto.h"
 #include "sink_rows.h"
@@ -17,7 +17,7 @@
 #include <string.h>
 
 long
-sink_reparse_list(PGconn *conn, int below, long long **ids, struct sink_err *e)
+reparse_list(PGconn *conn, int below, long long **ids, struct sink_err *e)
 {
 	char v[16];
 	PGresult *r;
@@ -38,7 +38,7 @@ sink_reparse_list(PGconn *conn, int below, long long **ids, struct sink_err *e)
 }
 
 int
-sink_reparse_load(PGconn *conn, long long id, struct sink_reparse_doc *d, struct sink_err *e)
+reparse_load(PGconn *conn, long long id, struct reparse_doc *d, struct sink_err *e)
 {
 	char v[32];
 	snprintf(v, sizeof(v), "%lld", id);
@@ -78,7 +78,7 @@ sink_reparse_load(PGconn *conn, long long id, struct sink_reparse_doc *d, struct
 }
 
 void
-sink_reparse_doc_release(struct sink_reparse_doc *d)
+reparse_doc_release(struct reparse_doc *d)
 {
 	free(d->url);
 	free(d->sha256);
@@ -148,8 +148,8 @@ reparse_rows(PGconn *conn, const char *id_text, long long id, struct json_object
 }
 
 enum store_result
-sink_reparse_replace(PGconn *conn, long long id, struct json_object *doc,
-		     const unsigned char *packed, size_t packed_len, struct sink_err *e)
+reparse_replace(PGconn *conn, long long id, struct json_object *doc, const unsigned char *packed,
+		size_t packed_len, struct sink_err *e)
 {
 	char id_text[32], err[512] = "the packed document is not a [report, document] array";
 	const unsigned char *pdoc, *report;
