@@ -26,6 +26,11 @@ opt_take(const char *command, const struct cmd_opt *o, const char *arg)
 	case CMD_OPT_STRING:
 		*(const char **)o->value = arg;
 		return 0;
+	case CMD_OPT_LIST: {
+		struct cmd_list *l = o->value;
+		l->v[l->n++] = (char *)arg;
+		return 0;
+	}
 	case CMD_OPT_POSITIVE: {
 		char *end;
 		long v = strtol(arg, &end, 10);
@@ -55,7 +60,7 @@ cmd_start(int argc, char **argv, const struct cmd_spec *spec, const char **confi
 
 	for (; nopts < CMD_OPTS_MAX && opts[nopts].name; nopts++) {
 		const struct cmd_opt *o = &opts[nopts];
-		int has_arg = o->kind == CMD_OPT_STRING || o->kind == CMD_OPT_POSITIVE;
+		int has_arg = o->kind >= CMD_OPT_STRING; /* STRING, POSITIVE, LIST */
 		longopts[nopts] =
 		    (struct option){o->name, has_arg ? required_argument : no_argument, NULL,
 				    o->letter ? o->letter : LONG_ONLY((int)nopts)};

@@ -17,6 +17,13 @@ enum cmd_opt_kind {
 	CMD_OPT_COUNT,	  /* int *: one more each time given (-vv) */
 	CMD_OPT_STRING,	  /* const char **: the argument, borrowed from argv */
 	CMD_OPT_POSITIVE, /* int *: the argument as a whole number from 1 to INT_MAX */
+	CMD_OPT_LIST,	  /* struct cmd_list *: each argument appended (--source a --source b) */
+};
+
+/* The arguments of an option given several times, borrowed from argv. */
+struct cmd_list {
+	char **v; /* room for argc of them: the caller allocates, and frees */
+	size_t n;
 };
 
 struct cmd_opt {

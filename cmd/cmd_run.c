@@ -14,6 +14,7 @@
  * fetcher talks to it through two pipes.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "monotime.h"
 #include "buf.h"
 #include "config.h"
@@ -482,62 +483,29 @@ out:
 static int
 run_main(int argc, char **argv, int remote)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"syslog", no_argument, NULL, 's'},
-	    {"remote", no_argument, NULL, 'r'},
-	    {"source", required_argument, NULL, 'S'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
-	int quiet = 0, verbose = 0, use_syslog = 0, dry = 0, ch;
-	char **names = xcalloc((size_t)argc + 1, sizeof(*names)); /* borrowed from argv */
-	size_t nnames = 0;
-
-	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 's':
-			use_syslog = 1;
-			break;
-		case 'r':
-			remote = 1;
-			break;
-		case 'S':
-			names[nnames++] = optarg;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'h':
-			free(names);
-			run_usage(stdout);
-			return 0;
-		default:
-			free(names);
-			run_usage(stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc || (dry && remote)) {
-		if (dry && remote)
-			fprintf(stderr, "reportpipe: --dry-run needs the database, which a remote"
-					" fetcher does not reach\n");
-		free(names);
+	const char *config_path;
+	int quiet = 0, verbose = 0, use_syslog = 0, dry = 0;
+	struct cmd_list names = {xcalloc((size_t)argc + 1, sizeof(char *)), 0};
+	const struct cmd_spec spec = {"run",
+				      run_usage,
+				      0,
+				      0,
+				      {{"quiet", 'q', CMD_OPT_FLAG, &quiet},
+				       {"verbose", 'v', CMD_OPT_COUNT, &verbose},
+				       {"syslog", 0, CMD_OPT_FLAG, &use_syslog},
+				       {"remote", 0, CMD_OPT_FLAG, &remote},
+				       {"source", 0, CMD_OPT_LIST, &names},
+				       {"dry-run", 0, CMD_OPT_FLAG, &dry}}};
+	int stop = cmd_start(argc, argv, &spec, &config_path, NULL);
+	if (stop < 0 && dry && remote) {
+		fprintf(stderr, "reportpipe: --dry-run needs the database, which a remote"
+				" fetcher does not reach\n");
 		run_usage(stderr);
-		return EX_USAGE;
+		stop = EX_USAGE;
+	}
+	if (stop >= 0) {
+		free(names.v);
+		return stop;
 	}
 	log_init("run", use_syslog ? LOG_TO_SYSLOG : 0);
 	/* under cron (stderr no terminal) only warnings and errors: cron mails what is printed */
@@ -554,12 +522,12 @@ run_main(int argc, char **argv, int remote)
 	struct run_report rr = {.quiet = quiet, .started_ms = monotime_ms()};
 	struct config *cfg = config_load(config_choose_path(config_path));
 	if (cfg == NULL) {
-		free(names);
+		free(names.v);
 		return run_report_finish(&rr, EX_CONFIG, "the config is bad (see above)");
 	}
 	size_t all_sources;
-	int picked = run_pick_sources(cfg, names, nnames, &all_sources);
-	free(names);
+	int picked = run_pick_sources(cfg, names.v, names.n, &all_sources);
+	free(names.v);
 	if (picked < 0) {
 		config_free(&cfg);
 		return EX_USAGE;

@@ -10,6 +10,7 @@
  * so that a poison report costs one process, never the service.
  */
 #include "cmd.h"
+#include "cmd_opts.h"
 #include "config.h"
 #include "curve.h"
 #include "log.h"
@@ -41,102 +42,76 @@ struct parser_service {
 	const struct wire_endpoints *ep;
 };
 
-struct stage_opts {
-	const char *config_path;
+#define MAX_SERVICE_WORKERS 256
+
+/* A service as its options and config make it. */
+struct stage {
 	int workers; /* 0: the config's */
 	int verbose, use_syslog;
+	struct config *cfg;
+	struct wire_endpoints ep;
 };
 
 static void
-stage_usage(FILE *fp, const char *cmd)
+parser_usage(FILE *fp)
 {
-	if (strcmp(cmd, "parser") == 0)
-		fputs("usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
-		      " [--syslog]\n"
-		      "\n"
-		      "Parser workers as a service: N processes (default [pipeline] workers) take\n"
-		      "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
-		      "documents to the sink at results_connect. A worker that dies, or spends\n"
-		      "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM\n"
-		      "within a second. Exit 70 when the workers die as soon as they start, 10 in\n"
-		      "a row.\n",
-		      fp);
-	else
-		fputs(
-		    "usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
-		    "\n"
-		    "The sink as a service: binds [network] results_bind and control_bind and\n"
-		    "stores what the parsers send for each fetcher's run, one run after another.\n"
-		    "Stops on SIGTERM within a second, also while the database is down. Exit 75\n"
-		    "when the database is unreachable at start.\n",
-		    fp);
+	fputs("usage: reportpipe parser [-c FILE] [-w N|--workers N] [-v|--verbose]"
+	      " [--syslog]\n"
+	      "\n"
+	      "Parser workers as a service: N processes (default [pipeline] workers) take\n"
+	      "jobs from the fetcher at [network] jobs_connect and send the parsed\n"
+	      "documents to the sink at results_connect. A worker that dies, or spends\n"
+	      "longer than parse_timeout_ms on one report, is replaced. Stops on SIGTERM\n"
+	      "within a second. Exit 70 when the workers die as soon as they start, 10 in\n"
+	      "a row.\n",
+	      fp);
 }
 
-/* Options common to the services; returns -1 to go on, else the exit code. */
-static int
-stage_options(int argc, char **argv, struct stage_opts *o)
+static void
+sink_usage(FILE *fp)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'w'},
-	    {"verbose", no_argument, NULL, 'v'},      {"syslog", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
-	};
-	int parser = strcmp(argv[0], "parser") == 0, ch;
-	char *end;
-
-	while ((ch = getopt_long(argc, argv, parser ? "c:w:vh" : "c:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			o->config_path = optarg;
-			break;
-		case 'w':
-			o->workers = (int)strtol(optarg, &end, 10);
-			if (!parser || *end || o->workers < 1 || o->workers > 256) {
-				fprintf(stderr,
-					"reportpipe %s: -w wants a number of workers, 1..256\n",
-					argv[0]);
-				return EX_USAGE;
-			}
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 's':
-			o->use_syslog = 1;
-			break;
-		case 'h':
-			stage_usage(stdout, argv[0]);
-			return 0;
-		default:
-			stage_usage(stderr, argv[0]);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		stage_usage(stderr, argv[0]);
-		return EX_USAGE;
-	}
-	log_init(argv[0], o->use_syslog ? LOG_TO_SYSLOG : 0);
-	log_set_level(o->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	return -1;
+	fputs("usage: reportpipe sink [-c FILE] [-v|--verbose] [--syslog]\n"
+	      "\n"
+	      "The sink as a service: binds [network] results_bind and control_bind and\n"
+	      "stores what the parsers send for each fetcher's run, one run after another.\n"
+	      "Stops on SIGTERM within a second, also while the database is down. Exit 75\n"
+	      "when the database is unreachable at start.\n",
+	      fp);
 }
 
 /*
- * Options, config and endpoints of a service: -1 to go on (*cfg is then the
- * caller's to free), else the exit code.
+ * A service's options, config and endpoints: -1 to go on (s->cfg is then
+ * the caller's to free), else the exit code.
  */
 static int
-stage_start(int argc, char **argv, enum wire_role role, struct stage_opts *o,
-	    struct wire_endpoints *ep, struct config **cfg)
+stage_start(int argc, char **argv, enum wire_role role, struct stage *s)
 {
-	int rc = stage_options(argc, argv, o);
+	int parser = role == WIRE_ROLE_PARSER;
+	const char *config_path;
+	/* -w only for the parser service: the sink's table ends before it */
+	const struct cmd_spec spec = {
+	    argv[0],
+	    parser ? parser_usage : sink_usage,
+	    0,
+	    0,
+	    {{"verbose", 'v', CMD_OPT_FLAG, &s->verbose},
+	     {"syslog", 0, CMD_OPT_FLAG, &s->use_syslog},
+	     {parser ? "workers" : NULL, 'w', CMD_OPT_POSITIVE, &s->workers}}};
+	int rc = cmd_start(argc, argv, &spec, &config_path, NULL);
 	if (rc >= 0)
 		return rc;
-	*cfg = config_load(config_choose_path(o->config_path));
-	if (*cfg == NULL)
+	if (s->workers > MAX_SERVICE_WORKERS) {
+		fprintf(stderr, "reportpipe %s: -w wants a number of workers, 1..%d\n", argv[0],
+			MAX_SERVICE_WORKERS);
+		return EX_USAGE;
+	}
+	log_init(argv[0], s->use_syslog ? LOG_TO_SYSLOG : 0);
+	log_set_level(s->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	s->cfg = config_load(config_choose_path(config_path));
+	if (s->cfg == NULL)
 		return EX_CONFIG;
-	if (wire_endpoints_network(ep, *cfg, role) < 0) {
-		config_free(cfg);
+	if (wire_endpoints_network(&s->ep, s->cfg, role) < 0) {
+		config_free(&s->cfg);
 		return EX_CONFIG;
 	}
 	return -1;
@@ -166,20 +141,18 @@ parser_worker_ended(void *arg, const struct proc *p)
 int
 cmd_parser(int argc, char **argv)
 {
-	struct stage_opts o = {0};
-	struct wire_endpoints ep;
-	struct config *cfg = NULL;
-	int rc = stage_start(argc, argv, WIRE_ROLE_PARSER, &o, &ep, &cfg);
+	struct stage st = {0};
+	int rc = stage_start(argc, argv, WIRE_ROLE_PARSER, &st);
 	if (rc >= 0)
 		return rc;
-	int n = o.workers ? o.workers : cfg->workers;
-	struct parser_service ps = {cfg, &ep};
+	int n = st.workers ? st.workers : st.cfg->workers;
+	struct parser_service ps = {st.cfg, &st.ep};
 	struct proc_table *t =
 	    proc_table_new(parser_roles, 1, parser_worker_main, parser_worker_ended, &ps);
 
 	sig_install(1);
 	log_info("%d worker%s taking jobs from %s, sending results to %s", n, n == 1 ? "" : "s",
-		 ep.jobs.connect, ep.results.connect);
+		 st.ep.jobs.connect, st.ep.results.connect);
 	for (int i = 0; i < n; i++)
 		proc_spawn(t, 0);
 	rc = 0;
@@ -200,30 +173,28 @@ cmd_parser(int argc, char **argv)
 		log_info("stopping the workers");
 	proc_stop_all(t, PROC_STOP_GRACE_MS, NULL, NULL);
 	proc_table_free(&t);
-	config_free(&cfg);
+	config_free(&st.cfg);
 	return rc;
 }
 
 int
 cmd_sink(int argc, char **argv)
 {
-	struct stage_opts o = {0};
-	struct wire_endpoints ep;
-	struct config *cfg = NULL;
-	int rc = stage_start(argc, argv, WIRE_ROLE_SINK, &o, &ep, &cfg);
+	struct stage st = {0};
+	int rc = stage_start(argc, argv, WIRE_ROLE_SINK, &st);
 	if (rc >= 0)
 		return rc;
 	cmd_set_title("sink");
-	char *conninfo = localdb_conninfo(cfg, 1);
+	char *conninfo = localdb_conninfo(st.cfg, 1);
 	if (conninfo == NULL) {
 		log_warnx("no database to write to; try again once it is reachable");
-		config_free(&cfg);
+		config_free(&st.cfg);
 		return EX_TEMPFAIL;
 	}
 	sig_install(0);
-	rc = sink_main(cfg, conninfo, &ep, 0);
+	rc = sink_main(st.cfg, conninfo, &st.ep, 0);
 	free(conninfo);
-	config_free(&cfg);
+	config_free(&st.cfg);
 	return rc;
 }
 
