@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -175,6 +176,22 @@ rows_skip_value(struct sink_mp *r)
 	return sink_mp_next(r, &v) < 0 || sink_mp_skip(r, &v) < 0 ? -1 : 0;
 }
 
+/* A string field of a map, as its key names it: where it goes in the struct read into. */
+struct rows_str_key {
+	const char *key; /* NULL ends a table */
+	size_t offset;	 /* of its struct rows_str */
+};
+
+/* The field of base that key k names in keys, or NULL when k names none. */
+static struct rows_str *
+rows_str_field(const struct sink_mp_value *k, const struct rows_str_key *keys, void *base)
+{
+	for (; keys->key; keys++)
+		if (sink_mp_is(k, keys->key))
+			return (struct rows_str *)((char *)base + keys->offset);
+	return NULL;
+}
+
 /* The document's own fields: the top-level map's scalars, and where its arrays start. */
 struct rows_top {
 	struct rows_str content_type, charset, title, issuer, published_on, genre, region_code,
@@ -196,23 +213,17 @@ rows_read_top(struct sink_mp *r, struct rows_top *t)
 		return -1;
 	left = m.len;
 	while ((rc = rows_pair(r, &left, &k)) > 0) {
-		struct rows_str *str = NULL;
-		if (sink_mp_is(&k, PROTO_DOC_CONTENT_TYPE))
-			str = &t->content_type;
-		else if (sink_mp_is(&k, PROTO_DOC_CHARSET))
-			str = &t->charset;
-		else if (sink_mp_is(&k, PROTO_DOC_TITLE))
-			str = &t->title;
-		else if (sink_mp_is(&k, PROTO_DOC_ISSUER))
-			str = &t->issuer;
-		else if (sink_mp_is(&k, PROTO_DOC_PUBLISHED_ON))
-			str = &t->published_on;
-		else if (sink_mp_is(&k, PROTO_DOC_GENRE))
-			str = &t->genre;
-		else if (sink_mp_is(&k, PROTO_DOC_REGION_CODE))
-			str = &t->region_code;
-		else if (sink_mp_is(&k, PROTO_DOC_REGION_NAME))
-			str = &t->region_name;
+		static const struct rows_str_key strs[] = {
+		    {PROTO_DOC_CONTENT_TYPE, offsetof(struct rows_top, content_type)},
+		    {PROTO_DOC_CHARSET, offsetof(struct rows_top, charset)},
+		    {PROTO_DOC_TITLE, offsetof(struct rows_top, title)},
+		    {PROTO_DOC_ISSUER, offsetof(struct rows_top, issuer)},
+		    {PROTO_DOC_PUBLISHED_ON, offsetof(struct rows_top, published_on)},
+		    {PROTO_DOC_GENRE, offsetof(struct rows_top, genre)},
+		    {PROTO_DOC_REGION_CODE, offsetof(struct rows_top, region_code)},
+		    {PROTO_DOC_REGION_NAME, offsetof(struct rows_top, region_name)},
+		    {NULL, 0}};
+		struct rows_str *str = rows_str_field(&k, strs, t);
 		if (str) {
 			if (rows_read_str(r, str) < 0)
 				return -1;
@@ -446,21 +457,16 @@ rows_read_metric(struct sink_mp *r, size_t left, struct rows_metric *m)
 	int rc;
 	memset(m, 0, sizeof(*m));
 	while ((rc = rows_pair(r, &left, &k)) > 0) {
-		struct rows_str *str = NULL;
-		if (sink_mp_is(&k, PROTO_DOC_SECTION_PATH))
-			str = &m->spath;
-		else if (sink_mp_is(&k, PROTO_DOC_LABEL))
-			str = &m->label;
-		else if (sink_mp_is(&k, PROTO_DOC_UNIT))
-			str = &m->unit;
-		else if (sink_mp_is(&k, PROTO_DOC_QUALIFIER))
-			str = &m->qualifier;
-		else if (sink_mp_is(&k, PROTO_DOC_KEY))
-			str = &m->key;
-		else if (sink_mp_is(&k, PROTO_DOC_METRIC_TEXT))
-			str = &m->text;
-		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE))
-			str = &m->sentence;
+		static const struct rows_str_key strs[] = {
+		    {PROTO_DOC_SECTION_PATH, offsetof(struct rows_metric, spath)},
+		    {PROTO_DOC_LABEL, offsetof(struct rows_metric, label)},
+		    {PROTO_DOC_UNIT, offsetof(struct rows_metric, unit)},
+		    {PROTO_DOC_QUALIFIER, offsetof(struct rows_metric, qualifier)},
+		    {PROTO_DOC_KEY, offsetof(struct rows_metric, key)},
+		    {PROTO_DOC_METRIC_TEXT, offsetof(struct rows_metric, text)},
+		    {PROTO_DOC_SENTENCE, offsetof(struct rows_metric, sentence)},
+		    {NULL, 0}};
+		struct rows_str *str = rows_str_field(&k, strs, m);
 		if (str) {
 			if (rows_read_str(r, str) < 0)
 				return -1;
