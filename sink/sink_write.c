@@ -45,6 +45,30 @@ write_same_key(const struct sink_write_item *a, const struct sink_write_item *b)
 	return strcmp(a->doc->url, b->doc->url) == 0 && strcmp(a->doc->sha256, b->doc->sha256) == 0;
 }
 
+/* Append the pair [a, b] to the JSON array arr. */
+static void
+write_pair_add(struct json_object *arr, const char *a, const char *b)
+{
+	struct json_object *pair = json_object_new_array();
+	json_object_array_add(pair, json_object_new_string(a));
+	json_object_array_add(pair, json_object_new_string(b));
+	json_object_array_add(arr, pair);
+}
+
+/*
+ * Run sql with the array of pairs as its one parameter ($1::json: one
+ * round trip for a whole batch), then free the array. As sink_db_exec.
+ */
+static int
+write_exec_pairs(PGconn *conn, const char *what, const char *sql, struct json_object *pairs,
+		 PGresult **r, struct sink_err *e)
+{
+	const char *p[] = {json_object_to_json_string_ext(pairs, JSON_C_TO_STRING_PLAIN)};
+	int rc = sink_db_exec(conn, what, sql, 1, p, r, e);
+	json_object_put(pairs);
+	return rc;
+}
+
 /*
  * Mark in isnew[] the items whose (url, sha256) is neither stored nor sent
  * earlier in the batch, and set stored[i] to the id of item i's stored
@@ -57,18 +81,14 @@ write_find_new(PGconn *conn, struct sink_write_item *items, size_t n, char *isne
 	struct json_object *keys = json_object_new_array();
 	PGresult *r;
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *k = json_object_new_array();
-		json_object_array_add(k, json_object_new_string(items[i].doc->url));
-		json_object_array_add(k, json_object_new_string(items[i].doc->sha256));
-		json_object_array_add(keys, k);
+		write_pair_add(keys, items[i].doc->url, items[i].doc->sha256);
 	}
-	const char *p[] = {json_object_to_json_string_ext(keys, JSON_C_TO_STRING_PLAIN)};
-	int rc = sink_db_exec(conn, "looking up stored documents",
-			      "SELECT k.ord - 1, d.id FROM json_array_elements($1::json)"
-			      " WITH ORDINALITY AS k(v, ord) JOIN documents d ON d.url = k.v->>0"
-			      " AND d.sha256 = k.v->>1",
-			      1, p, &r, e);
-	json_object_put(keys);
+	int rc =
+	    write_exec_pairs(conn, "looking up stored documents",
+			     "SELECT k.ord - 1, d.id FROM json_array_elements($1::json)"
+			     " WITH ORDINALITY AS k(v, ord) JOIN documents d ON d.url = k.v->>0"
+			     " AND d.sha256 = k.v->>1",
+			     keys, &r, e);
 	if (rc < 0)
 		return -1;
 	memset(isnew, 1, n);
@@ -102,23 +122,18 @@ write_sources(PGconn *conn, struct sink_write_item *items, size_t n, const char 
 	for (size_t i = 0; i < n; i++) {
 		if (!isnew[i] || items[i].doc->source == NULL)
 			continue;
-		struct json_object *s = json_object_new_array();
-		json_object_array_add(s, json_object_new_string(items[i].doc->source));
-		json_object_array_add(s, json_object_new_string(items[i].doc->source_url));
-		json_object_array_add(srcs, s);
+		write_pair_add(srcs, items[i].doc->source, items[i].doc->source_url);
 	}
 	if (json_object_array_length(srcs) == 0) {
 		json_object_put(srcs);
 		return 0;
 	}
-	const char *p[] = {json_object_to_json_string_ext(srcs, JSON_C_TO_STRING_PLAIN)};
-	int rc =
-	    sink_db_exec(conn, "recording the sources",
-			 "INSERT INTO sources (name, url) SELECT DISTINCT ON (s->>0) s->>0, s->>1"
-			 " FROM json_array_elements($1::json) s ORDER BY s->>0"
-			 " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url RETURNING id, name",
-			 1, p, &r, e);
-	json_object_put(srcs);
+	int rc = write_exec_pairs(
+	    conn, "recording the sources",
+	    "INSERT INTO sources (name, url) SELECT DISTINCT ON (s->>0) s->>0, s->>1"
+	    " FROM json_array_elements($1::json) s ORDER BY s->>0"
+	    " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url RETURNING id, name",
+	    srcs, &r, e);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
