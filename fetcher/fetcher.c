@@ -32,8 +32,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define MAX_POLL_ITEMS 1100
-
 void
 fetcher_dead(struct fetcher *f, const struct dead_letter *d)
 {
@@ -401,10 +399,14 @@ fetcher_outage_over(struct fetcher *f)
 	return 1;
 }
 
+/* The loop's own descriptors (workers, sink, spool, deaths, a signal's), before curl's. */
+#define LOOP_FIXED_ITEMS 5
+
 static void
 fetcher_loop(struct fetcher *f)
 {
-	zmq_pollitem_t items[MAX_POLL_ITEMS];
+	zmq_pollitem_t *items = NULL;
+	int cap = 0;
 	long long drain_until = 0;
 
 	for (;;) {
@@ -436,20 +438,33 @@ fetcher_loop(struct fetcher *f)
 				  fetcher_jobs_in_flight(f) == 1 ? "" : "s");
 			break;
 		}
-		int n = 3;
 		long timeout = WIRE_HEARTBEAT_MS / 2;
-		items[0] = (zmq_pollitem_t){f->jobs_sock, 0, ZMQ_POLLIN, 0};
-		items[1] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
-		items[2] = (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
+		int n = 0, ncurl;
+		if (cap < LOOP_FIXED_ITEMS) {
+			cap = LOOP_FIXED_ITEMS + 16;
+			items = xreallocarray(items, (size_t)cap, sizeof(*items));
+		}
+		items[n++] = (zmq_pollitem_t){f->jobs_sock, 0, ZMQ_POLLIN, 0};
+		items[n++] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
+		items[n++] = (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
 		if (f->deaths_fd >= 0)
 			items[n++] = (zmq_pollitem_t){NULL, f->deaths_fd, ZMQ_POLLIN, 0};
+		/*
+		 * SIGNAL DESCRIPTOR GOES HERE: when common/sig.h has sig_fd(), add
+		 * (zmq_pollitem_t){NULL, sig_fd(), ZMQ_POLLIN, 0} (LOOP_FIXED_ITEMS
+		 * counts a slot for it). Until then a signal ends the wait with EINTR.
+		 */
+		ncurl = n;
 		if (!f->draining)
-			fetcher_http_poll_items(f->http, items, &n, MAX_POLL_ITEMS, &timeout);
-		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
+			fetcher_http_poll_items(f->http, &items, &n, &cap, &timeout);
+		int ready = zmq_poll(items, n, timeout);
+		if (ready < 0 && errno != EINTR) {
 			log_warnx("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
 		if (!f->draining) {
+			if (ready > 0)
+				fetcher_http_on_ready(f->http, items + ncurl, n - ncurl);
 			fetcher_http_perform(f->http);
 			struct fetch_result *r;
 			while ((r = fetcher_http_next(f->http)) != NULL) {
@@ -482,6 +497,7 @@ fetcher_loop(struct fetcher *f)
 		fetcher_workers_beat(f);
 		fetcher_progress(f, 0);
 	}
+	free(items);
 }
 
 int
