@@ -1,6 +1,7 @@
 /*
  * fetcher_stage.h - the fetcher stage's state, shared by fetcher.c (the
- * loop, fetching and discovery) and fetcher_jobs.c (leasing spooled jobs).
+ * loop), fetcher_discover.c (what fetched bodies become), fetcher_ctl.c
+ * (the sink and the supervisor) and fetcher_jobs.c (leasing spooled jobs).
  * Private to fetcher/: no other stage includes it.
  */
 #ifndef RP_FETCHER_STAGE_H
@@ -55,10 +56,33 @@ struct batch {
 	size_t nurls;
 };
 
+/* A control request the loop waits on: the run's BEGIN, its first VALIDATORS, its FINISH. */
+struct fetcher_question {
+	const char *want; /* the answer's message type; NULL: nothing asked */
+	long long until;  /* monotonic ms: unanswered then */
+	int stoppable;	  /* a first stop signal ends the wait too */
+};
+
+/*
+ * The loop's phases, in order. Each wait for the sink is a phase of the one
+ * loop, not a poll of its own, so ACKs and HOLDs are taken in every phase.
+ */
+enum fetcher_phase {
+	PHASE_BEGIN,	  /* BEGIN sent: BEGUN gives the run's id */
+	PHASE_VALIDATORS, /* the configured reports' stored validators asked */
+	PHASE_RUN,	  /* fetching, spooling, leasing, until every job is settled */
+	PHASE_FINISH,	  /* FINISH sent: SUMMARY ends the run */
+	PHASE_END,
+};
+
 struct fetcher {
 	const struct config *cfg;
-	const char *run_name; /* our identity on the sink's control socket */
-	long long run_id;     /* ingest_runs.id, from the sink's BEGUN */
+	enum fetcher_phase phase;
+	struct fetcher_question asked;
+	int rc;		       /* the exit code, once PHASE_END */
+	long long drain_until; /* draining: the in-flight jobs' time is up then */
+	const char *run_name;  /* our identity on the sink's control socket */
+	long long run_id;      /* ingest_runs.id, from the sink's BEGUN */
 	void *ctl, *jobs_sock;
 	struct fetcher_http *http;
 	struct fetcher_spool *spool;	/* group commit of bodies into the spool */
@@ -140,6 +164,21 @@ void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
 /* Jobs not yet settled (leased or parsed), and jobs in all. */
 size_t fetcher_jobs_in_flight(const struct fetcher *f);
 
+/* fetcher_discover.c: finished transfers become reports, spool files and jobs. */
+/* Queue url for download, once per run, with its stored validators. */
+void fetcher_fetch(struct fetcher *f, const char *url, const struct source *src,
+		   enum fetch_kind kind, int page, int from_config);
+/* 1 the first time url is seen in this run. */
+int fetcher_first_sight(struct fetcher *f, const char *url);
+/* A finished transfer: an index page's links, or a report to spool. */
+void fetcher_on_fetched(struct fetcher *f, struct fetch_result *r);
+/* Bodies the spool committed: now, and only now, they become jobs. */
+void fetcher_on_spooled(struct fetcher *f);
+/* The sink's answer to the oldest VALIDATORS question: fetch that batch. */
+void fetcher_on_validators(struct fetcher *f, struct wire_msg *m);
+/* Once, when the last transfer is over: the fetch phase's own throughput. */
+void fetcher_log_idle(struct fetcher *f);
+
 /* fetcher_ctl.c: the sink's control socket and the supervisor's pipes. */
 /*
  * Count one document as "stored" or "failed" for its source: the one named,
@@ -149,19 +188,30 @@ size_t fetcher_jobs_in_flight(const struct fetcher *f);
 void fetcher_count(struct fetcher *f, const char *source, const char *url, const char *outcome);
 /* Name the run in a control message's header. */
 void fetcher_add_run(const struct fetcher *f, struct json_object *h);
-/* Send a request and wait for the answer of type want; 0, or -1 on timeout. */
-int fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const char *want,
-		struct wire_msg *reply, int timeout_ms, int stoppable);
-/* BEGIN: the sink records the run and gives its id. 0 or -1 (logged). */
+/* BEGIN: the sink records the run; BEGUN (fetcher_on_begun) gives its id. 0 or -1. */
 int fetcher_begin(struct fetcher *f);
-/* The stored validators of the configured report URLs. 0 or -1 (logged). */
+void fetcher_on_begun(struct fetcher *f, const struct wire_msg *m);
+void fetcher_begin_unanswered(void);
+/* Ask the stored validators of the configured report URLs (fetcher_on_stored_validators). */
 int fetcher_load_validators(struct fetcher *f);
+void fetcher_on_stored_validators(struct fetcher *f, const struct wire_msg *m);
+void fetcher_validators_unanswered(void);
+/* 1 when m answers the question the loop waits on. */
+int fetcher_answered(const struct fetcher *f, const struct wire_msg *m);
+/* 1 when that question's time is up, or a signal ended the wait. */
+int fetcher_unanswered(const struct fetcher *f);
+/* How long the loop may poll while it waits for an answer. */
+long fetcher_ask_wait_ms(const struct fetcher *f);
 /* A progress line for the supervisor, at most every PROGRESS_EVERY_MS unless forced. */
 void fetcher_progress(struct fetcher *f, int force);
 /* Take the supervisor's news of parser workers that died. */
 void fetcher_read_deaths(struct fetcher *f);
-/* FINISH: the run's counts to the sink, its summary to the supervisor. 0 or -1. */
+/* FINISH: the run's counts to the sink. 0, or -1 when it cannot be sent. */
 int fetcher_finish(struct fetcher *f);
+/* The sink's SUMMARY, with the per-source counts, to the supervisor. */
+void fetcher_on_summary(struct fetcher *f, struct wire_msg *m);
+/* No SUMMARY came: say so, and report this fetcher's counts as interrupted. */
+void fetcher_finish_unanswered(struct fetcher *f);
 /* The summary of a run the sink could not end: this fetcher's counts, as interrupted. */
 void fetcher_summary_interrupted(struct fetcher *f);
 
