@@ -137,7 +137,7 @@ static void
 fetcher_start(struct fetcher *f)
 {
 	const struct config *cfg = f->cfg;
-	f->url_source = json_object_new_object();
+	f->url_source = fetcher_urlmap_new();
 	f->by_source = json_object_new_object();
 	/* every source is listed, with zeros when it stored and lost nothing */
 	for (size_t i = 0; i < cfg->nsources; i++)
@@ -145,8 +145,8 @@ fetcher_start(struct fetcher *f)
 	fetcher_jobs_recover(f);
 	f->last_worker_ms = monotime_ms();
 	f->http = fetcher_http_new(cfg);
-	f->seen = json_object_new_object();
-	f->link_texts = json_object_new_object();
+	f->seen = fetcher_urlmap_new();
+	f->link_texts = fetcher_urlmap_new();
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source *src = &cfg->sources[i];
 		const char *url = src->url ? src->url : src->index;
@@ -386,9 +386,9 @@ out:
 	fetcher_http_free(&f.http);
 	fetcher_spool_free(&f.spool);
 	json_object_put(f.validators);
-	json_object_put(f.seen);
-	json_object_put(f.link_texts);
-	json_object_put(f.url_source);
+	fetcher_urlmap_free(&f.seen);
+	fetcher_urlmap_free(&f.link_texts);
+	fetcher_urlmap_free(&f.url_source);
 	json_object_put(f.by_source);
 	for (size_t i = f.bhead; i < f.nbatches; i++) {
 		for (size_t k = 0; k < f.batches[i].nurls; k++)

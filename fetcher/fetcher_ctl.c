@@ -117,10 +117,9 @@ fetcher_begin_unanswered(void)
 void
 fetcher_count(struct fetcher *f, const char *source, const char *url, const char *outcome)
 {
-	struct json_object *name, *counts, *n;
-	if (source == NULL && url && f->url_source &&
-	    json_object_object_get_ex(f->url_source, url, &name))
-		source = json_object_get_string(name);
+	struct json_object *counts, *n;
+	if (source == NULL && url && f->url_source)
+		source = fetcher_urlmap_get(f->url_source, url);
 	if (source == NULL || f->by_source == NULL)
 		return;
 	if (!json_object_object_get_ex(f->by_source, source, &counts)) {

@@ -58,10 +58,7 @@ fetcher_fetch(struct fetcher *f, const char *url, const struct source *src, enum
 int
 fetcher_first_sight(struct fetcher *f, const char *url)
 {
-	if (json_object_object_get_ex(f->seen, url, NULL))
-		return 0;
-	json_object_object_add(f->seen, url, NULL);
-	return 1;
+	return fetcher_urlmap_add(f->seen, url);
 }
 
 /* A finished report: unchanged, or spooled and queued, or a dead letter. */
@@ -115,11 +112,9 @@ fetcher_on_report(struct fetcher *f, struct fetch_result *r)
 	add_opt(h, PROTO_KEY_FETCHED_AT, fetched_at);
 	add_opt(h, PROTO_KEY_SOURCE, r->src ? r->src->name : NULL);
 	if (r->src)
-		json_object_object_add(f->url_source, r->url, json_object_new_string(r->src->name));
+		fetcher_urlmap_put(f->url_source, r->url, r->src->name);
 	add_opt(h, PROTO_KEY_SOURCE_URL, r->src && r->src->index ? r->src->index : r->url);
-	struct json_object *lt;
-	if (json_object_object_get_ex(f->link_texts, r->url, &lt))
-		add_opt(h, PROTO_KEY_LINK_TEXT, json_object_get_string(lt));
+	add_opt(h, PROTO_KEY_LINK_TEXT, fetcher_urlmap_get(f->link_texts, r->url));
 	int rc = fetcher_spool_stage(f->spool, key, r->url, r->attempts,
 				     json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
 				     r->body.data ? r->body.data : "", r->body.len);
@@ -256,8 +251,7 @@ fetcher_on_index(struct fetcher *f, struct fetch_result *r)
 		if (fetcher_first_sight(f, page.links[i])) {
 			/* the parser's title when the report names none */
 			if (page.texts[i][0])
-				json_object_object_add(f->link_texts, page.links[i],
-						       json_object_new_string(page.texts[i]));
+				fetcher_urlmap_put(f->link_texts, page.links[i], page.texts[i]);
 			fresh[nfresh++] = page.links[i];
 			page.links[i] = NULL;
 		}

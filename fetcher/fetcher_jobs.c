@@ -87,9 +87,8 @@ fetcher_jobs_recover(struct fetcher *f)
 				/* its source, for the per-source counts, as the header names it */
 				if (json_object_object_get_ex(o, PROTO_KEY_SOURCE, &src) &&
 				    json_object_is_type(src, json_type_string) && f->url_source)
-					json_object_object_add(
-					    f->url_source, json_object_get_string(u),
-					    json_object_new_string(json_object_get_string(src)));
+					fetcher_urlmap_put(f->url_source, json_object_get_string(u),
+							   json_object_get_string(src));
 				log_info(
 				    "url=%s re-dispatching a job an earlier run left in the spool",
 				    json_object_get_string(u));

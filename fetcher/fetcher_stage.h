@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "fetcher_http.h"
 #include "fetcher_spool.h"
+#include "fetcher_urlmap.h"
 #include "wire.h"
 
 #include <json-c/json.h>
@@ -85,13 +86,13 @@ struct fetcher {
 	long long run_id;      /* ingest_runs.id, from the sink's BEGUN */
 	void *ctl, *jobs_sock;
 	struct fetcher_http *http;
-	struct fetcher_spool *spool;	/* group commit of bodies into the spool */
-	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
-	struct json_object *seen;	/* every URL queued in this run, as a set */
-	struct json_object *link_texts; /* report URL -> the text of the index link to it */
-	struct json_object *url_source; /* report URL -> the name of its source */
-	struct json_object *by_source;	/* source name -> {"stored": n, "failed": n} */
-	struct batch *batches;		/* asked of the sink, not answered yet */
+	struct fetcher_spool *spool;	   /* group commit of bodies into the spool */
+	struct json_object *validators;	   /* url -> {sha256, etag, last_modified} */
+	struct fetcher_urlmap *seen;	   /* every URL queued in this run, as a set */
+	struct fetcher_urlmap *link_texts; /* report URL -> the text of the index link to it */
+	struct fetcher_urlmap *url_source; /* report URL -> the name of its source */
+	struct json_object *by_source;	   /* source name -> {"stored": n, "failed": n} */
+	struct batch *batches;		   /* asked of the sink, not answered yet */
 	size_t nbatches, bhead;
 	long long last_spooled_ms;
 	long long spooled_bytes;
