@@ -58,7 +58,7 @@ fetcher_has_work(struct fetcher *f)
 static int
 fetcher_no_workers(struct fetcher *f)
 {
-	if (f->nworkers > 0 || fetcher_jobs_in_flight(f) > 0) {
+	if (fetcher_workers_count(f->workers) > 0 || fetcher_jobs_in_flight(f) > 0) {
 		f->last_worker_ms = monotime_ms();
 		return 0;
 	}
@@ -263,7 +263,7 @@ fetcher_run_events(struct fetcher *f, const zmq_pollitem_t *curl_items, int ncur
 		fetcher_read_deaths(f);
 	struct wire_msg m;
 	while (wire_recv_nowait(f->jobs_sock, 1, &m) == 0) {
-		fetcher_workers_on_message(f, &m);
+		fetcher_jobs_on_worker(f, &m);
 		wire_msg_release(&m);
 	}
 }
@@ -276,7 +276,7 @@ fetcher_run_timers(struct fetcher *f)
 		fetcher_log_idle(f);
 	fetcher_jobs_expire(f);
 	fetcher_jobs_dispatch(f);
-	fetcher_workers_beat(f);
+	fetcher_workers_beat(f->workers, f->jobs_sock, monotime_ms());
 	fetcher_progress(f, 0);
 }
 
@@ -379,6 +379,8 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 	if (!f.ctl || !f.jobs_sock || spool_ensure_dir(cfg->spool_dir) < 0 ||
 	    (f.spool = fetcher_spool_new(cfg->spool_dir)) == NULL)
 		goto out;
+	f.jobs = fetcher_jobs_new();
+	f.workers = fetcher_workers_new();
 	if (fetcher_begin(&f) < 0)
 		fetcher_unanswered_end(&f);
 	fetcher_loop(&f);
@@ -396,12 +398,8 @@ out:
 		free(f.batches[i].urls);
 	}
 	free(f.batches);
-	for (size_t i = 0; i < f.njobs; i++) {
-		free(f.jobs[i].url);
-		free(f.jobs[i].error);
-	}
-	free(f.jobs);
-	free(f.workers);
+	fetcher_jobs_free(&f.jobs);
+	fetcher_workers_free(&f.workers);
 	buf_release(&f.deaths);
 	if (f.ctl)
 		zmq_close(f.ctl);

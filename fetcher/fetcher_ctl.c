@@ -154,9 +154,7 @@ fetcher_progress(struct fetcher *f, int force)
 	f->next_progress_ms = now + PROGRESS_EVERY_MS;
 	int fetching =
 	    fetcher_http_busy(f->http) || f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
-	size_t settled = 0;
-	for (size_t i = 0; i < f->njobs; i++)
-		settled += f->jobs[i].state == JOB_DONE;
+	size_t settled = fetcher_jobs_settled(f);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, PROTO_KEY_TYPE, json_object_new_string(PROTO_LINE_PROGRESS));
 	json_object_object_add(o, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
@@ -166,7 +164,8 @@ fetcher_progress(struct fetcher *f, int force)
 	json_object_object_add(o, PROTO_KEY_STORED, json_object_new_int64(f->stored));
 	json_object_object_add(o, PROTO_KEY_FAILED,
 			       json_object_new_int64(f->fetch_failed + f->job_failed));
-	json_object_object_add(o, PROTO_KEY_JOBS, json_object_new_int64((int64_t)f->njobs));
+	json_object_object_add(o, PROTO_KEY_JOBS,
+			       json_object_new_int64((int64_t)fetcher_jobs_total(f)));
 	json_object_object_add(o, PROTO_KEY_SETTLED, json_object_new_int64((int64_t)settled));
 	json_object_object_add(o, PROTO_KEY_FETCHING, json_object_new_boolean(fetching));
 	json_object_object_add(o, PROTO_KEY_DRAINING, json_object_new_boolean(f->draining));
@@ -190,7 +189,7 @@ fetcher_read_deaths(struct fetcher *f)
 		int status;
 		*nl = '\0';
 		if (sscanf(line, "%ld %d", &pid, &status) == 2)
-			fetcher_workers_on_death(f, pid, status);
+			fetcher_jobs_on_death(f, pid, status);
 		line = nl + 1;
 	}
 	if (line && line != f->deaths.data) {

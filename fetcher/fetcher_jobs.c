@@ -9,6 +9,14 @@
  * max_attempts, then the job is a dead letter: one poison document never
  * blocks a run. Idle workers and the fetcher greet each other every
  * WIRE_HEARTBEAT_MS, so a credit from a worker that vanished is dropped.
+ *
+ * The table finds a job by its key, and the job a worker holds by the
+ * worker's serial, through GHashTables; it counts the jobs in each state, so
+ * that the loop's questions (in flight? pending?) cost nothing. Every change
+ * of state goes through jobs_set_state, which keeps those and asserts the
+ * lease table's invariants: a lease belongs to exactly one job and one
+ * worker, a job is LEASED exactly while it holds a lease, no count is
+ * negative and they add up to the jobs known.
  */
 #include "fetcher_stage.h"
 #include "log.h"
@@ -16,7 +24,9 @@
 #include "monotime.h"
 #include "spool.h"
 
+#include <assert.h>
 #include <dirent.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -29,18 +39,115 @@
 /* What a worker gets beyond parse_timeout_ms to send its result and say so. */
 #define PARSE_GRACE_MS 2000
 
+/*
+ * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
+ * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
+ * the sink has lease_ms to store it), BURIED (out of attempts: its dead
+ * letter was sent, and its spool file stays until the sink has committed
+ * it), DONE (acknowledged: stored, or its dead letter committed).
+ */
+enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_BURIED, JOB_DONE, JOB_NSTATES };
+
+struct job {
+	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
+	char *url;
+	char *error; /* BURIED: why, for its dead letter (owned) */
+	enum job_state state;
+	int attempts;
+	long long deadline_ms;
+	long worker_pid;    /* of the worker holding the lease, when it said */
+	long worker_serial; /* LEASED: the worker holding the lease (struct worker's serial) */
+};
+
+struct fetcher_jobs {
+	GHashTable *by_key; /* key -> struct job * (owned by order) */
+	GHashTable *leases; /* worker serial -> the one LEASED job it holds */
+	struct job **order; /* every job, in the order it came: the oldest is leased first */
+	size_t n, cap;
+	size_t count[JOB_NSTATES]; /* jobs in each state */
+};
+
+struct fetcher_jobs *
+fetcher_jobs_new(void)
+{
+	struct fetcher_jobs *t = xcalloc(1, sizeof(*t));
+	/* the keys are the jobs' own key arrays: they live as long as the entries */
+	t->by_key = g_hash_table_new(g_str_hash, g_str_equal);
+	t->leases = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return t;
+}
+
+void
+fetcher_jobs_free(struct fetcher_jobs **tp)
+{
+	struct fetcher_jobs *t = *tp;
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->order[i]->url);
+		free(t->order[i]->error);
+		free(t->order[i]);
+	}
+	free(t->order);
+	g_hash_table_destroy(t->by_key);
+	g_hash_table_destroy(t->leases);
+	free(t);
+	*tp = NULL;
+}
+
+static gpointer
+jobs_serial_key(long serial)
+{
+	return GSIZE_TO_POINTER((gsize)serial);
+}
+
+/* The lease table's invariants, checked on every change of state. */
+static void
+jobs_check(const struct fetcher_jobs *t)
+{
+	size_t sum = 0;
+	for (int s = 0; s < JOB_NSTATES; s++) {
+		assert(t->count[s] <= t->n); /* a count that went below zero wraps past n */
+		sum += t->count[s];
+	}
+	assert(sum == t->n);
+	assert(g_hash_table_size(t->leases) == t->count[JOB_LEASED]);
+	assert(g_hash_table_size(t->by_key) == t->n);
+}
+
+/*
+ * Move j to state, keeping the counts and the lease table: a job enters
+ * LEASED with its worker's serial (which holds no other lease) and leaves it
+ * releasing that lease.
+ */
+static void
+jobs_set_state(struct fetcher_jobs *t, struct job *j, enum job_state state)
+{
+	assert(t->count[j->state] > 0);
+	if (j->state == JOB_LEASED) {
+		assert(g_hash_table_lookup(t->leases, jobs_serial_key(j->worker_serial)) == j);
+		g_hash_table_remove(t->leases, jobs_serial_key(j->worker_serial));
+	}
+	if (state == JOB_LEASED) {
+		assert(!g_hash_table_contains(t->leases, jobs_serial_key(j->worker_serial)));
+		g_hash_table_insert(t->leases, jobs_serial_key(j->worker_serial), j);
+	}
+	t->count[j->state]--;
+	t->count[state]++;
+	j->state = state;
+	jobs_check(t);
+}
+
 static struct job *
 jobs_find(struct fetcher *f, const char *key)
 {
-	for (size_t i = 0; i < f->njobs; i++)
-		if (strcmp(f->jobs[i].key, key) == 0)
-			return &f->jobs[i];
-	return NULL;
+	return g_hash_table_lookup(f->jobs->by_key, key);
 }
 
 void
 fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url)
 {
+	struct fetcher_jobs *t = f->jobs;
 	struct job *known = jobs_find(f, key);
 	if (known) {
 		/*
@@ -51,15 +158,18 @@ fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url)
 			spool_remove(f->cfg->spool_dir, key);
 		return;
 	}
-	if (f->njobs == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->jobs = xreallocarray(f->jobs, f->cap, sizeof(*f->jobs));
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->order = xreallocarray(t->order, t->cap, sizeof(*t->order));
 	}
-	struct job *j = &f->jobs[f->njobs++];
-	memset(j, 0, sizeof(*j));
+	struct job *j = xcalloc(1, sizeof(*j));
 	snprintf(j->key, sizeof(j->key), "%s", key);
 	j->url = xstrdup(url);
 	j->state = JOB_PENDING;
+	t->order[t->n++] = j;
+	t->count[JOB_PENDING]++;
+	g_hash_table_insert(t->by_key, j->key, j);
+	jobs_check(t);
 }
 
 void
@@ -160,7 +270,7 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 	size_t len = 0;
 
 	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
-		j->state = JOB_DONE;
+		jobs_set_state(f->jobs, j, JOB_DONE);
 		f->job_failed++;
 		fetcher_count(f, NULL, j->url, PROTO_KEY_FAILED);
 		fetcher_dead(f, &(struct dead_letter){.url = j->url,
@@ -184,26 +294,11 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		j->attempts--;
 		return -2;
 	}
-	j->state = JOB_LEASED;
 	j->worker_pid = w->pid;
 	j->worker_serial = w->serial;
+	jobs_set_state(f->jobs, j, JOB_LEASED);
 	j->deadline_ms = monotime_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
 	return 0;
-}
-
-static struct worker *
-workers_find(struct fetcher *f, const unsigned char *id, size_t id_len)
-{
-	for (size_t i = 0; i < f->nworkers; i++)
-		if (f->workers[i].id_len == id_len && memcmp(f->workers[i].id, id, id_len) == 0)
-			return &f->workers[i];
-	return NULL;
-}
-
-static void
-workers_forget(struct fetcher *f, struct worker *w)
-{
-	*w = f->workers[--f->nworkers];
 }
 
 /*
@@ -235,7 +330,7 @@ jobs_bury(struct fetcher *f, struct job *j)
 	json_object_put(h);
 	free(hdr);
 	free(body);
-	j->state = JOB_BURIED;
+	jobs_set_state(f->jobs, j, JOB_BURIED);
 	j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
 }
 
@@ -249,11 +344,12 @@ jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
 	if (j->attempts < f->cfg->max_attempts && !f->draining) {
 		log_warnx("url=%s %s (attempt %d of %d); dispatching it again", j->url, why,
 			  j->attempts, f->cfg->max_attempts);
-		j->state = JOB_PENDING;
+		jobs_set_state(f->jobs, j, JOB_PENDING);
 		return;
 	}
 	if (j->attempts < f->cfg->max_attempts) {
-		j->state = JOB_PENDING; /* stopping: it stays in the spool for the next run */
+		/* stopping: it stays in the spool for the next run */
+		jobs_set_state(f->jobs, j, JOB_PENDING);
 		return;
 	}
 	char error[256];
@@ -267,23 +363,22 @@ jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
 void
 fetcher_jobs_dispatch(struct fetcher *f)
 {
-	size_t w = 0;
+	struct fetcher_jobs *t = f->jobs;
 	if (f->draining || fetcher_held(f))
 		return; /* no lease while the database cannot store what it would give */
-	for (size_t i = 0; i < f->njobs; i++) {
-		if (f->jobs[i].state != JOB_PENDING)
+	for (size_t i = 0; i < t->n && t->count[JOB_PENDING] > 0; i++) {
+		struct job *j = t->order[i];
+		if (j->state != JOB_PENDING)
 			continue;
-		while (w < f->nworkers && !f->workers[w].credit)
-			w++;
-		if (w == f->nworkers)
+		struct worker *wk = fetcher_workers_take_credit(f->workers);
+		if (wk == NULL)
 			return;
-		struct worker *wk = &f->workers[w];
-		wk->credit = 0;
-		int rc = jobs_lease(f, &f->jobs[i], wk);
+		int rc = jobs_lease(f, j, wk);
 		if (rc == -1) {
-			wk->credit = 1;
+			fetcher_workers_credit(f->workers, wk);
 		} else if (rc == -2) {
-			workers_forget(f, wk); /* gone: offer this job to the next one */
+			fetcher_workers_forget(f->workers,
+					       &wk); /* gone: offer it to the next one */
 			i--;
 		}
 	}
@@ -294,8 +389,8 @@ fetcher_jobs_expire(struct fetcher *f)
 {
 	long long now = monotime_ms();
 	char why[160];
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
+	for (size_t i = 0; i < f->jobs->n; i++) {
+		struct job *j = f->jobs->order[i];
 		if ((j->state != JOB_LEASED && j->state != JOB_PARSED && j->state != JOB_BURIED) ||
 		    now < j->deadline_ms)
 			continue;
@@ -318,35 +413,17 @@ fetcher_jobs_expire(struct fetcher *f)
 	}
 }
 
-/* 1 while the worker holds a lease it has not answered. */
-static int
-workers_busy(const struct fetcher *f, const struct worker *w)
-{
-	for (size_t i = 0; i < f->njobs; i++)
-		if (f->jobs[i].state == JOB_LEASED && f->jobs[i].worker_serial == w->serial)
-			return 1;
-	return 0;
-}
-
 void
-fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
+fetcher_jobs_on_worker(struct fetcher *f, const struct wire_msg *m)
 {
-	struct worker *w = workers_find(f, m->route, m->route_len);
-	if (w == NULL) {
-		f->workers = xreallocarray(f->workers, f->nworkers + 1, sizeof(*f->workers));
-		w = &f->workers[f->nworkers++];
-		memset(w, 0, sizeof(*w));
-		memcpy(w->id, m->route, m->route_len);
-		w->id_len = m->route_len;
-		w->serial = ++f->worker_serials;
-	}
-	w->seen_ms = monotime_ms();
-	w->pid = (long)wire_int(m, PROTO_KEY_PID, 0);
+	long long now = monotime_ms();
+	struct worker *w = fetcher_workers_note(f->workers, m->route, m->route_len,
+						(long)wire_int(m, PROTO_KEY_PID, 0), now);
 	const char *done = wire_str(m, PROTO_KEY_DONE, NULL);
 	struct job *j = done ? jobs_find(f, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
-		j->state = JOB_PARSED;
-		j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
+		jobs_set_state(f->jobs, j, JOB_PARSED);
+		j->deadline_ms = now + f->cfg->lease_ms;
 		f->parsed++;
 	}
 	/*
@@ -355,35 +432,12 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 	 * (A worker whose READY went to a fetcher of an earlier run only sends
 	 * heartbeats to this one.) One credit however often it asks.
 	 */
-	if (!workers_busy(f, w))
-		w->credit = 1;
+	if (!g_hash_table_contains(f->jobs->leases, jobs_serial_key(w->serial)))
+		fetcher_workers_credit(f->workers, w);
 }
 
 void
-fetcher_workers_beat(struct fetcher *f)
-{
-	long long now = monotime_ms();
-	if (now < f->next_beat_ms)
-		return;
-	f->next_beat_ms = now + WIRE_HEARTBEAT_MS;
-	for (size_t i = 0; i < f->nworkers;) {
-		struct worker *w = &f->workers[i];
-		/* a busy worker is silent: its lease's clock judges it, not this one */
-		if (now - w->seen_ms > WIRE_LIVENESS_MS) {
-			workers_forget(f, w);
-			continue;
-		}
-		if (wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_HEARTBEAT, NULL, NULL, 0) <
-		    0) {
-			workers_forget(f, w); /* its connection is gone */
-			continue;
-		}
-		i++;
-	}
-}
-
-void
-fetcher_workers_on_death(struct fetcher *f, long pid, int status)
+fetcher_jobs_on_death(struct fetcher *f, long pid, int status)
 {
 	char why[160];
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
@@ -396,36 +450,45 @@ fetcher_workers_on_death(struct fetcher *f, long pid, int status)
 	else
 		snprintf(why, sizeof(why), "the parser worker exited with status %d while on it",
 			 WEXITSTATUS(status));
-	for (size_t i = 0; i < f->nworkers; i++) {
-		if (f->workers[i].pid == pid) {
-			workers_forget(f, &f->workers[i]);
-			break;
-		}
-	}
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
-		if (j->state == JOB_LEASED && j->worker_pid == pid)
-			jobs_attempt_failed(f, j, why);
-	}
+	struct worker *w = fetcher_workers_by_pid(f->workers, pid);
+	if (w)
+		fetcher_workers_forget(f->workers, &w);
+	/* the leases it held, taken first: ending one changes the lease table */
+	GPtrArray *held = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, f->jobs->leases);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((struct job *)v)->worker_pid == pid)
+			g_ptr_array_add(held, v);
+	for (guint i = 0; i < held->len; i++)
+		jobs_attempt_failed(f, g_ptr_array_index(held, i), why);
+	g_ptr_array_free(held, TRUE);
 }
 
 size_t
 fetcher_jobs_in_flight(const struct fetcher *f)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < f->njobs; i++)
-		n += f->jobs[i].state == JOB_LEASED || f->jobs[i].state == JOB_PARSED ||
-		     f->jobs[i].state == JOB_BURIED;
-	return n;
+	const struct fetcher_jobs *t = f->jobs;
+	return t->count[JOB_LEASED] + t->count[JOB_PARSED] + t->count[JOB_BURIED];
 }
 
 size_t
 fetcher_jobs_pending(const struct fetcher *f)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < f->njobs; i++)
-		n += f->jobs[i].state == JOB_PENDING;
-	return n;
+	return f->jobs->count[JOB_PENDING];
+}
+
+size_t
+fetcher_jobs_total(const struct fetcher *f)
+{
+	return f->jobs->n;
+}
+
+size_t
+fetcher_jobs_settled(const struct fetcher *f)
+{
+	return f->jobs->count[JOB_DONE];
 }
 
 /* How long a HOLD holds: a few of the sink's HOLD intervals, so one lost HOLD is no end. */
@@ -449,8 +512,8 @@ fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
 	}
 	f->held_until = now + HOLD_MS;
 	/* not a failure of the parse nor of the worker: no attempt is used up */
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
+	for (size_t i = 0; i < f->jobs->n; i++) {
+		struct job *j = f->jobs->order[i];
 		if ((j->state == JOB_PARSED || j->state == JOB_BURIED) &&
 		    j->deadline_ms < now + f->cfg->lease_ms)
 			j->deadline_ms = now + f->cfg->lease_ms;
@@ -468,7 +531,7 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 		f->parsed++; /* the sink's word came before the worker's */
 	if (j->state == JOB_BURIED)
 		log_debug("url=%s dead letter recorded", j->url);
-	j->state = JOB_DONE;
+	jobs_set_state(f->jobs, j, JOB_DONE);
 	const char *status = wire_str(m, PROTO_KEY_STATUS, "");
 	int failed = strcmp(status, PROTO_STATUS_FAILED) == 0;
 	if (failed)
@@ -483,10 +546,5 @@ fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
 int
 fetcher_jobs_outstanding(const struct fetcher *f)
 {
-	for (size_t i = 0; i < f->njobs; i++)
-		if (f->jobs[i].state != JOB_DONE)
-			return 1;
-	return 0;
+	return f->jobs->count[JOB_DONE] < f->jobs->n;
 }
-
-/* Send a control request and wait for the reply of the given type. */

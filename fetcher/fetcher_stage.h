@@ -13,42 +13,13 @@
 #include "fetcher_http.h"
 #include "fetcher_spool.h"
 #include "fetcher_urlmap.h"
+#include "fetcher_workers.h"
 #include "wire.h"
 
 #include <json-c/json.h>
 
 /* Stopping, what the sink has to answer FINISH: the drain leaves it this much of drain_timeout. */
 #define FINISH_STOPPING_MS 1000
-
-/*
- * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
- * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
- * the sink has lease_ms to store it), BURIED (out of attempts: its dead
- * letter was sent, and its spool file stays until the sink has committed
- * it), DONE (acknowledged: stored, or its dead letter committed).
- */
-enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_BURIED, JOB_DONE };
-
-struct job {
-	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
-	char *url;
-	char *error; /* BURIED: why, for its dead letter (owned) */
-	enum job_state state;
-	int attempts;
-	long long deadline_ms;
-	long worker_pid;    /* of the worker holding the lease, when it said */
-	long worker_serial; /* the worker holding the lease (struct worker's serial) */
-};
-
-/* A parser worker the fetcher has heard from lately. */
-struct worker {
-	unsigned char id[WIRE_ROUTE_MAX];
-	size_t id_len;
-	long pid;
-	long serial; /* unique in this run: a worker forgotten and heard again is a new one */
-	long long seen_ms;
-	int credit; /* it asked for a job and has none */
-};
 
 /* Discovered report URLs waiting for the sink's VALIDATORS answer (answers come in order). */
 struct batch {
@@ -97,13 +68,9 @@ struct fetcher {
 	long long last_spooled_ms;
 	long long spooled_bytes;
 	int idle_logged;
-	struct job *jobs;
-	size_t njobs, cap;
-	struct worker *workers;
-	size_t nworkers;
-	long worker_serials;
-	long long next_beat_ms;
-	long long last_worker_ms; /* when a worker was last known to be there */
+	struct fetcher_jobs *jobs;	 /* the jobs and their leases (fetcher_jobs.c) */
+	struct fetcher_workers *workers; /* the parser workers heard from lately */
+	long long last_worker_ms;	 /* when a worker was last known to be there */
 	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */
 	/* the sink says the database is down (HOLD): no leases, and none runs out */
 	long long held_until;	  /* monotonic ms: the hold ends unless another HOLD comes */
@@ -156,14 +123,17 @@ struct json_object *fetcher_job_header(const struct config *cfg, const char *spo
 /* Tell the sink that d->url failed for good: a dead letter. */
 void fetcher_dead(struct fetcher *f, const struct dead_letter *d);
 
+/* The jobs table, empty; fetcher_jobs_free frees it and its jobs (sets *t to NULL). */
+struct fetcher_jobs *fetcher_jobs_new(void);
+void fetcher_jobs_free(struct fetcher_jobs **t);
 /* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
-void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);
-/* Greet the idle workers; forget the ones silent past WIRE_LIVENESS_MS. */
-void fetcher_workers_beat(struct fetcher *f);
+void fetcher_jobs_on_worker(struct fetcher *f, const struct wire_msg *m);
 /* The worker process pid died (status as waitpid gives it): its lease ends now. */
-void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
-/* Jobs not yet settled (leased or parsed), and jobs in all. */
+void fetcher_jobs_on_death(struct fetcher *f, long pid, int status);
+/* Jobs not yet settled (leased, parsed or buried), jobs in all, and jobs settled. */
 size_t fetcher_jobs_in_flight(const struct fetcher *f);
+size_t fetcher_jobs_total(const struct fetcher *f);
+size_t fetcher_jobs_settled(const struct fetcher *f);
 
 /* fetcher_discover.c: finished transfers become reports, spool files and jobs. */
 /* Queue url for download, once per run, with its stored validators. */
