@@ -38,7 +38,7 @@ fetcher_drain(struct fetcher *f)
 	f->drain_until = monotime_ms() + (drain_ms > 0 ? drain_ms : 0);
 	log_warnx("stopping: no new fetches; %zu job%s in flight get up to %d s to be stored;"
 		  " a second signal stops at once",
-		  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s",
+		  fetcher_jobs_in_flight(f->jobs), fetcher_jobs_in_flight(f->jobs) == 1 ? "" : "s",
 		  f->cfg->drain_timeout);
 }
 
@@ -46,8 +46,8 @@ static int
 fetcher_has_work(struct fetcher *f)
 {
 	if (f->draining)
-		return fetcher_jobs_in_flight(f) > 0;
-	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f) ||
+		return fetcher_jobs_in_flight(f->jobs) > 0;
+	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f->jobs) ||
 	       f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
 }
 
@@ -58,11 +58,12 @@ fetcher_has_work(struct fetcher *f)
 static int
 fetcher_no_workers(struct fetcher *f)
 {
-	if (fetcher_workers_count(f->workers) > 0 || fetcher_jobs_in_flight(f) > 0) {
+	if (fetcher_workers_count(f->workers) > 0 || fetcher_jobs_in_flight(f->jobs) > 0) {
 		f->last_worker_ms = monotime_ms();
 		return 0;
 	}
-	return fetcher_jobs_outstanding(f) && monotime_ms() - f->last_worker_ms > f->cfg->lease_ms;
+	return fetcher_jobs_outstanding(f->jobs) &&
+	       monotime_ms() - f->last_worker_ms > f->cfg->lease_ms;
 }
 
 /*
@@ -86,11 +87,35 @@ fetcher_outage_over(struct fetcher *f)
 		return 0;
 	log_warnx("the database has been unreachable for %d s (outage_timeout); ending the run,"
 		  " the %zu unsettled job%s stay in the spool for the next one",
-		  f->cfg->outage_timeout, fetcher_jobs_in_flight(f) + fetcher_jobs_pending(f),
-		  fetcher_jobs_in_flight(f) + fetcher_jobs_pending(f) == 1 ? "" : "s");
+		  f->cfg->outage_timeout,
+		  fetcher_jobs_in_flight(f->jobs) + fetcher_jobs_pending(f->jobs),
+		  fetcher_jobs_in_flight(f->jobs) + fetcher_jobs_pending(f->jobs) == 1 ? "" : "s");
 	f->draining = 1;
 	f->gave_up = 1;
 	return 1;
+}
+
+/* How long a HOLD holds: a few of the sink's HOLD intervals, so one lost HOLD is no end. */
+#define HOLD_MS (3 * WIRE_HEARTBEAT_MS)
+
+int
+fetcher_held(const struct fetcher *f)
+{
+	return f->outage_since != 0 && monotime_ms() < f->held_until;
+}
+
+void
+fetcher_on_hold(struct fetcher *f, const struct wire_msg *m)
+{
+	long long now = monotime_ms();
+	if (!fetcher_held(f)) {
+		f->outage_since = now;
+		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
+			  " for up to %d s (outage_timeout)",
+			  wire_str(m, PROTO_KEY_REASON, "no reason given"), f->cfg->outage_timeout);
+	}
+	f->held_until = now + HOLD_MS;
+	fetcher_jobs_hold(f->jobs, now);
 }
 
 /* 1 when the run phase is over: no work left, a stop, no workers, an outage. */
@@ -113,13 +138,15 @@ fetcher_run_over(struct fetcher *f)
 	if (f->draining && fetcher_held(f)) {
 		log_warnx("stopping while the database is down: the %zu job%s in flight stay"
 			  " in the spool",
-			  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s");
+			  fetcher_jobs_in_flight(f->jobs),
+			  fetcher_jobs_in_flight(f->jobs) == 1 ? "" : "s");
 		return 1;
 	}
 	if (f->draining && monotime_ms() >= f->drain_until) {
 		log_warnx("drain_timeout reached with %zu job%s in flight; they stay in the"
 			  " spool",
-			  fetcher_jobs_in_flight(f), fetcher_jobs_in_flight(f) == 1 ? "" : "s");
+			  fetcher_jobs_in_flight(f->jobs),
+			  fetcher_jobs_in_flight(f->jobs) == 1 ? "" : "s");
 		return 1;
 	}
 	return 0;
@@ -142,7 +169,7 @@ fetcher_start(struct fetcher *f)
 	/* every source is listed, with zeros when it stored and lost nothing */
 	for (size_t i = 0; i < cfg->nsources; i++)
 		fetcher_count(f, cfg->sources[i].name, NULL, NULL);
-	fetcher_jobs_recover(f);
+	fetcher_jobs_recover(f->jobs, f->url_source);
 	f->last_worker_ms = monotime_ms();
 	f->http = fetcher_http_new(cfg);
 	f->seen = fetcher_urlmap_new();
@@ -187,7 +214,7 @@ fetcher_run_end(struct fetcher *f)
 {
 	fetcher_progress(f, 1);
 	if (sig_stop > 1) {
-		log_info("stopping at once; %s", fetcher_jobs_outstanding(f)
+		log_info("stopping at once; %s", fetcher_jobs_outstanding(f->jobs)
 						     ? "unfinished jobs stay in the spool"
 						     : "nothing left in flight");
 		fetcher_end(f, 0);
@@ -235,9 +262,10 @@ static void
 fetcher_on_ctl(struct fetcher *f, struct wire_msg *m)
 {
 	if (strcmp(m->type, PROTO_MSG_ACK) == 0)
-		fetcher_jobs_on_ack(f, m);
+		fetcher_jobs_on_ack(f->jobs, wire_str(m, PROTO_KEY_KEY, NULL),
+				    wire_str(m, PROTO_KEY_STATUS, NULL));
 	else if (strcmp(m->type, PROTO_MSG_HOLD) == 0)
-		fetcher_jobs_hold(f, m);
+		fetcher_on_hold(f, m);
 	else if (fetcher_answered(f, m))
 		fetcher_on_answer(f, m);
 	else if (f->phase == PHASE_RUN && strcmp(m->type, PROTO_MSG_VALIDATORS) == 0)
@@ -263,7 +291,7 @@ fetcher_run_events(struct fetcher *f, const zmq_pollitem_t *curl_items, int ncur
 		fetcher_read_deaths(f);
 	struct wire_msg m;
 	while (wire_recv_nowait(f->jobs_sock, 1, &m) == 0) {
-		fetcher_jobs_on_worker(f, &m);
+		fetcher_jobs_on_worker(f->jobs, f->workers, &m);
 		wire_msg_release(&m);
 	}
 }
@@ -274,8 +302,13 @@ fetcher_run_timers(struct fetcher *f)
 {
 	if (!fetcher_http_busy(f->http) && f->bhead == f->nbatches && !fetcher_spool_busy(f->spool))
 		fetcher_log_idle(f);
-	fetcher_jobs_expire(f);
-	fetcher_jobs_dispatch(f);
+	fetcher_jobs_expire(f->jobs, f->draining);
+	/* no lease while the database cannot store what it would give */
+	if (!f->draining && !fetcher_held(f))
+		fetcher_jobs_dispatch(
+		    f->jobs, f->workers,
+		    &(struct fetcher_jobs_run){f->run_name, f->run_id, f->jobs_sock});
+	fetcher_on_job_outcomes(f);
 	fetcher_workers_beat(f->workers, f->jobs_sock, monotime_ms());
 	fetcher_progress(f, 0);
 }
@@ -345,6 +378,7 @@ fetcher_loop(struct fetcher *f)
 			fetcher_on_ctl(f, &m);
 			wire_msg_release(&m);
 		}
+		fetcher_on_job_outcomes(f);
 		if (run && f->phase == PHASE_RUN)
 			fetcher_run_timers(f);
 	}
@@ -379,7 +413,7 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 	if (!f.ctl || !f.jobs_sock || spool_ensure_dir(cfg->spool_dir) < 0 ||
 	    (f.spool = fetcher_spool_new(cfg->spool_dir)) == NULL)
 		goto out;
-	f.jobs = fetcher_jobs_new();
+	f.jobs = fetcher_jobs_new(cfg);
 	f.workers = fetcher_workers_new();
 	if (fetcher_begin(&f) < 0)
 		fetcher_unanswered_end(&f);

@@ -53,6 +53,48 @@ fetcher_dead(struct fetcher *f, const struct dead_letter *d)
 	json_object_put(h);
 }
 
+void
+fetcher_on_job_outcomes(struct fetcher *f)
+{
+	struct job_outcome o;
+	while (fetcher_jobs_next_outcome(f->jobs, &o)) {
+		switch (o.kind) {
+		case JOB_OUT_PARSED:
+			f->parsed++;
+			break;
+		case JOB_OUT_STORED:
+			f->stored++;
+			fetcher_count(f, NULL, o.url, PROTO_KEY_STORED);
+			break;
+		case JOB_OUT_FAILED:
+			f->job_failed++;
+			fetcher_count(f, NULL, o.url, PROTO_KEY_FAILED);
+			break;
+		case JOB_OUT_LOST:
+			f->job_failed++;
+			fetcher_count(f, NULL, o.url, PROTO_KEY_FAILED);
+			fetcher_dead(f,
+				     &(struct dead_letter){.url = o.url,
+							   .stage = "fetch",
+							   .error = "spool file missing or damaged",
+							   .attempts = o.attempts});
+			break;
+		case JOB_OUT_DEAD:
+			/* its spool file stays until the sink acknowledges the dead letter */
+			fetcher_dead(f, &(struct dead_letter){.source = o.source,
+							      .url = o.url,
+							      .stage = "parse",
+							      .error = o.error,
+							      .key = o.key,
+							      .attempts = o.attempts,
+							      .body = o.body,
+							      .len = o.len});
+			break;
+		}
+		fetcher_jobs_outcome_release(&o);
+	}
+}
+
 /*
  * Send a control request whose answer (of type want) the loop waits for,
  * until timeout_ms from now (stoppable: or a stop signal). 0, or -1 when it
@@ -154,7 +196,7 @@ fetcher_progress(struct fetcher *f, int force)
 	f->next_progress_ms = now + PROGRESS_EVERY_MS;
 	int fetching =
 	    fetcher_http_busy(f->http) || f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
-	size_t settled = fetcher_jobs_settled(f);
+	size_t settled = fetcher_jobs_settled(f->jobs);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, PROTO_KEY_TYPE, json_object_new_string(PROTO_LINE_PROGRESS));
 	json_object_object_add(o, PROTO_KEY_RUN_ID, json_object_new_int64(f->run_id));
@@ -165,7 +207,7 @@ fetcher_progress(struct fetcher *f, int force)
 	json_object_object_add(o, PROTO_KEY_FAILED,
 			       json_object_new_int64(f->fetch_failed + f->job_failed));
 	json_object_object_add(o, PROTO_KEY_JOBS,
-			       json_object_new_int64((int64_t)fetcher_jobs_total(f)));
+			       json_object_new_int64((int64_t)fetcher_jobs_total(f->jobs)));
 	json_object_object_add(o, PROTO_KEY_SETTLED, json_object_new_int64((int64_t)settled));
 	json_object_object_add(o, PROTO_KEY_FETCHING, json_object_new_boolean(fetching));
 	json_object_object_add(o, PROTO_KEY_DRAINING, json_object_new_boolean(f->draining));
@@ -189,7 +231,7 @@ fetcher_read_deaths(struct fetcher *f)
 		int status;
 		*nl = '\0';
 		if (sscanf(line, "%ld %d", &pid, &status) == 2)
-			fetcher_jobs_on_death(f, pid, status);
+			fetcher_jobs_on_death(f->jobs, f->workers, pid, status, f->draining);
 		line = nl + 1;
 	}
 	if (line && line != f->deaths.data) {

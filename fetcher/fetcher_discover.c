@@ -153,7 +153,7 @@ fetcher_on_spooled(struct fetcher *f)
 			f->last_spooled_ms = monotime_ms();
 			f->spooled_bytes += (long long)b->len;
 			log_debug("url=%s spooled as %s (%zu bytes)", b->url, b->key, b->len);
-			fetcher_jobs_enqueue(f, b->key, b->url);
+			fetcher_jobs_enqueue(f->jobs, b->key, b->url);
 		}
 		fetcher_spool_spooled_free(&b);
 	}

@@ -13,6 +13,7 @@
 #include "fetcher_http.h"
 #include "fetcher_spool.h"
 #include "fetcher_urlmap.h"
+#include "fetcher_jobs.h"
 #include "fetcher_workers.h"
 #include "wire.h"
 
@@ -95,45 +96,8 @@ struct dead_letter {
 	size_t len;
 };
 
-/* One per-source parse option: its job header key and its place in struct source_parse. */
-struct fetcher_job_option {
-	const char *key;
-	size_t offset; /* of a char * in struct source_parse */
-};
-/* Every per-source parse option, each of which fetcher_job_header sends. */
-extern const struct fetcher_job_option fetcher_job_options[];
-extern const size_t fetcher_job_noptions;
-
-/* What a lease adds to a spooled job's header. */
-struct fetcher_job_lease {
-	const char *run; /* the run's name, as the sink knows it */
-	long long run_id;
-	int attempts; /* this one included */
-};
-
-/*
- * The header of a JOB: spool_hdr (the spool's JSON; NULL or damaged: none)
- * with the lease's run and attempt, the parse time limit, and the parse
- * options of the source it names in cfg. The one place a job header is made.
- * Returns an owned object.
- */
-struct json_object *fetcher_job_header(const struct config *cfg, const char *spool_hdr,
-				       const struct fetcher_job_lease *l);
-
 /* Tell the sink that d->url failed for good: a dead letter. */
 void fetcher_dead(struct fetcher *f, const struct dead_letter *d);
-
-/* The jobs table, empty; fetcher_jobs_free frees it and its jobs (sets *t to NULL). */
-struct fetcher_jobs *fetcher_jobs_new(void);
-void fetcher_jobs_free(struct fetcher_jobs **t);
-/* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
-void fetcher_jobs_on_worker(struct fetcher *f, const struct wire_msg *m);
-/* The worker process pid died (status as waitpid gives it): its lease ends now. */
-void fetcher_jobs_on_death(struct fetcher *f, long pid, int status);
-/* Jobs not yet settled (leased, parsed or buried), jobs in all, and jobs settled. */
-size_t fetcher_jobs_in_flight(const struct fetcher *f);
-size_t fetcher_jobs_total(const struct fetcher *f);
-size_t fetcher_jobs_settled(const struct fetcher *f);
 
 /* fetcher_discover.c: finished transfers become reports, spool files and jobs. */
 /* Queue url for download, once per run, with its stored validators. */
@@ -149,6 +113,13 @@ void fetcher_on_spooled(struct fetcher *f);
 void fetcher_on_validators(struct fetcher *f, struct wire_msg *m);
 /* Once, when the last transfer is over: the fetch phase's own throughput. */
 void fetcher_log_idle(struct fetcher *f);
+
+/* 1 while the sink holds the run (the database is down). */
+int fetcher_held(const struct fetcher *f);
+/* HOLD from the sink: the database is down; leases wait, none runs out meanwhile. */
+void fetcher_on_hold(struct fetcher *f, const struct wire_msg *m);
+/* Count and tell the sink what the jobs table says happened to its jobs. */
+void fetcher_on_job_outcomes(struct fetcher *f);
 
 /* fetcher_ctl.c: the sink's control socket and the supervisor's pipes. */
 /*
@@ -185,24 +156,5 @@ void fetcher_on_summary(struct fetcher *f, struct wire_msg *m);
 void fetcher_finish_unanswered(struct fetcher *f);
 /* The summary of a run the sink could not end: this fetcher's counts, as interrupted. */
 void fetcher_summary_interrupted(struct fetcher *f);
-
-/* Queue the spooled job key (for url) for a parser worker, once. */
-void fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url);
-/* Queue the jobs an earlier run left in the spool. */
-void fetcher_jobs_recover(struct fetcher *f);
-/* Lease pending jobs to the workers that asked for one. */
-void fetcher_jobs_dispatch(struct fetcher *f);
-/* Lease again, or dead-letter, jobs whose lease ran out. */
-void fetcher_jobs_expire(struct fetcher *f);
-/* HOLD from the sink: the database is down; leases wait, none runs out meanwhile. */
-void fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m);
-/* 1 while the sink holds the run (the database is down). */
-int fetcher_held(const struct fetcher *f);
-/* The sink stored (or gave up on) a job: forget it and its spool file. */
-void fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m);
-/* Jobs spooled and waiting for a worker. */
-size_t fetcher_jobs_pending(const struct fetcher *f);
-/* 1 while any job is not yet acknowledged. */
-int fetcher_jobs_outstanding(const struct fetcher *f);
 
 #endif
