@@ -187,11 +187,9 @@ fetcher_jobs_next_outcome(struct fetcher_jobs *t, struct job_outcome *out)
 void
 fetcher_jobs_outcome_release(struct job_outcome *o)
 {
-	free(o->url);
-	free(o->key);
-	free(o->source);
-	free(o->error);
-	free(o->body);
+	char *owned[] = {o->url, o->key, o->source, o->error, (char *)o->body};
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		free(owned[i]);
 	memset(o, 0, sizeof(*o));
 }
 

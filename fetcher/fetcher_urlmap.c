@@ -25,12 +25,9 @@ fetcher_urlmap_new(void)
 void
 fetcher_urlmap_free(struct fetcher_urlmap **mp)
 {
-	struct fetcher_urlmap *m = *mp;
-	if (m == NULL)
-		return;
-	g_hash_table_destroy(m->t);
-	g_free(m);
-	*mp = NULL;
+	if (*mp)
+		g_hash_table_destroy((*mp)->t);
+	g_clear_pointer(mp, g_free);
 }
 
 void

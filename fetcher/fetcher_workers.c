@@ -42,13 +42,11 @@ fetcher_workers_new(void)
 void
 fetcher_workers_free(struct fetcher_workers **wsp)
 {
-	struct fetcher_workers *ws = *wsp;
-	if (ws == NULL)
-		return;
-	g_queue_clear(&ws->credited);
-	g_hash_table_destroy(ws->by_id);
-	g_free(ws);
-	*wsp = NULL;
+	if (*wsp) {
+		g_queue_clear(&(*wsp)->credited);
+		g_hash_table_destroy((*wsp)->by_id);
+	}
+	g_clear_pointer(wsp, g_free);
 }
 
 struct worker *
