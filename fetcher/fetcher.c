@@ -418,6 +418,7 @@ fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const st
 	if (fetcher_begin(&f) < 0)
 		fetcher_unanswered_end(&f);
 	fetcher_loop(&f);
+	fetcher_status_flush(&f);
 out:
 	fetcher_http_free(&f.http);
 	fetcher_spool_free(&f.spool);

@@ -13,9 +13,11 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -23,7 +25,10 @@
 #define VALIDATORS_TIMEOUT_MS 120000
 #define SUMMARY_TIMEOUT_MS 60000
 #define PROGRESS_EVERY_MS 500
-#define ASK_POLL_MS 200 /* waiting for an answer, the loop looks at the clock this often */
+/* at its end, the longest the fetcher waits for its status lines to be read */
+#define STATUS_FLUSH_MS 2000
+/* waiting for an answer, the loop looks at the clock this often */
+#define ASK_POLL_MS 200
 
 /* Every control message names its run: a sink that restarted within it still knows it. */
 void
@@ -185,6 +190,28 @@ fetcher_status(struct fetcher *f, struct json_object *o)
 	if (write(f->status_fd, line.data, line.len) < 0 && errno != EAGAIN)
 		log_debug("cannot report progress: %s", strerror(errno));
 	buf_release(&line);
+}
+
+/*
+ * The supervisor decides the run's outcome from the summary line: once the
+ * fetcher has exited it takes what is left in the pipe in one read, and a
+ * summary behind a large progress line (a sources list of hundreds) would be
+ * lost. So the fetcher ends only once its lines are read (FIONREAD on the
+ * pipe is 0), nobody reads any more, or STATUS_FLUSH_MS passed.
+ */
+void
+fetcher_status_flush(const struct fetcher *f)
+{
+	long long until = monotime_ms() + STATUS_FLUSH_MS;
+	int unread = 0;
+	if (f->status_fd < 0)
+		return;
+	while (ioctl(f->status_fd, FIONREAD, &unread) == 0 && unread > 0 && monotime_ms() < until) {
+		struct pollfd p = {f->status_fd, POLLOUT, 0};
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)))
+			return; /* the supervisor is gone */
+		poll(NULL, 0, 5);
+	}
 }
 
 void

@@ -146,6 +146,8 @@ int fetcher_unanswered(const struct fetcher *f);
 long fetcher_ask_wait_ms(const struct fetcher *f);
 /* A progress line for the supervisor, at most every PROGRESS_EVERY_MS unless forced. */
 void fetcher_progress(struct fetcher *f, int force);
+/* At the end: wait (a little) until the supervisor has read the status lines. */
+void fetcher_status_flush(const struct fetcher *f);
 /* Take the supervisor's news of parser workers that died. */
 void fetcher_read_deaths(struct fetcher *f);
 /* FINISH: the run's counts to the sink. 0, or -1 when it cannot be sent. */
