@@ -11,30 +11,36 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <zmq.h>
 
-#define DIRECT_POLL_ITEMS 1024
 #define DIRECT_IDLE_MS 1000 /* the longest wait between two looks at the transfers */
 
 struct fetch_result *
 fetcher_direct_next(struct fetcher_http *h)
 {
-	zmq_pollitem_t items[DIRECT_POLL_ITEMS];
+	zmq_pollitem_t *items = NULL;
+	struct fetch_result *r = NULL;
+	int cap = 0;
 	for (;;) {
 		fetcher_http_perform(h);
-		struct fetch_result *r = fetcher_http_next(h);
-		if (r != NULL)
-			return r;
+		if ((r = fetcher_http_next(h)) != NULL)
+			break;
 		if (!fetcher_http_busy(h) || sig_stop)
-			return NULL;
+			break;
 		int n = 0;
 		long timeout = DIRECT_IDLE_MS;
-		fetcher_http_poll_items(h, items, &n, DIRECT_POLL_ITEMS, &timeout);
-		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
+		fetcher_http_poll_items(h, &items, &n, &cap, &timeout);
+		if (zmq_poll(items, n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
 			log_warnx("poll failed: %s", zmq_strerror(errno));
-			return NULL;
+			break;
 		}
+		fetcher_http_on_ready(h, items, n);
 	}
+	free(items);
+	return r;
 }
 
 struct fetch_result *

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +50,50 @@ struct fetcher_http {
 	size_t ndone, dhead, dcap;
 	int retry_budget; /* retries left in this run */
 	struct fetch_stats stats;
+	/* what curl asked to be told about (CURLMOPT_SOCKETFUNCTION): fd and ZMQ_POLLIN/OUT */
+	zmq_pollitem_t *socks;
+	size_t nsocks, scap;
+	long long timer_at; /* curl's timer (CURLMOPT_TIMERFUNCTION), monotonic ms; -1: none */
 };
+
+/* curl tells which sockets to watch: the caller's poll set picks them up before it waits. */
+static int
+http_on_socket(CURL *e, curl_socket_t fd, int what, void *user, void *sockp)
+{
+	struct fetcher_http *h = user;
+	size_t i;
+	(void)e;
+	(void)sockp;
+	for (i = 0; i < h->nsocks && h->socks[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < h->nsocks)
+			h->socks[i] = h->socks[--h->nsocks];
+		return 0;
+	}
+	if (i == h->nsocks) {
+		if (h->nsocks == h->scap) {
+			h->scap = h->scap ? h->scap * 2 : 16;
+			h->socks = xreallocarray(h->socks, h->scap, sizeof(*h->socks));
+		}
+		h->nsocks++;
+	}
+	h->socks[i] = (zmq_pollitem_t){NULL, fd,
+				       (short)((what & CURL_POLL_IN ? ZMQ_POLLIN : 0) |
+					       (what & CURL_POLL_OUT ? ZMQ_POLLOUT : 0)),
+				       0};
+	return 0;
+}
+
+/* curl's one timer: the loop's wait ends when it is due, and fetcher_http_perform runs it. */
+static int
+http_on_timer(CURLM *m, long timeout_ms, void *user)
+{
+	struct fetcher_http *h = user;
+	(void)m;
+	h->timer_at = timeout_ms < 0 ? -1 : monotime_ms() + timeout_ms;
+	return 0;
+}
 
 struct fetcher_http *
 fetcher_http_new(const struct config *cfg)
@@ -61,6 +103,11 @@ fetcher_http_new(const struct config *cfg)
 	h->multi = curl_multi_init();
 	if (h->multi == NULL)
 		fatalx(70, "curl_multi_init failed");
+	h->timer_at = -1;
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
 	h->hosts = fetcher_host_table_new(cfg);
 	h->running = xcalloc((size_t)cfg->max_connections, sizeof(*h->running));
 	h->retry_budget = cfg->retry_budget;
@@ -110,6 +157,7 @@ fetcher_http_free(struct fetcher_http **hp)
 	free(h->running);
 	free(h->done);
 	curl_multi_cleanup(h->multi);
+	free(h->socks);
 	free(h);
 	*hp = NULL;
 }
@@ -459,7 +507,10 @@ fetcher_http_perform(struct fetcher_http *h)
 	CURLMsg *msg;
 
 	http_fill(h);
-	curl_multi_perform(h->multi, &running);
+	if (h->timer_at >= 0 && monotime_ms() >= h->timer_at) {
+		h->timer_at = -1; /* curl sets it again if it wants to be called back */
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
 	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL)
 		if (msg->msg == CURLMSG_DONE)
 			http_finish(h, msg->easy_handle, msg->data.result);
@@ -487,31 +538,35 @@ fetcher_http_stats(const struct fetcher_http *h)
 }
 
 void
-fetcher_http_poll_items(struct fetcher_http *h, zmq_pollitem_t *items, int *n, int max,
+fetcher_http_poll_items(struct fetcher_http *h, zmq_pollitem_t **items, int *n, int *cap,
 			long *timeout_ms)
 {
-	fd_set r, w, x;
-	int maxfd = -1;
-	long t = -1;
-
-	FD_ZERO(&r);
-	FD_ZERO(&w);
-	FD_ZERO(&x);
-	curl_multi_fdset(h->multi, &r, &w, &x, &maxfd);
-	for (int fd = 0; fd <= maxfd && *n < max; fd++) {
-		short ev = (short)((FD_ISSET(fd, &r) ? ZMQ_POLLIN : 0) |
-				   (FD_ISSET(fd, &w) ? ZMQ_POLLOUT : 0));
-		if (ev == 0)
-			continue;
-		items[*n] = (zmq_pollitem_t){NULL, fd, ev, 0};
-		(*n)++;
+	if ((size_t)*n + h->nsocks > (size_t)*cap) {
+		*cap = *n + (int)h->nsocks + 16;
+		*items = xreallocarray(*items, (size_t)*cap, sizeof(**items));
 	}
+	for (size_t i = 0; i < h->nsocks; i++)
+		(*items)[(*n)++] = h->socks[i];
 	long delay = http_fill(h);
 	if (delay >= 0 && delay < *timeout_ms)
 		*timeout_ms = delay;
-	curl_multi_timeout(h->multi, &t);
-	if (h->nrunning > 0 && maxfd < 0 && (t < 0 || t > 50))
-		t = 50; /* curl is busy without a socket (file://, resolving): come back soon */
-	if (t >= 0 && t < *timeout_ms)
-		*timeout_ms = t;
+	if (h->timer_at >= 0) {
+		long long t = h->timer_at - monotime_ms();
+		if (t < *timeout_ms)
+			*timeout_ms = t > 0 ? (long)t : 0;
+	}
+}
+
+void
+fetcher_http_on_ready(struct fetcher_http *h, const zmq_pollitem_t *items, int n)
+{
+	int running;
+	for (int i = 0; i < n; i++) {
+		if (items[i].revents == 0)
+			continue;
+		int ev = (items[i].revents & ZMQ_POLLIN ? CURL_CSELECT_IN : 0) |
+			 (items[i].revents & ZMQ_POLLOUT ? CURL_CSELECT_OUT : 0) |
+			 (items[i].revents & ZMQ_POLLERR ? CURL_CSELECT_ERR : 0);
+		curl_multi_socket_action(h->multi, items[i].fd, ev, &running);
+	}
 }

@@ -63,14 +63,20 @@ void fetcher_http_free(struct fetcher_http **h);
 void fetcher_http_add(struct fetcher_http *h, const struct fetch_request *req);
 
 /*
- * Add curl's sockets to items (from index *n, at most max) and lower
- * *timeout_ms to curl's own timeout or the next delayed start. Called before zmq_poll.
+ * Append the sockets curl asked to watch (CURLMOPT_SOCKETFUNCTION) to
+ * *items at index *n, growing it (*cap): there is no FD_SETSIZE or fixed
+ * limit. Lower *timeout_ms to curl's timer (CURLMOPT_TIMERFUNCTION) or the
+ * next delayed start. Called before zmq_poll.
  */
-void fetcher_http_poll_items(struct fetcher_http *h, zmq_pollitem_t *items, int *n, int max,
+void fetcher_http_poll_items(struct fetcher_http *h, zmq_pollitem_t **items, int *n, int *cap,
 			     long *timeout_ms);
 
-/* Drive transfers; then take finished ones one by one (NULL when none). */
+/* After zmq_poll: hand curl the events of its sockets, items[0..n) as poll_items added them. */
+void fetcher_http_on_ready(struct fetcher_http *h, const zmq_pollitem_t *items, int n);
+
+/* Run curl's timer when due, take finished transfers, start what the limits allow. */
 void fetcher_http_perform(struct fetcher_http *h);
+/* The next finished transfer (NULL when none); the caller frees it. */
 struct fetch_result *fetcher_http_next(struct fetcher_http *h);
 
 /* Transfers queued, waiting to retry, running or finished but not taken. */

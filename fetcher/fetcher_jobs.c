@@ -9,14 +9,29 @@
  * max_attempts, then the job is a dead letter: one poison document never
  * blocks a run. Idle workers and the fetcher greet each other every
  * WIRE_HEARTBEAT_MS, so a credit from a worker that vanished is dropped.
+ *
+ * The table finds a job by its key, and the job a worker holds by the
+ * worker's serial, through GHashTables; it counts the jobs in each state, so
+ * that the loop's questions (in flight? pending?) cost nothing. Every change
+ * of state goes through jobs_set_state, which keeps those and asserts the
+ * lease table's invariants: a lease belongs to exactly one job and one
+ * worker, a job is LEASED exactly while it holds a lease, no count is
+ * negative and they add up to the jobs known.
+ *
+ * It never calls back into the loop: what the loop must do about a job (count
+ * it, send its dead letter) comes back as an outcome (fetcher_jobs_next_outcome).
  */
-#include "fetcher_stage.h"
+#include "fetcher_jobs.h"
+#include "buf.h"
+#include "digest.h"
 #include "log.h"
 #include "proto.h"
 #include "monotime.h"
 #include "spool.h"
 
+#include <assert.h>
 #include <dirent.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -29,43 +44,186 @@
 /* What a worker gets beyond parse_timeout_ms to send its result and say so. */
 #define PARSE_GRACE_MS 2000
 
-static struct job *
-jobs_find(struct fetcher *f, const char *key)
+/*
+ * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
+ * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
+ * the sink has lease_ms to store it), BURIED (out of attempts: its dead
+ * letter was sent, and its spool file stays until the sink has committed
+ * it), DONE (acknowledged: stored, or its dead letter committed).
+ */
+enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_BURIED, JOB_DONE, JOB_NSTATES };
+
+struct job {
+	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
+	char *url;
+	char *error; /* BURIED: why, for its dead letter (owned) */
+	enum job_state state;
+	int attempts;
+	long long deadline_ms;
+	long worker_pid;    /* of the worker holding the lease, when it said */
+	long worker_serial; /* LEASED: the worker holding the lease (struct worker's serial) */
+};
+
+struct fetcher_jobs {
+	const struct config *cfg;
+	GQueue outcomes;    /* struct job_outcome *, for the loop to take */
+	GHashTable *by_key; /* key -> struct job * (owned by order) */
+	GHashTable *leases; /* worker serial -> the one LEASED job it holds */
+	struct job **order; /* every job, in the order it came: the oldest is leased first */
+	size_t n, cap;
+	size_t count[JOB_NSTATES]; /* jobs in each state */
+};
+
+struct fetcher_jobs *
+fetcher_jobs_new(const struct config *cfg)
 {
-	for (size_t i = 0; i < f->njobs; i++)
-		if (strcmp(f->jobs[i].key, key) == 0)
-			return &f->jobs[i];
-	return NULL;
+	struct fetcher_jobs *t = xcalloc(1, sizeof(*t));
+	t->cfg = cfg;
+	g_queue_init(&t->outcomes);
+	/* the keys are the jobs' own key arrays: they live as long as the entries */
+	t->by_key = g_hash_table_new(g_str_hash, g_str_equal);
+	t->leases = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return t;
 }
 
 void
-fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url)
+fetcher_jobs_free(struct fetcher_jobs **tp)
 {
-	struct job *known = jobs_find(f, key);
+	struct fetcher_jobs *t = *tp;
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->order[i]->url);
+		free(t->order[i]->error);
+		free(t->order[i]);
+	}
+	free(t->order);
+	struct job_outcome o;
+	while (fetcher_jobs_next_outcome(t, &o))
+		fetcher_jobs_outcome_release(&o);
+	g_hash_table_destroy(t->by_key);
+	g_hash_table_destroy(t->leases);
+	free(t);
+	*tp = NULL;
+}
+
+static gpointer
+jobs_serial_key(long serial)
+{
+	return GSIZE_TO_POINTER((gsize)serial);
+}
+
+/* The lease table's invariants, checked on every change of state. */
+static void
+jobs_check(const struct fetcher_jobs *t)
+{
+	size_t sum = 0;
+	for (int s = 0; s < JOB_NSTATES; s++) {
+		assert(t->count[s] <= t->n); /* a count that went below zero wraps past n */
+		sum += t->count[s];
+	}
+	assert(sum == t->n);
+	assert(g_hash_table_size(t->leases) == t->count[JOB_LEASED]);
+	assert(g_hash_table_size(t->by_key) == t->n);
+}
+
+/*
+ * Move j to state, keeping the counts and the lease table: a job enters
+ * LEASED with its worker's serial (which holds no other lease) and leaves it
+ * releasing that lease.
+ */
+static void
+jobs_set_state(struct fetcher_jobs *t, struct job *j, enum job_state state)
+{
+	assert(t->count[j->state] > 0);
+	if (j->state == JOB_LEASED) {
+		assert(g_hash_table_lookup(t->leases, jobs_serial_key(j->worker_serial)) == j);
+		g_hash_table_remove(t->leases, jobs_serial_key(j->worker_serial));
+	}
+	if (state == JOB_LEASED) {
+		assert(!g_hash_table_contains(t->leases, jobs_serial_key(j->worker_serial)));
+		g_hash_table_insert(t->leases, jobs_serial_key(j->worker_serial), j);
+	}
+	t->count[j->state]--;
+	t->count[state]++;
+	j->state = state;
+	jobs_check(t);
+}
+
+static struct job *
+jobs_find(struct fetcher_jobs *t, const char *key)
+{
+	return g_hash_table_lookup(t->by_key, key);
+}
+
+/* Queue what the loop must do about j; body (owned) goes with a dead letter. */
+static void
+jobs_outcome(struct fetcher_jobs *t, enum job_outcome_kind kind, const struct job *j,
+	     const char *source, unsigned char *body, size_t len)
+{
+	struct job_outcome *o = xcalloc(1, sizeof(*o));
+	o->kind = kind;
+	o->url = xstrdup(j->url);
+	o->key = xstrdup(j->key);
+	o->source = source ? xstrdup(source) : NULL;
+	o->error = j->error ? xstrdup(j->error) : NULL;
+	o->attempts = j->attempts;
+	o->body = body;
+	o->len = len;
+	g_queue_push_tail(&t->outcomes, o);
+}
+
+int
+fetcher_jobs_next_outcome(struct fetcher_jobs *t, struct job_outcome *out)
+{
+	struct job_outcome *o = g_queue_pop_head(&t->outcomes);
+	if (o == NULL)
+		return 0;
+	*out = *o;
+	free(o);
+	return 1;
+}
+
+void
+fetcher_jobs_outcome_release(struct job_outcome *o)
+{
+	char *owned[] = {o->url, o->key, o->source, o->error, (char *)o->body};
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		free(owned[i]);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+fetcher_jobs_enqueue(struct fetcher_jobs *t, const char *key, const char *url)
+{
+	struct job *known = jobs_find(t, key);
 	if (known) {
 		/*
 		 * Recovered from the spool and fetched again: the same bytes. When the
 		 * job is already settled, the file just written is its second copy.
 		 */
 		if (known->state == JOB_DONE)
-			spool_remove(f->cfg->spool_dir, key);
+			spool_remove(t->cfg->spool_dir, key);
 		return;
 	}
-	if (f->njobs == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->jobs = xreallocarray(f->jobs, f->cap, sizeof(*f->jobs));
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->order = xreallocarray(t->order, t->cap, sizeof(*t->order));
 	}
-	struct job *j = &f->jobs[f->njobs++];
-	memset(j, 0, sizeof(*j));
+	struct job *j = xcalloc(1, sizeof(*j));
 	snprintf(j->key, sizeof(j->key), "%s", key);
 	j->url = xstrdup(url);
 	j->state = JOB_PENDING;
+	t->order[t->n++] = j;
+	t->count[JOB_PENDING]++;
+	g_hash_table_insert(t->by_key, j->key, j);
+	jobs_check(t);
 }
 
 void
-fetcher_jobs_recover(struct fetcher *f)
+fetcher_jobs_recover(struct fetcher_jobs *t, struct fetcher_urlmap *url_source)
 {
-	DIR *d = opendir(f->cfg->spool_dir);
+	DIR *d = opendir(t->cfg->spool_dir);
 	struct dirent *e;
 	if (d == NULL)
 		return;
@@ -81,19 +239,18 @@ fetcher_jobs_recover(struct fetcher *f)
 		char *hdr = NULL;
 		unsigned char *body = NULL;
 		size_t len;
-		if (spool_load(f->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
+		if (spool_load(t->cfg->spool_dir, e->d_name, &hdr, &body, &len) == 0) {
 			struct json_object *o = json_tokener_parse(hdr), *u, *src;
 			if (o && json_object_object_get_ex(o, PROTO_KEY_URL, &u)) {
 				/* its source, for the per-source counts, as the header names it */
 				if (json_object_object_get_ex(o, PROTO_KEY_SOURCE, &src) &&
-				    json_object_is_type(src, json_type_string) && f->url_source)
-					json_object_object_add(
-					    f->url_source, json_object_get_string(u),
-					    json_object_new_string(json_object_get_string(src)));
+				    json_object_is_type(src, json_type_string))
+					fetcher_urlmap_put(url_source, json_object_get_string(u),
+							   json_object_get_string(src));
 				log_info(
 				    "url=%s re-dispatching a job an earlier run left in the spool",
 				    json_object_get_string(u));
-				fetcher_jobs_enqueue(f, e->d_name, json_object_get_string(u));
+				fetcher_jobs_enqueue(t, e->d_name, json_object_get_string(u));
 			}
 			json_object_put(o);
 		}
@@ -154,30 +311,26 @@ fetcher_job_header(const struct config *cfg, const char *spool_hdr,
 
 /* Returns 0 when leased; -1 when the job failed (credit unused); -2 when the worker is gone. */
 static int
-jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
+jobs_lease(struct fetcher_jobs *t, struct job *j, const struct worker *w,
+	   const struct fetcher_jobs_run *run)
 {
 	char *hdr = NULL;
 	unsigned char *body = NULL;
 	size_t len = 0;
 
-	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
-		j->state = JOB_DONE;
-		f->job_failed++;
-		fetcher_count(f, NULL, j->url, PROTO_KEY_FAILED);
-		fetcher_dead(f, &(struct dead_letter){.url = j->url,
-						      .stage = "fetch",
-						      .error = "spool file missing or damaged",
-						      .attempts = j->attempts});
+	if (spool_load(t->cfg->spool_dir, j->key, &hdr, &body, &len) < 0) {
+		jobs_set_state(t, j, JOB_DONE);
+		jobs_outcome(t, JOB_OUT_LOST, j, NULL, NULL, 0);
 		return -1;
 	}
 	j->attempts++;
-	struct json_object *h = fetcher_job_header(f->cfg, hdr,
+	struct json_object *h = fetcher_job_header(t->cfg, hdr,
 						   &(struct fetcher_job_lease){
-						       .run = f->run_name,
-						       .run_id = f->run_id,
+						       .run = run->name,
+						       .run_id = run->id,
 						       .attempts = j->attempts,
 						   });
-	int rc = wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_JOB, h, body, len);
+	int rc = wire_send(run->sock, w->id, w->id_len, PROTO_MSG_JOB, h, body, len);
 	json_object_put(h);
 	free(hdr);
 	free(body);
@@ -185,59 +338,35 @@ jobs_lease(struct fetcher *f, struct job *j, const struct worker *w)
 		j->attempts--;
 		return -2;
 	}
-	j->state = JOB_LEASED;
 	j->worker_pid = w->pid;
 	j->worker_serial = w->serial;
-	j->deadline_ms = monotime_ms() + f->cfg->parse_timeout_ms + PARSE_GRACE_MS;
+	jobs_set_state(t, j, JOB_LEASED);
+	j->deadline_ms = monotime_ms() + t->cfg->parse_timeout_ms + PARSE_GRACE_MS;
 	return 0;
 }
 
-static struct worker *
-workers_find(struct fetcher *f, const unsigned char *id, size_t id_len)
-{
-	for (size_t i = 0; i < f->nworkers; i++)
-		if (f->workers[i].id_len == id_len && memcmp(f->workers[i].id, id, id_len) == 0)
-			return &f->workers[i];
-	return NULL;
-}
-
-static void
-workers_forget(struct fetcher *f, struct worker *w)
-{
-	*w = f->workers[--f->nworkers];
-}
-
 /*
- * Send j's dead letter, with the body. The spool file stays until the sink
+ * j's dead letter, with the body, for the loop to send. The spool file stays until the sink
  * acknowledges it, committed (fetcher_jobs_on_ack): a dead letter the sink
  * never recorded, because it or the database went away, is not a document
  * lost. Sent again when no acknowledgement comes within lease_ms.
  */
 static void
-jobs_bury(struct fetcher *f, struct job *j)
+jobs_bury(struct fetcher_jobs *t, struct job *j)
 {
 	char *hdr = NULL;
 	unsigned char *body = NULL;
 	size_t len = 0;
 	struct json_object *h = NULL, *source = NULL;
-	if (spool_load(f->cfg->spool_dir, j->key, &hdr, &body, &len) == 0)
+	if (spool_load(t->cfg->spool_dir, j->key, &hdr, &body, &len) == 0)
 		h = json_tokener_parse(hdr);
 	if (h)
 		json_object_object_get_ex(h, PROTO_KEY_SOURCE, &source);
-	fetcher_dead(f,
-		     &(struct dead_letter){.source = source ? json_object_get_string(source) : NULL,
-					   .url = j->url,
-					   .stage = "parse",
-					   .error = j->error,
-					   .key = j->key,
-					   .attempts = j->attempts,
-					   .body = body,
-					   .len = len});
+	jobs_outcome(t, JOB_OUT_DEAD, j, source ? json_object_get_string(source) : NULL, body, len);
 	json_object_put(h);
 	free(hdr);
-	free(body);
-	j->state = JOB_BURIED;
-	j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
+	jobs_set_state(t, j, JOB_BURIED);
+	j->deadline_ms = monotime_ms() + t->cfg->lease_ms;
 }
 
 /*
@@ -245,16 +374,17 @@ jobs_bury(struct fetcher *f, struct job *j)
  * max_attempts record it as a dead letter, with the body, and let it go.
  */
 static void
-jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
+jobs_attempt_failed(struct fetcher_jobs *t, struct job *j, const char *why, int draining)
 {
-	if (j->attempts < f->cfg->max_attempts && !f->draining) {
+	if (j->attempts < t->cfg->max_attempts && !draining) {
 		log_warnx("url=%s %s (attempt %d of %d); dispatching it again", j->url, why,
-			  j->attempts, f->cfg->max_attempts);
-		j->state = JOB_PENDING;
+			  j->attempts, t->cfg->max_attempts);
+		jobs_set_state(t, j, JOB_PENDING);
 		return;
 	}
-	if (j->attempts < f->cfg->max_attempts) {
-		j->state = JOB_PENDING; /* stopping: it stays in the spool for the next run */
+	if (j->attempts < t->cfg->max_attempts) {
+		/* stopping: it stays in the spool for the next run */
+		jobs_set_state(t, j, JOB_PENDING);
 		return;
 	}
 	char error[256];
@@ -262,41 +392,39 @@ jobs_attempt_failed(struct fetcher *f, struct job *j, const char *why)
 	free(j->error);
 	j->error = xstrdup(error);
 	log_warnx("url=%s %s; recording a dead letter", j->url, j->error);
-	jobs_bury(f, j);
+	jobs_bury(t, j);
 }
 
 void
-fetcher_jobs_dispatch(struct fetcher *f)
+fetcher_jobs_dispatch(struct fetcher_jobs *t, struct fetcher_workers *ws,
+		      const struct fetcher_jobs_run *run)
 {
-	size_t w = 0;
-	if (f->draining || fetcher_held(f))
-		return; /* no lease while the database cannot store what it would give */
-	for (size_t i = 0; i < f->njobs; i++) {
-		if (f->jobs[i].state != JOB_PENDING)
+	for (size_t i = 0; i < t->n && t->count[JOB_PENDING] > 0; i++) {
+		struct job *j = t->order[i];
+		if (j->state != JOB_PENDING)
 			continue;
-		while (w < f->nworkers && !f->workers[w].credit)
-			w++;
-		if (w == f->nworkers)
+		struct worker *wk = fetcher_workers_take_credit(ws);
+		if (wk == NULL)
 			return;
-		struct worker *wk = &f->workers[w];
-		wk->credit = 0;
-		int rc = jobs_lease(f, &f->jobs[i], wk);
+		int rc = jobs_lease(t, j, wk, run);
 		if (rc == -1) {
-			wk->credit = 1;
+			fetcher_workers_credit(ws, wk);
 		} else if (rc == -2) {
-			workers_forget(f, wk); /* gone: offer this job to the next one */
+			fetcher_workers_forget(ws, &wk); /* gone: offer its job to the next one */
 			i--;
 		}
 	}
 }
 
 void
-fetcher_jobs_expire(struct fetcher *f)
+fetcher_jobs_expire(struct fetcher_jobs *t, int draining)
 {
 	long long now = monotime_ms();
 	char why[160];
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
+	if (fetcher_jobs_in_flight(t) == 0)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		struct job *j = t->order[i];
 		if ((j->state != JOB_LEASED && j->state != JOB_PARSED && j->state != JOB_BURIED) ||
 		    now < j->deadline_ms)
 			continue;
@@ -304,51 +432,33 @@ fetcher_jobs_expire(struct fetcher *f)
 			log_info(
 			    "url=%s the sink did not confirm the dead letter; sending it again",
 			    j->url);
-			jobs_bury(f, j);
+			jobs_bury(t, j);
 			continue;
 		}
 		if (j->state == JOB_LEASED)
 			snprintf(
 			    why, sizeof(why),
 			    "not parsed within parse_timeout_ms (%d ms): the worker hung or died",
-			    f->cfg->parse_timeout_ms);
+			    t->cfg->parse_timeout_ms);
 		else
 			snprintf(why, sizeof(why), "parsed but not stored within lease_ms (%d ms)",
-				 f->cfg->lease_ms);
-		jobs_attempt_failed(f, j, why);
+				 t->cfg->lease_ms);
+		jobs_attempt_failed(t, j, why, draining);
 	}
-}
-
-/* 1 while the worker holds a lease it has not answered. */
-static int
-workers_busy(const struct fetcher *f, const struct worker *w)
-{
-	for (size_t i = 0; i < f->njobs; i++)
-		if (f->jobs[i].state == JOB_LEASED && f->jobs[i].worker_serial == w->serial)
-			return 1;
-	return 0;
 }
 
 void
-fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
+fetcher_jobs_on_worker(struct fetcher_jobs *t, struct fetcher_workers *ws, const struct wire_msg *m)
 {
-	struct worker *w = workers_find(f, m->route, m->route_len);
-	if (w == NULL) {
-		f->workers = xreallocarray(f->workers, f->nworkers + 1, sizeof(*f->workers));
-		w = &f->workers[f->nworkers++];
-		memset(w, 0, sizeof(*w));
-		memcpy(w->id, m->route, m->route_len);
-		w->id_len = m->route_len;
-		w->serial = ++f->worker_serials;
-	}
-	w->seen_ms = monotime_ms();
-	w->pid = (long)wire_int(m, PROTO_KEY_PID, 0);
+	long long now = monotime_ms();
+	struct worker *w = fetcher_workers_note(ws, m->route, m->route_len,
+						(long)wire_int(m, PROTO_KEY_PID, 0), now);
 	const char *done = wire_str(m, PROTO_KEY_DONE, NULL);
-	struct job *j = done ? jobs_find(f, done) : NULL;
+	struct job *j = done ? jobs_find(t, done) : NULL;
 	if (j && j->state == JOB_LEASED) {
-		j->state = JOB_PARSED;
-		j->deadline_ms = monotime_ms() + f->cfg->lease_ms;
-		f->parsed++;
+		jobs_set_state(t, j, JOB_PARSED);
+		j->deadline_ms = now + t->cfg->lease_ms;
+		jobs_outcome(t, JOB_OUT_PARSED, j, NULL, NULL, 0);
 	}
 	/*
 	 * A worker only talks while it waits for a job, so READY and HEARTBEAT
@@ -356,138 +466,96 @@ fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m)
 	 * (A worker whose READY went to a fetcher of an earlier run only sends
 	 * heartbeats to this one.) One credit however often it asks.
 	 */
-	if (!workers_busy(f, w))
-		w->credit = 1;
+	if (!g_hash_table_contains(t->leases, jobs_serial_key(w->serial)))
+		fetcher_workers_credit(ws, w);
 }
 
 void
-fetcher_workers_beat(struct fetcher *f)
-{
-	long long now = monotime_ms();
-	if (now < f->next_beat_ms)
-		return;
-	f->next_beat_ms = now + WIRE_HEARTBEAT_MS;
-	for (size_t i = 0; i < f->nworkers;) {
-		struct worker *w = &f->workers[i];
-		/* a busy worker is silent: its lease's clock judges it, not this one */
-		if (now - w->seen_ms > WIRE_LIVENESS_MS) {
-			workers_forget(f, w);
-			continue;
-		}
-		if (wire_send(f->jobs_sock, w->id, w->id_len, PROTO_MSG_HEARTBEAT, NULL, NULL, 0) <
-		    0) {
-			workers_forget(f, w); /* its connection is gone */
-			continue;
-		}
-		i++;
-	}
-}
-
-void
-fetcher_workers_on_death(struct fetcher *f, long pid, int status)
+fetcher_jobs_on_death(struct fetcher_jobs *t, struct fetcher_workers *ws, long pid, int status,
+		      int draining)
 {
 	char why[160];
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		snprintf(why, sizeof(why),
 			 "the parser exceeded parse_timeout_ms (%d ms) and was stopped",
-			 f->cfg->parse_timeout_ms);
+			 t->cfg->parse_timeout_ms);
 	else if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "the parser worker was killed by signal %d while on it",
 			 WTERMSIG(status));
 	else
 		snprintf(why, sizeof(why), "the parser worker exited with status %d while on it",
 			 WEXITSTATUS(status));
-	for (size_t i = 0; i < f->nworkers; i++) {
-		if (f->workers[i].pid == pid) {
-			workers_forget(f, &f->workers[i]);
-			break;
-		}
-	}
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
-		if (j->state == JOB_LEASED && j->worker_pid == pid)
-			jobs_attempt_failed(f, j, why);
-	}
+	struct worker *w = fetcher_workers_by_pid(ws, pid);
+	if (w)
+		fetcher_workers_forget(ws, &w);
+	/* the leases it held, taken first: ending one changes the lease table */
+	GPtrArray *held = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, t->leases);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((struct job *)v)->worker_pid == pid)
+			g_ptr_array_add(held, v);
+	for (guint i = 0; i < held->len; i++)
+		jobs_attempt_failed(t, g_ptr_array_index(held, i), why, draining);
+	g_ptr_array_free(held, TRUE);
 }
 
 size_t
-fetcher_jobs_in_flight(const struct fetcher *f)
+fetcher_jobs_in_flight(const struct fetcher_jobs *t)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < f->njobs; i++)
-		n += f->jobs[i].state == JOB_LEASED || f->jobs[i].state == JOB_PARSED ||
-		     f->jobs[i].state == JOB_BURIED;
-	return n;
+	return t->count[JOB_LEASED] + t->count[JOB_PARSED] + t->count[JOB_BURIED];
 }
 
 size_t
-fetcher_jobs_pending(const struct fetcher *f)
+fetcher_jobs_pending(const struct fetcher_jobs *t)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < f->njobs; i++)
-		n += f->jobs[i].state == JOB_PENDING;
-	return n;
+	return t->count[JOB_PENDING];
 }
 
-/* How long a HOLD holds: a few of the sink's HOLD intervals, so one lost HOLD is no end. */
-#define HOLD_MS (3 * WIRE_HEARTBEAT_MS)
+size_t
+fetcher_jobs_total(const struct fetcher_jobs *t)
+{
+	return t->n;
+}
+
+size_t
+fetcher_jobs_settled(const struct fetcher_jobs *t)
+{
+	return t->count[JOB_DONE];
+}
 
 int
-fetcher_held(const struct fetcher *f)
+fetcher_jobs_outstanding(const struct fetcher_jobs *t)
 {
-	return f->outage_since != 0 && monotime_ms() < f->held_until;
+	return t->count[JOB_DONE] < t->n;
 }
 
 void
-fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m)
+fetcher_jobs_hold(struct fetcher_jobs *t, long long now)
 {
-	long long now = monotime_ms();
-	if (!fetcher_held(f)) {
-		f->outage_since = now;
-		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
-			  " for up to %d s (outage_timeout)",
-			  wire_str(m, PROTO_KEY_REASON, "no reason given"), f->cfg->outage_timeout);
-	}
-	f->held_until = now + HOLD_MS;
 	/* not a failure of the parse nor of the worker: no attempt is used up */
-	for (size_t i = 0; i < f->njobs; i++) {
-		struct job *j = &f->jobs[i];
+	for (size_t i = 0; i < t->n; i++) {
+		struct job *j = t->order[i];
 		if ((j->state == JOB_PARSED || j->state == JOB_BURIED) &&
-		    j->deadline_ms < now + f->cfg->lease_ms)
-			j->deadline_ms = now + f->cfg->lease_ms;
+		    j->deadline_ms < now + t->cfg->lease_ms)
+			j->deadline_ms = now + t->cfg->lease_ms;
 	}
 }
 
 void
-fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m)
+fetcher_jobs_on_ack(struct fetcher_jobs *t, const char *key, const char *status)
 {
-	const char *key = wire_str(m, PROTO_KEY_KEY, NULL);
-	struct job *j = key ? jobs_find(f, key) : NULL;
+	struct job *j = key ? jobs_find(t, key) : NULL;
 	if (j == NULL || j->state == JOB_DONE)
-		return; /* a late duplicate acknowledgement: already settled */
-	if (j->state == JOB_LEASED)
-		f->parsed++; /* the sink's word came before the worker's */
+		return;		    /* a late duplicate acknowledgement: already settled */
+	if (j->state == JOB_LEASED) /* the sink's word came before the worker's */
+		jobs_outcome(t, JOB_OUT_PARSED, j, NULL, NULL, 0);
 	if (j->state == JOB_BURIED)
 		log_debug("url=%s dead letter recorded", j->url);
-	j->state = JOB_DONE;
-	const char *status = wire_str(m, PROTO_KEY_STATUS, "");
-	int failed = strcmp(status, PROTO_STATUS_FAILED) == 0;
-	if (failed)
-		f->job_failed++;
-	else
-		f->stored++;
-	fetcher_count(f, NULL, j->url, failed ? PROTO_KEY_FAILED : PROTO_KEY_STORED);
-	spool_remove(f->cfg->spool_dir, j->key);
-	log_debug("url=%s %s", j->url, wire_str(m, PROTO_KEY_STATUS, "acknowledged"));
+	jobs_set_state(t, j, JOB_DONE);
+	int failed = status && strcmp(status, PROTO_STATUS_FAILED) == 0;
+	jobs_outcome(t, failed ? JOB_OUT_FAILED : JOB_OUT_STORED, j, NULL, NULL, 0);
+	spool_remove(t->cfg->spool_dir, j->key);
+	log_debug("url=%s %s", j->url, status ? status : "acknowledged");
 }
-
-int
-fetcher_jobs_outstanding(const struct fetcher *f)
-{
-	for (size_t i = 0; i < f->njobs; i++)
-		if (f->jobs[i].state != JOB_DONE)
-			return 1;
-	return 0;
-}
-
-/* Send a control request and wait for the reply of the given type. */

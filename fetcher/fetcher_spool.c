@@ -32,6 +32,7 @@
 #include "log.h"
 #include "spool.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -55,6 +56,7 @@ struct staged {
 	const char *data; /* points into header's allocation */
 	char tmp[PATH_MAX];
 	char final[PATH_MAX];
+	int committed; /* through spool_commit_batch: durable under final, or failed */
 };
 
 struct staged_list {
@@ -86,6 +88,7 @@ struct fetcher_spool {
 static void
 list_push(struct staged_list *l, struct staged *s)
 {
+	assert(l->n <= l->cap);
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
@@ -186,6 +189,7 @@ spool_writer(void *arg)
 			if (!stopping)
 				spool_write_one(s, st);
 			pthread_mutex_lock(&s->mu);
+			assert(s->writing > 0 && s->towrite_bytes >= st->body->len);
 			s->writing--;
 			s->towrite_bytes -= st->body->len;
 			if (stopping || s->stop)
@@ -238,6 +242,7 @@ spool_commit_batch(struct fetcher_spool *s, struct staged **v, size_t n)
 		}
 		if (v[i]->body->failed)
 			unlink(v[i]->tmp);
+		v[i]->committed = 1;
 	}
 	if (fsync(s->dirfd) < 0) {
 		/* the names may not survive a crash: do not announce them */
@@ -295,6 +300,7 @@ spool_committer(void *arg)
 			break;
 		struct staged_list batch = s->written;
 		memset(&s->written, 0, sizeof(s->written));
+		assert(s->in_commit == 0); /* one commit at a time */
 		s->in_commit = batch.n;
 		pthread_mutex_unlock(&s->mu);
 
@@ -475,8 +481,11 @@ fetcher_spool_next(struct fetcher_spool *s)
 	while (read(s->wake[0], drain, sizeof(drain)) > 0)
 		;
 	pthread_mutex_lock(&s->mu);
+	assert(s->done_head <= s->done.n);
 	if (s->done_head < s->done.n) {
 		struct staged *st = s->done.v[s->done_head++];
+		/* the promise of this file: no body is handed back before its commit */
+		assert(st->committed && st->body != NULL);
 		b = st->body;
 		st->body = NULL;
 		spool_staged_free(st);

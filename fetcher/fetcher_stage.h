@@ -1,6 +1,7 @@
 /*
  * fetcher_stage.h - the fetcher stage's state, shared by fetcher.c (the
- * loop, fetching and discovery) and fetcher_jobs.c (leasing spooled jobs).
+ * loop), fetcher_discover.c (what fetched bodies become), fetcher_ctl.c
+ * (the sink and the supervisor) and fetcher_jobs.c (leasing spooled jobs).
  * Private to fetcher/: no other stage includes it.
  */
 #ifndef RP_FETCHER_STAGE_H
@@ -11,42 +12,15 @@
 #include "digest.h"
 #include "fetcher_http.h"
 #include "fetcher_spool.h"
+#include "fetcher_urlmap.h"
+#include "fetcher_jobs.h"
+#include "fetcher_workers.h"
 #include "wire.h"
 
 #include <json-c/json.h>
 
 /* Stopping, what the sink has to answer FINISH: the drain leaves it this much of drain_timeout. */
 #define FINISH_STOPPING_MS 1000
-
-/*
- * A job's life: PENDING (spooled, waiting for a worker), LEASED (a worker is
- * parsing it, within parse_timeout_ms), PARSED (the worker said it is done;
- * the sink has lease_ms to store it), BURIED (out of attempts: its dead
- * letter was sent, and its spool file stays until the sink has committed
- * it), DONE (acknowledged: stored, or its dead letter committed).
- */
-enum job_state { JOB_PENDING, JOB_LEASED, JOB_PARSED, JOB_BURIED, JOB_DONE };
-
-struct job {
-	char key[DIGEST_HEX_LEN + 1]; /* spool name: sha256(url "\n" sha256) */
-	char *url;
-	char *error; /* BURIED: why, for its dead letter (owned) */
-	enum job_state state;
-	int attempts;
-	long long deadline_ms;
-	long worker_pid;    /* of the worker holding the lease, when it said */
-	long worker_serial; /* the worker holding the lease (struct worker's serial) */
-};
-
-/* A parser worker the fetcher has heard from lately. */
-struct worker {
-	unsigned char id[WIRE_ROUTE_MAX];
-	size_t id_len;
-	long pid;
-	long serial; /* unique in this run: a worker forgotten and heard again is a new one */
-	long long seen_ms;
-	int credit; /* it asked for a job and has none */
-};
 
 /* Discovered report URLs waiting for the sink's VALIDATORS answer (answers come in order). */
 struct batch {
@@ -55,30 +29,49 @@ struct batch {
 	size_t nurls;
 };
 
+/* A control request the loop waits on: the run's BEGIN, its first VALIDATORS, its FINISH. */
+struct fetcher_question {
+	const char *want; /* the answer's message type; NULL: nothing asked */
+	long long until;  /* monotonic ms: unanswered then */
+	int stoppable;	  /* a first stop signal ends the wait too */
+};
+
+/*
+ * The loop's phases, in order. Each wait for the sink is a phase of the one
+ * loop, not a poll of its own, so ACKs and HOLDs are taken in every phase.
+ */
+enum fetcher_phase {
+	PHASE_BEGIN,	  /* BEGIN sent: BEGUN gives the run's id */
+	PHASE_VALIDATORS, /* the configured reports' stored validators asked */
+	PHASE_RUN,	  /* fetching, spooling, leasing, until every job is settled */
+	PHASE_FINISH,	  /* FINISH sent: SUMMARY ends the run */
+	PHASE_END,
+};
+
 struct fetcher {
 	const struct config *cfg;
-	const char *run_name; /* our identity on the sink's control socket */
-	long long run_id;     /* ingest_runs.id, from the sink's BEGUN */
+	enum fetcher_phase phase;
+	struct fetcher_question asked;
+	int rc;		       /* the exit code, once PHASE_END */
+	long long drain_until; /* draining: the in-flight jobs' time is up then */
+	const char *run_name;  /* our identity on the sink's control socket */
+	long long run_id;      /* ingest_runs.id, from the sink's BEGUN */
 	void *ctl, *jobs_sock;
 	struct fetcher_http *http;
-	struct fetcher_spool *spool;	/* group commit of bodies into the spool */
-	struct json_object *validators; /* url -> {sha256, etag, last_modified} */
-	struct json_object *seen;	/* every URL queued in this run, as a set */
-	struct json_object *link_texts; /* report URL -> the text of the index link to it */
-	struct json_object *url_source; /* report URL -> the name of its source */
-	struct json_object *by_source;	/* source name -> {"stored": n, "failed": n} */
-	struct batch *batches;		/* asked of the sink, not answered yet */
+	struct fetcher_spool *spool;	   /* group commit of bodies into the spool */
+	struct json_object *validators;	   /* url -> {sha256, etag, last_modified} */
+	struct fetcher_urlmap *seen;	   /* every URL queued in this run, as a set */
+	struct fetcher_urlmap *link_texts; /* report URL -> the text of the index link to it */
+	struct fetcher_urlmap *url_source; /* report URL -> the name of its source */
+	struct json_object *by_source;	   /* source name -> {"stored": n, "failed": n} */
+	struct batch *batches;		   /* asked of the sink, not answered yet */
 	size_t nbatches, bhead;
 	long long last_spooled_ms;
 	long long spooled_bytes;
 	int idle_logged;
-	struct job *jobs;
-	size_t njobs, cap;
-	struct worker *workers;
-	size_t nworkers;
-	long worker_serials;
-	long long next_beat_ms;
-	long long last_worker_ms; /* when a worker was last known to be there */
+	struct fetcher_jobs *jobs;	 /* the jobs and their leases (fetcher_jobs.c) */
+	struct fetcher_workers *workers; /* the parser workers heard from lately */
+	long long last_worker_ms;	 /* when a worker was last known to be there */
 	int draining; /* stopping: no new fetches or leases, in-flight jobs may finish */
 	/* the sink says the database is down (HOLD): no leases, and none runs out */
 	long long held_until;	  /* monotonic ms: the hold ends unless another HOLD comes */
@@ -103,42 +96,30 @@ struct dead_letter {
 	size_t len;
 };
 
-/* One per-source parse option: its job header key and its place in struct source_parse. */
-struct fetcher_job_option {
-	const char *key;
-	size_t offset; /* of a char * in struct source_parse */
-};
-/* Every per-source parse option, each of which fetcher_job_header sends. */
-extern const struct fetcher_job_option fetcher_job_options[];
-extern const size_t fetcher_job_noptions;
-
-/* What a lease adds to a spooled job's header. */
-struct fetcher_job_lease {
-	const char *run; /* the run's name, as the sink knows it */
-	long long run_id;
-	int attempts; /* this one included */
-};
-
-/*
- * The header of a JOB: spool_hdr (the spool's JSON; NULL or damaged: none)
- * with the lease's run and attempt, the parse time limit, and the parse
- * options of the source it names in cfg. The one place a job header is made.
- * Returns an owned object.
- */
-struct json_object *fetcher_job_header(const struct config *cfg, const char *spool_hdr,
-				       const struct fetcher_job_lease *l);
-
 /* Tell the sink that d->url failed for good: a dead letter. */
 void fetcher_dead(struct fetcher *f, const struct dead_letter *d);
 
-/* A message from a worker (READY, HEARTBEAT): note it, its credit, the job it finished. */
-void fetcher_workers_on_message(struct fetcher *f, const struct wire_msg *m);
-/* Greet the idle workers; forget the ones silent past WIRE_LIVENESS_MS. */
-void fetcher_workers_beat(struct fetcher *f);
-/* The worker process pid died (status as waitpid gives it): its lease ends now. */
-void fetcher_workers_on_death(struct fetcher *f, long pid, int status);
-/* Jobs not yet settled (leased or parsed), and jobs in all. */
-size_t fetcher_jobs_in_flight(const struct fetcher *f);
+/* fetcher_discover.c: finished transfers become reports, spool files and jobs. */
+/* Queue url for download, once per run, with its stored validators. */
+void fetcher_fetch(struct fetcher *f, const char *url, const struct source *src,
+		   enum fetch_kind kind, int page, int from_config);
+/* 1 the first time url is seen in this run. */
+int fetcher_first_sight(struct fetcher *f, const char *url);
+/* A finished transfer: an index page's links, or a report to spool. */
+void fetcher_on_fetched(struct fetcher *f, struct fetch_result *r);
+/* Bodies the spool committed: now, and only now, they become jobs. */
+void fetcher_on_spooled(struct fetcher *f);
+/* The sink's answer to the oldest VALIDATORS question: fetch that batch. */
+void fetcher_on_validators(struct fetcher *f, struct wire_msg *m);
+/* Once, when the last transfer is over: the fetch phase's own throughput. */
+void fetcher_log_idle(struct fetcher *f);
+
+/* 1 while the sink holds the run (the database is down). */
+int fetcher_held(const struct fetcher *f);
+/* HOLD from the sink: the database is down; leases wait, none runs out meanwhile. */
+void fetcher_on_hold(struct fetcher *f, const struct wire_msg *m);
+/* Count and tell the sink what the jobs table says happened to its jobs. */
+void fetcher_on_job_outcomes(struct fetcher *f);
 
 /* fetcher_ctl.c: the sink's control socket and the supervisor's pipes. */
 /*
@@ -149,39 +130,33 @@ size_t fetcher_jobs_in_flight(const struct fetcher *f);
 void fetcher_count(struct fetcher *f, const char *source, const char *url, const char *outcome);
 /* Name the run in a control message's header. */
 void fetcher_add_run(const struct fetcher *f, struct json_object *h);
-/* Send a request and wait for the answer of type want; 0, or -1 on timeout. */
-int fetcher_ask(struct fetcher *f, const char *type, struct json_object *req, const char *want,
-		struct wire_msg *reply, int timeout_ms, int stoppable);
-/* BEGIN: the sink records the run and gives its id. 0 or -1 (logged). */
+/* BEGIN: the sink records the run; BEGUN (fetcher_on_begun) gives its id. 0 or -1. */
 int fetcher_begin(struct fetcher *f);
-/* The stored validators of the configured report URLs. 0 or -1 (logged). */
+void fetcher_on_begun(struct fetcher *f, const struct wire_msg *m);
+void fetcher_begin_unanswered(void);
+/* Ask the stored validators of the configured report URLs (fetcher_on_stored_validators). */
 int fetcher_load_validators(struct fetcher *f);
+void fetcher_on_stored_validators(struct fetcher *f, const struct wire_msg *m);
+void fetcher_validators_unanswered(void);
+/* 1 when m answers the question the loop waits on. */
+int fetcher_answered(const struct fetcher *f, const struct wire_msg *m);
+/* 1 when that question's time is up, or a signal ended the wait. */
+int fetcher_unanswered(const struct fetcher *f);
+/* How long the loop may poll while it waits for an answer. */
+long fetcher_ask_wait_ms(const struct fetcher *f);
 /* A progress line for the supervisor, at most every PROGRESS_EVERY_MS unless forced. */
 void fetcher_progress(struct fetcher *f, int force);
+/* At the end: wait (a little) until the supervisor has read the status lines. */
+void fetcher_status_flush(const struct fetcher *f);
 /* Take the supervisor's news of parser workers that died. */
 void fetcher_read_deaths(struct fetcher *f);
-/* FINISH: the run's counts to the sink, its summary to the supervisor. 0 or -1. */
+/* FINISH: the run's counts to the sink. 0, or -1 when it cannot be sent. */
 int fetcher_finish(struct fetcher *f);
+/* The sink's SUMMARY, with the per-source counts, to the supervisor. */
+void fetcher_on_summary(struct fetcher *f, struct wire_msg *m);
+/* No SUMMARY came: say so, and report this fetcher's counts as interrupted. */
+void fetcher_finish_unanswered(struct fetcher *f);
 /* The summary of a run the sink could not end: this fetcher's counts, as interrupted. */
 void fetcher_summary_interrupted(struct fetcher *f);
-
-/* Queue the spooled job key (for url) for a parser worker, once. */
-void fetcher_jobs_enqueue(struct fetcher *f, const char *key, const char *url);
-/* Queue the jobs an earlier run left in the spool. */
-void fetcher_jobs_recover(struct fetcher *f);
-/* Lease pending jobs to the workers that asked for one. */
-void fetcher_jobs_dispatch(struct fetcher *f);
-/* Lease again, or dead-letter, jobs whose lease ran out. */
-void fetcher_jobs_expire(struct fetcher *f);
-/* HOLD from the sink: the database is down; leases wait, none runs out meanwhile. */
-void fetcher_jobs_hold(struct fetcher *f, const struct wire_msg *m);
-/* 1 while the sink holds the run (the database is down). */
-int fetcher_held(const struct fetcher *f);
-/* The sink stored (or gave up on) a job: forget it and its spool file. */
-void fetcher_jobs_on_ack(struct fetcher *f, struct wire_msg *m);
-/* Jobs spooled and waiting for a worker. */
-size_t fetcher_jobs_pending(const struct fetcher *f);
-/* 1 while any job is not yet acknowledged. */
-int fetcher_jobs_outstanding(const struct fetcher *f);
 
 #endif
