@@ -351,12 +351,12 @@ fetcher_loop(struct fetcher *f)
 			if (f->deaths_fd >= 0)
 				items[n++] = (zmq_pollitem_t){NULL, f->deaths_fd, ZMQ_POLLIN, 0};
 		}
-		/*
-		 * SIGNAL DESCRIPTOR GOES HERE: when common/sig.h has sig_fd(), add
-		 * (zmq_pollitem_t){NULL, sig_fd(), ZMQ_POLLIN, 0} (LOOP_FIXED_ITEMS
-		 * counts a slot for it) and drain it after the poll. Until then a
-		 * signal ends the wait with EINTR, and the phase checks above see it.
-		 */
+		/* a signal wakes the poll even when it lands between a check and the wait */
+		int nsig = -1;
+		if (sig_fd() >= 0) {
+			nsig = n;
+			items[n++] = (zmq_pollitem_t){NULL, sig_fd(), ZMQ_POLLIN, 0};
+		}
 		ncurl = n;
 		if (run && !f->draining)
 			fetcher_http_poll_items(f->http, &items, &n, &cap, &timeout);
@@ -369,6 +369,8 @@ fetcher_loop(struct fetcher *f)
 				fetcher_unanswered_end(f);
 			continue;
 		}
+		if (nsig >= 0 && (items[nsig].revents & ZMQ_POLLIN))
+			sig_drain();
 		if (run)
 			fetcher_run_events(f, items + ncurl, n - ncurl, ready);
 		struct wire_msg m;

@@ -7,6 +7,7 @@
  * (robots.txt, schemes, hosts, max_bytes) is refused in fetcher_http.c.
  */
 #include "fetcher_direct.h"
+#include "buf.h"
 #include "log.h"
 #include "sig.h"
 
@@ -28,8 +29,15 @@ fetcher_direct_next(struct fetcher_http *h)
 			break;
 		if (!fetcher_http_busy(h) || sig_stop)
 			break;
-		int n = 0;
+		/* the signal descriptor first (when installed), then curl's sockets */
+		int n = 0, first = sig_fd() >= 0;
 		long timeout = DIRECT_IDLE_MS;
+		if (cap < 1) {
+			cap = 16;
+			items = xreallocarray(items, (size_t)cap, sizeof(*items));
+		}
+		if (first)
+			items[n++] = (zmq_pollitem_t){NULL, sig_fd(), ZMQ_POLLIN, 0};
 		fetcher_http_poll_items(h, &items, &n, &cap, &timeout);
 		if (zmq_poll(items, n, timeout) < 0) {
 			if (errno == EINTR)
@@ -37,7 +45,9 @@ fetcher_direct_next(struct fetcher_http *h)
 			log_warnx("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
-		fetcher_http_on_ready(h, items, n);
+		if (first && (items[0].revents & ZMQ_POLLIN))
+			sig_drain();
+		fetcher_http_on_ready(h, items + first, n - first);
 	}
 	free(items);
 	return r;

@@ -28,6 +28,7 @@
  * body), written by spool_stage, so the format lives in common/spool.c alone.
  */
 #include "fetcher_spool.h"
+#include "thread.h"
 #include "buf.h"
 #include "log.h"
 #include "spool.h"
@@ -319,18 +320,6 @@ spool_committer(void *arg)
 	return NULL;
 }
 
-/* Start fn with every signal blocked: signals are the loop's business. 0 or -1. */
-static int
-spool_start_thread(pthread_t *t, void *(*fn)(void *), struct fetcher_spool *s)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(t, NULL, fn, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc == 0 ? 0 : -1;
-}
-
 struct fetcher_spool *
 fetcher_spool_new(const char *dir)
 {
@@ -353,12 +342,12 @@ fetcher_spool_new(const char *dir)
 		log_warn("spool: cannot create a pipe");
 		goto fail;
 	}
-	if (spool_start_thread(&s->committer, spool_committer, s) < 0) {
+	if (thread_start(&s->committer, spool_committer, s) != 0) {
 		log_warnx("spool: cannot start the committer thread");
 		goto fail;
 	}
 	s->committer_started = 1;
-	if (spool_start_thread(&s->writer, spool_writer, s) < 0) {
+	if (thread_start(&s->writer, spool_writer, s) != 0) {
 		log_warnx("spool: cannot start the writer thread");
 		goto fail;
 	}
