@@ -10,6 +10,7 @@
  * "Dry runs", for why it does not go through the sink).
  */
 #include "run_dry.h"
+#include "fetcher_urlmap.h"
 #include "buf.h"
 #include "digest.h"
 #include "fetcher_direct.h"
@@ -19,7 +20,6 @@
 #include "sig.h"
 #include "sink_db.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,8 @@ struct dry {
 	PGconn *conn;
 	int have_schema; /* the documents table exists: else every report is new */
 	struct fetcher_http *http;
-	struct json_object *seen;	/* every URL queued, as a set */
-	struct json_object *link_texts; /* report URL -> its index link's text */
+	struct fetcher_urlmap *seen;	   /* every URL queued, as a set */
+	struct fetcher_urlmap *link_texts; /* report URL -> its index link's text */
 	long fresh, versions, revived, unchanged, failed;
 	int db_lost;
 };
@@ -40,9 +40,8 @@ static void
 dry_fetch(struct dry *d, const char *url, const struct source *src, enum fetch_kind kind, int page,
 	  int from_config)
 {
-	if (json_object_object_get_ex(d->seen, url, NULL))
+	if (!fetcher_urlmap_add(d->seen, url))
 		return;
-	json_object_object_add(d->seen, url, NULL);
 	struct fetch_request req = {
 	    .url = url, .src = src, .kind = kind, .page = page, .from_config = from_config};
 	fetcher_http_add(d->http, &req);
@@ -66,10 +65,8 @@ dry_on_index(struct dry *d, const struct fetch_result *r)
 		return;
 	}
 	for (size_t i = 0; i < page.nlinks; i++) {
-		if (page.texts[i][0] &&
-		    !json_object_object_get_ex(d->link_texts, page.links[i], NULL))
-			json_object_object_add(d->link_texts, page.links[i],
-					       json_object_new_string(page.texts[i]));
+		if (page.texts[i][0] && !fetcher_urlmap_get(d->link_texts, page.links[i]))
+			fetcher_urlmap_put(d->link_texts, page.links[i], page.texts[i]);
 		dry_fetch(d, page.links[i], r->src, FETCH_KIND_REPORT, 0, 0);
 	}
 	if (page.next && r->page < r->src->max_pages)
@@ -126,11 +123,9 @@ dry_on_report(struct dry *d, const struct fetch_result *r)
 		d->failed++;
 		return;
 	}
-	struct json_object *lt = NULL;
-	json_object_object_get_ex(d->link_texts, r->url, &lt);
 	struct parse_options opts = {.content_type = r->content_type,
 				     .content_xpath = r->src ? r->src->parse.content_xpath : NULL,
-				     .link_text = lt ? json_object_get_string(lt) : NULL};
+				     .link_text = fetcher_urlmap_get(d->link_texts, r->url)};
 	char err[256], sha[DIGEST_HEX_LEN + 1];
 	const char *body = r->body.data ? r->body.data : "";
 	struct doc *doc =
@@ -168,8 +163,8 @@ run_dry(const struct config *cfg, const char *conninfo)
 	PQclear(res);
 
 	d.http = fetcher_http_new(cfg);
-	d.seen = json_object_new_object();
-	d.link_texts = json_object_new_object();
+	d.seen = fetcher_urlmap_new();
+	d.link_texts = fetcher_urlmap_new();
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source *src = &cfg->sources[i];
 		dry_fetch(&d, src->url ? src->url : src->index, src,
@@ -188,8 +183,8 @@ run_dry(const struct config *cfg, const char *conninfo)
 	       " failed; nothing was stored\n",
 	       d.fresh, d.versions, d.revived, d.unchanged, d.failed);
 	fetcher_http_free(&d.http);
-	json_object_put(d.seen);
-	json_object_put(d.link_texts);
+	fetcher_urlmap_free(&d.seen);
+	fetcher_urlmap_free(&d.link_texts);
 	PQfinish(d.conn);
 	if (sig_stop || d.db_lost)
 		return EX_TEMPFAIL;
