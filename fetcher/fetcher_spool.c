@@ -170,16 +170,22 @@ spool_push_written(struct fetcher_spool *s, struct staged *st)
 	pthread_cond_signal(&s->to_committer);
 }
 
+/* With mu held, wait on c until l holds work (1) or the spool stops (0). */
+static int
+spool_wait_for(struct fetcher_spool *s, const struct staged_list *l, pthread_cond_t *c)
+{
+	while (l->n == 0 && !s->stop)
+		pthread_cond_wait(c, &s->mu);
+	return !s->stop;
+}
+
 static void *
 spool_writer(void *arg)
 {
 	struct fetcher_spool *s = arg;
 	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (s->towrite.n == 0 && !s->stop)
-			pthread_cond_wait(&s->to_writer, &s->mu);
-		if (s->stop)
-			break; /* fetcher_spool_free drops what is queued */
+	/* when stopped, fetcher_spool_free drops what is queued */
+	while (spool_wait_for(s, &s->towrite, &s->to_writer)) {
 		struct staged_list batch = s->towrite;
 		memset(&s->towrite, 0, sizeof(s->towrite));
 		s->writing = batch.n;
@@ -291,11 +297,8 @@ spool_committer(void *arg)
 {
 	struct fetcher_spool *s = arg;
 	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (s->written.n == 0 && !s->stop)
-			pthread_cond_wait(&s->to_committer, &s->mu);
-		if (s->stop)
-			break; /* fetcher_spool_free drops what was never committed */
+	/* when stopped, fetcher_spool_free drops what was never committed */
+	while (spool_wait_for(s, &s->written, &s->to_committer)) {
 		spool_gather(s);
 		if (s->stop)
 			break;
