@@ -13,7 +13,12 @@
  */
 #include "fetcher.h"
 #include "curve.h"
-#include "fetcher_stage.h"
+#include "fetcher_ctl.h"
+#include "fetcher_discover.h"
+#include "fetcher_http.h"
+#include "fetcher_jobs.h"
+#include "fetcher_spool.h"
+#include "fetcher_workers.h"
 #include "log.h"
 #include "proto.h"
 #include "monotime.h"
@@ -21,12 +26,40 @@
 #include "spool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include <zmq.h>
+
+/*
+ * The loop's phases, in order. Each wait for the sink is a phase of the one
+ * loop, not a poll of its own, so ACKs and HOLDs are taken in every phase.
+ */
+enum fetcher_phase {
+	PHASE_BEGIN,	  /* BEGIN sent: BEGUN gives the run's id */
+	PHASE_VALIDATORS, /* the configured reports' stored validators asked */
+	PHASE_RUN,	  /* fetching, spooling, leasing, until every job is settled */
+	PHASE_FINISH,	  /* FINISH sent: SUMMARY ends the run */
+	PHASE_END,
+};
+
+/* The stage's state: the loop's own, and the modules it wires together. */
+struct fetcher {
+	const struct config *cfg;
+	enum fetcher_phase phase;
+	int rc;		       /* the exit code, once PHASE_END */
+	int draining;	       /* stopping: no new fetches or leases, in-flight jobs may finish */
+	long long drain_until; /* draining: the in-flight jobs' time is up then */
+	long long last_worker_ms;	   /* when a worker was last known to be there */
+	void *jobs_sock;		   /* the parser workers' ROUTER */
+	struct fetcher_ctl *ctl;	   /* the sink's control socket, the supervisor's pipes */
+	struct fetcher_discover *discover; /* what finished transfers become */
+	struct fetcher_http *http;	   /* the transfers (curl's multi socket API) */
+	struct fetcher_spool *spool;	   /* group commit of bodies into the spool */
+	struct fetcher_jobs *jobs;	   /* the jobs and their leases */
+	struct fetcher_workers *workers;   /* the parser workers heard from lately */
+};
 
 /* The first stop signal: stop fetching and leasing; what is in flight may finish. */
 static void
@@ -42,13 +75,20 @@ fetcher_drain(struct fetcher *f)
 		  f->cfg->drain_timeout);
 }
 
+/* 1 while reports are still coming: transfers, validators asked, bodies being spooled. */
+static int
+fetcher_fetching(struct fetcher *f)
+{
+	return fetcher_http_busy(f->http) || fetcher_discover_asking(f->discover) ||
+	       fetcher_spool_busy(f->spool);
+}
+
 static int
 fetcher_has_work(struct fetcher *f)
 {
 	if (f->draining)
 		return fetcher_jobs_in_flight(f->jobs) > 0;
-	return fetcher_http_busy(f->http) || fetcher_jobs_outstanding(f->jobs) ||
-	       f->bhead < f->nbatches || fetcher_spool_busy(f->spool);
+	return fetcher_fetching(f) || fetcher_jobs_outstanding(f->jobs);
 }
 
 /*
@@ -66,58 +106,6 @@ fetcher_no_workers(struct fetcher *f)
 	       monotime_ms() - f->last_worker_ms > f->cfg->lease_ms;
 }
 
-/*
- * 1 when the database has been down past outage_timeout: the run ends as a
- * signal would end it, and the spool keeps every job for the next run.
- * A hold that lapsed (no HOLD for a while) means the database came back.
- */
-static int
-fetcher_outage_over(struct fetcher *f)
-{
-	if (f->outage_since == 0)
-		return 0;
-	long long now = monotime_ms();
-	if (!fetcher_held(f)) {
-		log_info("the database is reachable again after %lld s",
-			 (now - f->outage_since) / 1000);
-		f->outage_since = 0;
-		return 0;
-	}
-	if (f->cfg->outage_timeout == 0 || now - f->outage_since < f->cfg->outage_timeout * 1000LL)
-		return 0;
-	log_warnx("the database has been unreachable for %d s (outage_timeout); ending the run,"
-		  " the %zu unsettled job%s stay in the spool for the next one",
-		  f->cfg->outage_timeout,
-		  fetcher_jobs_in_flight(f->jobs) + fetcher_jobs_pending(f->jobs),
-		  fetcher_jobs_in_flight(f->jobs) + fetcher_jobs_pending(f->jobs) == 1 ? "" : "s");
-	f->draining = 1;
-	f->gave_up = 1;
-	return 1;
-}
-
-/* How long a HOLD holds: a few of the sink's HOLD intervals, so one lost HOLD is no end. */
-#define HOLD_MS (3 * WIRE_HEARTBEAT_MS)
-
-int
-fetcher_held(const struct fetcher *f)
-{
-	return f->outage_since != 0 && monotime_ms() < f->held_until;
-}
-
-void
-fetcher_on_hold(struct fetcher *f, const struct wire_msg *m)
-{
-	long long now = monotime_ms();
-	if (!fetcher_held(f)) {
-		f->outage_since = now;
-		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
-			  " for up to %d s (outage_timeout)",
-			  wire_str(m, PROTO_KEY_REASON, "no reason given"), f->cfg->outage_timeout);
-	}
-	f->held_until = now + HOLD_MS;
-	fetcher_jobs_hold(f->jobs, now);
-}
-
 /* 1 when the run phase is over: no work left, a stop, no workers, an outage. */
 static int
 fetcher_run_over(struct fetcher *f)
@@ -133,9 +121,11 @@ fetcher_run_over(struct fetcher *f)
 		f->draining = 1;
 		return 1;
 	}
-	if (fetcher_outage_over(f))
+	if (fetcher_ctl_outage_over(f->ctl, f->jobs)) {
+		f->draining = 1;
 		return 1;
-	if (f->draining && fetcher_held(f)) {
+	}
+	if (f->draining && fetcher_ctl_held(f->ctl)) {
 		log_warnx("stopping while the database is down: the %zu job%s in flight stay"
 			  " in the spool",
 			  fetcher_jobs_in_flight(f->jobs),
@@ -161,26 +151,13 @@ fetcher_end(struct fetcher *f, int rc)
 
 /* The sink knows the run and its stored validators: start fetching every source. */
 static void
-fetcher_start(struct fetcher *f)
+fetcher_start(struct fetcher *f, struct json_object *validators)
 {
-	const struct config *cfg = f->cfg;
-	f->url_source = fetcher_urlmap_new();
-	f->by_source = json_object_new_object();
-	/* every source is listed, with zeros when it stored and lost nothing */
-	for (size_t i = 0; i < cfg->nsources; i++)
-		fetcher_count(f, cfg->sources[i].name, NULL, NULL);
-	fetcher_jobs_recover(f->jobs, f->url_source);
+	fetcher_ctl_count_sources(f->ctl, f->jobs);
 	f->last_worker_ms = monotime_ms();
-	f->http = fetcher_http_new(cfg);
-	f->seen = fetcher_urlmap_new();
-	f->link_texts = fetcher_urlmap_new();
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		const struct source *src = &cfg->sources[i];
-		const char *url = src->url ? src->url : src->index;
-		if (fetcher_first_sight(f, url))
-			fetcher_fetch(f, url, src, src->url ? FETCH_KIND_REPORT : FETCH_KIND_INDEX,
-				      1, 1);
-	}
+	f->http = fetcher_http_new(f->cfg);
+	f->discover = fetcher_discover_new(validators);
+	fetcher_discover_sources(f->discover, f->cfg, f->http);
 	f->phase = PHASE_RUN;
 }
 
@@ -188,18 +165,18 @@ fetcher_start(struct fetcher *f)
 static void
 fetcher_unanswered_end(struct fetcher *f)
 {
-	f->asked.want = NULL;
+	fetcher_ctl_forget_question(f->ctl);
 	switch (f->phase) {
 	case PHASE_BEGIN:
-		fetcher_begin_unanswered();
+		fetcher_ctl_begin_unanswered();
 		fetcher_end(f, sig_stop ? 0 : EX_TEMPFAIL);
 		break;
 	case PHASE_VALIDATORS:
-		fetcher_validators_unanswered();
+		fetcher_ctl_validators_unanswered();
 		fetcher_end(f, sig_stop ? 0 : EX_TEMPFAIL);
 		break;
 	default:
-		fetcher_finish_unanswered(f);
+		fetcher_ctl_finish_unanswered(f->ctl);
 		fetcher_end(f, EX_TEMPFAIL);
 		break;
 	}
@@ -212,7 +189,7 @@ fetcher_unanswered_end(struct fetcher *f)
 static void
 fetcher_run_end(struct fetcher *f)
 {
-	fetcher_progress(f, 1);
+	fetcher_ctl_progress(f->ctl, f->jobs, fetcher_fetching(f), f->draining, 1);
 	if (sig_stop > 1) {
 		log_info("stopping at once; %s", fetcher_jobs_outstanding(f->jobs)
 						     ? "unfinished jobs stay in the spool"
@@ -225,13 +202,13 @@ fetcher_run_end(struct fetcher *f)
 	 * sink is gone) reports its own counts as interrupted: the spool keeps
 	 * what was not stored, and the next run records this one's end.
 	 */
-	if (f->draining && fetcher_held(f)) {
-		fetcher_summary_interrupted(f);
+	if (f->draining && fetcher_ctl_held(f->ctl)) {
+		fetcher_ctl_summary_interrupted(f->ctl);
 		fetcher_end(f, EX_TEMPFAIL);
 		return;
 	}
 	f->phase = PHASE_FINISH;
-	if (fetcher_finish(f) < 0)
+	if (fetcher_ctl_finish(f->ctl, f->draining) < 0)
 		fetcher_unanswered_end(f);
 }
 
@@ -241,17 +218,16 @@ fetcher_on_answer(struct fetcher *f, struct wire_msg *m)
 {
 	switch (f->phase) {
 	case PHASE_BEGIN:
-		fetcher_on_begun(f, m);
+		fetcher_ctl_on_begun(f->ctl, m);
 		f->phase = PHASE_VALIDATORS;
-		if (fetcher_load_validators(f) < 0)
+		if (fetcher_ctl_load_validators(f->ctl) < 0)
 			fetcher_unanswered_end(f);
 		break;
 	case PHASE_VALIDATORS:
-		fetcher_on_stored_validators(f, m);
-		fetcher_start(f);
+		fetcher_start(f, fetcher_ctl_on_stored_validators(f->ctl, m));
 		break;
 	default:
-		fetcher_on_summary(f, m);
+		fetcher_ctl_on_summary(f->ctl, m);
 		fetcher_end(f, 0);
 		break;
 	}
@@ -265,11 +241,11 @@ fetcher_on_ctl(struct fetcher *f, struct wire_msg *m)
 		fetcher_jobs_on_ack(f->jobs, wire_str(m, PROTO_KEY_KEY, NULL),
 				    wire_str(m, PROTO_KEY_STATUS, NULL));
 	else if (strcmp(m->type, PROTO_MSG_HOLD) == 0)
-		fetcher_on_hold(f, m);
-	else if (fetcher_answered(f, m))
+		fetcher_ctl_on_hold(f->ctl, m, f->jobs);
+	else if (fetcher_ctl_answered(f->ctl, m))
 		fetcher_on_answer(f, m);
 	else if (f->phase == PHASE_RUN && strcmp(m->type, PROTO_MSG_VALIDATORS) == 0)
-		fetcher_on_validators(f, m);
+		fetcher_discover_on_validators(f->discover, f->http, m);
 }
 
 /* The run phase's work after a poll: transfers, spooled bodies, deaths, workers. */
@@ -282,13 +258,13 @@ fetcher_run_events(struct fetcher *f, const zmq_pollitem_t *curl_items, int ncur
 		fetcher_http_perform(f->http);
 		struct fetch_result *r;
 		while ((r = fetcher_http_next(f->http)) != NULL) {
-			fetcher_on_fetched(f, r);
+			fetcher_discover_on_fetched(f->discover, f->ctl, f->http, f->spool, r);
 			fetcher_http_result_free(&r);
 		}
 	}
-	fetcher_on_spooled(f);
-	if (f->deaths_fd >= 0)
-		fetcher_read_deaths(f);
+	fetcher_discover_on_spooled(f->discover, f->ctl, f->spool, f->jobs);
+	if (fetcher_ctl_deaths_fd(f->ctl) >= 0)
+		fetcher_ctl_read_deaths(f->ctl, f->jobs, f->workers, f->draining);
 	struct wire_msg m;
 	while (wire_recv_nowait(f->jobs_sock, 1, &m) == 0) {
 		fetcher_jobs_on_worker(f->jobs, f->workers, &m);
@@ -300,17 +276,18 @@ fetcher_run_events(struct fetcher *f, const zmq_pollitem_t *curl_items, int ncur
 static void
 fetcher_run_timers(struct fetcher *f)
 {
-	if (!fetcher_http_busy(f->http) && f->bhead == f->nbatches && !fetcher_spool_busy(f->spool))
-		fetcher_log_idle(f);
+	if (!fetcher_fetching(f))
+		fetcher_discover_log_idle(f->discover, fetcher_ctl_counts(f->ctl), f->http,
+					  f->spool);
 	fetcher_jobs_expire(f->jobs, f->draining);
 	/* no lease while the database cannot store what it would give */
-	if (!f->draining && !fetcher_held(f))
-		fetcher_jobs_dispatch(
-		    f->jobs, f->workers,
-		    &(struct fetcher_jobs_run){f->run_name, f->run_id, f->jobs_sock});
-	fetcher_on_job_outcomes(f);
+	if (!f->draining && !fetcher_ctl_held(f->ctl)) {
+		struct fetcher_jobs_run run = fetcher_ctl_jobs_run(f->ctl, f->jobs_sock);
+		fetcher_jobs_dispatch(f->jobs, f->workers, &run);
+	}
+	fetcher_ctl_on_job_outcomes(f->ctl, f->jobs);
 	fetcher_workers_beat(f->workers, f->jobs_sock, monotime_ms());
-	fetcher_progress(f, 0);
+	fetcher_ctl_progress(f->ctl, f->jobs, fetcher_fetching(f), f->draining, 0);
 }
 
 /* The loop's own descriptors (workers, sink, spool, deaths, a signal's), before curl's. */
@@ -333,23 +310,24 @@ fetcher_loop(struct fetcher *f)
 			fetcher_run_end(f);
 			continue;
 		}
-		if (!run && fetcher_unanswered(f)) {
+		if (!run && fetcher_ctl_unanswered(f->ctl)) {
 			fetcher_unanswered_end(f);
 			continue;
 		}
-		long timeout = run ? WIRE_HEARTBEAT_MS / 2 : fetcher_ask_wait_ms(f);
+		long timeout = run ? WIRE_HEARTBEAT_MS / 2 : fetcher_ctl_ask_wait_ms(f->ctl);
 		int n = 0, ncurl;
 		if (cap < LOOP_FIXED_ITEMS) {
 			cap = LOOP_FIXED_ITEMS + 16;
 			items = xreallocarray(items, (size_t)cap, sizeof(*items));
 		}
-		items[n++] = (zmq_pollitem_t){f->ctl, 0, ZMQ_POLLIN, 0};
+		items[n++] = (zmq_pollitem_t){fetcher_ctl_sock(f->ctl), 0, ZMQ_POLLIN, 0};
 		if (run) {
 			items[n++] = (zmq_pollitem_t){f->jobs_sock, 0, ZMQ_POLLIN, 0};
 			items[n++] =
 			    (zmq_pollitem_t){NULL, fetcher_spool_fd(f->spool), ZMQ_POLLIN, 0};
-			if (f->deaths_fd >= 0)
-				items[n++] = (zmq_pollitem_t){NULL, f->deaths_fd, ZMQ_POLLIN, 0};
+			if (fetcher_ctl_deaths_fd(f->ctl) >= 0)
+				items[n++] = (zmq_pollitem_t){NULL, fetcher_ctl_deaths_fd(f->ctl),
+							      ZMQ_POLLIN, 0};
 		}
 		/* a signal wakes the poll even when it lands between a check and the wait */
 		int nsig = -1;
@@ -376,11 +354,11 @@ fetcher_loop(struct fetcher *f)
 		struct wire_msg m;
 		/* an answer may end the phase: the rest waits for the next turn */
 		enum fetcher_phase phase = f->phase;
-		while (f->phase == phase && wire_recv_nowait(f->ctl, 0, &m) == 0) {
+		while (f->phase == phase && fetcher_ctl_recv(f->ctl, &m) == 0) {
 			fetcher_on_ctl(f, &m);
 			wire_msg_release(&m);
 		}
-		fetcher_on_job_outcomes(f);
+		fetcher_ctl_on_job_outcomes(f->ctl, f->jobs);
 		if (run && f->phase == PHASE_RUN)
 			fetcher_run_timers(f);
 	}
@@ -390,56 +368,36 @@ fetcher_loop(struct fetcher *f)
 int
 fetcher_main(const struct config *cfg, const struct wire_endpoints *ep, const struct fetcher_io *io)
 {
-	struct fetcher f = {.cfg = cfg,
-			    .run_name = io->run_name,
-			    .status_fd = io->status_fd,
-			    .deaths_fd = io->deaths_fd,
-			    .phase = PHASE_BEGIN,
-			    .rc = EX_SOFTWARE};
+	struct fetcher f = {.cfg = cfg, .phase = PHASE_BEGIN, .rc = EX_SOFTWARE};
 	struct curve_auth *auth = NULL;
 	void *ctx = zmq_ctx_new();
 
-	if (f.status_fd >= 0)
-		fcntl(f.status_fd, F_SETFL, fcntl(f.status_fd, F_GETFL) | O_NONBLOCK);
-	if (f.deaths_fd >= 0)
-		fcntl(f.deaths_fd, F_SETFL, fcntl(f.deaths_fd, F_GETFL) | O_NONBLOCK);
+	f.ctl = fetcher_ctl_new(cfg, io->run_name, io->status_fd, io->deaths_fd);
 	if (curve_auth_start(ctx, cfg, &auth) < 0)
 		goto out;
-	f.ctl = wire_open(ctx, ZMQ_DEALER, &ep->ctl, 0, cfg, io->run_name);
+	int ctl_open = fetcher_ctl_open(f.ctl, ctx, &ep->ctl);
 	f.jobs_sock = wire_open(ctx, ZMQ_ROUTER, &ep->jobs, 1, cfg, NULL);
 	if (f.jobs_sock) {
 		/* a send to a worker that is gone fails at once instead of vanishing */
 		int mandatory = 1;
 		zmq_setsockopt(f.jobs_sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
 	}
-	if (!f.ctl || !f.jobs_sock || spool_ensure_dir(cfg->spool_dir) < 0 ||
+	if (ctl_open < 0 || !f.jobs_sock || spool_ensure_dir(cfg->spool_dir) < 0 ||
 	    (f.spool = fetcher_spool_new(cfg->spool_dir)) == NULL)
 		goto out;
 	f.jobs = fetcher_jobs_new(cfg);
 	f.workers = fetcher_workers_new();
-	if (fetcher_begin(&f) < 0)
+	if (fetcher_ctl_begin(f.ctl) < 0)
 		fetcher_unanswered_end(&f);
 	fetcher_loop(&f);
-	fetcher_status_flush(&f);
+	fetcher_ctl_status_flush(f.ctl);
 out:
 	fetcher_http_free(&f.http);
 	fetcher_spool_free(&f.spool);
-	json_object_put(f.validators);
-	fetcher_urlmap_free(&f.seen);
-	fetcher_urlmap_free(&f.link_texts);
-	fetcher_urlmap_free(&f.url_source);
-	json_object_put(f.by_source);
-	for (size_t i = f.bhead; i < f.nbatches; i++) {
-		for (size_t k = 0; k < f.batches[i].nurls; k++)
-			free(f.batches[i].urls[k]);
-		free(f.batches[i].urls);
-	}
-	free(f.batches);
+	fetcher_discover_free(&f.discover);
 	fetcher_jobs_free(&f.jobs);
 	fetcher_workers_free(&f.workers);
-	buf_release(&f.deaths);
-	if (f.ctl)
-		zmq_close(f.ctl);
+	fetcher_ctl_free(&f.ctl);
 	if (f.jobs_sock)
 		zmq_close(f.jobs_sock);
 	curve_auth_stop(&auth, ctx);

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "fetcher_stage.h"
+#include "fetcher_jobs.h"
 #include "proto.h"
 
 #include <stdio.h>
