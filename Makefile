@@ -55,7 +55,8 @@ layer_inc = $(addprefix -I,$(LAYER_USES_$(1)))
 
 # Each layer's objects; the generated ones belong to the layer of their data.
 layer_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cmd/main.c,$(wildcard $(1)/*.c)))
-GEN_OBJ_parse := $(BUILD)/obj/gen/units.o $(BUILD)/obj/gen/indicators.o $(BUILD)/obj/gen/divisions.o
+GEN_OBJ_parse := $(BUILD)/obj/gen/units.o $(BUILD)/obj/gen/indicators.o $(BUILD)/obj/gen/divisions.o \
+		 $(BUILD)/obj/gen/words.o
 GEN_OBJ_sink  := $(BUILD)/obj/gen/migrations.o
 LAYER_LIB = $(BUILD)/lib/lib$(1).a
 # Linked highest first, as a static link needs.
@@ -92,6 +93,9 @@ $(call LAYER_LIB,$(1)): $(call layer_obj,$(1)) $$(GEN_OBJ_$(1))
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 LAYER_CPPFLAGS_config := -I$(BUILD)/gen
+# parse/ sees the header of its word lists (parse/words.txt), made before it compiles
+LAYER_CPPFLAGS_parse := -I$(BUILD)/gen
+$(call layer_obj,parse): $(BUILD)/gen/words.h
 
 # Tests, benchmarks and fuzz targets may see every layer.
 ALL_INC := $(call layer_inc,cmd) -I$(BUILD)/gen
@@ -125,6 +129,10 @@ $(BUILD)/gen/units.c: parse/units.txt tools/embed-lexicon.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed-lexicon.sh parse/units.txt > $@.tmp && mv $@.tmp $@
 
+
+$(BUILD)/gen/words.c $(BUILD)/gen/words.h: $(BUILD)/gen/words.%: parse/words.txt tools/embed-words.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-words.sh $* parse/words.txt > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/indicators.c: parse/indicators.txt tools/embed-indicators.sh
 	@mkdir -p $(dir $@)
@@ -274,7 +282,7 @@ FUZZ_SHORT_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_TARGETS ?= parse_fuzz wire_fuzz sink_msg_fuzz robots_fuzz index_fuzz
 FUZZ_COMMON  := $(wildcard common/*.c net/*.c)
-FUZZ_SRC_parse_fuzz    := $(FUZZ_COMMON) $(wildcard parse/*.c) $(BUILD)/gen/units.c \
+FUZZ_SRC_parse_fuzz    := $(FUZZ_COMMON) $(wildcard parse/*.c) $(BUILD)/gen/units.c $(BUILD)/gen/words.c \
 			  $(BUILD)/gen/indicators.c $(BUILD)/gen/divisions.c
 FUZZ_SRC_wire_fuzz     := $(FUZZ_COMMON)
 FUZZ_SRC_sink_msg_fuzz := $(FUZZ_COMMON) sink/sink_rows.c sink/sink_mp.c
@@ -308,6 +316,7 @@ fuzz-short: fuzz-build $(foreach t,$(FUZZ_TARGETS),$(call fuzz_corpus,$(t))/.see
 
 # each target's own sources come in by secondary expansion, from FUZZ_SRC_<target>
 .SECONDEXPANSION:
+$(FUZZ_DIR)/parse_fuzz: $(BUILD)/gen/words.h
 $(FUZZ_DIR)/%_fuzz: tests/fuzz/%_fuzz.c $$(FUZZ_SRC_$$*_fuzz) \
 		    $(wildcard $(LAYERS:%=%/*.h) tests/fuzz/*.h)
 	@mkdir -p $(dir $@)

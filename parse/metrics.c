@@ -17,6 +17,7 @@
 #include "metrics_meaning.h"
 #include "metrics_number.h"
 #include "metrics_unit.h"
+#include "words.h"
 #include "sections.h"
 
 #include <stdint.h>
@@ -40,11 +41,6 @@ _Static_assert(sizeof(prefix_kinds) / sizeof(prefix_kinds[0]) + 1 ==
 		   sizeof(prefix_quals) / sizeof(prefix_quals[0]),
 	       "one kind per prefix qualifier");
 
-/* Words ending in a qualifier character that qualify nothing (节约 = save). */
-static const struct word not_quals[] = {W(U"节约"), W(U"签约"), W(U"履约"), W(U"预约"),
-					W(U"集约"), W(U"制约"), W(U"合约"), W(U"特约"),
-					W(U"最近"), W(U"附近"), W(U"赶超"), {NULL, 0}};
-
 static const struct word postfix_quals[] = {W(U"左右"), W(U"以上"), W(U"以下"), W(U"以内"),
 					    W(U"之内"), W(U"多"),   W(U"余"),	{NULL, 0}};
 static const enum qualifier postfix_kinds[] = {QUAL_APPROX, QUAL_OVER, QUAL_MAX, QUAL_MAX,
@@ -53,30 +49,8 @@ _Static_assert(sizeof(postfix_kinds) / sizeof(postfix_kinds[0]) + 1 ==
 		   sizeof(postfix_quals) / sizeof(postfix_quals[0]),
 	       "one kind per postfix qualifier");
 
-/*
- * Set phrases whose numeral names a doctrine, a category or a sport, not a
- * count. The numeral starts within FIXED_LEAD code points of the phrase.
- */
+/* The numeral of a set phrase (words_fixed_phrases) starts within this many code points of it. */
 #define FIXED_LEAD 4
-static const struct word fixed_phrases[] = {
-    W(U"三次产业"),	    W(U"三个代表"),	W(U"四个全面"),
-    W(U"四个意识"),	    W(U"四个自信"),	W(U"两个维护"),
-    W(U"两个确立"),	    W(U"两个毫不动摇"), W(U"两个一百年"),
-    W(U"两个大局"),	    W(U"两个务必"),	W(U"三个务必"),
-    W(U"四个现代化"),	    W(U"三项制度"),	W(U"三个有利于"),
-    W(U"八项规定"),	    W(U"三个区分开来"), W(U"四个不摘"),
-    W(U"五个一"),	    W(U"四项基本原则"), W(U"铁人三项"),
-    W(U"和平共处五项原则"), W(U"两个市场"),	W(U"两种资源"),
-    W(U"八项主张"),	    {NULL, 0}};
-
-/* After 届, "N次" before these is the Nth session (十二届八次全会), not N meetings. */
-static const struct word sessions[] = {W(U"会议"),   W(U"全会"), W(U"全体会议"),
-				       W(U"常委会"), W(U"大会"), {NULL, 0}};
-
-/* After a capacity unit these name the facility it rates (10万吨自来水厂). */
-static const struct word facilities[] = {W(U"厂"),   W(U"站"), W(U"泊位"),   W(U"码头"),
-					 W(U"机组"), W(U"级"), W(U"生产线"), W(U"项目"),
-					 W(U"工程"), W(U"船"), W(U"反应堆"), {NULL, 0}};
 
 struct scan {
 	struct doc *doc;
@@ -252,10 +226,6 @@ refused_by_after(const struct text *t, size_t pos)
 	return 0;
 }
 
-/* Never units on their own, but the "per" of a rate: 元/年, 元/月. */
-static const struct word per_time[] = {W(U"年"), W(U"月"),   W(U"日"),
-				       W(U"周"), W(U"季度"), {NULL, 0}};
-
 /* A unit at pos (after at most two spaces), with a second one after '/' (人/平方公里). */
 static size_t
 unit_at(const struct text *t, size_t pos, size_t *ustart, unsigned *flags)
@@ -270,7 +240,7 @@ unit_at(const struct text *t, size_t pos, size_t *ustart, unsigned *flags)
 	size_t len2;
 	if (u + len + 1 < t->len && t->cp[u + len] == '/' &&
 	    ((len2 = unit_match(t, u + len + 1, &f2)) != 0 ||
-	     (len2 = unit_words_at(t, u + len + 1, per_time, NULL)) != 0))
+	     (len2 = unit_words_at(t, u + len + 1, words_per_time, NULL)) != 0))
 		len += 1 + len2;
 	*ustart = u;
 	return len;
@@ -304,7 +274,7 @@ rates_facility(const struct text *t, size_t pos)
 			return 0;
 		if (unit_word_at(t, i, U"厂房"))
 			return 0;
-		if (unit_words_at(t, i, facilities, NULL))
+		if (unit_words_at(t, i, words_facilities, NULL))
 			return 1;
 	}
 	return 0;
@@ -345,7 +315,7 @@ static int
 in_fixed_phrase(const struct text *t, size_t pos)
 {
 	for (size_t k = 0; k <= FIXED_LEAD && k <= pos; k++)
-		if (unit_words_at(t, pos - k, fixed_phrases, NULL) > k)
+		if (unit_words_at(t, pos - k, words_fixed_phrases, NULL) > k)
 			return 1;
 	return 0;
 }
@@ -354,7 +324,8 @@ in_fixed_phrase(const struct text *t, size_t pos)
 static int
 is_session(const struct text *t, size_t pos, size_t ustart, size_t uend)
 {
-	if (uend != ustart + 1 || t->cp[ustart] != U'次' || !unit_words_at(t, uend, sessions, NULL))
+	if (uend != ustart + 1 || t->cp[ustart] != U'次' ||
+	    !unit_words_at(t, uend, words_sessions, NULL))
 		return 0;
 	for (size_t i = pos, k = 0; i > 0 && k < 12; i--, k++) {
 		uint32_t c = t->cp[i - 1];
@@ -419,7 +390,7 @@ scan_number(struct scan *sc, size_t pos)
 	enum qualifier q = QUAL_NONE;
 	int which = 0;
 	size_t qlen = unit_words_before(t, pos, prefix_quals, &which);
-	if (qlen && unit_words_before(t, pos, not_quals, NULL) > qlen)
+	if (qlen && unit_words_before(t, pos, words_not_quals, NULL) > qlen)
 		qlen = 0;
 	if (qlen)
 		q = prefix_kinds[which];

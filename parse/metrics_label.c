@@ -6,11 +6,12 @@
  *
  * Looks at most a couple of dozen code points either side, so it stays
  * linear however long a clause is. Must never special-case a document: the
- * word lists here are grammar (fillers, predicates, particles), not topics.
+ * word lists here are grammar (fillers, words_predicates, particles), not topics.
  */
 #include "metrics_label.h"
 #include "textclass.h"
 #include "metrics_unit.h"
+#include "words.h"
 #include "buf.h"
 #include "cn_numeral.h"
 
@@ -20,58 +21,6 @@
 #define BEFORE_MAX 24	 /* code points of the phrase before the number */
 #define AFTER_MAX 16	 /* code points of the noun after the unit */
 #define FRAME_VERB_MAX 4 /* the longest result verb */
-
-/* What opens a clause before the quantity without saying what it counts. */
-static const struct word lead_fillers[] = {
-    W(U"其中"),	      W(U"分别"),   W(U"同比"),		W(U"环比"),	  W(U"比上年末"),
-    W(U"比上年同期"), W(U"比上年"), W(U"较上年末"),	W(U"较上年同期"), W(U"较上年"),
-    W(U"比去年同期"), W(U"比去年"), W(U"较去年同期"),	W(U"较去年"),	  W(U"比上期"),
-    W(U"较上期"),     W(U"比"),	    W(U"较"),		W(U"本年"),	  W(U"全年"),
-    W(U"年末"),	      W(U"已"),	    W(U"并"),		W(U"又"),	  W(U"再"),
-    W(U"共"),	      W(U"累计"),   W(U"扣除价格因素"), W(U"实际"),	  W(U"同期"),
-    W(U"均"),	      W(U"总计"),   W(U"合计"),		W(U"共计"),	  W(U"和"),
-    W(U"及"),	      W(U"与"),	    W(U"以及"),		W(U"而"),	  W(U"但"),
-    W(U"则"),	      W(U"至"),	    W(U"到"),		{NULL, 0}};
-
-/* A clause made only of these reports a change of the thing named before it. */
-static const struct word predicates[] = {
-    W(U"增长"), W(U"下降"), W(U"增加"), W(U"减少"), W(U"上升"), W(U"上涨"), W(U"上浮"), W(U"回落"),
-    W(U"回升"), W(U"提高"), W(U"提升"), W(U"降低"), W(U"下跌"), W(U"减产"), W(U"增产"), W(U"比增"),
-    W(U"比降"), W(U"增至"), W(U"降至"), W(U"减至"), W(U"新增"), W(U"净增"), W(U"占"),	W(U"占比"),
-    W(U"持平"), W(U"扩大"), W(U"缩小"), W(U"增"),   W(U"降"),	W(U"减"),   W(U"为"),	W(U"达"),
-    W(U"达到"), W(U"是"),   W(U"完成"), W(U"实现"), W(U"安排"), W(U"共有"), {NULL, 0}};
-
-/* Trailing words of a predicate that do not change it (增加了, 提升到). */
-static const struct word predicate_tails[] = {W(U"了"), W(U"为"), W(U"达"), W(U"达到"),
-					      W(U"到"), W(U"至"), {NULL, 0}};
-
-/* Trailing words of the phrase before a number that only introduce it. */
-static const struct word label_tails[] = {
-    W(U"分别为"), W(U"分别是"), W(U"分别"), W(U"为"),	W(U"达到"), W(U"达"), W(U"是"), W(U"共计"),
-    W(U"合计"),	  W(U"总计"),	W(U"累计"), W(U"共有"), W(U"共"),   W(U"了"), {NULL, 0}};
-
-/* Where the noun after a unit ends: conjunctions and the verbs that take it. */
-static const struct word after_stops[] = {
-    W(U"和"),	  W(U"与"),   W(U"及"),	  W(U"等"),   W(U"在"),	  W(U"赴"),   W(U"为"),
-    W(U"参加"),	  W(U"参与"), W(U"开展"), W(U"进行"), W(U"担任"), W(U"得到"), W(U"作为"),
-    W(U"用于"),	  W(U"进入"), W(U"提供"), W(U"接受"), W(U"完成"), W(U"实现"), W(U"达"),
-    W(U"比上年"), W(U"同比"), W(U"增长"), W(U"下降"), W(U"占"),	  W(U"达到"), W(U"的"),
-    W(U"加快"),	  W(U"落地"), W(U"入选"), W(U"率先"), W(U"获批"), {NULL, 0}};
-
-/* Words that end in a one-character stop word but stop nothing (行为, 存在). */
-static const struct word stop_compounds[] = {
-    W(U"作为"), W(U"行为"), W(U"认为"), W(U"成为"), W(U"因为"), W(U"以为"), W(U"称为"), W(U"视为"),
-    W(U"存在"), W(U"所在"), W(U"现在"), W(U"正在"), W(U"实在"), W(U"内在"), W(U"潜在"), W(U"平等"),
-    W(U"同等"), W(U"对等"), W(U"涉及"), W(U"普及"), W(U"危及"), W(U"参与"), W(U"给与"), W(U"发达"),
-    W(U"到达"), W(U"表达"), W(U"传达"), W(U"下达"), W(U"送达"), W(U"抵达"), W(U"通达"), W(U"直达"),
-    W(U"目的"), W(U"有的"), W(U"的确"), {NULL, 0}};
-
-/* What after a unit cannot begin a noun: the phrase after is no label then. */
-static const struct word after_nonstart[] = {
-    W(U"的"),	W(U"和"),   W(U"与"),	W(U"及"),   W(U"或"),	W(U"等"),   W(U"比"),	W(U"同比"),
-    W(U"较"),	W(U"增长"), W(U"下降"), W(U"占"),   W(U"为"),	W(U"是"),   W(U"以"),	W(U"左右"),
-    W(U"至"),	W(U"到"),   W(U"提升"), W(U"提高"), W(U"增加"), W(U"减少"), W(U"上升"), W(U"实现"),
-    W(U"完成"), W(U"得到"), W(U"进行"), W(U"开展"), W(U"参加"), {NULL, 0}};
 
 static int
 is_clause_break(uint32_t c)
@@ -182,77 +131,14 @@ trim_before(const struct text *t, size_t *a, size_t *b)
 		while (*b > *a && (text_is_space(t->cp[*b - 1]) ||
 				   (is_punct(t->cp[*b - 1]) && !is_closer(t->cp[*b - 1]))))
 			(*b)--;
-		if (*b > *a && (n = unit_words_before(t, *b, label_tails, NULL)) && *b - n >= *a) {
+		if (*b > *a && (n = unit_words_before(t, *b, words_label_tails, NULL)) &&
+		    *b - n >= *a) {
 			*b -= n;
 			continue;
 		}
 		break;
 	}
 }
-
-/*
- * Scope, time and framing words a label never starts with (全年全市, 由原, 其):
- * stripped from its start, and where one stands inside the phrase, what
- * comes before it is another clause's tail (邮电全区各种运输方式…).
- */
-static const struct word scope_words[] = {
-    W(U"全年"), W(U"全区"), W(U"全市"), W(U"全省"), W(U"全县"), W(U"全镇"), W(U"全乡"), W(U"全州"),
-    W(U"我市"), W(U"我区"), W(U"我省"), W(U"我县"), W(U"本市"), W(U"本区"), W(U"我国"), {NULL, 0}};
-/* …after a modifier that ends in 的 (网络提交的各类申请), but not after a verb (新建各类住房) */
-static const struct word kind_words[] = {W(U"各类"), W(U"各种"), {NULL, 0}};
-/* Times are dropped from the start only: inside they name the figure (家禽年末存栏数). */
-static const struct word scope_times[] = {
-    W(U"本年度"), W(U"本年"), W(U"今年"),   W(U"去年"),	  W(U"上年"), W(U"年末"), W(U"年底"),
-    W(U"年初"),	  W(U"当年"), W(U"上半年"), W(U"下半年"), W(U"目前"), W(U"截至"), {NULL, 0}};
-static const struct word lead_drops[] = {
-    W(U"其中"), W(U"共"),   W(U"累计"), W(U"合计"),   W(U"总计"),     W(U"共计"), W(U"已"),
-    W(U"作为"), W(U"又"),   W(U"再"),	W(U"并"),     W(U"还"),	      W(U"也"),	  W(U"均"),
-    W(U"各种"), W(U"各类"), W(U"由原"), W(U"原"),     W(U"由"),	      W(U"该"),	  W(U"等"),
-    W(U"含"),	W(U"包括"), W(U"全部"), W(U"共有"),   W(U"拥有"),     W(U"各"),	  W(U"预计"),
-    W(U"预期"), W(U"力争"), W(U"争取"), W(U"确保"),   W(U"拟"),	      W(U"将"),	  W(U"比"),
-    W(U"较"),	W(U"先"),   W(U"仅"),	W(U"特别是"), W(U"各级各类"), W(U"各级"), W(U"把"),
-    {NULL, 0}};
-
-/*
- * Verbs that take the counted thing as their object (审结知识产权案件): the
- * label is what follows the last of them. Never words that also end nouns
- * (建设, 投资, 服务, 管理), which may stand at a label's end, nor verbs that
- * make a different indicator of their object (新建, 改造, 淘汰, 整治: 新建
- * 保障性住房 is not the stock of 保障性住房).
- */
-static const struct word object_verbs[] = {
-    W(U"完成"), W(U"实现"), W(U"达到"), W(U"突破"), W(U"增至"), W(U"调高到"), W(U"压减"),
-    W(U"发生"), W(U"建立"), W(U"发放"), W(U"新签"), W(U"审结"), W(U"收集"),   W(U"公示"),
-    W(U"提供"), W(U"开展"), W(U"组织"), W(U"办理"), W(U"出具"), W(U"参与"),   W(U"举办"),
-    W(U"接受"), W(U"征收"), W(U"落实"), W(U"引进"), W(U"建成"), W(U"培育"),   W(U"开通"),
-    W(U"兑现"), W(U"实施"), W(U"受理"), W(U"化解"), W(U"通过"), W(U"安排"),   W(U"召开"),
-    W(U"举行"), W(U"评选"), W(U"查处"), W(U"帮助"), W(U"带动"), W(U"吸引"),   W(U"签约"),
-    W(U"争取"), W(U"投入"), W(U"筹集"), W(U"解决"), W(U"处理"), W(U"救助"),   W(U"资助"),
-    W(U"培训"), W(U"检查"), W(U"关闭"), W(U"清理"), W(U"消除"), W(U"审核"),   W(U"修订"),
-    W(U"制定"), W(U"出台"), W(U"印发"), W(U"发布"), W(U"推出"), W(U"设立"),   W(U"组建"),
-    W(U"认定"), W(U"获得"), W(U"获批"), W(U"创建"), W(U"打造"), W(U"支持"),   W(U"扶持"),
-    W(U"审查"), W(U"简化"), W(U"优化"), W(U"精简"), W(U"压缩"), W(U"缩短"),   W(U"刊出"),
-    W(U"收到"), W(U"接收"), W(U"接到"), W(U"获取"), W(U"发行"), W(U"共有"),   W(U"汇集"),
-    {NULL, 0}};
-
-/*
- * Verbs that make an indicator of their own out of a thing counted before
- * (清理规章2300件，废止830件): a clause of one of these and a number counts
- * the earlier figure's thing, so its label is the verb and that thing.
- */
-static const struct word result_verbs[] = {W(U"废止"), W(U"宣布失效"), W(U"撤销"), W(U"取消"),
-					   W(U"注销"), W(U"吊销"),     W(U"撤并"), W(U"修订"),
-					   W(U"修改"), W(U"办结"),     {NULL, 0}};
-
-/*
- * Verbs that make an indicator of their own of the noun after the figure
- * (增发1万亿元国债 is not the stock of 国债): kept before that noun.
- */
-static const struct word new_verbs[] = {W(U"新增"), W(U"增发"), W(U"净增"), {NULL, 0}};
-
-/* Fillers a bare verb's clause may start with (已办结, 又撤销了). */
-static const struct word verb_leads[] = {W(U"已"), W(U"又"), W(U"并"),	 W(U"还"),
-					 W(U"共"), W(U"再"), W(U"已经"), {NULL, 0}};
 
 size_t
 label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
@@ -264,12 +150,12 @@ label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
 	while (b > a && (text_is_space(t->cp[b - 1]) || t->cp[b - 1] == U'了'))
 		b--;
 	const struct text in = {t->cp, b};
-	if ((n = unit_words_at(&in, a, verb_leads, NULL)) && a + n < b)
+	if ((n = unit_words_at(&in, a, words_verb_leads, NULL)) && a + n < b)
 		a += n;
 	*va = a;
 	if (b - a > FRAME_VERB_MAX || a == b)
 		return 0;
-	if (unit_words_at(&in, a, result_verbs, NULL) == b - a)
+	if (unit_words_at(&in, a, words_result_verbs, NULL) == b - a)
 		return b - a;
 	return 0;
 }
@@ -277,7 +163,7 @@ label_bare_verb(const struct text *t, size_t a, size_t b, size_t *va)
 int
 label_subject(const struct text *t, size_t c, size_t p, size_t *sa, size_t *sb)
 {
-	size_t n = unit_words_before(t, p, object_verbs, NULL);
+	size_t n = unit_words_before(t, p, words_object_verbs, NULL);
 
 	if (n == 0 || p - n <= c)
 		return 0;
@@ -333,30 +219,15 @@ utf8_lead(const char *label, const struct word *list)
 size_t
 label_new_verb_prefix(const char *label)
 {
-	return utf8_lead(label, new_verbs);
+	return utf8_lead(label, words_new_verbs);
 }
 
 size_t
 label_verb_prefix(const char *label)
 {
-	size_t a = utf8_lead(label, object_verbs), b = utf8_lead(label, result_verbs);
+	size_t a = utf8_lead(label, words_object_verbs), b = utf8_lead(label, words_result_verbs);
 	return a > b ? a : b;
 }
-
-/* Words a label never ends with: a predicate, a comparison or a hedge (增速回落, 原则上). */
-static const struct word tail_drops[] = {
-    W(U"增长"),	  W(U"下降"),	W(U"上涨"),   W(U"上升"),	W(U"回落"),   W(U"增加"),
-    W(U"减少"),	  W(U"提高"),	W(U"降低"),   W(U"新增"),	W(U"净增"),   W(U"比上年"),
-    W(U"比去年"), W(U"同比"),	W(U"较上年"), W(U"比上年同期"), W(U"原则上"), W(U"计"),
-    W(U"情况"),	  W(U"工作"),	W(U"分别"),   W(U"均"),		W(U"共"),     W(U"累计"),
-    W(U"总计"),	  W(U"合计"),	W(U"共计"),   W(U"已"),		W(U"达"),     W(U"为"),
-    W(U"了"),	  W(U"在"),	W(U"按"),     W(U"从"),		W(U"由"),     W(U"压减"),
-    W(U"突破"),	  W(U"增至"),	W(U"降至"),   W(U"减至"),	W(U"调高到"), W(U"提高到"),
-    W(U"达到"),	  W(U"精简后"), W(U"平均"),   W(U"受益"),	W(U"完成"),   W(U"累计完成"),
-    W(U"保持"),	  W(U"保持在"), W(U"约有"),   W(U"稳定在"),	W(U"以"),     W(U"年均"),
-    W(U"回落到"), W(U"回落至"), W(U"控制在"), W(U"低于"),	W(U"高于"),   W(U"继续"),
-    W(U"已经"),	  W(U"将"),	W(U"一直"),   W(U"略高于"),	W(U"略低于"), W(U"或"),
-    {NULL, 0}};
 
 #define FRAME_MAX 6	/* the longest framing word, scope word, object verb or tail */
 #define LABEL_MIN 2	/* a shorter remainder is not cut down to */
@@ -379,22 +250,6 @@ year_at(const struct text *t, size_t pos, size_t end)
 	return i + 1 - pos;
 }
 
-/*
- * Words that only place a figure in time or between two figures
- * (从1997年的A增加到2002年的B, 比前五年, 平均每年): dropped from a label's end
- * even when nothing is left, since then the subject is the one before.
- */
-static const struct word time_tails[] = {
-    W(U"的"),	    W(U"从"),		W(U"由"),     W(U"比"),	    W(U"较"),	    W(U"到"),
-    W(U"至"),	    W(U"分别"),		W(U"增加到"), W(U"提高到"), W(U"降到"),	    W(U"上升到"),
-    W(U"下降到"),   W(U"减少到"),	W(U"扩大到"), W(U"增长到"), W(U"提升到"),   W(U"降低到"),
-    W(U"年底"),	    W(U"年末"),		W(U"年初"),   W(U"底"),	    W(U"末"),	    W(U"现在"),
-    W(U"年均"),	    W(U"平均"),		W(U"每年"),   W(U"实际"),   W(U"累计"),	    W(U"仅此一项"),
-    W(U"每百户"),   W(U"每百人"),	W(U"每千人"), W(U"每万人"), W(U"每万人口"), W(U"先后有"),
-    W(U"特别是"),   W(U"是"),		W(U"拟"),     W(U"拟安排"), W(U"拟定"),	    W(U"先"),
-    W(U"预期目标"), W(U"预期增长目标"), W(U"目标"),   W(U"目标定"), W(U"全年"),	    W(U"原定"),
-    W(U"由原定"),   W(U"原来"),		W(U"由原来"), {NULL, 0}};
-
 /* Length of a time (1997年, 去年, 前五年, 五年) or a time word that ends at b, not before a. */
 static size_t
 time_before(const struct text *t, size_t a, size_t b)
@@ -407,7 +262,7 @@ time_before(const struct text *t, size_t a, size_t b)
 		i--; /* 2007年底 */
 	if (i == a || t->cp[i - 1] != U'年') {
 		/* 占比 is a share, not 占 and a comparison */
-		if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a &&
+		if ((n = unit_words_before(t, b, words_time_tails, NULL)) && b - n >= a &&
 		    !(n == 1 && t->cp[b - 1] == U'比' && b - 1 > a && t->cp[b - 2] == U'占'))
 			return n;
 		return 0;
@@ -430,7 +285,7 @@ time_before(const struct text *t, size_t a, size_t b)
 	if (i > a && (t->cp[i - 1] == U'去' || t->cp[i - 1] == U'今' || t->cp[i - 1] == U'上' ||
 		      t->cp[i - 1] == U'当'))
 		return b - i + 1;
-	if ((n = unit_words_before(t, b, time_tails, NULL)) && b - n >= a)
+	if ((n = unit_words_before(t, b, words_time_tails, NULL)) && b - n >= a)
 		return n;
 	return 0;
 }
@@ -461,15 +316,15 @@ only_frame(const struct text *t, size_t a, size_t b)
 
 	if (n > FRAME_MAX)
 		return 0; /* longer than any of these words */
-	return a < b && (unit_words_at(&in, a, lead_drops, NULL) == n ||
-			 unit_words_at(&in, a, scope_words, NULL) == n ||
-			 unit_words_at(&in, a, scope_times, NULL) == n ||
-			 unit_words_at(&in, a, object_verbs, NULL) == n ||
-			 unit_words_at(&in, a, tail_drops, NULL) == n);
+	return a < b && (unit_words_at(&in, a, words_lead_drops, NULL) == n ||
+			 unit_words_at(&in, a, words_scope_words, NULL) == n ||
+			 unit_words_at(&in, a, words_scope_times, NULL) == n ||
+			 unit_words_at(&in, a, words_object_verbs, NULL) == n ||
+			 unit_words_at(&in, a, words_tail_drops, NULL) == n);
 }
 
 /*
- * Cut [*a, *b) down to its noun phrase: predicates off its end, then what
+ * Cut [*a, *b) down to its noun phrase: words_predicates off its end, then what
  * comes before the last scope word or object verb, then framing words off
  * its start. A phrase that is only such a word becomes empty.
  */
@@ -485,7 +340,7 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	while (*b > *a && text_is_space(t->cp[*b - 1]))
 		(*b)--;
 	/* the predicate first (增速回落), then what places it (比上年, 从2007年底的) */
-	while ((n = unit_words_before(t, *b, tail_drops, NULL)) && *a + LABEL_MIN + n <= *b) {
+	while ((n = unit_words_before(t, *b, words_tail_drops, NULL)) && *a + LABEL_MIN + n <= *b) {
 		*b -= n;
 		while (*b > *a && text_is_space(t->cp[*b - 1]))
 			(*b)--;
@@ -499,18 +354,19 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 	size_t cut = *a;
 	struct word_filter f;
 	unit_filter_init(&f);
-	unit_filter_add(&f, scope_words);
-	unit_filter_add(&f, object_verbs);
-	unit_filter_add(&f, kind_words);
+	unit_filter_add(&f, words_scope_words);
+	unit_filter_add(&f, words_object_verbs);
+	unit_filter_add(&f, words_kind_words);
 	for (size_t i = *a; i < *b; i++) {
 		if (!unit_filter_may(&f, t->cp[i]))
 			continue;
-		if ((n = unit_words_at(&in, i, scope_words, NULL)) && i + n + LABEL_MIN <= *b)
+		if ((n = unit_words_at(&in, i, words_scope_words, NULL)) && i + n + LABEL_MIN <= *b)
 			cut = i + n;
 		else if (i > *a && t->cp[i - 1] == U'的' &&
-			 (n = unit_words_at(&in, i, kind_words, NULL)) && i + n + LABEL_MIN <= *b)
+			 (n = unit_words_at(&in, i, words_kind_words, NULL)) &&
+			 i + n + LABEL_MIN <= *b)
 			cut = i + n;
-		else if ((n = unit_words_at(&in, i, object_verbs, NULL)) &&
+		else if ((n = unit_words_at(&in, i, words_object_verbs, NULL)) &&
 			 i + n + VERB_REST_MIN <= *b)
 			cut = i + n;
 	}
@@ -520,11 +376,12 @@ trim_noun(const struct text *t, size_t *a, size_t *b)
 		while (*a < *b && (text_is_space(t->cp[*a]) || t->cp[*a] == U'、' ||
 				   t->cp[*a] == U'，' || t->cp[*a] == U'的'))
 			(*a)++;
-		if ((n = unit_words_at(&in, *a, lead_drops, NULL)) && *a + n + LABEL_MIN <= *b) {
+		if ((n = unit_words_at(&in, *a, words_lead_drops, NULL)) &&
+		    *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
-		} else if (((n = unit_words_at(&in, *a, scope_words, NULL)) ||
-			    (n = unit_words_at(&in, *a, scope_times, NULL))) &&
+		} else if (((n = unit_words_at(&in, *a, words_scope_words, NULL)) ||
+			    (n = unit_words_at(&in, *a, words_scope_times, NULL))) &&
 			   *a + n + LABEL_MIN <= *b) {
 			*a += n;
 			changed = 1;
@@ -548,14 +405,14 @@ only_predicate(const struct text *t, size_t a, size_t b)
 {
 	size_t n;
 
-	while (b > a && (n = unit_words_before(t, b, predicate_tails, NULL)) && b - n >= a)
+	while (b > a && (n = unit_words_before(t, b, words_predicate_tails, NULL)) && b - n >= a)
 		b -= n;
 	/* words must fit in [a, b): 增 in 已增至 is not 增至 */
 	const struct text in = {t->cp, b};
 	for (;;) {
-		if (a == b || unit_words_at(&in, a, predicates, NULL) == b - a)
+		if (a == b || unit_words_at(&in, a, words_predicates, NULL) == b - a)
 			return 1; /* 共有 is a predicate before 共 is a filler */
-		if ((n = unit_words_at(&in, a, lead_fillers, NULL)) == 0)
+		if ((n = unit_words_at(&in, a, words_lead_fillers, NULL)) == 0)
 			return 0;
 		a += n;
 	}
@@ -616,8 +473,8 @@ noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 		return;
 	if (times ? unit_word_at(t, i, U"以") || unit_word_at(t, i, U"左右") ||
 			unit_word_at(t, i, U"的")
-		  : unit_words_at(t, i, after_nonstart, NULL) ||
-			unit_words_at(t, i, predicates, NULL))
+		  : unit_words_at(t, i, words_after_nonstart, NULL) ||
+			unit_words_at(t, i, words_predicates, NULL))
 		return;
 	int depth = 0;
 	for (; i < t->len && i - *a < AFTER_MAX; i++) {
@@ -634,8 +491,9 @@ noun_after(const struct text *t, size_t qend, int times, size_t *a, size_t *b)
 		if (is_clause_break(c) || (c >= '0' && c <= '9') || c == U'“' || c == U'《')
 			break;
 		/* an action goes on past 的 (提高重点优抚对象的抚恤补助标准) */
-		if (unit_words_at(t, i, after_stops, NULL) &&
-		    unit_words_before(t, i + 1, stop_compounds, NULL) < 2 && !(times && c == U'的'))
+		if (unit_words_at(t, i, words_after_stops, NULL) &&
+		    unit_words_before(t, i + 1, words_stop_compounds, NULL) < 2 &&
+		    !(times && c == U'的'))
 			break;
 	}
 	while (i > *a && (text_is_space(t->cp[i - 1]) || t->cp[i - 1] == U'的' ||
@@ -708,17 +566,17 @@ span_join(const struct text *t, size_t a1, size_t b1, const char *mid, size_t a2
 	return r;
 }
 
-/* Whether [a, b) is only fillers and one of new_verbs: where the verb starts, else b. */
+/* Whether [a, b) is only fillers and one of words_new_verbs: where the verb starts, else b. */
 static size_t
 only_new_verb(const struct text *t, size_t a, size_t b)
 {
 	size_t n, end = b;
 
-	while (b > a && (n = unit_words_before(t, b, predicate_tails, NULL)) && b - n >= a)
+	while (b > a && (n = unit_words_before(t, b, words_predicate_tails, NULL)) && b - n >= a)
 		b -= n;
 	const struct text in = {t->cp, b};
-	while (a < b && unit_words_at(&in, a, new_verbs, NULL) != b - a) {
-		if ((n = unit_words_at(&in, a, lead_fillers, NULL)) == 0)
+	while (a < b && unit_words_at(&in, a, words_new_verbs, NULL) != b - a) {
+		if ((n = unit_words_at(&in, a, words_lead_fillers, NULL)) == 0)
 			return end;
 		a += n;
 	}
@@ -789,7 +647,7 @@ label_find(const struct text *t, size_t lo, size_t qstart, size_t qend, enum lab
 	unsigned uf;
 	if (aa < ab && (v = only_new_verb(t, ba, bb)) < bb && unit_match(t, aa, &uf) == 0) {
 		/* the noun after the figure ends before a verb that takes another object */
-		size_t na = aa, nb = unit_words_find(t, aa + 1, ab, object_verbs, NULL);
+		size_t na = aa, nb = unit_words_find(t, aa + 1, ab, words_object_verbs, NULL);
 		trim_noun(t, &na, &nb);
 		if (na < nb) {
 			*used_end = ab;

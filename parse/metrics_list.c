@@ -11,6 +11,7 @@
 #include "metrics_label.h"
 #include "textclass.h"
 #include "metrics_unit.h"
+#include "words.h"
 #include "buf.h"
 
 #include <stdlib.h>
@@ -19,13 +20,6 @@
 #define LIST_MAX 8	/* items of a list paired one by one */
 #define SUBJECT_BACK 60 /* code points looked back at for the subject list */
 #define SHORT_ITEM 6	/* an item this short may share the last item's head */
-
-/* Nouns an indicator's name ends in, shared by the items before them (生猪、家禽年末存栏数). */
-static const struct word heads[] = {W(U"年末"), W(U"产量"), W(U"产值"), W(U"增加值"), W(U"总额"),
-				    W(U"总量"), W(U"面积"), W(U"人数"), W(U"收入"),   W(U"支出"),
-				    W(U"价格"), W(U"指数"), W(U"存栏"), W(U"出栏"),   W(U"排放"),
-				    W(U"投资"), W(U"用户"), W(U"产能"), W(U"比重"),   W(U"余额"),
-				    W(U"起数"), W(U"数量"), W(U"规模"), {NULL, 0}};
 
 static int
 is_break(uint32_t c)
@@ -118,7 +112,7 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b, int impl
 	 * 鱼类、贝类和甲壳类产量: short items take the last item's head, the
 	 * first head word after an item's first code point
 	 */
-	size_t h = unit_words_find(t, ia[n - 1] + 1, ib[n - 1], heads, NULL);
+	size_t h = unit_words_find(t, ia[n - 1] + 1, ib[n - 1], words_heads, NULL);
 	for (size_t k = 0; k < n; k++) {
 		char *item = text_utf8(t, ia[k], ib[k]);
 		size_t hk = h, len = ib[k] - ia[k];
@@ -131,7 +125,7 @@ pair_items(struct doc *doc, size_t first, size_t n, size_t a, size_t b, int impl
 		    !same_end(t, ia[k], ib[k], ia[n - 1], ib[n - 1]))
 			hk = ia[n - 1] + len;
 		if (k + 1 < n && hk < ib[n - 1] && len <= SHORT_ITEM &&
-		    unit_words_find(t, ia[k] + 1, ib[k], heads, NULL) == ib[k]) {
+		    unit_words_find(t, ia[k] + 1, ib[k], words_heads, NULL) == ib[k]) {
 			char *tail = text_utf8(t, hk, ib[n - 1]);
 			size_t li = strlen(item), lt = strlen(tail);
 			item = xreallocarray(item, li + lt + 1, 1);
@@ -230,9 +224,6 @@ label_owners(struct doc *doc)
 	}
 }
 
-/* Words that open a breakdown of the figure before by who or what it concerns (涉及自然人80件). */
-static const struct word part_leads[] = {W(U"涉及"), {NULL, 0}};
-
 void
 label_parts(struct doc *doc)
 {
@@ -247,7 +238,7 @@ label_parts(struct doc *doc)
 			continue; /* no clause before to break down */
 		while (c < m->start && text_is_space(t->cp[c]))
 			c++;
-		size_t n = unit_words_at(t, c, part_leads, NULL);
+		size_t n = unit_words_at(t, c, words_part_leads, NULL);
 		if (n == 0)
 			continue;
 		/* the owner: the figure before the clause, in the same unit */
@@ -313,8 +304,6 @@ label_verbs(struct doc *doc)
 	}
 }
 
-/* Words that give the base of a multiple (是1997年的2.3倍); the label says 相当于. */
-static const struct word base_leads[] = {W(U"是"), W(U"相当于"), W(U"为"), {NULL, 0}};
 #define BASE_MAX 24 /* code points of a multiple's base */
 
 void
@@ -334,7 +323,7 @@ label_bases(struct doc *doc)
 			continue;
 		while (c < d && text_is_space(t->cp[c]))
 			c++;
-		if ((n = unit_words_at(t, c, base_leads, NULL)) == 0 || c + n >= d)
+		if ((n = unit_words_at(t, c, words_base_leads, NULL)) == 0 || c + n >= d)
 			continue;
 		const struct metric *o = NULL;
 		for (size_t k = i; k > 0; k--) {

@@ -12,50 +12,13 @@
 #include "metrics_meaning.h"
 #include "textclass.h"
 #include "metrics_unit.h"
+#include "words.h"
 #include "metrics_year.h"
 #include "buf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CLAUSE_BACK 40 /* code points of the clause looked back at for a plan word */
-
-/* A verb of change right before the number: the figure is a change or a growth. */
-static const struct word rise_verbs[] = {W(U"增长"), W(U"增加"), W(U"提高"), W(U"上升"), W(U"上涨"),
-					 W(U"回升"), W(U"扩大"), W(U"增产"), W(U"提升"), W(U"上浮"),
-					 W(U"加快"), W(U"净增"), W(U"增收"), W(U"多增"), W(U"攀升"),
-					 W(U"增多"), W(U"上调"), W(U"比增"), {NULL, 0}};
-static const struct word fall_verbs[] = {
-    W(U"下降"), W(U"减少"), W(U"降低"), W(U"回落"), W(U"下滑"), W(U"缩小"), W(U"减产"),
-    W(U"下跌"), W(U"下调"), W(U"减缓"), W(U"放缓"), W(U"收窄"), W(U"萎缩"), W(U"净减"),
-    W(U"减收"), W(U"少增"), W(U"比降"), W(U"减轻"), W(U"降"),	W(U"减"),   {NULL, 0}};
-
-/* What may stand between a verb and its number without changing it: 增长了, 下降 */
-static const struct word verb_tails[] = {W(U"了"), W(U"达"), {NULL, 0}};
-
-/* A rate that is itself a growth: 增速为7%, 涨幅3%左右. */
-static const struct word growth_nouns[] = {W(U"增速"), W(U"增幅"), W(U"涨幅"), W(U"增长速度"),
-					   W(U"降幅"), W(U"跌幅"), W(U"增长"), {NULL, 0}};
-
-/* …but a growth rate that is a state: 人口自然增长率降到6.45‰. */
-static const struct word growth_rates[] = {W(U"增长率"), {NULL, 0}};
-
-/* Words that state a goal, a plan or a limit, in the clause before the number. */
-static const struct word plan_words[] = {W(U"力争"),   W(U"计划"), W(U"争取"), W(U"确保"),
-					 W(U"控制在"), W(U"拟"),   W(U"预期"), W(U"目标"),
-					 W(U"规划"),   W(U"要"),   {NULL, 0}};
-
-/* …but not in these, which name a result or something else (完成目标, 计划生育). */
-static const struct word plan_not_after[] = {
-    W(U"预期寿命"), W(U"计划单列"), W(U"计划生育"), W(U"计划类"), W(U"规划类"),
-    W(U"规划计划"), W(U"规划建设"), W(U"要求"),	    W(U"要素"),	  W(U"要点"),
-    W(U"要件"),	    W(U"要害"),	    W(U"拟定"),	    {NULL, 0}};
-static const struct word plan_not_before[] = {
-    W(U"完成"), W(U"实现"), W(U"达到"), W(U"超额"), W(U"如期"), W(U"主"),   W(U"重"),	W(U"需"),
-    W(U"只"),	W(U"必"),   W(U"纲"),	W(U"概"),   W(U"摘"),	W(U"首"),   W(U"紧"),	W(U"提"),
-    W(U"模"),	W(U"虚"),   W(U"草"),	W(U"比"),   W(U"编制"), W(U"制定"), W(U"年度"), W(U"工作"),
-    W(U"超出"), W(U"好于"), W(U"高于"), W(U"低于"), {NULL, 0}};
 
 /* Whether a list word (、 和 及 与 以及) and spaces are all of [a, b): the next item of a list. */
 static int
@@ -81,13 +44,13 @@ change_before(const struct text *t, size_t lo, size_t pos)
 
 	while (pos > lo && text_is_space(t->cp[pos - 1]))
 		pos--;
-	if (pos > lo && (n = unit_words_before(t, pos, verb_tails, NULL)) && pos - n >= lo)
+	if (pos > lo && (n = unit_words_before(t, pos, words_verb_tails, NULL)) && pos - n >= lo)
 		pos -= n;
 	while (pos > lo && text_is_space(t->cp[pos - 1]))
 		pos--;
 	const struct text in = {t->cp, pos};
-	size_t r = unit_words_before(&in, pos, rise_verbs, NULL);
-	size_t f = unit_words_before(&in, pos, fall_verbs, NULL);
+	size_t r = unit_words_before(&in, pos, words_rise_verbs, NULL);
+	size_t f = unit_words_before(&in, pos, words_fall_verbs, NULL);
 	if (r && pos - r >= lo && r >= f)
 		return 1;
 	if (f && pos - f >= lo) {
@@ -115,26 +78,6 @@ is_pct(const char *unit)
 	return strcmp(unit, "%") == 0 || strcmp(unit, "‰") == 0;
 }
 
-/* Start of the clause that holds pos, not before lo. */
-static size_t
-clause_start(const struct text *t, size_t lo, size_t pos)
-{
-	size_t i = pos;
-	while (i > lo && pos - i < CLAUSE_BACK && !text_is_clause_break(t->cp[i - 1]))
-		i--;
-	return i;
-}
-
-/* 企业66家，本年新增19家: what was added to the stock just stated (not after a ；) */
-static const struct word net_adds[] = {W(U"新增"), W(U"净增"), {NULL, 0}};
-static const struct word semicolons[] = {W(U"；"), W(U";"), {NULL, 0}};
-
-/* Words that end the name of a ratio: 性别比为106.84, 每百户62.7部. */
-static const struct word ratio_ends[] = {W(U"率"), W(U"比"), W(U"比重"), W(U"比例"), {NULL, 0}};
-static const struct word not_ratios[] = {W(U"同比"), W(U"环比"), W(U"功率"),
-					 W(U"频率"), W(U"汇率"), {NULL, 0}};
-static const struct word ratio_tails[] = {W(U"为"), W(U"是"), W(U"达"), W(U"达到"), {NULL, 0}};
-
 /* Whether the clause [a, pos) names a ratio right before the number, or a rate per (每百户). */
 static int
 ratio_before(const struct text *t, size_t a, size_t pos)
@@ -143,10 +86,10 @@ ratio_before(const struct text *t, size_t a, size_t pos)
 
 	while (pos > a && text_is_space(t->cp[pos - 1]))
 		pos--;
-	if ((n = unit_words_before(t, pos, ratio_tails, NULL)) && pos - n >= a)
+	if ((n = unit_words_before(t, pos, words_ratio_tails, NULL)) && pos - n >= a)
 		pos -= n;
-	if ((n = unit_words_before(t, pos, ratio_ends, NULL)) && pos - n > a &&
-	    !unit_words_before(t, pos, not_ratios, NULL))
+	if ((n = unit_words_before(t, pos, words_ratio_ends, NULL)) && pos - n > a &&
+	    !unit_words_before(t, pos, words_not_ratios, NULL))
 		return 1;
 	for (size_t i = a; i + 1 < pos; i++)
 		if (t->cp[i] == U'每' && (t->cp[i + 1] == U'百' || t->cp[i + 1] == U'千' ||
@@ -177,10 +120,10 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 			m->measure = MEASURE_CHANGE;
 		return;
 	}
-	size_t a = clause_start(t, lo, m->start);
+	size_t a = text_clause_start(t->cp, lo, m->start);
 	if (prev && prev->measure == MEASURE_LEVEL && strcmp(prev->unit, m->unit) == 0 &&
-	    !unit_words_in(t, prev->end, m->start, semicolons, NULL) &&
-	    unit_words_in(t, a, m->start, net_adds, NULL)) {
+	    !unit_words_in(t, prev->end, m->start, words_semicolons, NULL) &&
+	    unit_words_in(t, a, m->start, words_net_adds, NULL)) {
 		m->measure = MEASURE_CHANGE; /* 新增企业5家: what was added to a stock */
 		return;
 	}
@@ -201,24 +144,19 @@ measure_set(const struct text *t, struct metric *m, const struct metric *prev, i
 		return;
 	}
 	int which = 0;
-	if (unit_words_in(t, a, m->start, growth_nouns, &which) &&
-	    !unit_words_in(t, a, m->start, growth_rates, NULL)) {
+	if (unit_words_in(t, a, m->start, words_growth_nouns, &which) &&
+	    !unit_words_in(t, a, m->start, words_growth_rates, NULL)) {
 		m->measure = MEASURE_GROWTH;
-		if (growth_nouns[which].text[0] == U'降' || growth_nouns[which].text[0] == U'跌' ||
-		    growth_nouns[which].text[0] == U'下')
+		if (words_growth_nouns[which].text[0] == U'降' ||
+		    words_growth_nouns[which].text[0] == U'跌' ||
+		    words_growth_nouns[which].text[0] == U'下')
 			*sign = -1;
 		return;
 	}
 	m->measure = MEASURE_SHARE;
 }
 
-static const struct word forecasts[] = {W(U"预计"), W(U"估计"), {NULL, 0}};
-
-/* In a work report's review, a past year's goal is named (预期目标, 年初提出…控制在4.8%). */
-static const struct word goal_words[] = {W(U"预期"), W(U"目标"), W(U"计划"), W(U"拟"), {NULL, 0}};
-static const struct word proposals[] = {W(U"提出"), {NULL, 0}};
-
-/* Whether a word of list (plan_words, goal_words) in [a, b) governs what follows it. */
+/* Whether a word of list (words_plan_words, words_goal_words) in [a, b) governs what follows it. */
 static int
 plan_in(const struct text *t, size_t a, size_t b, const struct word *list)
 {
@@ -231,8 +169,8 @@ plan_in(const struct text *t, size_t a, size_t b, const struct word *list)
 			continue;
 		if (i > 0 && (t->cp[i - 1] == U'“' || t->cp[i - 1] == U'个'))
 			continue; /* “两个确保”: a name */
-		if (unit_words_at(t, i, plan_not_after, NULL) ||
-		    unit_words_before(t, i, plan_not_before, NULL))
+		if (unit_words_at(t, i, words_plan_not_after, NULL) ||
+		    unit_words_before(t, i, words_plan_not_before, NULL))
 			continue;
 		return 1;
 	}
@@ -244,25 +182,25 @@ static int
 target_of(const struct year_ctx *mc, const struct metric *m, int year, int named)
 {
 	const struct text *t = mc->t;
-	size_t a = clause_start(t, m->sent_start, m->start);
+	size_t a = text_clause_start(t->cp, m->sent_start, m->start);
 
-	if (unit_words_in(t, a, m->start, forecasts, NULL))
+	if (unit_words_in(t, a, m->start, words_forecasts, NULL))
 		return 0; /* 预计今年高校毕业生超过1170万人 */
 	/*
 	 * A work report's figure of a year before the one it plans is a result
 	 * (过去一年…居民消费价格涨幅控制在3.3%), unless it names that year's goal.
 	 */
 	if (named && mc->work_report && mc->base && year > 0 && year < mc->base)
-		return plan_in(t, a, m->start, goal_words) ||
-		       (unit_words_in(t, a, m->start, proposals, NULL) &&
-			plan_in(t, a, m->start, plan_words));
-	if (plan_in(t, a, m->start, plan_words))
+		return plan_in(t, a, m->start, words_goal_words) ||
+		       (unit_words_in(t, a, m->start, words_proposals, NULL) &&
+			plan_in(t, a, m->start, words_plan_words));
+	if (plan_in(t, a, m->start, words_plan_words))
 		return 1;
 	/* 主要预期目标是：…；…: a list of goals after 目标 runs to the sentence's end */
 	for (size_t i = m->sent_start; i + 2 < a; i++) {
 		if (t->cp[i] == U'目' && t->cp[i + 1] == U'标' &&
 		    (t->cp[i + 2] == U'是' || t->cp[i + 2] == U'为' || t->cp[i + 2] == U'：') &&
-		    !unit_words_before(t, i, plan_not_before, NULL))
+		    !unit_words_before(t, i, words_plan_not_before, NULL))
 			return 1;
 	}
 	/* 不超过34个工作日, 控制在3%以内: a cap is a limit set, not a result */

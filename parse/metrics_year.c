@@ -12,6 +12,7 @@
 #include "metrics_year.h"
 #include "textclass.h"
 #include "metrics_unit.h"
+#include "words.h"
 #include "buf.h"
 
 #include <stdint.h>
@@ -20,7 +21,6 @@
 
 #define TIME_BACK 200	  /* code points of the sentence looked back at for a time */
 #define HEADING_MAX 60	  /* code points of a heading looked at for a time */
-#define CLAUSE_BACK 40	  /* code points of a clause looked back at */
 #define TOPIC_MAX 12	  /* code points at a paragraph's start where its year may stand */
 #define GENRE_HEAD 600	  /* code points at the top where a work report names itself */
 #define PREAMBLE_MAX 1000 /* a work report's address before its first heading is shorter */
@@ -31,21 +31,6 @@
 static const struct word rel_years[] = {W(U"今年"), W(U"本年"), W(U"去年"), W(U"上年"),
 					W(U"明年"), W(U"前年"), {NULL, 0}};
 static const int rel_offsets[] = {0, 0, -1, -1, 1, -2};
-/* Before a year, these make it the base of a comparison (比上年), not the figure's year. */
-static const struct word baselines[] = {W(U"比"), W(U"较"), W(U"同"),	  W(U"与"),
-					W(U"于"), W(U"是"), W(U"相当于"), {NULL, 0}};
-/* Before "N年": the last N years, a span. */
-static const struct word span_leads[] = {W(U"过去"), W(U"近"),	 W(U"这"), W(U"今后"), W(U"未来"),
-					 W(U"最近"), W(U"连续"), W(U"多"), {NULL, 0}};
-/* After "N年": a total over those years. */
-static const struct word span_totals[] = {W(U"共"), W(U"累计"), W(U"合计"), W(U"新增"), {NULL, 0}};
-/* After "十X五": a plan period, a span. */
-static const struct word plan_periods[] = {W(U"”"),    W(U"时期"), W(U"期间"), W(U"规划"),
-					   W(U"计划"), W(U"以来"), {NULL, 0}};
-
-/* After 每年, a verb of change makes a yearly rate (每年提高一个百分点), not a time. */
-static const struct word rate_verbs[] = {W(U"增长"), W(U"增加"), W(U"提高"), W(U"下降"),
-					 W(U"减少"), W(U"降低"), {NULL, 0}};
 
 enum time_kind { TIME_NONE, TIME_YEAR, TIME_SPAN, TIME_RATE /* 年均: a rate over a span */ };
 
@@ -53,16 +38,6 @@ static int
 is_sentence_end(uint32_t c)
 {
 	return c == U'。' || c == U'！' || c == U'？';
-}
-
-/* Start of the clause that holds pos, not before lo. */
-static size_t
-clause_start(const struct text *t, size_t lo, size_t pos)
-{
-	size_t i = pos;
-	while (i > lo && pos - i < CLAUSE_BACK && !text_is_clause_break(t->cp[i - 1]))
-		i--;
-	return i;
 }
 
 static int
@@ -110,7 +85,7 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 	if (c == U'五') {
 		/* “十四五”, 十三五时期 */
 		if (j >= lo + 1 && (cp[j - 1] == U'十' || (j >= lo + 2 && cp[j - 2] == U'十')) &&
-		    unit_words_at(t, j + 1, plan_periods, NULL))
+		    unit_words_at(t, j + 1, words_plan_periods, NULL))
 			return TIME_SPAN;
 		return TIME_NONE;
 	}
@@ -152,7 +127,7 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 	if (j > lo && cp[j - 1] == U'每') {
 		/* 平均每年增长7.7%, 每年提高一个百分点; not 每人每年240元 */
 		if ((j >= lo + 3 && unit_word_before(t, j - 1, U"平均")) ||
-		    unit_words_at(t, j + 1, rate_verbs, NULL))
+		    unit_words_at(t, j + 1, words_rate_verbs, NULL))
 			return TIME_RATE;
 		return TIME_NONE;
 	}
@@ -167,7 +142,7 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 			y = y * 10 + digit_val(cp[i]);
 		if (y < YEAR_MIN || y > YEAR_MAX)
 			return TIME_NONE;
-		if (unit_words_before(t, k, baselines, NULL))
+		if (unit_words_before(t, k, words_baselines, NULL))
 			return TIME_NONE; /* 比2010年增长 */
 		if (k >= lo + 2 && text_is_any_digit(cp[k - 2]) &&
 		    (cp[k - 1] == U'—' || cp[k - 1] == U'–' || cp[k - 1] == '-' ||
@@ -197,15 +172,15 @@ time_at(const struct year_ctx *yc, size_t lo, size_t j, int *year)
 			*year = yc->work_report && yc->base ? yc->base - 1 : yc->base;
 			return *year ? TIME_YEAR : TIME_NONE;
 		}
-		if (unit_words_before(t, n, span_leads, NULL) || next == U'来' || next == U'间' ||
-		    next == U'里' || next == U'内' || next == U'中' ||
-		    unit_words_at(t, j + 1, span_totals, NULL))
+		if (unit_words_before(t, n, words_span_leads, NULL) || next == U'来' ||
+		    next == U'间' || next == U'里' || next == U'内' || next == U'中' ||
+		    unit_words_at(t, j + 1, words_span_totals, NULL))
 			return TIME_SPAN; /* 过去五年, 五年来, 五年共计 */
 		return TIME_NONE;
 	}
 	size_t n = unit_words_before(t, j + 1, rel_years, &which);
 	if (n == 2 && j + 1 >= lo + 2) {
-		if (unit_words_before(t, j - 1, baselines, NULL))
+		if (unit_words_before(t, j - 1, words_baselines, NULL))
 			return TIME_NONE; /* 比上年, 同去年 */
 		if (!yc->base)
 			return TIME_NONE;
@@ -293,7 +268,7 @@ is_reached(const struct text *t, const struct metric *m)
 	    unit_word_at(t, m->start, U"超过"))
 		return 1;
 	/* 已积累资金1242亿元, 已达 */
-	for (size_t i = m->start; i > m->sent_start && m->start - i < CLAUSE_BACK; i--) {
+	for (size_t i = m->start; i > m->sent_start && m->start - i < TEXT_CLAUSE_BACK; i--) {
 		if (text_is_clause_break(t->cp[i - 1]))
 			break;
 		if (t->cp[i - 1] == U'已')
@@ -338,7 +313,7 @@ int
 year_says_now(const struct text *t, size_t lo, size_t pos)
 {
 	static const struct word now[] = {W(U"现在"), W(U"现有"), W(U"目前"), {NULL, 0}};
-	return unit_words_in(t, clause_start(t, lo, pos), pos, now, NULL);
+	return unit_words_in(t, text_clause_start(t->cp, lo, pos), pos, now, NULL);
 }
 
 /* Where the paragraph holding pos starts (after its line break), at most TIME_BACK before. */
@@ -406,7 +381,7 @@ base_year(const struct text *t, size_t lo, size_t pos)
 			continue;
 		}
 		if (i + 4 >= pos || t->cp[i + 4] != U'年' ||
-		    !unit_words_before(t, i, baselines, NULL))
+		    !unit_words_before(t, i, words_baselines, NULL))
 			continue;
 		int y = 0, digits = 1;
 		for (size_t k = i; k < i + 4 && digits; k++) {

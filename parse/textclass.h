@@ -62,6 +62,21 @@ text_is_clause_break(uint32_t c)
 	       c == 0xFF1F || c == ',' || c == ';' || c == ':' || c == '\n';
 }
 
+#define TEXT_CLAUSE_BACK 40 /* code points of a clause looked back at */
+
+/*
+ * Start of the clause that holds pos: just after the clause break before it,
+ * but not before lo nor more than TEXT_CLAUSE_BACK code points back.
+ */
+static inline size_t
+text_clause_start(const uint32_t *cp, size_t lo, size_t pos)
+{
+	size_t i = pos;
+	while (i > lo && pos - i < TEXT_CLAUSE_BACK && !text_is_clause_break(cp[i - 1]))
+		i--;
+	return i;
+}
+
 /* Whether a code point of cp[a..b) is of the class is (a clause break, a digit). */
 static inline int
 text_any(const uint32_t *cp, size_t a, size_t b, int (*is)(uint32_t))
