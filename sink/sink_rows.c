@@ -133,16 +133,22 @@ rows_read_str(struct sink_mp *r, struct rows_str *out)
 	return 0;
 }
 
-/* An integer: 0 with *has set when it is one; other types leave *has 0. */
+/* An integer field, and whether the message had one there. */
+struct rows_int {
+	long long v;
+	int has;
+};
+
+/* An integer: 0 with out->has set when it is one; other types leave it unset. */
 static int
-rows_read_int(struct sink_mp *r, long long *out, int *has)
+rows_read_int(struct sink_mp *r, struct rows_int *out)
 {
 	struct sink_mp_value v;
 	if (sink_mp_next(r, &v) < 0)
 		return -1;
-	*has = v.type == SINK_MP_INT;
-	if (*has)
-		*out = (long long)v.i;
+	out->has = v.type == SINK_MP_INT;
+	if (out->has)
+		out->v = (long long)v.i;
 	return sink_mp_skip(r, &v);
 }
 
@@ -176,31 +182,103 @@ rows_skip_value(struct sink_mp *r)
 	return sink_mp_next(r, &v) < 0 || sink_mp_skip(r, &v) < 0 ? -1 : 0;
 }
 
-/* A string field of a map, as its key names it: where it goes in the struct read into. */
-struct rows_str_key {
-	const char *key; /* NULL ends a table */
-	size_t offset;	 /* of its struct rows_str */
+/*
+ * A field of a map that the reader keeps, as its key names it: a string or
+ * an integer, and where it goes in the struct that map is read into.
+ */
+enum rows_map { ROWS_END, ROWS_IN_TOP, ROWS_IN_SECTION, ROWS_IN_METRIC };
+enum rows_kind { ROWS_STR, ROWS_INT };
+struct rows_field {
+	enum rows_map map; /* ROWS_END ends the table */
+	enum rows_kind kind;
+	const char *key;
+	size_t offset; /* of its struct rows_str or struct rows_int */
 };
-
-/* The field of base that key k names in keys, or NULL when k names none. */
-static struct rows_str *
-rows_str_field(const struct sink_mp_value *k, const struct rows_str_key *keys, void *base)
-{
-	for (; keys->key; keys++)
-		if (sink_mp_is(k, keys->key))
-			return (struct rows_str *)((char *)base + keys->offset);
-	return NULL;
-}
+#define ROWS_STRUCT_TOP struct rows_top
+#define ROWS_STRUCT_SECTION struct rows_section
+#define ROWS_STRUCT_METRIC struct rows_metric
+#define ROWS_FIELD(map, kind, key, member)                                                         \
+	{                                                                                          \
+		ROWS_IN_##map, ROWS_##kind, PROTO_DOC_##key, offsetof(ROWS_STRUCT_##map, member)   \
+	}
 
 /* The document's own fields: the top-level map's scalars, and where its arrays start. */
 struct rows_top {
 	struct rows_str content_type, charset, title, issuer, published_on, genre, region_code,
 	    region_name, text;
-	long long report_year, parser_version;
-	int has_year, has_pv;
+	struct rows_int report_year, parser_version;
 	int has_text;				 /* text was a string (possibly empty) */
 	const unsigned char *sections, *metrics; /* the arrays' heads, or NULL */
 };
+
+/* One section's fields as read. */
+struct rows_section {
+	struct rows_str path, marker, heading;
+	struct rows_int lvl, a, e;
+};
+
+/* One metric's fields as read. */
+struct rows_metric {
+	struct rows_str spath, label, unit, qualifier, measure, key, text, sentence;
+	struct sink_mp_value value;
+	struct rows_int st, en, sst, sen, year;
+	int has_value, target;
+	int measure_bad; /* measure is there, neither a string nor nil */
+};
+
+/*
+ * Every key of the message the sink keeps (net/proto.h), by the map it
+ * stands in: the field of that map's struct it is read into.
+ */
+static const struct rows_field rows_fields[] = {
+    ROWS_FIELD(TOP, STR, CONTENT_TYPE, content_type),
+    ROWS_FIELD(TOP, STR, CHARSET, charset),
+    ROWS_FIELD(TOP, STR, TITLE, title),
+    ROWS_FIELD(TOP, STR, ISSUER, issuer),
+    ROWS_FIELD(TOP, STR, PUBLISHED_ON, published_on),
+    ROWS_FIELD(TOP, STR, GENRE, genre),
+    ROWS_FIELD(TOP, STR, REGION_CODE, region_code),
+    ROWS_FIELD(TOP, STR, REGION_NAME, region_name),
+    ROWS_FIELD(TOP, INT, REPORT_YEAR, report_year),
+    ROWS_FIELD(TOP, INT, PARSER_VERSION, parser_version),
+    ROWS_FIELD(SECTION, STR, PATH, path),
+    ROWS_FIELD(SECTION, STR, MARKER, marker),
+    ROWS_FIELD(SECTION, STR, HEADING, heading),
+    ROWS_FIELD(SECTION, INT, LEVEL, lvl),
+    ROWS_FIELD(SECTION, INT, START, a),
+    ROWS_FIELD(SECTION, INT, END, e),
+    ROWS_FIELD(METRIC, STR, SECTION_PATH, spath),
+    ROWS_FIELD(METRIC, STR, LABEL, label),
+    ROWS_FIELD(METRIC, STR, UNIT, unit),
+    ROWS_FIELD(METRIC, STR, QUALIFIER, qualifier),
+    ROWS_FIELD(METRIC, STR, KEY, key),
+    ROWS_FIELD(METRIC, STR, METRIC_TEXT, text),
+    ROWS_FIELD(METRIC, STR, SENTENCE, sentence),
+    ROWS_FIELD(METRIC, INT, START, st),
+    ROWS_FIELD(METRIC, INT, END, en),
+    ROWS_FIELD(METRIC, INT, SENTENCE_START, sst),
+    ROWS_FIELD(METRIC, INT, SENTENCE_END, sen),
+    ROWS_FIELD(METRIC, INT, YEAR, year),
+    {ROWS_END, ROWS_STR, NULL, 0}};
+
+/*
+ * The value of the pair whose key is k, into the field of base (the struct of
+ * map) that the key names: 1 when read, 0 when k names no field of map (the
+ * value not read), -1 when malformed.
+ */
+static int
+rows_read_field(struct sink_mp *r, const struct sink_mp_value *k, enum rows_map map, void *base)
+{
+	for (const struct rows_field *f = rows_fields; f->map != ROWS_END; f++) {
+		if (f->map != map || !sink_mp_is(k, f->key))
+			continue;
+		char *at = (char *)base + f->offset;
+		int rc = f->kind == ROWS_STR ? rows_read_str(r, (struct rows_str *)at)
+					     : rows_read_int(r, (struct rows_int *)at);
+		return rc < 0 ? -1 : 1;
+	}
+	return 0;
+}
 
 static int
 rows_read_top(struct sink_mp *r, struct rows_top *t)
@@ -213,29 +291,12 @@ rows_read_top(struct sink_mp *r, struct rows_top *t)
 		return -1;
 	left = m.len;
 	while ((rc = rows_pair(r, &left, &k)) > 0) {
-		static const struct rows_str_key strs[] = {
-		    {PROTO_DOC_CONTENT_TYPE, offsetof(struct rows_top, content_type)},
-		    {PROTO_DOC_CHARSET, offsetof(struct rows_top, charset)},
-		    {PROTO_DOC_TITLE, offsetof(struct rows_top, title)},
-		    {PROTO_DOC_ISSUER, offsetof(struct rows_top, issuer)},
-		    {PROTO_DOC_PUBLISHED_ON, offsetof(struct rows_top, published_on)},
-		    {PROTO_DOC_GENRE, offsetof(struct rows_top, genre)},
-		    {PROTO_DOC_REGION_CODE, offsetof(struct rows_top, region_code)},
-		    {PROTO_DOC_REGION_NAME, offsetof(struct rows_top, region_name)},
-		    {NULL, 0}};
-		struct rows_str *str = rows_str_field(&k, strs, t);
-		if (str) {
-			if (rows_read_str(r, str) < 0)
+		if ((rc = rows_read_field(r, &k, ROWS_IN_TOP, t)) != 0) {
+			if (rc < 0)
 				return -1;
 			continue;
 		}
-		if (sink_mp_is(&k, PROTO_DOC_REPORT_YEAR)) {
-			if (rows_read_int(r, &t->report_year, &t->has_year) < 0)
-				return -1;
-		} else if (sink_mp_is(&k, PROTO_DOC_PARSER_VERSION)) {
-			if (rows_read_int(r, &t->parser_version, &t->has_pv) < 0)
-				return -1;
-		} else if (sink_mp_is(&k, PROTO_DOC_TEXT)) {
+		if (sink_mp_is(&k, PROTO_DOC_TEXT)) {
 			struct sink_mp_value v;
 			if (sink_mp_next(r, &v) < 0)
 				return -1;
@@ -289,9 +350,10 @@ rows_document(struct sink_doc *d, struct json_object *job, const struct rows_top
 	    rows_c(fetched),
 	    t->title,
 	    t->issuer,
-	    t->has_year ? rows_num(year, sizeof(year), t->report_year) : (struct rows_str){0},
+	    t->report_year.has ? rows_num(year, sizeof(year), t->report_year.v)
+			       : (struct rows_str){0},
 	    t->published_on,
-	    t->has_pv ? rows_num(pv, sizeof(pv), t->parser_version) : rows_c("0"),
+	    t->parser_version.has ? rows_num(pv, sizeof(pv), t->parser_version.v) : rows_c("0"),
 	    t->text,
 	    rows_c("f"), /* is_current: set once the batch knows which version is newest */
 	    t->genre,
@@ -368,35 +430,24 @@ rows_sections(struct sink_doc *d, const struct rows_top *t, const unsigned char 
 	d->sec_parent = xcalloc(n + 1, sizeof(long));
 	*paths = xcalloc(n + 1, sizeof(**paths));
 	for (size_t i = 0; i < n; i++) {
-		struct rows_str path = {0}, marker = {0}, heading = {0};
-		long long lvl = 0, a = 0, e = 0;
-		int has_lvl = 0, has_a = 0, has_e = 0, rc;
+		struct rows_section sec = {0};
+		int rc;
 		size_t left;
 		struct sink_mp_value k;
 		d->sec_off[i] = d->sec.len;
 		if ((rc = rows_map(&r, &left)) < 0)
 			goto malformed;
 		while ((rc = rows_pair(&r, &left, &k)) > 0) {
-			if (sink_mp_is(&k, PROTO_DOC_PATH))
-				rc = rows_read_str(&r, &path);
-			else if (sink_mp_is(&k, PROTO_DOC_LEVEL))
-				rc = rows_read_int(&r, &lvl, &has_lvl);
-			else if (sink_mp_is(&k, PROTO_DOC_START))
-				rc = rows_read_int(&r, &a, &has_a);
-			else if (sink_mp_is(&k, PROTO_DOC_END))
-				rc = rows_read_int(&r, &e, &has_e);
-			else if (sink_mp_is(&k, PROTO_DOC_MARKER))
-				rc = rows_read_str(&r, &marker);
-			else if (sink_mp_is(&k, PROTO_DOC_HEADING))
-				rc = rows_read_str(&r, &heading);
-			else
+			if ((rc = rows_read_field(&r, &k, ROWS_IN_SECTION, &sec)) == 0)
 				rc = rows_skip_value(&r);
 			if (rc < 0)
 				goto malformed;
 		}
 		if (rc < 0)
 			goto malformed;
-		if (path.s == NULL || !has_lvl || !has_a || !has_e) {
+		const struct rows_str path = sec.path;
+		const long long a = sec.a.v, e = sec.e.v;
+		if (path.s == NULL || !sec.lvl.has || !sec.a.has || !sec.e.has) {
 			snprintf(err, errlen, "section %zu is missing path, level, start or end",
 				 i);
 			return -1;
@@ -427,9 +478,9 @@ rows_sections(struct sink_doc *d, const struct rows_top *t, const unsigned char 
 		char lv[24], st[24], en[24];
 		/* no body: the view sections cuts it from documents.text at the offsets */
 		const struct rows_str fields[] = {path,
-						  rows_num(lv, sizeof(lv), lvl),
-						  marker.s ? marker : rows_c(""),
-						  heading.s ? heading : rows_c(""),
+						  rows_num(lv, sizeof(lv), sec.lvl.v),
+						  sec.marker.s ? sec.marker : rows_c(""),
+						  sec.heading.s ? sec.heading : rows_c(""),
 						  rows_num(st, sizeof(st), a),
 						  rows_num(en, sizeof(en), e)};
 		rows_put(&d->sec, fields, sizeof(fields) / sizeof(fields[0]));
@@ -441,15 +492,6 @@ malformed:
 	return -1;
 }
 
-/* One metric's fields as read. */
-struct rows_metric {
-	struct rows_str spath, label, unit, qualifier, measure, key, text, sentence;
-	struct sink_mp_value value;
-	long long st, en, sst, sen, year;
-	int has_st, has_en, has_sst, has_sen, has_year, has_value, target;
-	int measure_bad; /* measure is there, neither a string nor nil */
-};
-
 static int
 rows_read_metric(struct sink_mp *r, size_t left, struct rows_metric *m)
 {
@@ -457,33 +499,13 @@ rows_read_metric(struct sink_mp *r, size_t left, struct rows_metric *m)
 	int rc;
 	memset(m, 0, sizeof(*m));
 	while ((rc = rows_pair(r, &left, &k)) > 0) {
-		static const struct rows_str_key strs[] = {
-		    {PROTO_DOC_SECTION_PATH, offsetof(struct rows_metric, spath)},
-		    {PROTO_DOC_LABEL, offsetof(struct rows_metric, label)},
-		    {PROTO_DOC_UNIT, offsetof(struct rows_metric, unit)},
-		    {PROTO_DOC_QUALIFIER, offsetof(struct rows_metric, qualifier)},
-		    {PROTO_DOC_KEY, offsetof(struct rows_metric, key)},
-		    {PROTO_DOC_METRIC_TEXT, offsetof(struct rows_metric, text)},
-		    {PROTO_DOC_SENTENCE, offsetof(struct rows_metric, sentence)},
-		    {NULL, 0}};
-		struct rows_str *str = rows_str_field(&k, strs, m);
-		if (str) {
-			if (rows_read_str(r, str) < 0)
+		struct sink_mp_value v;
+		if ((rc = rows_read_field(r, &k, ROWS_IN_METRIC, m)) != 0) {
+			if (rc < 0)
 				return -1;
 			continue;
 		}
-		struct sink_mp_value v;
-		if (sink_mp_is(&k, PROTO_DOC_START))
-			rc = rows_read_int(r, &m->st, &m->has_st);
-		else if (sink_mp_is(&k, PROTO_DOC_END))
-			rc = rows_read_int(r, &m->en, &m->has_en);
-		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE_START))
-			rc = rows_read_int(r, &m->sst, &m->has_sst);
-		else if (sink_mp_is(&k, PROTO_DOC_SENTENCE_END))
-			rc = rows_read_int(r, &m->sen, &m->has_sen);
-		else if (sink_mp_is(&k, PROTO_DOC_YEAR))
-			rc = rows_read_int(r, &m->year, &m->has_year);
-		else if ((rc = sink_mp_next(r, &v)) == 0) {
+		if ((rc = sink_mp_next(r, &v)) == 0) {
 			if (sink_mp_is(&k, PROTO_DOC_VALUE)) {
 				m->value = v;
 				m->has_value = 1;
@@ -533,13 +555,14 @@ rows_measure(const struct rows_metric *m, const char **out)
 static int
 rows_sentence(const struct rows_metric *m, const char *text, const size_t *off, size_t ncp)
 {
-	if (!m->has_sst || !m->has_sen || m->sst < 0 || m->sen < m->sst ||
-	    (unsigned long long)m->sen > ncp)
+	if (!m->sst.has || !m->sen.has || m->sst.v < 0 || m->sen.v < m->sst.v ||
+	    (unsigned long long)m->sen.v > ncp)
 		return -1;
 	if (m->sentence.s == NULL)
 		return 0;
-	size_t len = off[m->sen] - off[m->sst];
-	return m->sentence.n == len && memcmp(m->sentence.s, text + off[m->sst], len) == 0 ? 0 : -1;
+	size_t len = off[m->sen.v] - off[m->sst.v];
+	return m->sentence.n == len && memcmp(m->sentence.s, text + off[m->sst.v], len) == 0 ? 0
+											     : -1;
 }
 
 static int
@@ -575,7 +598,7 @@ rows_metrics(struct sink_doc *d, const struct rows_top *t, const unsigned char *
 				break;
 			}
 		}
-		if (!m.has_value || !m.has_st || !m.has_en) {
+		if (!m.has_value || !m.st.has || !m.en.has) {
 			snprintf(err, errlen, "metric %zu is missing value, start or end", i);
 			return -1;
 		}
@@ -594,8 +617,8 @@ rows_metrics(struct sink_doc *d, const struct rows_top *t, const unsigned char *
 				 i);
 			return -1;
 		}
-		if (m.has_year && (m.year < 1 || m.year > 9999)) {
-			snprintf(err, errlen, "metric %zu has the year %lld", i, m.year);
+		if (m.year.has && (m.year.v < 1 || m.year.v > 9999)) {
+			snprintf(err, errlen, "metric %zu has the year %lld", i, m.year.v);
 			return -1;
 		}
 		int at = rows_sentence(&m, t->text.s, off, ncp);
@@ -610,14 +633,14 @@ rows_metrics(struct sink_doc *d, const struct rows_top *t, const unsigned char *
 		    at == 0	   ? none
 		    : m.sentence.s ? m.sentence
 				   : rows_c(""),
-		    rows_num(st, sizeof(st), m.st),
-		    rows_num(en, sizeof(en), m.en),
+		    rows_num(st, sizeof(st), m.st.v),
+		    rows_num(en, sizeof(en), m.en.v),
 		    rows_c(measure),
 		    rows_c(m.target ? "t" : "f"),
-		    m.has_year ? rows_num(year, sizeof(year), m.year) : none,
+		    m.year.has ? rows_num(year, sizeof(year), m.year.v) : none,
 		    m.key,
-		    at == 0 ? rows_num(sst, sizeof(sst), m.sst) : none,
-		    at == 0 ? rows_num(sen, sizeof(sen), m.sen) : none};
+		    at == 0 ? rows_num(sst, sizeof(sst), m.sst.v) : none,
+		    at == 0 ? rows_num(sen, sizeof(sen), m.sen.v) : none};
 		rows_put(&d->met, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	d->met_off[n] = d->met.len;
