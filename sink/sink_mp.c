@@ -58,6 +58,64 @@ mp_container(struct sink_mp *r, struct sink_mp_value *v, enum sink_mp_type type,
 	return 0;
 }
 
+/*
+ * The formats of first byte 0xc0..0xdf, from the MessagePack spec: what each
+ * holds and how its size is told. An entry left out (0xc1) is MP_NEVER.
+ */
+enum mp_kind {
+	MP_NEVER,  /* no such format */
+	MP_CONST,  /* nil, false, true: the value is the byte (b = value) */
+	MP_UINT,   /* an unsigned integer of width bytes */
+	MP_SINT,   /* a two's complement integer of width bytes */
+	MP_FLOAT,  /* an IEEE 754 float of width bytes (4 or 8) */
+	MP_FIXED,  /* a payload of width bytes (fixext: the type byte and its data) */
+	MP_SIZED,  /* a length of width bytes, then that many bytes and value more */
+	MP_COUNTED /* a count of width bytes, then that many elements or pairs */
+};
+
+struct mp_format {
+	unsigned char kind; /* enum mp_kind */
+	unsigned char type; /* enum sink_mp_type */
+	unsigned char width;
+	unsigned char value; /* MP_CONST: b; MP_SIZED: bytes beyond the length (ext's type) */
+};
+
+#define MP_FORMAT(byte, kind, type, width, value) [(byte)-0xc0] = {kind, type, width, value}
+
+static const struct mp_format mp_formats[0x20] = {
+    MP_FORMAT(0xc0, MP_CONST, SINK_MP_NIL, 0, 0),
+    MP_FORMAT(0xc2, MP_CONST, SINK_MP_BOOL, 0, 0),
+    MP_FORMAT(0xc3, MP_CONST, SINK_MP_BOOL, 0, 1),
+    MP_FORMAT(0xc4, MP_SIZED, SINK_MP_BIN, 1, 0),
+    MP_FORMAT(0xc5, MP_SIZED, SINK_MP_BIN, 2, 0),
+    MP_FORMAT(0xc6, MP_SIZED, SINK_MP_BIN, 4, 0),
+    MP_FORMAT(0xc7, MP_SIZED, SINK_MP_EXT, 1, 1),
+    MP_FORMAT(0xc8, MP_SIZED, SINK_MP_EXT, 2, 1),
+    MP_FORMAT(0xc9, MP_SIZED, SINK_MP_EXT, 4, 1),
+    MP_FORMAT(0xca, MP_FLOAT, SINK_MP_FLOAT, 4, 0),
+    MP_FORMAT(0xcb, MP_FLOAT, SINK_MP_FLOAT, 8, 0),
+    MP_FORMAT(0xcc, MP_UINT, SINK_MP_INT, 1, 0),
+    MP_FORMAT(0xcd, MP_UINT, SINK_MP_INT, 2, 0),
+    MP_FORMAT(0xce, MP_UINT, SINK_MP_INT, 4, 0),
+    MP_FORMAT(0xcf, MP_UINT, SINK_MP_INT, 8, 0),
+    MP_FORMAT(0xd0, MP_SINT, SINK_MP_INT, 1, 0),
+    MP_FORMAT(0xd1, MP_SINT, SINK_MP_INT, 2, 0),
+    MP_FORMAT(0xd2, MP_SINT, SINK_MP_INT, 4, 0),
+    MP_FORMAT(0xd3, MP_SINT, SINK_MP_INT, 8, 0),
+    MP_FORMAT(0xd4, MP_FIXED, SINK_MP_EXT, 2, 0),
+    MP_FORMAT(0xd5, MP_FIXED, SINK_MP_EXT, 3, 0),
+    MP_FORMAT(0xd6, MP_FIXED, SINK_MP_EXT, 5, 0),
+    MP_FORMAT(0xd7, MP_FIXED, SINK_MP_EXT, 9, 0),
+    MP_FORMAT(0xd8, MP_FIXED, SINK_MP_EXT, 17, 0),
+    MP_FORMAT(0xd9, MP_SIZED, SINK_MP_STR, 1, 0),
+    MP_FORMAT(0xda, MP_SIZED, SINK_MP_STR, 2, 0),
+    MP_FORMAT(0xdb, MP_SIZED, SINK_MP_STR, 4, 0),
+    MP_FORMAT(0xdc, MP_COUNTED, SINK_MP_ARRAY, 2, 0),
+    MP_FORMAT(0xdd, MP_COUNTED, SINK_MP_ARRAY, 4, 0),
+    MP_FORMAT(0xde, MP_COUNTED, SINK_MP_MAP, 2, 0),
+    MP_FORMAT(0xdf, MP_COUNTED, SINK_MP_MAP, 4, 0),
+};
+
 int
 sink_mp_next(struct sink_mp *r, struct sink_mp_value *v)
 {
@@ -79,92 +137,51 @@ sink_mp_next(struct sink_mp *r, struct sink_mp_value *v)
 		return mp_container(r, v, SINK_MP_ARRAY, c & 0x0f);
 	if ((c & 0xf0) == 0x80)
 		return mp_container(r, v, SINK_MP_MAP, c & 0x0f);
-	switch (c) {
-	case 0xc0:
-		v->type = SINK_MP_NIL;
-		return 0;
-	case 0xc2:
-	case 0xc3:
-		v->type = SINK_MP_BOOL;
-		v->b = c == 0xc3;
-		return 0;
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		if (mp_be(r, (size_t)1 << (c - 0xc4), &u) < 0)
-			return -1;
-		return mp_bytes(r, v, SINK_MP_BIN, u);
-	case 0xc7:
-	case 0xc8:
-	case 0xc9:
-		if (mp_be(r, (size_t)1 << (c - 0xc7), &u) < 0)
-			return -1;
-		return mp_bytes(r, v, SINK_MP_EXT, u + 1); /* the type byte, then the data */
-	case 0xca: {
-		float f;
-		uint32_t w;
-		if (mp_be(r, 4, &u) < 0)
-			return -1;
-		w = (uint32_t)u;
-		memcpy(&f, &w, sizeof(f));
-		v->type = SINK_MP_FLOAT;
-		v->f = f;
+
+	const struct mp_format *f = &mp_formats[c - 0xc0];
+	enum sink_mp_type type = (enum sink_mp_type)f->type;
+	if (f->kind == MP_NEVER)
+		return -1;
+	if (f->kind == MP_CONST) {
+		v->type = type;
+		v->b = f->value;
 		return 0;
 	}
-	case 0xcb:
-		if (mp_be(r, 8, &u) < 0)
+	if (f->kind == MP_FIXED)
+		return mp_bytes(r, v, type, f->width);
+	if (mp_be(r, f->width, &u) < 0)
+		return -1;
+	switch ((enum mp_kind)f->kind) {
+	case MP_SIZED:
+		return mp_bytes(r, v, type, u + f->value);
+	case MP_COUNTED:
+		return mp_container(r, v, type, u);
+	case MP_UINT:
+		if (u > INT64_MAX)
 			return -1;
-		memcpy(&v->f, &u, sizeof(v->f));
-		v->type = SINK_MP_FLOAT;
-		return 0;
-	case 0xcc:
-	case 0xcd:
-	case 0xce:
-	case 0xcf:
-		if (mp_be(r, (size_t)1 << (c - 0xcc), &u) < 0 || u > INT64_MAX)
-			return -1;
-		v->type = SINK_MP_INT;
 		v->i = (int64_t)u;
-		return 0;
-	case 0xd0:
-	case 0xd1:
-	case 0xd2:
-	case 0xd3: {
-		size_t n = (size_t)1 << (c - 0xd0);
-		if (mp_be(r, n, &u) < 0)
-			return -1;
-		/* sign-extend from n bytes */
-		if (n < 8 && (u >> (8 * n - 1)) & 1)
-			u |= ~(uint64_t)0 << (8 * n);
-		v->type = SINK_MP_INT;
+		break;
+	case MP_SINT:
+		/* sign-extend from width bytes */
+		if (f->width < 8 && (u >> (8 * f->width - 1)) & 1)
+			u |= ~(uint64_t)0 << (8 * f->width);
 		memcpy(&v->i, &u, sizeof(v->i));
-		return 0;
-	}
-	case 0xd4:
-	case 0xd5:
-	case 0xd6:
-	case 0xd7:
-	case 0xd8:
-		return mp_bytes(r, v, SINK_MP_EXT, 1 + ((uint64_t)1 << (c - 0xd4)));
-	case 0xd9:
-	case 0xda:
-	case 0xdb:
-		if (mp_be(r, (size_t)1 << (c - 0xd9), &u) < 0)
-			return -1;
-		return mp_bytes(r, v, SINK_MP_STR, u);
-	case 0xdc:
-	case 0xdd:
-		if (mp_be(r, (size_t)2 << (c - 0xdc), &u) < 0)
-			return -1;
-		return mp_container(r, v, SINK_MP_ARRAY, u);
-	case 0xde:
-	case 0xdf:
-		if (mp_be(r, (size_t)2 << (c - 0xde), &u) < 0)
-			return -1;
-		return mp_container(r, v, SINK_MP_MAP, u);
-	default: /* 0xc1: never used */
+		break;
+	case MP_FLOAT:
+		if (f->width == 4) {
+			uint32_t w = (uint32_t)u;
+			float fl;
+			memcpy(&fl, &w, sizeof(fl));
+			v->f = fl;
+		} else {
+			memcpy(&v->f, &u, sizeof(v->f));
+		}
+		break;
+	default:
 		return -1;
 	}
+	v->type = type;
+	return 0;
 }
 
 int
