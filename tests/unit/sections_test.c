@@ -276,6 +276,26 @@ test_cn_small_numeral(void **state)
 	}
 }
 
+/* cn_digit's hash against the plain list, over every code point there is. */
+static void
+test_cn_digit_every_code_point(void **state)
+{
+	(void)state;
+	static const uint32_t digits[] = U"零〇○一二两三四五六七八九";
+	static const int values[] = {0, 0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9};
+	size_t found = 0;
+	for (uint32_t c = 0; c <= 0x10FFFF; c++) {
+		int want = -1;
+		for (size_t i = 0; digits[i]; i++)
+			if (digits[i] == c)
+				want = values[i];
+		assert_int_equal(cn_digit(c), want);
+		found += want >= 0;
+	}
+	assert_int_equal(found, 13);
+	assert_int_equal(cn_digit(0xFFFFFFFFu), -1);
+}
+
 static void
 test_no_markers_root_section(void **state)
 {
@@ -358,6 +378,7 @@ main(void)
 	    cmocka_unit_test(test_offsets_and_sections_at),
 	    cmocka_unit_test(test_flat_text),
 	    cmocka_unit_test(test_cn_small_numeral),
+	    cmocka_unit_test(test_cn_digit_every_code_point),
 	    cmocka_unit_test(test_no_markers_root_section),
 	    cmocka_unit_test(test_seed_report_matches_gold),
 	};
