@@ -47,8 +47,9 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
-#define DRAIN_SLACK_MS 1000 /* past drain_timeout, before the children are killed */
-#define STATUS_POLL_MS 200  /* the longest wait of the supervisor's loop */
+#define DRAIN_SLACK_MS 1000	    /* past drain_timeout, before the children are killed */
+#define STATUS_POLL_MS 200	    /* the longest wait of the supervisor's loop */
+#define STATUS_PIPE_BYTES (1 << 20) /* the status pipe: /proc/sys/fs/pipe-max-size by default */
 
 /* The run's process table: only parser workers are replaced (proc.h has the policy). */
 enum stage { STAGE_SINK, STAGE_PARSER, STAGE_FETCHER };
@@ -271,7 +272,7 @@ run_read_status(struct run *r, struct buf *pending, struct run_report *rr, int t
 		run_report_relay_drain(rr);
 	if (!(pfd[0].revents & (POLLIN | POLLHUP)))
 		return 0;
-	char chunk[4096];
+	char chunk[65536];
 	ssize_t n = read(r->status_pipe[0], chunk, sizeof(chunk));
 	if (n > 0)
 		buf_append(pending, chunk, (size_t)n);
@@ -440,6 +441,13 @@ run_stages(struct run *r, int remote, struct run_report *rr)
 		rc = run_report_finish(rr, EX_OSERR, "cannot create the status pipes");
 		goto out;
 	}
+	/*
+	 * A status line lists every source (~60 bytes each) and the fetcher
+	 * waits while one is half written: room for a few thousand sources in
+	 * the pipe keeps its loop from waiting on ours. Best effort: a smaller
+	 * pipe is only slower.
+	 */
+	(void)fcntl(r->status_pipe[1], F_SETPIPE_SZ, STATUS_PIPE_BYTES);
 	r->procs = proc_table_new(run_roles, (int)(sizeof(run_roles) / sizeof(run_roles[0])),
 				  run_child_main, run_child_ended, r);
 	/* stable nodes first: the sink binds results and ctl, the fetcher jobs */

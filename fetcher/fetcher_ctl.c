@@ -320,16 +320,48 @@ fetcher_ctl_begin_unanswered(void)
 		  BEGIN_TIMEOUT_MS / 1000);
 }
 
-/* One JSON line for the supervisor (progress, summary); dropped when it is not reading. */
+/*
+ * One JSON line for the supervisor (progress, summary). The pipe is
+ * non-blocking, so that a supervisor that stops reading cannot stop the
+ * fetcher: a progress line that finds the pipe full is dropped whole. But a
+ * line is longer than the pipe holds once it lists hundreds of sources, and
+ * a line cut short would glue to the next and make both unreadable (a lost
+ * summary is a failed run), so a line once begun, and a summary always, is
+ * written to its end, waiting STATUS_FLUSH_MS at most for the supervisor to
+ * read. One that does not read in that time gets no more lines.
+ */
 static void
-ctl_status(struct fetcher_ctl *c, struct json_object *o)
+ctl_status(struct fetcher_ctl *c, struct json_object *o, int must_arrive)
 {
 	if (c->status_fd < 0)
 		return;
 	struct buf line = {0};
 	buf_printf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	if (write(c->status_fd, line.data, line.len) < 0 && errno != EAGAIN)
-		log_debug("cannot report progress: %s", strerror(errno));
+	long long until = monotime_ms() + STATUS_FLUSH_MS;
+	size_t done = 0;
+	while (done < line.len) {
+		ssize_t n = write(c->status_fd, line.data + done, line.len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
+			log_debug("cannot report progress: %s", strerror(errno));
+			break;
+		}
+		if (done == 0 && !must_arrive)
+			break; /* the pipe is full: this progress line is dropped whole */
+		struct pollfd p = {c->status_fd, POLLOUT, 0};
+		long long left = until - monotime_ms();
+		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR) ||
+		    (p.revents & (POLLERR | POLLHUP))) {
+			log_warnx("the supervisor does not read the status lines; sending no more");
+			c->status_fd = -1;
+			break;
+		}
+	}
 	buf_release(&line);
 }
 
@@ -380,7 +412,7 @@ fetcher_ctl_progress(struct fetcher_ctl *c, const struct fetcher_jobs *jobs, int
 	json_object_object_add(o, PROTO_KEY_DRAINING, json_object_new_boolean(draining));
 	if (c->by_source)
 		json_object_object_add(o, PROTO_KEY_SOURCES, json_object_get(c->by_source));
-	ctl_status(c, o);
+	ctl_status(c, o, 0);
 	json_object_put(o);
 }
 
@@ -471,7 +503,7 @@ fetcher_ctl_on_summary(struct fetcher_ctl *c, struct wire_msg *m)
 	/* the sink counts the run, the fetcher knows each document's source */
 	if (c->by_source)
 		json_object_object_add(m->hdr, PROTO_KEY_SOURCES, json_object_get(c->by_source));
-	ctl_status(c, m->hdr);
+	ctl_status(c, m->hdr, 1);
 }
 
 void
@@ -496,7 +528,7 @@ fetcher_ctl_summary_interrupted(struct fetcher_ctl *c)
 	    json_object_new_string(c->gave_up
 				       ? "the database stayed unreachable past outage_timeout"
 				       : "the sink could not record the end of the run"));
-	ctl_status(c, o);
+	ctl_status(c, o, 1);
 	json_object_put(o);
 }
 
