@@ -6,7 +6,8 @@
  *
  * Looks at most a couple of dozen code points either side, so it stays
  * linear however long a clause is. Must never special-case a document: the
- * word lists here are grammar (fillers, words_predicates, particles), not topics.
+ * word lists it uses (parse/words.txt) are grammar (fillers, predicates,
+ * particles), not topics.
  */
 #include "metrics_label.h"
 #include "textclass.h"
@@ -324,7 +325,7 @@ only_frame(const struct text *t, size_t a, size_t b)
 }
 
 /*
- * Cut [*a, *b) down to its noun phrase: words_predicates off its end, then what
+ * Cut [*a, *b) down to its noun phrase: predicates off its end, then what
  * comes before the last scope word or object verb, then framing words off
  * its start. A phrase that is only such a word becomes empty.
  */
