@@ -297,6 +297,30 @@ bench_sink(struct bench *b, long *transactions, double *cpu)
 	return took;
 }
 
+/*
+ * The columns of table that a COPY can write: a generated one
+ * (sections_base.sort_key) is the database's to fill, in both directions.
+ */
+static char *
+bench_columns(const char *conninfo, const char *table)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	const char *p[] = {table};
+	PGresult *r = PQexecParams(c,
+				   "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)"
+				   " FROM information_schema.columns WHERE table_schema = 'public'"
+				   " AND table_name = $1 AND is_generated = 'NEVER'",
+				   1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQgetisnull(r, 0, 0)) {
+		fprintf(stderr, "sink_bench: the columns of %s: %s", table, PQerrorMessage(c));
+		exit(1);
+	}
+	char *cols = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return cols;
+}
+
 static int
 bench_psql(struct bench *b, const char *direction)
 {
@@ -304,13 +328,15 @@ bench_psql(struct bench *b, const char *direction)
 	buf_printf(&cmd, "psql -X -q -v ON_ERROR_STOP=1 -d '%s'%s", b->conninfo,
 		   strcmp(direction, "FROM") == 0 ? " -1" : "");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char *cols = bench_columns(b->conninfo, tables[i]);
 		if (strcmp(direction, "TO") == 0)
 			buf_printf(&cmd,
-				   " -c \"\\copy (SELECT * FROM %s ORDER BY 1) TO '%s/%s.copy'\"",
-				   tables[i], b->work, tables[i]);
+				   " -c \"\\copy (SELECT %s FROM %s ORDER BY 1) TO '%s/%s.copy'\"",
+				   cols, tables[i], b->work, tables[i]);
 		else
-			buf_printf(&cmd, " -c \"\\copy %s FROM '%s/%s.copy'\"", tables[i], b->work,
-				   tables[i]);
+			buf_printf(&cmd, " -c \"\\copy %s (%s) FROM '%s/%s.copy'\"", tables[i],
+				   cols, b->work, tables[i]);
+		free(cols);
 	}
 	int rc = system(cmd.data);
 	buf_release(&cmd);
