@@ -14,6 +14,7 @@
 #include "words.h"
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,54 @@ label_join(struct metric *m, const char *a, size_t la, const char *b)
 	m->label = label;
 }
 
+/*
+ * The nearest metric before metrics[i] in its sentence that ends by before
+ * and passes is (p the candidate, m metrics[i]), or NULL: what a figure's
+ * label borrows from.
+ */
+static const struct metric *
+earlier_in_sentence(const struct doc *doc, size_t i, size_t before,
+		    int (*is)(const struct metric *p, const struct metric *m))
+{
+	const struct metric *m = &doc->metrics[i];
+	for (size_t k = i; k > 0; k--) {
+		const struct metric *p = &doc->metrics[k - 1];
+		if (p->sent_start != m->sent_start)
+			return NULL;
+		if (p->end <= before && is(p, m))
+			return p;
+	}
+	return NULL;
+}
+
+/* Owner of a share or a sibling: a label that is neither itself, nor one of those. */
+static int
+owner_of(const struct metric *p, const struct metric *m)
+{
+	return p->label[0] != '\0' && !word_is(p->label, of_owner) &&
+	       !word_is(p->label, siblings) && strcmp(p->label, m->label) != 0 &&
+	       strncmp(p->label, "占", strlen("占")) != 0;
+}
+
+static int
+same_unit(const struct metric *p, const struct metric *m)
+{
+	return strcmp(p->unit, m->unit) == 0;
+}
+
+static int
+labelled(const struct metric *p, const struct metric *m)
+{
+	(void)m;
+	return p->label[0] != '\0';
+}
+
+static int
+same_unit_labelled(const struct metric *p, const struct metric *m)
+{
+	return same_unit(p, m) && labelled(p, m);
+}
+
 void
 label_owners(struct doc *doc)
 {
@@ -196,18 +245,7 @@ label_owners(struct doc *doc)
 		int own = word_is(m->label, of_owner) || strncmp(m->label, "占", strlen("占")) == 0;
 		if (!own && !word_is(m->label, siblings))
 			continue;
-		const struct metric *o = NULL;
-		for (size_t k = i; k > 0; k--) {
-			const struct metric *p = &doc->metrics[k - 1];
-			if (p->sent_start != m->sent_start)
-				break;
-			if (p->label[0] != '\0' && !word_is(p->label, of_owner) &&
-			    !word_is(p->label, siblings) && strcmp(p->label, m->label) != 0 &&
-			    strncmp(p->label, "占", strlen("占")) != 0) {
-				o = p;
-				break;
-			}
-		}
+		const struct metric *o = earlier_in_sentence(doc, i, SIZE_MAX, owner_of);
 		if (o == NULL)
 			continue;
 		size_t lo = strlen(o->label), lm = strlen(m->label);
@@ -242,16 +280,7 @@ label_parts(struct doc *doc)
 		if (n == 0)
 			continue;
 		/* the owner: the figure before the clause, in the same unit */
-		const struct metric *o = NULL;
-		for (size_t k = i; k > 0; k--) {
-			const struct metric *p = &doc->metrics[k - 1];
-			if (p->sent_start != m->sent_start)
-				break;
-			if (p->end <= c && strcmp(p->unit, m->unit) == 0) {
-				o = p;
-				break;
-			}
-		}
+		const struct metric *o = earlier_in_sentence(doc, i, c, same_unit);
 		if (o == NULL || o->label[0] == '\0')
 			continue;
 		char *lead = text_utf8(t, c, c + n);
@@ -285,16 +314,7 @@ label_verbs(struct doc *doc)
 			continue;
 		if ((n = label_bare_verb(t, c, m->start, &va)) == 0)
 			continue;
-		const struct metric *o = NULL;
-		for (size_t k = i; k > 0; k--) {
-			const struct metric *p = &doc->metrics[k - 1];
-			if (p->sent_start != m->sent_start)
-				break;
-			if (p->end <= c && strcmp(p->unit, m->unit) == 0 && p->label[0] != '\0') {
-				o = p;
-				break;
-			}
-		}
+		const struct metric *o = earlier_in_sentence(doc, i, c, same_unit_labelled);
 		if (o == NULL)
 			continue;
 		const char *thing = o->label + label_verb_prefix(o->label);
@@ -325,16 +345,7 @@ label_bases(struct doc *doc)
 			c++;
 		if ((n = unit_words_at(t, c, words_base_leads, NULL)) == 0 || c + n >= d)
 			continue;
-		const struct metric *o = NULL;
-		for (size_t k = i; k > 0; k--) {
-			const struct metric *p = &doc->metrics[k - 1];
-			if (p->sent_start != m->sent_start)
-				break;
-			if (p->end <= c && p->label[0] != '\0') {
-				o = p;
-				break;
-			}
-		}
+		const struct metric *o = earlier_in_sentence(doc, i, c, labelled);
 		if (o == NULL)
 			continue;
 		char *base = text_utf8(t, c + n, d);
