@@ -3,6 +3,7 @@
  */
 #include "table_cells.h"
 #include "buf.h"
+#include "sections.h"
 
 #include <string.h>
 
@@ -17,24 +18,6 @@ table_span_add(struct table_cells *c, size_t start, size_t end)
 	c->span[c->nspan++] = end;
 }
 
-/* The innermost section holding pos, or -1: the last to start at or before it, or its parent. */
-static int
-tb_section_at(const struct doc *doc, size_t pos)
-{
-	size_t lo = 0, hi = doc->nsections;
-	while (lo < hi) { /* sections are in the order they start */
-		size_t mid = lo + (hi - lo) / 2;
-		if (doc->sections[mid].start <= pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	int i = (int)lo - 1;
-	while (i >= 0 && doc->sections[i].end <= pos)
-		i = doc->sections[i].parent;
-	return i;
-}
-
 void
 table_cell_add(struct doc *doc, struct table_cells *c, size_t start, size_t end, size_t row_start,
 	       size_t row_end, double value, const char *unit, char *label, enum measure measure,
@@ -46,7 +29,7 @@ table_cell_add(struct doc *doc, struct table_cells *c, size_t start, size_t end,
 	}
 	struct metric *m = &c->m[c->n++];
 	memset(m, 0, sizeof(*m));
-	m->section = tb_section_at(doc, start);
+	m->section = sections_at(doc, start);
 	m->label = label;
 	m->value = value;
 	m->unit = xstrdup(unit);
