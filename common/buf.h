@@ -8,6 +8,7 @@
 #ifndef RP_BUF_H
 #define RP_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As buf_printf, with the arguments in ap: how many bytes it appended, or -1 (nothing appended). */
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Append code point cp as UTF-8 (invalid code points become U+FFFD). */
 void buf_put_utf8(struct buf *b, uint32_t cp);
 /* Hand the data to the caller (who frees it) and reset the buffer. */

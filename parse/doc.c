@@ -5,7 +5,6 @@
 #include "buf.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 struct doc *
@@ -49,15 +48,10 @@ doc_warn(struct doc *doc, const char *fmt, ...)
 	struct buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	buf_reserve(&b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b.len = (size_t)n;
 	doc->warnings = xreallocarray(doc->warnings, doc->nwarnings + 1, sizeof(char *));
 	doc->warnings[doc->nwarnings++] = buf_take(&b);
 }
