@@ -129,12 +129,8 @@ cmd_reparse(int argc, char **argv)
 	if (stop >= 0)
 		return stop;
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
-	char *conninfo = localdb_conninfo(cfg, 1);
+	PGconn *conn = localdb_connect(cfg);
 	config_free(&cfg);
-	if (conninfo == NULL)
-		return EX_TEMPFAIL;
-	PGconn *conn = sink_db_connect(conninfo);
-	free(conninfo);
 	if (conn == NULL)
 		return EX_TEMPFAIL;
 

@@ -403,6 +403,17 @@ localdb_datadir(const struct config *cfg)
 	return xstrdup(db.data);
 }
 
+PGconn *
+localdb_connect(const struct config *cfg)
+{
+	char *conninfo = localdb_conninfo(cfg, 1);
+	if (conninfo == NULL)
+		return NULL;
+	PGconn *conn = sink_db_connect(conninfo);
+	free(conninfo);
+	return conn;
+}
+
 int
 localdb_open_existing(const struct config *cfg, PGconn **out)
 {
@@ -413,11 +424,7 @@ localdb_open_existing(const struct config *cfg, PGconn **out)
 			  cfg->state_dir);
 		return EX_UNAVAILABLE;
 	}
-	char *conninfo = localdb_conninfo(cfg, 1);
-	if (conninfo == NULL)
-		return EX_TEMPFAIL;
-	PGconn *conn = sink_db_connect(conninfo);
-	free(conninfo);
+	PGconn *conn = localdb_connect(cfg);
 	if (conn == NULL)
 		return EX_TEMPFAIL;
 	int behind = sink_db_schema_behind(conn);

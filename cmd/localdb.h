@@ -19,6 +19,10 @@ int localdb_wanted(const struct config *cfg);
  */
 char *localdb_conninfo(const struct config *cfg, int start);
 
+/* A connection to cfg's database (the local cluster created and started if need be), or NULL after
+ * logging why. */
+PGconn *localdb_connect(const struct config *cfg);
+
 /*
  * 1 when the local cluster has been created (it may be stopped), 0 when it
  * has not. Creates nothing, not even the state directory.
