@@ -72,6 +72,7 @@ struct fetcher_jobs {
 	struct job **order; /* every job, in the order it came: the oldest is leased first */
 	size_t n, cap;
 	size_t count[JOB_NSTATES]; /* jobs in each state */
+	long long last_ack_ms;	   /* monotonic: the sink's last acknowledgement, 0 before one */
 };
 
 struct fetcher_jobs *
@@ -416,6 +417,26 @@ fetcher_jobs_dispatch(struct fetcher_jobs *t, struct fetcher_workers *ws,
 	}
 }
 
+/*
+ * Why a parsed job's lease ran out, with when the sink last acknowledged
+ * anything: a sink that stopped acknowledging altogether (a database that
+ * hangs, a sink that stalls) is told apart from results that went missing.
+ */
+static void
+jobs_why_unstored(const struct fetcher_jobs *t, long long now, char *why, size_t cap)
+{
+	int n =
+	    snprintf(why, cap, "parsed but not stored within lease_ms (%d ms)", t->cfg->lease_ms);
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	if (t->last_ack_ms == 0)
+		snprintf(why + n, cap - (size_t)n, "; the sink has acknowledged nothing yet");
+	else
+		snprintf(why + n, cap - (size_t)n,
+			 "; the sink's last acknowledgement came %.1f s ago",
+			 (double)(now - t->last_ack_ms) / 1000.0);
+}
+
 void
 fetcher_jobs_expire(struct fetcher_jobs *t, int draining)
 {
@@ -441,8 +462,7 @@ fetcher_jobs_expire(struct fetcher_jobs *t, int draining)
 			    "not parsed within parse_timeout_ms (%d ms): the worker hung or died",
 			    t->cfg->parse_timeout_ms);
 		else
-			snprintf(why, sizeof(why), "parsed but not stored within lease_ms (%d ms)",
-				 t->cfg->lease_ms);
+			jobs_why_unstored(t, now, why, sizeof(why));
 		jobs_attempt_failed(t, j, why, draining);
 	}
 }
@@ -547,6 +567,7 @@ void
 fetcher_jobs_on_ack(struct fetcher_jobs *t, const char *key, const char *status)
 {
 	struct job *j = key ? jobs_find(t, key) : NULL;
+	t->last_ack_ms = monotime_ms();
 	if (j == NULL || j->state == JOB_DONE)
 		return;		    /* a late duplicate acknowledgement: already settled */
 	if (j->state == JOB_LEASED) /* the sink's word came before the worker's */
