@@ -567,9 +567,10 @@ fetcher_ctl_on_hold(struct fetcher_ctl *c, const struct wire_msg *m, struct fetc
 	long long now = monotime_ms();
 	if (!fetcher_ctl_held(c)) {
 		c->outage_since = now;
-		log_warnx("the sink cannot reach the database (%s); the jobs wait in the spool,"
-			  " for up to %d s (outage_timeout)",
-			  wire_str(m, PROTO_KEY_REASON, "no reason given"), c->cfg->outage_timeout);
+		log_warnx(
+		    "the sink cannot store in the database now (%s); the jobs wait in the spool,"
+		    " for up to %d s (outage_timeout)",
+		    wire_str(m, PROTO_KEY_REASON, "no reason given"), c->cfg->outage_timeout);
 	}
 	c->held_until = now + HOLD_MS;
 	fetcher_jobs_hold(jobs, now);

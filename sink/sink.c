@@ -47,6 +47,8 @@
 
 #define MAX_RUNS 32
 #define HOLD_SLICE_MS 250 /* the longest sleep while the database is down */
+/* a statement that waits this long for the database holds the runs' leases */
+#define SLOW_HOLD_MS (2 * WIRE_HEARTBEAT_MS)
 /* pg_advisory_lock(RUN_LOCK_NS, id): the run's sink is alive ("RPIP") */
 #define RUN_LOCK_NS "1380993360"
 
@@ -85,12 +87,13 @@ struct sink {
 };
 
 /*
- * Tell every fetcher with a run here that the database is down: a document
- * waiting for it is not lost and not failing, so its lease must not run out
- * (fetcher_jobs.c), and the fetcher decides when to give up (outage_timeout).
+ * Tell every fetcher with a run here that the database cannot store now
+ * (down for down_s, or slow to answer): a document waiting for it is not
+ * lost and not failing, so its lease must not run out (fetcher_jobs.c), and
+ * the fetcher decides when to give up (outage_timeout).
  */
 static void
-sink_hold(struct sink *s, const char *why)
+sink_hold(struct sink *s, const char *why, long long down_s)
 {
 	long long now = monotime_ms();
 	if (now < s->next_hold_ms)
@@ -98,8 +101,7 @@ sink_hold(struct sink *s, const char *why)
 	s->next_hold_ms = now + WIRE_HEARTBEAT_MS;
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, PROTO_KEY_REASON, json_object_new_string(why));
-	json_object_object_add(h, PROTO_KEY_DOWN_S,
-			       json_object_new_int64(time(NULL) - s->down_since));
+	json_object_object_add(h, PROTO_KEY_DOWN_S, json_object_new_int64(down_s));
 	for (size_t i = 0; i < MAX_RUNS; i++)
 		if (s->runs[i].run_id != 0)
 			wire_send(s->ctl, s->runs[i].route, s->runs[i].route_len, PROTO_MSG_HOLD, h,
@@ -116,10 +118,32 @@ sink_wait_down(struct sink *s, int ms, const char *why)
 {
 	long long until = monotime_ms() + ms;
 	for (long long now = monotime_ms(); now < until && !sig_stop; now = monotime_ms()) {
-		sink_hold(s, why);
+		sink_hold(s, why, time(NULL) - s->down_since);
 		long long left = until - now;
 		sig_sleep(left < HOLD_SLICE_MS ? (long)left : HOLD_SLICE_MS);
 	}
+}
+
+/*
+ * A statement has waited waited_ms for the database (sink_db_on_wait): a
+ * lock it waits on, a server that stalls. The documents in hand are not
+ * lost, so past SLOW_HOLD_MS the runs are held as for an outage, every
+ * second it goes on.
+ */
+static void
+sink_on_db_wait(void *arg, long long waited_ms)
+{
+	struct sink *s = arg;
+	char why[96];
+	if (waited_ms < SLOW_HOLD_MS)
+		return; /* a passing hiccup: no hold, no warning at the fetcher */
+	if (waited_ms < SLOW_HOLD_MS + WIRE_HEARTBEAT_MS)
+		log_info("the database has not answered for %lld ms; holding the runs' leases"
+			 " while it works",
+			 waited_ms);
+	snprintf(why, sizeof(why), "the database has not answered a statement for %lld s",
+		 waited_ms / 1000);
+	sink_hold(s, why, waited_ms / 1000);
 }
 
 static void sink_lock_runs(struct sink *s);
@@ -148,7 +172,7 @@ sink_reconnect(struct sink *s, const char *why)
 	s->conn = NULL;
 	while (!sig_stop) {
 		char reason[512];
-		sink_hold(s, why);
+		sink_hold(s, why, time(NULL) - s->down_since);
 		s->conn = sink_db_try_connect(s->conninfo, reason, sizeof(reason));
 		if (s->conn != NULL) {
 			log_info("database reachable again after %lds",
@@ -175,8 +199,8 @@ sink_lock_run(struct sink *s, long long run_id)
 	char id[32];
 	snprintf(id, sizeof(id), "%lld", run_id);
 	const char *p[] = {id};
-	PGresult *r = PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)",
-				   1, NULL, p, NULL, NULL, 0);
+	PGresult *r =
+	    sink_db_query(s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)", 1, p);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), "t") != 0)
 		log_debug("cannot take the lock of run %lld", run_id);
 	PQclear(r);
@@ -208,7 +232,8 @@ sink_has_run(const struct sink *s, long long run_id)
 static void
 sink_close_stale_runs(struct sink *s)
 {
-	PGresult *r = PQexec(s->conn, "SELECT id FROM ingest_runs WHERE status = 'running'");
+	PGresult *r =
+	    sink_db_query(s->conn, "SELECT id FROM ingest_runs WHERE status = 'running'", 0, NULL);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		log_warnx("cannot look for runs left running: %s", sink_db_message(s->conn));
 		PQclear(r);
@@ -218,9 +243,8 @@ sink_close_stale_runs(struct sink *s)
 		const char *p[] = {PQgetvalue(r, i, 0)};
 		if (sink_has_run(s, atoll(p[0])))
 			continue; /* ours: a lock this session holds would be granted again */
-		PGresult *l =
-		    PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)",
-				 1, NULL, p, NULL, NULL, 0);
+		PGresult *l = sink_db_query(
+		    s->conn, "SELECT pg_try_advisory_lock(" RUN_LOCK_NS ", $1::int)", 1, p);
 		int mine =
 		    PQresultStatus(l) == PGRES_TUPLES_OK && strcmp(PQgetvalue(l, 0, 0), "t") == 0;
 		PQclear(l);
@@ -234,8 +258,8 @@ sink_close_stale_runs(struct sink *s)
 			log_warnx("run %s ended without recording its end (its sink was stopped,"
 				  " or the database was down); recorded as interrupted",
 				  p[0]);
-		PQclear(PQexecParams(s->conn, "SELECT pg_advisory_unlock(" RUN_LOCK_NS ", $1::int)",
-				     1, NULL, p, NULL, NULL, 0));
+		PQclear(sink_db_query(s->conn,
+				      "SELECT pg_advisory_unlock(" RUN_LOCK_NS ", $1::int)", 1, p));
 	}
 	PQclear(r);
 }
@@ -490,11 +514,11 @@ sink_on_validators(struct sink *s, struct wire_msg *m)
 	if (urls && json_object_is_type(urls, json_type_array)) {
 		const char *params[] = {
 		    json_object_to_json_string_ext(urls, JSON_C_TO_STRING_PLAIN)};
-		PGresult *r = PQexecParams(s->conn,
-					   "SELECT url, sha256, etag, last_modified FROM documents"
-					   " WHERE is_current AND url IN"
-					   " (SELECT json_array_elements_text($1::json))",
-					   1, NULL, params, NULL, NULL, 0);
+		PGresult *r = sink_db_query(s->conn,
+					    "SELECT url, sha256, etag, last_modified FROM documents"
+					    " WHERE is_current AND url IN"
+					    " (SELECT json_array_elements_text($1::json))",
+					    1, params);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 			for (int i = 0; i < PQntuples(r); i++) {
 				struct json_object *v = json_object_new_object();
@@ -575,9 +599,8 @@ sink_on_begin(struct sink *s, struct wire_msg *m)
 		sink_db_utf8_clean(clean);
 	for (;;) {
 		const char *vals[] = {clean};
-		res =
-		    PQexecParams(s->conn, "INSERT INTO ingest_runs (name) VALUES ($1) RETURNING id",
-				 1, NULL, vals, NULL, NULL, 0);
+		res = sink_db_query(
+		    s->conn, "INSERT INTO ingest_runs (name) VALUES ($1) RETURNING id", 1, vals);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			break;
 		char why[256];
@@ -709,6 +732,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 		log_info("serving runs on %s (results) and %s (control)", ep->results.bind,
 			 ep->ctl.bind);
 
+	sink_db_on_wait(sink_on_db_wait, &s);
 	/* the signals first: a SIGTERM is seen however busy the sockets are */
 	zmq_pollitem_t items[] = {{NULL, sig_fd(), ZMQ_POLLIN, 0},
 				  {s.ctl, 0, ZMQ_POLLIN, 0},
@@ -754,6 +778,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 			sink_finish_run(&s, &s.runs[i], "aborted", 0, 0);
 	rc = 0;
 out:
+	sink_db_on_wait(NULL, NULL);
 	sink_prep_stop(&s.prep);
 	if (s.ctl)
 		zmq_close(s.ctl);

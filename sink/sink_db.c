@@ -20,6 +20,84 @@
 
 /* pg_advisory_lock key for migrations: "rpmg" */
 #define MIGRATE_LOCK_KEY "1919970663"
+/* how often a statement the server has not answered yet is told to the waiter */
+#define WAIT_TICK_MS 1000
+
+/*
+ * Who is told while a statement waits on the server (sink_db_on_wait): one
+ * per process, as the sink's one connection is, and never a thread's (the
+ * row-building thread does not touch the database).
+ */
+static sink_db_wait_fn wait_fn;
+static void *wait_arg;
+
+void
+sink_db_on_wait(sink_db_wait_fn fn, void *arg)
+{
+	wait_fn = fn;
+	wait_arg = arg;
+}
+
+/*
+ * PQgetResult without blocking in libpq: wait on the socket in ticks, and
+ * tell the waiter at each while the server has not answered. A lock wait or
+ * a stalled server then looks like what it is, a database that is slow, and
+ * not like results that went missing (sink.c holds its runs' leases).
+ */
+static PGresult *
+db_get_result(PGconn *conn)
+{
+	long long start = monotime_ms(), tick = start + WAIT_TICK_MS;
+	while (PQisBusy(conn) && PQsocket(conn) >= 0) {
+		long long now = monotime_ms();
+		if (now >= tick) {
+			if (wait_fn)
+				wait_fn(wait_arg, now - start);
+			tick = now + WAIT_TICK_MS;
+		}
+		struct pollfd p = {PQsocket(conn), POLLIN, 0};
+		int ready = poll(&p, 1, (int)(tick - now));
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready > 0 && !PQconsumeInput(conn))
+			break; /* the connection failed: PQgetResult says how */
+	}
+	return PQgetResult(conn);
+}
+
+/*
+ * The results of a statement sent (sent: what PQsend* returned), as PQexec
+ * gives them: the last one, or the COPY state; NULL when it was not sent.
+ */
+static PGresult *
+db_results(PGconn *conn, int sent)
+{
+	PGresult *last = NULL, *r;
+	if (!sent)
+		return NULL;
+	while ((r = db_get_result(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		PQclear(last);
+		last = r;
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
+	return last;
+}
+
+PGresult *
+sink_db_query_formats(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		      const int *lengths, const int *formats)
+{
+	return db_results(conn,
+			  PQsendQueryParams(conn, sql, nparams, NULL, params, lengths, formats, 0));
+}
+
+PGresult *
+sink_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	return sink_db_query_formats(conn, sql, nparams, params, NULL, NULL);
+}
 
 /* connect_timeout of the conninfo in ms (libpq leaves it to a polling caller), or 0. */
 static long long
@@ -269,7 +347,7 @@ int
 sink_db_exec(PGconn *conn, const char *what, const char *sql, int nparams,
 	     const char *const *params, PGresult **out, struct sink_err *e)
 {
-	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *r = sink_db_query(conn, sql, nparams, params);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		db_error(e, conn, r, what);
@@ -287,7 +365,7 @@ int
 sink_db_copy(PGconn *conn, const char *what, const char *sql, const struct buf *rows,
 	     struct sink_err *e)
 {
-	PGresult *r = PQexec(conn, sql);
+	PGresult *r = db_results(conn, PQsendQuery(conn, sql));
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		db_error(e, conn, r, what);
 		PQclear(r);
@@ -307,7 +385,7 @@ sink_db_copy(PGconn *conn, const char *what, const char *sql, const struct buf *
 		failed = 1;
 	}
 	/* drain every result until NULL, as libpq requires after COPY */
-	while ((r = PQgetResult(conn)) != NULL) {
+	while ((r = db_get_result(conn)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed) {
 			db_error(e, conn, r, what);
 			failed = 1;
@@ -370,7 +448,7 @@ int
 sink_db_command(PGconn *conn, const char *what, const char *sql, int nparams,
 		const char *const *params)
 {
-	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *r = sink_db_query(conn, sql, nparams, params);
 	ExecStatusType st = PQresultStatus(r);
 	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 	if (!ok) {

@@ -52,6 +52,25 @@ int sink_db_schema_behind(PGconn *conn);
 int sink_db_command(PGconn *conn, const char *what, const char *sql, int nparams,
 		    const char *const *params);
 
+/*
+ * Told, every second a statement waits on the server, how long it has
+ * waited so far (ms): the database is slow, not gone.
+ */
+typedef void (*sink_db_wait_fn)(void *arg, long long waited_ms);
+/* The one waiter of this process's statements (NULL: none). */
+void sink_db_on_wait(sink_db_wait_fn fn, void *arg);
+
+/*
+ * PQexecParams, waiting for the server in poll(2) and telling the waiter
+ * while it takes long. The last result (the caller clears it), or NULL
+ * when the statement could not be sent. Every statement of a batch, a run
+ * and a dead letter goes through it.
+ */
+PGresult *sink_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* sink_db_query with PQexecParams' lengths and formats (binary parameters). */
+PGresult *sink_db_query_formats(PGconn *conn, const char *sql, int nparams,
+				const char *const *params, const int *lengths, const int *formats);
+
 /* The SQLSTATE of a failed result, or "" */
 const char *sink_db_sqlstate(const PGresult *r);
 

@@ -424,7 +424,7 @@ sink_write_dead_letter(PGconn *conn, const struct sink_letter *l, struct sink_er
 			      src};
 	int lens[] = {0, 0, 0, 0, 0, 0, body ? (int)l->body_len : 0, 0};
 	int fmts[] = {0, 0, 0, 0, 0, 0, 1, 0};
-	PGresult *r = PQexecParams(
+	PGresult *r = sink_db_query_formats(
 	    conn,
 	    "INSERT INTO dead_letters AS dl (run_id, url, stage, error, sqlstate, attempts, body,"
 	    " source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -439,7 +439,7 @@ sink_write_dead_letter(PGconn *conn, const struct sink_letter *l, struct sink_er
 	    /* a subquery here sees the row as it was before this statement */
 	    " RETURNING acked_at IS NOT NULL, (SELECT o.run_id FROM dead_letters o"
 	    " WHERE o.id = dl.id) = $1::bigint",
-	    8, NULL, vals, lens, fmts, 0);
+	    8, vals, lens, fmts);
 	int rc = -1;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		rc = (strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? LETTER_KNOWN : 0) |

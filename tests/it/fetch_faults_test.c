@@ -849,6 +849,62 @@ test_database_down_longer_than_leases(void **state_)
 }
 
 /*
+ * PostgreSQL up but not answering: a lock the sink's writes wait on, held
+ * mid-run for longer than lease_ms x max_attempts, then let go. A database
+ * that is slow is no more a parse failure than one that is down: the sink
+ * holds the run's leases while its query waits, so no lease runs out, no
+ * dead letter is written and every report is stored once.
+ */
+static void
+test_database_hangs_longer_than_leases(void **state_)
+{
+	(void)state_;
+	char log[PATH_MAX + 64], at[160];
+	reset();
+	log_path(log, sizeof(log), "pghang", 0, 1);
+	double t0 = now_s();
+	pid_t run = fetch_env_run_spawn(&env, "outage", log);
+	assert_true(run > 0);
+	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
+		int rc = fetch_env_run_wait(run, 0);
+		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
+	}
+	PQfinish(poll_conn);
+	poll_conn = NULL;
+	PGconn *locker = PQconnectdb(env.conninfo);
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	PGresult *r = PQexec(locker, "BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	double tl = now_s();
+	sleep_ms(OUTAGE_MS);
+	int alive = proc_alive(run);
+	PQclear(PQexec(locker, "COMMIT"));
+	PQfinish(locker);
+	double tu = now_s();
+	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
+	print_message("database hangs: locked at %s after %.2f s, for %.2f s (lease_ms %d x"
+		      " max_attempts 2 = %d ms); run alive through it: %s; exit %d after %.2f s\n",
+		      at, tl - t0, tu - tl, LEASE_MS, 2 * LEASE_MS, alive ? "yes" : "no", rc,
+		      now_s() - t0);
+	if (rc != 0)
+		fail_with_log(log, "run exited %d, want 0", rc);
+	char *out = testutil_read_file(log, NULL);
+	int held = out && strstr(out, "the sink cannot store in the database now (the database"
+				      " has not answered") != NULL;
+	free(out);
+	if (!held)
+		fail_with_log(log, "the run did not say that the database held it up");
+	int failed = 0;
+	check_stored("database hangs past the leases", NREPORTS, log, &failed);
+	assert_int_equal(failed, 0);
+	assert_int_equal(dead_letters(), 0);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " status = 'ok' AND stored = 300"),
+			 1);
+}
+
+/*
  * PostgreSQL stays down: past outage_timeout the run stops by itself, keeps
  * the spool, says so in its summary and exits 75. Its ingest_runs row could
  * not be closed then; the next run closes it as interrupted and stores all.
@@ -1163,6 +1219,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_database_that_does_not_exist_is_78),
 	    cmocka_unit_test(test_database_down_longer_than_leases),
+	    cmocka_unit_test(test_database_hangs_longer_than_leases),
 	    cmocka_unit_test(test_database_stays_down),
 	    cmocka_unit_test(test_sigterm_at_random_moments),
 	    cmocka_unit_test(test_two_runs_started_together),
