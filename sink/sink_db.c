@@ -22,6 +22,8 @@
 #define MIGRATE_LOCK_KEY "1919970663"
 /* how often a statement the server has not answered yet is told to the waiter */
 #define WAIT_TICK_MS 1000
+/* the COPY data of one CopyData message */
+#define COPY_PIECE ((size_t)64 * 1024)
 
 /*
  * Who is told while a statement waits on the server (sink_db_on_wait): one
@@ -39,30 +41,87 @@ sink_db_on_wait(sink_db_wait_fn fn, void *arg)
 }
 
 /*
- * PQgetResult without blocking in libpq: wait on the socket in ticks, and
- * tell the waiter at each while the server has not answered. A lock wait or
- * a stalled server then looks like what it is, a database that is slow, and
- * not like results that went missing (sink.c holds its runs' leases).
+ * Wait until the next tick for the server's socket (events: POLLIN, with
+ * POLLOUT while libpq has bytes to send), telling the waiter at each tick
+ * since start how long the statement has waited: a lock it waits on, or a
+ * server that stalls, then looks like what it is, a database that is slow,
+ * and not like results that went missing (sink.c holds its runs' leases).
+ * 0, or -1 when the connection failed (libpq says how).
  */
+static int
+db_wait(PGconn *conn, short events, long long start, long long *tick)
+{
+	long long now = monotime_ms();
+	if (now >= *tick) {
+		if (wait_fn)
+			wait_fn(wait_arg, now - start);
+		*tick = now + WAIT_TICK_MS;
+	}
+	struct pollfd p = {PQsocket(conn), events, 0};
+	int ready = poll(&p, 1, (int)(*tick - now));
+	if (ready < 0 && errno != EINTR)
+		return -1;
+	/* what the server says is read even while it is sent to, as libpq asks */
+	if (ready > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(conn))
+		return -1;
+	return 0;
+}
+
+/* PQgetResult without blocking in libpq: the waiting is db_wait's. */
 static PGresult *
 db_get_result(PGconn *conn)
 {
 	long long start = monotime_ms(), tick = start + WAIT_TICK_MS;
-	while (PQisBusy(conn) && PQsocket(conn) >= 0) {
-		long long now = monotime_ms();
-		if (now >= tick) {
-			if (wait_fn)
-				wait_fn(wait_arg, now - start);
-			tick = now + WAIT_TICK_MS;
-		}
-		struct pollfd p = {PQsocket(conn), POLLIN, 0};
-		int ready = poll(&p, 1, (int)(tick - now));
-		if (ready < 0 && errno != EINTR)
-			break;
-		if (ready > 0 && !PQconsumeInput(conn))
-			break; /* the connection failed: PQgetResult says how */
-	}
+	while (PQisBusy(conn) && PQsocket(conn) >= 0 && db_wait(conn, POLLIN, start, &tick) == 0)
+		;
 	return PQgetResult(conn);
+}
+
+/* Send what libpq holds (a nonblocking connection), waiting in db_wait. 0, or -1. */
+static int
+db_flush(PGconn *conn, long long start, long long *tick)
+{
+	int rc;
+	while ((rc = PQflush(conn)) == 1)
+		if (db_wait(conn, POLLIN | POLLOUT, start, tick) < 0)
+			return -1;
+	return rc;
+}
+
+/*
+ * COPY rows and end it, the connection nonblocking meanwhile: a server
+ * that stops reading in mid-COPY (a trigger that waits, an index insert
+ * waiting on another's key) holds the runs as one that does not answer
+ * does, where PQputCopyData would block with nobody told. 0, or -1.
+ */
+static int
+db_put_copy(PGconn *conn, const struct buf *rows)
+{
+	long long start = monotime_ms(), tick = start + WAIT_TICK_MS;
+	int rc = PQsetnonblocking(conn, 1), put = 1;
+	/*
+	 * In pieces of COPY_PIECE, each sent before the next: the server takes
+	 * a CopyData message whole before it reads a row of it, so one message
+	 * of the whole batch would cost it that much memory, and would hide a
+	 * stall until the next batch.
+	 */
+	for (size_t at = 0; rc == 0 && at < rows->len;) {
+		size_t n = rows->len - at > COPY_PIECE ? COPY_PIECE : rows->len - at;
+		put = PQputCopyData(conn, rows->data + at, (int)n);
+		if (put < 0)
+			rc = -1;
+		else if (put == 1)
+			at += n;
+		if (rc == 0)
+			rc = db_flush(conn, start, &tick);
+	}
+	while (rc == 0 && (put = PQputCopyEnd(conn, NULL)) == 0)
+		rc = db_flush(conn, start, &tick);
+	if (rc == 0)
+		rc = put < 0 ? -1 : db_flush(conn, start, &tick);
+	if (PQsetnonblocking(conn, 0) != 0)
+		rc = -1;
+	return rc;
 }
 
 /*
@@ -372,15 +431,8 @@ sink_db_copy(PGconn *conn, const char *what, const char *sql, const struct buf *
 		return -1;
 	}
 	PQclear(r);
-	/* in pieces: PQputCopyData takes an int length */
-	int sent = 1;
-	for (size_t at = 0; sent == 1 && at < rows->len;) {
-		size_t n = rows->len - at > (1u << 24) ? (1u << 24) : rows->len - at;
-		sent = PQputCopyData(conn, rows->data + at, (int)n);
-		at += n;
-	}
 	int failed = 0;
-	if (sent != 1 || PQputCopyEnd(conn, NULL) != 1) {
+	if (db_put_copy(conn, rows) < 0) {
 		db_error(e, conn, NULL, what);
 		failed = 1;
 	}

@@ -281,11 +281,16 @@ reset(void)
 	PQfinish(poll_conn);
 	poll_conn = NULL;
 	/* sections and metrics are views over their _base tables (migration 009) */
-	assert_int_equal(db_exec("DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
-				 " TRUNCATE sources, ingest_runs, documents, documents_raw,"
-				 " sections_base, metrics_base, dead_letters RESTART IDENTITY"
-				 " CASCADE; END IF; END $$"),
-			 0);
+	/* and no stall left by test_database_stalls_mid_copy, should it have failed */
+	assert_int_equal(
+	    db_exec("SET client_min_messages = warning;"
+		    " DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
+		    " TRUNCATE sources, ingest_runs, documents, documents_raw,"
+		    " sections_base, metrics_base, dead_letters RESTART IDENTITY"
+		    " CASCADE; DROP TRIGGER IF EXISTS stall_at_fortieth ON documents_raw;"
+		    " END IF; END $$; DROP FUNCTION IF EXISTS stall_at_fortieth();"
+		    " DROP TABLE IF EXISTS stall_flag"),
+	    0);
 	free(testutil_run(&rc, "rm -rf %s", state));
 	assert_int_equal(rc, 0);
 }
@@ -905,6 +910,79 @@ test_database_hangs_longer_than_leases(void **state_)
 }
 
 /*
+ * PostgreSQL stops reading in mid-COPY: a trigger on documents_raw sleeps
+ * once, at the fortieth row of a transaction, for longer than lease_ms x
+ * max_attempts, while the sink still has most of the batch's raw bodies to
+ * send, more than the socket holds. The batches are large because the
+ * results piled up first: documents_raw is locked for LOCK_MS at the kill
+ * point. As for a lock, the sink holds the runs' leases while it cannot
+ * send: no dead letter, every report stored once.
+ */
+#define LOCK_MS 4000L
+static void
+test_database_stalls_mid_copy(void **state_)
+{
+	(void)state_;
+	char log[PATH_MAX + 64], at[160], sql[1024];
+	int migrated;
+	reset();
+	/* the trigger needs the schema, which a run alone would make */
+	free(testutil_run(&migrated, "%s db migrate -c %s/outage.conf", testutil_bin(), env.dir));
+	assert_int_equal(migrated, 0);
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE stall_flag (armed boolean);"
+		 " CREATE FUNCTION stall_at_fortieth() RETURNS trigger LANGUAGE plpgsql AS $$"
+		 " DECLARE n int := coalesce(nullif(current_setting('rp_test.rows', true), ''),"
+		 " '0')::int + 1;"
+		 " BEGIN PERFORM set_config('rp_test.rows', n::text, true);"
+		 " IF n = 40 AND EXISTS (SELECT 1 FROM stall_flag WHERE armed) THEN"
+		 " UPDATE stall_flag SET armed = false; PERFORM pg_sleep(%ld); END IF;"
+		 " RETURN NEW; END $$;"
+		 " CREATE TRIGGER stall_at_fortieth BEFORE INSERT ON documents_raw FOR EACH ROW"
+		 " EXECUTE FUNCTION stall_at_fortieth(); INSERT INTO stall_flag VALUES (true)",
+		 OUTAGE_MS / 1000);
+	assert_int_equal(db_exec(sql), 0);
+	log_path(log, sizeof(log), "pgstall", 0, 1);
+	double t0 = now_s();
+	pid_t run = fetch_env_run_spawn(&env, "outage", log);
+	assert_true(run > 0);
+	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
+		int rc = fetch_env_run_wait(run, 0);
+		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
+	}
+	PQfinish(poll_conn);
+	poll_conn = NULL;
+	PGconn *locker = PQconnectdb(env.conninfo);
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	PGresult *r = PQexec(locker, "BEGIN; LOCK TABLE documents_raw IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	sleep_ms(LOCK_MS);
+	PQclear(PQexec(locker, "COMMIT"));
+	PQfinish(locker);
+	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
+	long stalled =
+	    fetch_env_query_long(&env, "SELECT count(*) FROM stall_flag WHERE NOT armed");
+	print_message("database stalls mid-COPY: locked at %s for %ld ms, then a %ld s stall at"
+		      " the fortieth raw body of a batch (lease_ms %d x max_attempts 2 = %d ms):"
+		      " stalled %ld; exit %d after %.2f s\n",
+		      at, LOCK_MS, OUTAGE_MS / 1000, LEASE_MS, 2 * LEASE_MS, stalled, rc,
+		      now_s() - t0);
+	if (rc != 0)
+		fail_with_log(log, "run exited %d, want 0", rc);
+	if (stalled != 1)
+		fail_with_log(log, "no batch of forty or more documents met the stall");
+	int failed = 0;
+	check_stored("database stalls mid-COPY", NREPORTS, log, &failed);
+	assert_int_equal(failed, 0);
+	assert_int_equal(dead_letters(), 0);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " status = 'ok' AND stored = 300"),
+			 1);
+	reset();
+}
+
+/*
  * PostgreSQL stays down: past outage_timeout the run stops by itself, keeps
  * the spool, says so in its summary and exits 75. Its ingest_runs row could
  * not be closed then; the next run closes it as interrupted and stores all.
@@ -1220,6 +1298,7 @@ main(void)
 	    cmocka_unit_test(test_database_that_does_not_exist_is_78),
 	    cmocka_unit_test(test_database_down_longer_than_leases),
 	    cmocka_unit_test(test_database_hangs_longer_than_leases),
+	    cmocka_unit_test(test_database_stalls_mid_copy),
 	    cmocka_unit_test(test_database_stays_down),
 	    cmocka_unit_test(test_sigterm_at_random_moments),
 	    cmocka_unit_test(test_two_runs_started_together),
