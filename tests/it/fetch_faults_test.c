@@ -808,6 +808,60 @@ test_postgres_restarted_mid_run(void **state_)
 /* --- the database down for longer than the leases (issue 12, items 1, 2, 5) ------------- */
 
 /*
+ * A run of config conf, started and waited for until the kill point of
+ * repetition 1 (80 stored); at says where it stood.
+ */
+static pid_t
+run_to_kill_point(const char *conf, const char *log, char *at, size_t cap)
+{
+	pid_t run = fetch_env_run_spawn(&env, conf, log);
+	assert_true(run > 0);
+	if (wait_kill_point(run, 1, at, cap) < 0) {
+		int rc = fetch_env_run_wait(run, 0);
+		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
+	}
+	PQfinish(poll_conn);
+	poll_conn = NULL;
+	return run;
+}
+
+/* Take LOCK TABLE table (ACCESS EXCLUSIVE) in a transaction; COMMIT and PQfinish let it go. */
+static PGconn *
+lock_table(const char *table)
+{
+	char sql[128];
+	PGconn *locker = PQconnectdb(env.conninfo);
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", table);
+	PGresult *r = PQexec(locker, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	return locker;
+}
+
+static void
+unlock_table(PGconn *locker)
+{
+	PQclear(PQexec(locker, "COMMIT"));
+	PQfinish(locker);
+}
+
+/* What a run the database held up must end with: exit 0, all stored once, no dead letter. */
+static void
+expect_held_run_whole(const char *what, int rc, const char *log)
+{
+	if (rc != 0)
+		fail_with_log(log, "%s: run exited %d, want 0", what, rc);
+	int failed = 0;
+	check_stored(what, NREPORTS, log, &failed);
+	assert_int_equal(failed, 0);
+	assert_int_equal(dead_letters(), 0);
+	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
+						    " status = 'ok' AND stored = 300"),
+			 1);
+}
+
+/*
  * PostgreSQL stopped (pg_ctl stop -m fast) for longer than lease_ms ×
  * max_attempts, then started again: an outage is not a parse failure, so no
  * lease runs out, no attempt is used up, no dead letter is written and no
@@ -821,15 +875,7 @@ test_database_down_longer_than_leases(void **state_)
 	reset();
 	log_path(log, sizeof(log), "pgdown", 0, 1);
 	double t0 = now_s();
-	pid_t run = fetch_env_run_spawn(&env, "outage", log);
-	assert_true(run > 0);
-	/* mid-run: 80 stored (kill point of repetition 1) */
-	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
-		int rc = fetch_env_run_wait(run, 0);
-		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
-	}
-	PQfinish(poll_conn);
-	poll_conn = NULL;
+	pid_t run = run_to_kill_point("outage", log, at, sizeof(at));
 	assert_int_equal(pg_ctl("stop"), 0);
 	double ts = now_s();
 	sleep_ms(OUTAGE_MS);
@@ -841,16 +887,7 @@ test_database_down_longer_than_leases(void **state_)
 		      " max_attempts 2 = %d ms); run alive through it: %s; exit %d after %.2f s\n",
 		      at, ts - t0, tr - ts, LEASE_MS, 2 * LEASE_MS, alive ? "yes" : "no", rc,
 		      now_s() - t0);
-	if (rc != 0)
-		fail_with_log(log, "run exited %d, want 0", rc);
-	int failed = 0;
-	check_stored("database down past the leases", NREPORTS, log, &failed);
-	assert_int_equal(failed, 0);
-	assert_int_equal(dead_letters(), 0);
-	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
-						    " status = 'ok' AND stored = "
-						    "300"),
-			 1);
+	expect_held_run_whole("database down past the leases", rc, log);
 }
 
 /*
@@ -868,45 +905,25 @@ test_database_hangs_longer_than_leases(void **state_)
 	reset();
 	log_path(log, sizeof(log), "pghang", 0, 1);
 	double t0 = now_s();
-	pid_t run = fetch_env_run_spawn(&env, "outage", log);
-	assert_true(run > 0);
-	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
-		int rc = fetch_env_run_wait(run, 0);
-		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
-	}
-	PQfinish(poll_conn);
-	poll_conn = NULL;
-	PGconn *locker = PQconnectdb(env.conninfo);
-	assert_int_equal(PQstatus(locker), CONNECTION_OK);
-	PGresult *r = PQexec(locker, "BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
+	pid_t run = run_to_kill_point("outage", log, at, sizeof(at));
+	PGconn *locker = lock_table("documents");
 	double tl = now_s();
 	sleep_ms(OUTAGE_MS);
 	int alive = proc_alive(run);
-	PQclear(PQexec(locker, "COMMIT"));
-	PQfinish(locker);
+	unlock_table(locker);
 	double tu = now_s();
 	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
 	print_message("database hangs: locked at %s after %.2f s, for %.2f s (lease_ms %d x"
 		      " max_attempts 2 = %d ms); run alive through it: %s; exit %d after %.2f s\n",
 		      at, tl - t0, tu - tl, LEASE_MS, 2 * LEASE_MS, alive ? "yes" : "no", rc,
 		      now_s() - t0);
-	if (rc != 0)
-		fail_with_log(log, "run exited %d, want 0", rc);
 	char *out = testutil_read_file(log, NULL);
 	int held = out && strstr(out, "the sink cannot store in the database now (the database"
 				      " has not answered") != NULL;
 	free(out);
 	if (!held)
 		fail_with_log(log, "the run did not say that the database held it up");
-	int failed = 0;
-	check_stored("database hangs past the leases", NREPORTS, log, &failed);
-	assert_int_equal(failed, 0);
-	assert_int_equal(dead_letters(), 0);
-	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
-						    " status = 'ok' AND stored = 300"),
-			 1);
+	expect_held_run_whole("database hangs past the leases", rc, log);
 }
 
 /*
@@ -944,22 +961,10 @@ test_database_stalls_mid_copy(void **state_)
 	assert_int_equal(db_exec(sql), 0);
 	log_path(log, sizeof(log), "pgstall", 0, 1);
 	double t0 = now_s();
-	pid_t run = fetch_env_run_spawn(&env, "outage", log);
-	assert_true(run > 0);
-	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
-		int rc = fetch_env_run_wait(run, 0);
-		fail_with_log(log, "no stop point (%s), run exit %d", at, rc);
-	}
-	PQfinish(poll_conn);
-	poll_conn = NULL;
-	PGconn *locker = PQconnectdb(env.conninfo);
-	assert_int_equal(PQstatus(locker), CONNECTION_OK);
-	PGresult *r = PQexec(locker, "BEGIN; LOCK TABLE documents_raw IN ACCESS EXCLUSIVE MODE");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
+	pid_t run = run_to_kill_point("outage", log, at, sizeof(at));
+	PGconn *locker = lock_table("documents_raw");
 	sleep_ms(LOCK_MS);
-	PQclear(PQexec(locker, "COMMIT"));
-	PQfinish(locker);
+	unlock_table(locker);
 	int rc = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
 	long stalled =
 	    fetch_env_query_long(&env, "SELECT count(*) FROM stall_flag WHERE NOT armed");
@@ -968,17 +973,10 @@ test_database_stalls_mid_copy(void **state_)
 		      " stalled %ld; exit %d after %.2f s\n",
 		      at, LOCK_MS, OUTAGE_MS / 1000, LEASE_MS, 2 * LEASE_MS, stalled, rc,
 		      now_s() - t0);
-	if (rc != 0)
-		fail_with_log(log, "run exited %d, want 0", rc);
 	if (stalled != 1)
-		fail_with_log(log, "no batch of forty or more documents met the stall");
-	int failed = 0;
-	check_stored("database stalls mid-COPY", NREPORTS, log, &failed);
-	assert_int_equal(failed, 0);
-	assert_int_equal(dead_letters(), 0);
-	assert_int_equal(fetch_env_query_long(&env, "SELECT count(*) FROM ingest_runs WHERE"
-						    " status = 'ok' AND stored = 300"),
-			 1);
+		fail_with_log(log, "no batch of forty or more documents met the stall (exit %d)",
+			      rc);
+	expect_held_run_whole("database stalls mid-COPY", rc, log);
 	reset();
 }
 
@@ -996,14 +994,7 @@ test_database_stays_down(void **state_)
 	log_path(log1, sizeof(log1), "pgstays", 0, 1);
 	log_path(log2, sizeof(log2), "pgstays", 0, 2);
 	double t0 = now_s();
-	pid_t run = fetch_env_run_spawn(&env, "outage_short", log1);
-	assert_true(run > 0);
-	if (wait_kill_point(run, 1, at, sizeof(at)) < 0) {
-		int rc = fetch_env_run_wait(run, 0);
-		fail_with_log(log1, "no stop point (%s), run exit %d", at, rc);
-	}
-	PQfinish(poll_conn);
-	poll_conn = NULL;
+	pid_t run = run_to_kill_point("outage_short", log1, at, sizeof(at));
 	assert_int_equal(pg_ctl("stop"), 0);
 	double ts = now_s();
 	int rc1 = fetch_env_run_wait(run, RUN_TIMEOUT_MS);
