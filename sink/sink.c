@@ -3,7 +3,8 @@
  *
  * Gathers RESULTs into batches (up to BATCH_MAX_DOCS documents, or
  * BATCH_WAIT_MS after the first, whichever comes first), stores each batch in
- * one transaction and acknowledges its documents only after COMMIT. When the
+ * one transaction, or in two at once over two connections (sink_pair.h),
+ * and acknowledges its documents only after COMMIT. When the
  * database refuses a batch, the batch is split until the document at fault is
  * alone; that one becomes a dead letter and the rest are stored. Answers the
  * fetcher's VALIDATORS questions; records dead letters and the run's counts.
@@ -25,6 +26,7 @@
 #include "sig.h"
 #include "sink_db.h"
 #include "sink_indicators.h"
+#include "sink_pair.h"
 #include "sink_prep.h"
 #include "sink_rows.h"
 #include "sink_write.h"
@@ -44,6 +46,10 @@
 #define BATCH_MAX_BYTES (32u << 20) /* bodies and rows held for one transaction */
 #define BATCH_WAIT_MS 20
 #define TRANSIENT_TRIES 5 /* a batch refused for a passing reason: tries before splitting */
+/* a smaller batch goes in whole over one connection: two would cost more than they save */
+#define PAIR_MIN_DOCS 8
+/* a second connection that could not be opened is tried again after this long */
+#define SECOND_RETRY_MS 30000
 
 #define MAX_RUNS 32
 #define HOLD_SLICE_MS 250 /* the longest sleep while the database is down */
@@ -74,6 +80,13 @@ struct sink_pending {
 struct sink {
 	const char *conninfo;
 	PGconn *conn;
+	/*
+	 * The second writer's (sink_pair.h): half of each batch goes in over it,
+	 * so that two backends share the database's work. NULL while it cannot
+	 * be had; conn alone then does everything, as it always does the rest.
+	 */
+	PGconn *second;
+	long long second_retry_ms; /* monotonic: when to try opening it again */
 	void *ctl;
 	struct sink_prep *prep; /* reads the results and builds their rows */
 	int oneshot;		/* `run`: end after the first FINISH */
@@ -178,6 +191,7 @@ sink_reconnect(struct sink *s, const char *why)
 			log_info("database reachable again after %lds",
 				 (long)(time(NULL) - s->down_since));
 			s->down_since = 0;
+			s->second_retry_ms = 0; /* the second connection may come back too */
 			sink_lock_runs(s);
 			return 0;
 		}
@@ -358,6 +372,24 @@ sink_dead_letter(struct sink *s, struct sink_run *run, const struct wire_msg *m,
 	return 0;
 }
 
+/* batch[lo, lo + n) was committed as items[0, n): count it and acknowledge it. */
+static void
+sink_settle(struct sink *s, size_t lo, const struct sink_write_item *items, size_t n)
+{
+	s->transactions++;
+	for (size_t i = 0; i < n; i++) {
+		struct sink_pending *p = &s->batch[lo + i];
+		int stored = items[i].outcome == STORE_STORED;
+		if (p->run && stored)
+			p->run->stored++;
+		else if (p->run)
+			p->run->duplicates++;
+		log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
+		sink_ack(s, p->run, wire_str(&p->m, PROTO_KEY_KEY, ""),
+			 stored ? PROTO_STATUS_STORED : PROTO_STATUS_DUPLICATE);
+	}
+}
+
 /*
  * Store batch[lo, hi) in one transaction and acknowledge it after COMMIT.
  * When the database refuses it, split it until the document at fault is
@@ -396,18 +428,7 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 		}
 	}
 	if (r == STORE_STORED) {
-		s->transactions++;
-		for (size_t i = 0; i < n; i++) {
-			struct sink_pending *p = &s->batch[lo + i];
-			int stored = items[i].outcome == STORE_STORED;
-			if (p->run && stored)
-				p->run->stored++;
-			else if (p->run)
-				p->run->duplicates++;
-			log_debug("url=%s %s", p->doc->url, stored ? "stored" : "already stored");
-			sink_ack(s, p->run, wire_str(&p->m, PROTO_KEY_KEY, ""),
-				 stored ? PROTO_STATUS_STORED : PROTO_STATUS_DUPLICATE);
-		}
+		sink_settle(s, lo, items, n);
 		free(items);
 		return 0;
 	}
@@ -435,11 +456,118 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 	return sink_flush_range(s, mid, hi);
 }
 
+/*
+ * The second writer's connection, opened again once SECOND_RETRY_MS has
+ * passed since it was lost or refused, and only while conn works: the
+ * database is answering, so the connection is not a long wait.
+ */
+static PGconn *
+sink_second(struct sink *s)
+{
+	if (s->second && PQstatus(s->second) == CONNECTION_OK)
+		return s->second;
+	PQfinish(s->second);
+	s->second = NULL;
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK ||
+	    monotime_ms() < s->second_retry_ms)
+		return NULL;
+	char why[512];
+	s->second = sink_db_try_connect(s->conninfo, why, sizeof(why));
+	if (s->second == NULL) {
+		/* said once, not every SECOND_RETRY_MS while the server has no room */
+		if (s->second_retry_ms == 0)
+			log_info("storing over one connection for now: a second cannot be"
+				 " opened (%s)",
+				 why);
+		s->second_retry_ms = monotime_ms() + SECOND_RETRY_MS;
+		return NULL;
+	}
+	s->second_retry_ms = 0;
+	return s->second;
+}
+
+/*
+ * Put each URL's documents on its side (sink_pair_side), keeping their
+ * order: batch[0, k) for the first connection, batch[k, nbatch) for the
+ * second. Returns k.
+ */
+static size_t
+sink_split(struct sink *s)
+{
+	struct sink_pending *sides = xcalloc(s->nbatch, sizeof(*sides));
+	size_t k = 0, back = s->nbatch;
+	for (size_t i = 0; i < s->nbatch; i++)
+		if (sink_pair_side(s->batch[i].doc->url) == 0)
+			sides[k++] = s->batch[i];
+	for (size_t i = s->nbatch; i-- > 0;)
+		if (sink_pair_side(s->batch[i].doc->url) != 0)
+			sides[--back] = s->batch[i];
+	memcpy(s->batch, sides, s->nbatch * sizeof(*sides));
+	free(sides);
+	return k;
+}
+
+/*
+ * Store the batch in two halves at once, one per connection. A half that
+ * does not go in whole (refused, or its connection lost) is stored again
+ * over conn alone by sink_flush_range, which splits, retries and
+ * reconnects as ever: the second connection only ever saves time.
+ */
+static void
+sink_flush_pair(struct sink *s, PGconn *second)
+{
+	size_t n = s->nbatch, k = sink_split(s);
+	if (k == 0 || k == n) {
+		sink_flush_range(s, 0, n);
+		return;
+	}
+	struct sink_write_item *items = xcalloc(n, sizeof(*items));
+	for (size_t i = 0; i < n; i++) {
+		struct sink_pending *p = &s->batch[i];
+		items[i] = (struct sink_write_item){p->doc, p->report, p->report_len, STORE_RETRY};
+	}
+	struct sink_pair_half half[2] = {{.items = items, .n = k},
+					 {.items = items + k, .n = n - k}};
+	if (sink_pair_write(s->conn, second, half, sink_on_db_wait, s) < 0) {
+		free(items);
+		sink_flush_range(s, 0, n);
+		return;
+	}
+	/* what is committed is acknowledged first, whatever becomes of the rest */
+	for (int h = 0; h < 2; h++)
+		if (half[h].r == STORE_STORED)
+			sink_settle(s, h ? k : 0, half[h].items, half[h].n);
+	for (int h = 0; h < 2; h++) {
+		size_t lo = h ? k : 0, hi = lo + half[h].n, mid = hi;
+		if (half[h].r == STORE_STORED)
+			continue;
+		if (h == 1 && sink_db_lost(second, &half[h].e)) {
+			log_info("storing over one connection for now: the second was lost (%s)",
+				 half[h].e.msg);
+		} else if (half[h].r == STORE_REJECTED && !sink_db_transient(&half[h].e) &&
+			   half[h].n > 1) {
+			/* refused for what a document holds: split at once, as sink_flush_range
+			 * would */
+			log_info("a batch of %zu documents was refused (%s); splitting it to find"
+				 " the document at fault",
+				 half[h].n, half[h].e.msg);
+			mid = lo + half[h].n / 2;
+		}
+		if (sink_flush_range(s, lo, mid) < 0 ||
+		    (mid < hi && sink_flush_range(s, mid, hi) < 0))
+			break; /* stopping while the database is down */
+	}
+	free(items);
+}
+
 /* Store and acknowledge the batch in hand, then let it go. */
 static void
 sink_flush(struct sink *s)
 {
-	if (s->nbatch > 0)
+	PGconn *second = s->nbatch >= PAIR_MIN_DOCS ? sink_second(s) : NULL;
+	if (second)
+		sink_flush_pair(s, second);
+	else if (s->nbatch > 0)
 		sink_flush_range(s, 0, s->nbatch);
 	for (size_t i = 0; i < s->nbatch; i++) {
 		wire_msg_release(&s->batch[i].m);
@@ -779,6 +907,7 @@ sink_main(const struct config *cfg, const char *conninfo, const struct wire_endp
 	rc = 0;
 out:
 	sink_db_on_wait(NULL, NULL);
+	PQfinish(s.second);
 	sink_prep_stop(&s.prep);
 	if (s.ctl)
 		zmq_close(s.ctl);

@@ -20,18 +20,17 @@
 
 /* pg_advisory_lock key for migrations: "rpmg" */
 #define MIGRATE_LOCK_KEY "1919970663"
-/* how often a statement the server has not answered yet is told to the waiter */
-#define WAIT_TICK_MS 1000
 /* the COPY data of one CopyData message */
 #define COPY_PIECE ((size_t)64 * 1024)
 
 /*
  * Who is told while a statement waits on the server (sink_db_on_wait): one
- * per process, as the sink's one connection is, and never a thread's (the
- * row-building thread does not touch the database).
+ * per thread, the thread whose statement waits; the sink's second writer
+ * (sink_pair.c) has none, and its wait is told by the thread that waits
+ * for it.
  */
-static sink_db_wait_fn wait_fn;
-static void *wait_arg;
+static _Thread_local sink_db_wait_fn wait_fn;
+static _Thread_local void *wait_arg;
 
 void
 sink_db_on_wait(sink_db_wait_fn fn, void *arg)
@@ -55,7 +54,7 @@ db_wait(PGconn *conn, short events, long long start, long long *tick)
 	if (now >= *tick) {
 		if (wait_fn)
 			wait_fn(wait_arg, now - start);
-		*tick = now + WAIT_TICK_MS;
+		*tick = now + SINK_DB_WAIT_TICK_MS;
 	}
 	struct pollfd p = {PQsocket(conn), events, 0};
 	int ready = poll(&p, 1, (int)(*tick - now));
@@ -71,7 +70,7 @@ db_wait(PGconn *conn, short events, long long start, long long *tick)
 static PGresult *
 db_get_result(PGconn *conn)
 {
-	long long start = monotime_ms(), tick = start + WAIT_TICK_MS;
+	long long start = monotime_ms(), tick = start + SINK_DB_WAIT_TICK_MS;
 	while (PQisBusy(conn) && PQsocket(conn) >= 0 && db_wait(conn, POLLIN, start, &tick) == 0)
 		;
 	return PQgetResult(conn);
@@ -97,7 +96,7 @@ db_flush(PGconn *conn, long long start, long long *tick)
 static int
 db_put_copy(PGconn *conn, const struct buf *rows)
 {
-	long long start = monotime_ms(), tick = start + WAIT_TICK_MS;
+	long long start = monotime_ms(), tick = start + SINK_DB_WAIT_TICK_MS;
 	int rc = PQsetnonblocking(conn, 1), put = 1;
 	/*
 	 * In pieces of COPY_PIECE, each sent before the next: the server takes

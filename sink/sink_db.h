@@ -52,12 +52,14 @@ int sink_db_schema_behind(PGconn *conn);
 int sink_db_command(PGconn *conn, const char *what, const char *sql, int nparams,
 		    const char *const *params);
 
+/* how often a statement the server has not answered yet is told to the waiter */
+#define SINK_DB_WAIT_TICK_MS 1000
 /*
  * Told, every second a statement waits on the server, how long it has
  * waited so far (ms): the database is slow, not gone.
  */
 typedef void (*sink_db_wait_fn)(void *arg, long long waited_ms);
-/* The one waiter of this process's statements (NULL: none). */
+/* The one waiter of the calling thread's statements (NULL: none). */
 void sink_db_on_wait(sink_db_wait_fn fn, void *arg);
 
 /*

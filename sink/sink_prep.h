@@ -1,10 +1,10 @@
 /*
  * sink_prep.h - RESULTs turned into COPY rows on a thread of their own.
  *
- * The sink's database work is serial: one backend, one transaction at a
- * time. Reading each parsed document and building its rows costs the
- * sink about as much CPU again, and done on the database thread it waits
- * while the database waits. Here it runs beside it: this thread owns the
+ * The sink's main thread waits on the database while a batch goes in.
+ * Reading each parsed document and building its rows costs the sink about
+ * as much CPU again, and done on that thread it would wait while the
+ * database waits. Here it runs beside it: this thread owns the
  * results socket and hands over documents ready to store.
  */
 #ifndef RP_SINK_PREP_H

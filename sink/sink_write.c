@@ -112,7 +112,23 @@ write_find_new(PGconn *conn, struct sink_write_item *items, size_t n, char *isne
 	return nnew;
 }
 
-/* Record the sources of the new documents; sid[i] gets item i's source id (0: none). */
+/* Give sid[i] the id of item i's source from r's rows (id, name), where r has it. */
+static void
+write_source_ids(const PGresult *r, const struct sink_write_item *items, size_t n,
+		 const char *isnew, long long *sid)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; isnew[i] && items[i].doc->source && k < PQntuples(r); k++)
+			if (strcmp(PQgetvalue(r, k, 1), items[i].doc->source) == 0)
+				sid[i] = atoll(PQgetvalue(r, k, 0));
+}
+
+/*
+ * Record the sources of the new documents; sid[i] gets item i's source id
+ * (0: none). Sources already stored with the same url are only read: an
+ * upsert locks its row to the end of the transaction, and the two halves
+ * of a batch (sink_pair.h) would then take turns on a source they share.
+ */
 static int
 write_sources(PGconn *conn, struct sink_write_item *items, size_t n, const char *isnew,
 	      long long *sid, struct sink_err *e)
@@ -128,18 +144,33 @@ write_sources(PGconn *conn, struct sink_write_item *items, size_t n, const char 
 		json_object_put(srcs);
 		return 0;
 	}
-	int rc = write_exec_pairs(
-	    conn, "recording the sources",
-	    "INSERT INTO sources (name, url) SELECT DISTINCT ON (s->>0) s->>0, s->>1"
-	    " FROM json_array_elements($1::json) s ORDER BY s->>0"
-	    " ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url RETURNING id, name",
-	    srcs, &r, e);
-	if (rc < 0)
+	const char *p[] = {json_object_to_json_string_ext(srcs, JSON_C_TO_STRING_PLAIN)};
+	if (sink_db_exec(conn, "looking up the sources",
+			 "SELECT DISTINCT s.id, s.name FROM json_array_elements($1::json) v"
+			 " JOIN sources s ON s.name = v->>0 AND s.url IS NOT DISTINCT FROM v->>1",
+			 1, p, &r, e) < 0) {
+		json_object_put(srcs);
 		return -1;
+	}
+	write_source_ids(r, items, n, isnew, sid);
+	PQclear(r);
+	struct json_object *changed = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		for (int k = 0; isnew[i] && items[i].doc->source && k < PQntuples(r); k++)
-			if (strcmp(PQgetvalue(r, k, 1), items[i].doc->source) == 0)
-				sid[i] = atoll(PQgetvalue(r, k, 0));
+		if (isnew[i] && items[i].doc->source && sid[i] == 0)
+			write_pair_add(changed, items[i].doc->source, items[i].doc->source_url);
+	json_object_put(srcs);
+	if (json_object_array_length(changed) == 0) {
+		json_object_put(changed);
+		return 0;
+	}
+	if (write_exec_pairs(
+		conn, "recording the sources",
+		"INSERT INTO sources (name, url) SELECT DISTINCT ON (s->>0) s->>0, s->>1"
+		" FROM json_array_elements($1::json) s ORDER BY s->>0"
+		" ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url RETURNING id, name",
+		changed, &r, e) < 0)
+		return -1;
+	write_source_ids(r, items, n, isnew, sid);
 	PQclear(r);
 	return 0;
 }
