@@ -282,15 +282,14 @@ reset(void)
 	poll_conn = NULL;
 	/* sections and metrics are views over their _base tables (migration 009) */
 	/* and no stall left by test_database_stalls_mid_copy, should it have failed */
-	assert_int_equal(
-	    db_exec("SET client_min_messages = warning;"
-		    " DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
-		    " TRUNCATE sources, ingest_runs, documents, documents_raw,"
-		    " sections_base, metrics_base, dead_letters RESTART IDENTITY"
-		    " CASCADE; DROP TRIGGER IF EXISTS stall_at_fortieth ON documents_raw;"
-		    " END IF; END $$; DROP FUNCTION IF EXISTS stall_at_fortieth();"
-		    " DROP TABLE IF EXISTS stall_flag"),
-	    0);
+	assert_int_equal(db_exec("SET client_min_messages = warning;"
+				 " DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
+				 " TRUNCATE sources, ingest_runs, documents, documents_raw,"
+				 " sections_base, metrics_base, dead_letters RESTART IDENTITY"
+				 " CASCADE; DROP TRIGGER IF EXISTS stall_mid_copy ON documents_raw;"
+				 " END IF; END $$; DROP FUNCTION IF EXISTS stall_mid_copy();"
+				 " DROP TABLE IF EXISTS stall_flag"),
+			 0);
 	free(testutil_run(&rc, "rm -rf %s", state));
 	assert_int_equal(rc, 0);
 }
@@ -928,14 +927,17 @@ test_database_hangs_longer_than_leases(void **state_)
 
 /*
  * PostgreSQL stops reading in mid-COPY: a trigger on documents_raw sleeps
- * once, at the fortieth row of a transaction, for longer than lease_ms x
- * max_attempts, while the sink still has most of the batch's raw bodies to
- * send, more than the socket holds. The batches are large because the
- * results piled up first: documents_raw is locked for LOCK_MS at the kill
- * point. As for a lock, the sink holds the runs' leases while it cannot
- * send: no dead letter, every report stored once.
+ * once, at the STALL_ROWth row of a transaction, for longer than lease_ms x
+ * max_attempts, while the sink still has a third of the transaction's raw
+ * bodies (hex, 40 KB each) to send, more than the socket holds. The
+ * transactions are large because the results piled up first: documents_raw
+ * is locked for LOCK_MS at the kill point, so that the sink's batches fill
+ * (64 documents, half of them to each of its two connections). As for a
+ * lock, the sink holds the runs' leases while it cannot send: no dead
+ * letter, every report stored once.
  */
 #define LOCK_MS 4000L
+#define STALL_ROW 20
 static void
 test_database_stalls_mid_copy(void **state_)
 {
@@ -948,16 +950,17 @@ test_database_stalls_mid_copy(void **state_)
 	assert_int_equal(migrated, 0);
 	snprintf(sql, sizeof(sql),
 		 "CREATE TABLE stall_flag (armed boolean);"
-		 " CREATE FUNCTION stall_at_fortieth() RETURNS trigger LANGUAGE plpgsql AS $$"
+		 " CREATE FUNCTION stall_mid_copy() RETURNS trigger LANGUAGE plpgsql AS $$"
 		 " DECLARE n int := coalesce(nullif(current_setting('rp_test.rows', true), ''),"
 		 " '0')::int + 1;"
 		 " BEGIN PERFORM set_config('rp_test.rows', n::text, true);"
-		 " IF n = 40 AND EXISTS (SELECT 1 FROM stall_flag WHERE armed) THEN"
-		 " UPDATE stall_flag SET armed = false; PERFORM pg_sleep(%ld); END IF;"
+		 /* once in all: the other connection's transaction finds it disarmed */
+		 " IF n = %d THEN UPDATE stall_flag SET armed = false WHERE armed;"
+		 " IF FOUND THEN PERFORM pg_sleep(%ld); END IF; END IF;"
 		 " RETURN NEW; END $$;"
-		 " CREATE TRIGGER stall_at_fortieth BEFORE INSERT ON documents_raw FOR EACH ROW"
-		 " EXECUTE FUNCTION stall_at_fortieth(); INSERT INTO stall_flag VALUES (true)",
-		 OUTAGE_MS / 1000);
+		 " CREATE TRIGGER stall_mid_copy BEFORE INSERT ON documents_raw FOR EACH ROW"
+		 " EXECUTE FUNCTION stall_mid_copy(); INSERT INTO stall_flag VALUES (true)",
+		 STALL_ROW, OUTAGE_MS / 1000);
 	assert_int_equal(db_exec(sql), 0);
 	log_path(log, sizeof(log), "pgstall", 0, 1);
 	double t0 = now_s();
@@ -969,13 +972,13 @@ test_database_stalls_mid_copy(void **state_)
 	long stalled =
 	    fetch_env_query_long(&env, "SELECT count(*) FROM stall_flag WHERE NOT armed");
 	print_message("database stalls mid-COPY: locked at %s for %ld ms, then a %ld s stall at"
-		      " the fortieth raw body of a batch (lease_ms %d x max_attempts 2 = %d ms):"
+		      " raw body %d of a transaction (lease_ms %d x max_attempts 2 = %d ms):"
 		      " stalled %ld; exit %d after %.2f s\n",
-		      at, LOCK_MS, OUTAGE_MS / 1000, LEASE_MS, 2 * LEASE_MS, stalled, rc,
+		      at, LOCK_MS, OUTAGE_MS / 1000, STALL_ROW, LEASE_MS, 2 * LEASE_MS, stalled, rc,
 		      now_s() - t0);
 	if (stalled != 1)
-		fail_with_log(log, "no batch of forty or more documents met the stall (exit %d)",
-			      rc);
+		fail_with_log(log, "no transaction of %d or more documents met the stall (exit %d)",
+			      STALL_ROW, rc);
 	expect_held_run_whole("database stalls mid-COPY", rc, log);
 	reset();
 }
