@@ -42,7 +42,7 @@
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
-#define BATCH_MAX_DOCS 64
+#define BATCH_MAX_DOCS 128
 #define BATCH_MAX_BYTES (32u << 20) /* bodies and rows held for one transaction */
 #define BATCH_WAIT_MS 20
 #define TRANSIENT_TRIES 5 /* a batch refused for a passing reason: tries before splitting */

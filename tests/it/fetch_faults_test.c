@@ -932,7 +932,7 @@ test_database_hangs_longer_than_leases(void **state_)
  * bodies (hex, 40 KB each) to send, more than the socket holds. The
  * transactions are large because the results piled up first: documents_raw
  * is locked for LOCK_MS at the kill point, so that the sink's batches fill
- * (64 documents, half of them to each of its two connections). As for a
+ * (128 documents, half of them to each of its two connections). As for a
  * lock, the sink holds the runs' leases while it cannot send: no dead
  * letter, every report stored once.
  */
