@@ -36,33 +36,22 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	if (testutil_pg_start(tmpdir, base_conninfo, sizeof(base_conninfo)) < 0 ||
-	    (seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len)) ==
-		NULL) {
-		testutil_pg_stop(tmpdir); /* cmocka skips the teardown of a failed setup */
-		return -1;
-	}
-	return 0;
+	return testutil_pg_group_setup(tmpdir, base_conninfo, sizeof(base_conninfo), &seed,
+				       &seed_len);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	testutil_pg_stop(tmpdir);
-	free(seed);
+	testutil_pg_group_teardown(tmpdir, &seed);
 	return 0;
 }
 
 static void
 start(struct sinkdrv *d, const char *name, char *conninfo, size_t len)
 {
-	char dir[PATH_MAX];
-	assert_int_equal(sinkdrv_createdb(base_conninfo, name, conninfo, len), 0);
-	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
-	assert_int_equal(sinkdrv_start(d, dir, conninfo), 0);
+	assert_int_equal(sinkdrv_start_db(d, base_conninfo, tmpdir, name, conninfo, len), 0);
 }
 
 /*

@@ -43,28 +43,19 @@ struct doc {
 	size_t len;
 };
 
-static int group_teardown(void **state);
-
 static int
 group_setup(void **state)
 {
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	if (testutil_pg_start(tmpdir, base_conninfo, sizeof(base_conninfo)) < 0 ||
-	    (seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len)) ==
-		NULL) {
-		group_teardown(state); /* cmocka skips the teardown of a failed setup */
-		return -1;
-	}
-	return 0;
+	(void)state;
+	return testutil_pg_group_setup(tmpdir, base_conninfo, sizeof(base_conninfo), &seed,
+				       &seed_len);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	testutil_pg_stop(tmpdir);
-	free(seed);
+	testutil_pg_group_teardown(tmpdir, &seed);
 	return 0;
 }
 

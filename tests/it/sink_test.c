@@ -26,30 +26,19 @@ static char *seed;
 static size_t seed_len;
 static long seed_sections, seed_metrics;
 
-static int group_teardown(void **state);
-
-/* The cluster is up but the setup failed: cmocka skips the teardown, so stop it here. */
-static int
-setup_failed(void **state)
-{
-	group_teardown(state);
-	return -1;
-}
-
 static int
 group_setup(void **state)
 {
 	(void)state;
-	if (mkdtemp(tmpdir) == NULL)
+	if (testutil_pg_group_setup(tmpdir, base_conninfo, sizeof(base_conninfo), &seed,
+				    &seed_len) < 0)
 		return -1;
-	if (testutil_pg_start(tmpdir, base_conninfo, sizeof(base_conninfo)) < 0)
-		return setup_failed(state);
-	seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len);
-	if (seed == NULL)
-		return setup_failed(state);
 	struct json_object *h = sinkdrv_result("k", "file:///seed", seed, seed_len), *v;
-	if (h == NULL)
-		return setup_failed(state);
+	if (h == NULL) {
+		testutil_pg_group_teardown(tmpdir,
+					   &seed); /* cmocka skips it after a failed set-up */
+		return -1;
+	}
 	json_object_object_get_ex(sinkdrv_doc(h), "sections", &v);
 	seed_sections = (long)json_object_array_length(v);
 	json_object_object_get_ex(sinkdrv_doc(h), "metrics", &v);
@@ -62,8 +51,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	testutil_pg_stop(tmpdir);
-	free(seed);
+	testutil_pg_group_teardown(tmpdir, &seed);
 	return 0;
 }
 
@@ -71,10 +59,7 @@ group_teardown(void **state)
 static void
 start(struct sinkdrv *d, const char *name, char *conninfo, size_t len)
 {
-	char dir[PATH_MAX];
-	assert_int_equal(sinkdrv_createdb(base_conninfo, name, conninfo, len), 0);
-	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
-	assert_int_equal(sinkdrv_start(d, dir, conninfo), 0);
+	assert_int_equal(sinkdrv_start_db(d, base_conninfo, tmpdir, name, conninfo, len), 0);
 }
 
 /* The seed with a line appended, so that each n gives a new body (a new sha256). */

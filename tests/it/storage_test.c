@@ -41,33 +41,19 @@ static const char odd_report[] =
     "二、下一步\n"
     "培训人员不少于200人次😀。\n";
 
-static int group_teardown(void **state);
-
-static int
-setup_failed(void **state)
-{
-	group_teardown(state);
-	return -1;
-}
-
 static int
 group_setup(void **state)
 {
 	(void)state;
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	if (testutil_pg_start(tmpdir, base_conninfo, sizeof(base_conninfo)) < 0)
-		return setup_failed(state);
-	seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", &seed_len);
-	return seed ? 0 : setup_failed(state);
+	return testutil_pg_group_setup(tmpdir, base_conninfo, sizeof(base_conninfo), &seed,
+				       &seed_len);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	testutil_pg_stop(tmpdir);
-	free(seed);
+	testutil_pg_group_teardown(tmpdir, &seed);
 	return 0;
 }
 

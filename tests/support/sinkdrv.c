@@ -346,6 +346,17 @@ sinkdrv_createdb(const char *base_conninfo, const char *name, char *out, size_t 
 	return ok ? 0 : -1;
 }
 
+int
+sinkdrv_start_db(struct sinkdrv *d, const char *base_conninfo, const char *tmpdir, const char *name,
+		 char *out, size_t outlen)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	if (sinkdrv_createdb(base_conninfo, name, out, outlen) < 0)
+		return -1;
+	return sinkdrv_start(d, dir, out);
+}
+
 long
 sinkdrv_query_long(const char *conninfo, const char *sql)
 {

@@ -32,6 +32,13 @@ struct sinkdrv {
 int sinkdrv_start(struct sinkdrv *d, const char *dir, const char *conninfo);
 
 /*
+ * Create database name in the cluster at base_conninfo (its conninfo in
+ * out) and start a sink on it, its files in tmpdir/name. 0 or -1.
+ */
+int sinkdrv_start_db(struct sinkdrv *d, const char *base_conninfo, const char *tmpdir,
+		     const char *name, char *out, size_t outlen);
+
+/*
  * Send a RESULT: hdr (borrowed; the run's fields are added to it) is the
  * header with key, url, sha256 and doc. 0 or -1.
  */

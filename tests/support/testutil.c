@@ -110,6 +110,29 @@ testutil_pg_stop(const char *dir)
 	free(testutil_run(&rc, "rm -rf %s", dir));
 }
 
+int
+testutil_pg_group_setup(char *dir, char *conninfo, size_t cap, char **seed, size_t *seed_len)
+{
+	*seed = NULL;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	if (testutil_pg_start(dir, conninfo, cap) < 0 ||
+	    (*seed = testutil_read_file("examples/reports/shaoguan-2020-fazhi.txt", seed_len)) ==
+		NULL) {
+		testutil_pg_group_teardown(dir, seed);
+		return -1;
+	}
+	return 0;
+}
+
+void
+testutil_pg_group_teardown(const char *dir, char **seed)
+{
+	testutil_pg_stop(dir);
+	free(*seed);
+	*seed = NULL;
+}
+
 long
 testutil_query_long(const char *conninfo, const char *sql)
 {

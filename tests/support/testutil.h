@@ -32,6 +32,17 @@ int testutil_pg_start(const char *dir, char *conninfo, size_t cap);
 /* Stop the cluster testutil_pg_start made in dir/pg and remove dir. */
 void testutil_pg_stop(const char *dir);
 
+/*
+ * The group set-up the sink's database tests share: make dir from its
+ * mkdtemp template, start a cluster in it (testutil_pg_start) and read the
+ * seed report into *seed (owned). 0, or -1 with the cluster stopped again:
+ * cmocka skips the teardown of a failed set-up.
+ */
+int testutil_pg_group_setup(char *dir, char *conninfo, size_t cap, char **seed, size_t *seed_len);
+
+/* Undo testutil_pg_group_setup: stop the cluster, remove dir, free *seed. */
+void testutil_pg_group_teardown(const char *dir, char **seed);
+
 /* The first column of the first row of sql as a long; fails the test on error. */
 long testutil_query_long(const char *conninfo, const char *sql);
 
