@@ -390,27 +390,46 @@ sink_settle(struct sink *s, size_t lo, const struct sink_write_item *items, size
 	}
 }
 
+/* batch[lo, lo + n) as items for sink_write_batch (owned by the caller). */
+static struct sink_write_item *
+sink_items(const struct sink *s, size_t lo, size_t n)
+{
+	struct sink_write_item *items = xcalloc(n, sizeof(*items));
+	for (size_t i = 0; i < n; i++) {
+		const struct sink_pending *p = &s->batch[lo + i];
+		items[i] = (struct sink_write_item){p->doc, p->report, p->report_len, STORE_RETRY};
+	}
+	return items;
+}
+
 /*
  * Store batch[lo, hi) in one transaction and acknowledge it after COMMIT.
  * When the database refuses it, split it until the document at fault is
- * alone, and make that one a dead letter. Returns 0, or -1 when told to stop
- * while the database is down (what is not acknowledged stays with the fetcher).
+ * alone, and make that one a dead letter. refused: what the first try of
+ * this very range got, as a half of a pair (sink_flush_pair) that the
+ * database refused; NULL to make the first try here. Returns 0, or -1 when
+ * told to stop while the database is down (what is not acknowledged stays
+ * with the fetcher).
  */
 static int
-sink_flush_range(struct sink *s, size_t lo, size_t hi)
+sink_flush_range(struct sink *s, size_t lo, size_t hi, const struct sink_pair_half *refused)
 {
 	size_t n = hi - lo;
-	struct sink_write_item *items = xcalloc(n, sizeof(*items));
+	struct sink_write_item *items = sink_items(s, lo, n);
 	struct sink_err e;
 	enum store_result r;
+	/* a batch the sink set out to store in one transaction, not a part split off it */
+	int whole = refused != NULL || n == s->nbatch;
 
-	for (size_t i = 0; i < n; i++) {
-		struct sink_pending *p = &s->batch[lo + i];
-		items[i] = (struct sink_write_item){p->doc, p->report, p->report_len, STORE_RETRY};
-	}
 	int tries = 0, delay = BACKOFF_MIN_MS;
 	for (;;) {
-		r = sink_write_batch(s->conn, items, n, &e);
+		if (refused) {
+			r = refused->r;
+			e = refused->e;
+			refused = NULL;
+		} else {
+			r = sink_write_batch(s->conn, items, n, &e);
+		}
 		if (r == STORE_RETRY) {
 			if (sink_reconnect(s, e.msg) < 0) {
 				free(items);
@@ -444,16 +463,16 @@ sink_flush_range(struct sink *s, size_t lo, size_t hi)
 			return -1;
 		return 0;
 	}
-	if (n == s->nbatch)
+	if (whole)
 		log_info("a batch of %zu documents was refused (%s); splitting it to find the"
 			 " document at fault",
 			 n, e.msg);
 	else
 		log_debug("a part of %zu documents was refused; splitting it again", n);
 	size_t mid = lo + n / 2;
-	if (sink_flush_range(s, lo, mid) < 0)
+	if (sink_flush_range(s, lo, mid, NULL) < 0)
 		return -1;
-	return sink_flush_range(s, mid, hi);
+	return sink_flush_range(s, mid, hi, NULL);
 }
 
 /*
@@ -518,43 +537,35 @@ sink_flush_pair(struct sink *s, PGconn *second)
 {
 	size_t n = s->nbatch, k = sink_split(s);
 	if (k == 0 || k == n) {
-		sink_flush_range(s, 0, n);
+		sink_flush_range(s, 0, n, NULL);
 		return;
 	}
-	struct sink_write_item *items = xcalloc(n, sizeof(*items));
-	for (size_t i = 0; i < n; i++) {
-		struct sink_pending *p = &s->batch[i];
-		items[i] = (struct sink_write_item){p->doc, p->report, p->report_len, STORE_RETRY};
-	}
+	struct sink_write_item *items = sink_items(s, 0, n);
 	struct sink_pair_half half[2] = {{.items = items, .n = k},
 					 {.items = items + k, .n = n - k}};
 	if (sink_pair_write(s->conn, second, half, sink_on_db_wait, s) < 0) {
 		free(items);
-		sink_flush_range(s, 0, n);
+		sink_flush_range(s, 0, n, NULL);
 		return;
 	}
 	/* what is committed is acknowledged first, whatever becomes of the rest */
 	for (int h = 0; h < 2; h++)
 		if (half[h].r == STORE_STORED)
 			sink_settle(s, h ? k : 0, half[h].items, half[h].n);
+	/*
+	 * The rest over conn alone: a refused half from where it stands, a half
+	 * whose connection was lost tried afresh (sink_flush_range reconnects
+	 * conn when it is conn that is gone).
+	 */
 	for (int h = 0; h < 2; h++) {
-		size_t lo = h ? k : 0, hi = lo + half[h].n, mid = hi;
+		size_t lo = h ? k : 0;
 		if (half[h].r == STORE_STORED)
 			continue;
-		if (h == 1 && sink_db_lost(second, &half[h].e)) {
+		if (h == 1 && sink_db_lost(second, &half[h].e))
 			log_info("storing over one connection for now: the second was lost (%s)",
 				 half[h].e.msg);
-		} else if (half[h].r == STORE_REJECTED && !sink_db_transient(&half[h].e) &&
-			   half[h].n > 1) {
-			/* refused for what a document holds: split at once, as sink_flush_range
-			 * would */
-			log_info("a batch of %zu documents was refused (%s); splitting it to find"
-				 " the document at fault",
-				 half[h].n, half[h].e.msg);
-			mid = lo + half[h].n / 2;
-		}
-		if (sink_flush_range(s, lo, mid) < 0 ||
-		    (mid < hi && sink_flush_range(s, mid, hi) < 0))
+		if (sink_flush_range(s, lo, lo + half[h].n,
+				     half[h].r == STORE_REJECTED ? &half[h] : NULL) < 0)
 			break; /* stopping while the database is down */
 	}
 	free(items);
@@ -568,7 +579,7 @@ sink_flush(struct sink *s)
 	if (second)
 		sink_flush_pair(s, second);
 	else if (s->nbatch > 0)
-		sink_flush_range(s, 0, s->nbatch);
+		sink_flush_range(s, 0, s->nbatch, NULL);
 	for (size_t i = 0; i < s->nbatch; i++) {
 		wire_msg_release(&s->batch[i].m);
 		sink_rows_free(&s->batch[i].doc);
