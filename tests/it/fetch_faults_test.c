@@ -236,25 +236,6 @@ group_teardown(void **state_)
 	return 0;
 }
 
-/* Run sql that returns no rows; 0 or -1 (printed). */
-static int
-db_exec(const char *sql)
-{
-	PGconn *c = PQconnectdb(env.conninfo);
-	int rc = -1;
-	if (PQstatus(c) == CONNECTION_OK) {
-		PGresult *r = PQexec(c, sql);
-		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-		if (rc < 0)
-			fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
-		PQclear(r);
-	} else {
-		fprintf(stderr, "cannot connect: %s", PQerrorMessage(c));
-	}
-	PQfinish(c);
-	return rc;
-}
-
 /* count(*) of documents on a connection kept open while a run goes on; -1 when it fails. */
 static long
 poll_documents(void)
@@ -282,14 +263,16 @@ reset(void)
 	poll_conn = NULL;
 	/* sections and metrics are views over their _base tables (migration 009) */
 	/* and no stall left by test_database_stalls_mid_copy, should it have failed */
-	assert_int_equal(db_exec("SET client_min_messages = warning;"
-				 " DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
-				 " TRUNCATE sources, ingest_runs, documents, documents_raw,"
-				 " sections_base, metrics_base, dead_letters RESTART IDENTITY"
-				 " CASCADE; DROP TRIGGER IF EXISTS stall_mid_copy ON documents_raw;"
-				 " END IF; END $$; DROP FUNCTION IF EXISTS stall_mid_copy();"
-				 " DROP TABLE IF EXISTS stall_flag"),
-			 0);
+	assert_int_equal(
+	    testutil_pg_exec(env.conninfo,
+			     "SET client_min_messages = warning;"
+			     " DO $$ BEGIN IF to_regclass('public.documents') IS NOT NULL THEN"
+			     " TRUNCATE sources, ingest_runs, documents, documents_raw,"
+			     " sections_base, metrics_base, dead_letters RESTART IDENTITY"
+			     " CASCADE; DROP TRIGGER IF EXISTS stall_mid_copy ON documents_raw;"
+			     " END IF; END $$; DROP FUNCTION IF EXISTS stall_mid_copy();"
+			     " DROP TABLE IF EXISTS stall_flag"),
+	    0);
 	free(testutil_run(&rc, "rm -rf %s", state));
 	assert_int_equal(rc, 0);
 }
@@ -961,7 +944,7 @@ test_database_stalls_mid_copy(void **state_)
 		 " CREATE TRIGGER stall_mid_copy BEFORE INSERT ON documents_raw FOR EACH ROW"
 		 " EXECUTE FUNCTION stall_mid_copy(); INSERT INTO stall_flag VALUES (true)",
 		 STALL_ROW, OUTAGE_MS / 1000);
-	assert_int_equal(db_exec(sql), 0);
+	assert_int_equal(testutil_pg_exec(env.conninfo, sql), 0);
 	log_path(log, sizeof(log), "pgstall", 0, 1);
 	double t0 = now_s();
 	pid_t run = run_to_kill_point("outage", log, at, sizeof(at));

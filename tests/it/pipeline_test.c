@@ -11,7 +11,6 @@
 #include "testutil.h"
 
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,18 +193,6 @@ test_failures_are_dead_letters_and_exit_1(void **state)
 }
 
 static void
-exec_sql(const char *sql)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PGresult *r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
-
-static void
 test_db_status_tells_monitoring(void **state)
 {
 	(void)state;
@@ -225,8 +212,10 @@ test_db_status_tells_monitoring(void **state)
 	free(out);
 
 	/* three days without a run: older than the default stale_after of two days */
-	exec_sql("UPDATE ingest_runs SET started_at = started_at - interval '3 days',"
-		 " finished_at = finished_at - interval '3 days'");
+	assert_int_equal(testutil_pg_exec(conninfo, "UPDATE ingest_runs SET started_at ="
+						    " started_at - interval '3 days', finished_at ="
+						    " finished_at - interval '3 days'"),
+			 0);
 	out = testutil_run(&rc, "%s db status -c %s/seed.conf", testutil_bin(), tmpdir);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "older than stale_after"));

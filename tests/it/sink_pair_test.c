@@ -246,20 +246,6 @@ test_known_source_is_not_locked(void **state)
 			 80);
 }
 
-/* Run sql on conninfo; 0, or -1 after printing why. */
-static int
-exec_sql(const char *conninfo, const char *sql)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r = PQexec(c, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-	return ok ? 0 : -1;
-}
-
 static void
 test_second_connection_refused(void **state)
 {
@@ -269,8 +255,8 @@ test_second_connection_refused(void **state)
 	long tx;
 	/* a role the server lets in once: the sink's second connection is refused */
 	assert_int_equal(sinkdrv_createdb(base_conninfo, "pairone", conn, sizeof(conn)), 0);
-	assert_int_equal(exec_sql(conn, "CREATE ROLE rp_one LOGIN CONNECTION LIMIT 1;"
-					" ALTER DATABASE pairone OWNER TO rp_one"),
+	assert_int_equal(testutil_pg_exec(conn, "CREATE ROLE rp_one LOGIN CONNECTION LIMIT 1;"
+						" ALTER DATABASE pairone OWNER TO rp_one"),
 			 0);
 	snprintf(as_one, sizeof(as_one), "%s user=rp_one", conn);
 	snprintf(dir, sizeof(dir), "%s/pairone", tmpdir);

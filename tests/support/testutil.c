@@ -133,6 +133,24 @@ testutil_pg_group_teardown(const char *dir, char **seed)
 	*seed = NULL;
 }
 
+int
+testutil_pg_exec(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	int rc = -1;
+	if (PQstatus(c) == CONNECTION_OK) {
+		PGresult *r = PQexec(c, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+		if (rc < 0)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+	} else {
+		fprintf(stderr, "cannot connect: %s", PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return rc;
+}
+
 long
 testutil_query_long(const char *conninfo, const char *sql)
 {

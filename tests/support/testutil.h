@@ -43,6 +43,9 @@ int testutil_pg_group_setup(char *dir, char *conninfo, size_t cap, char **seed, 
 /* Undo testutil_pg_group_setup: stop the cluster, remove dir, free *seed. */
 void testutil_pg_group_teardown(const char *dir, char **seed);
 
+/* Run sql that returns no rows on conninfo; 0, or -1 after printing why. */
+int testutil_pg_exec(const char *conninfo, const char *sql);
+
 /* The first column of the first row of sql as a long; fails the test on error. */
 long testutil_query_long(const char *conninfo, const char *sql);
 
